@@ -1,0 +1,117 @@
+// One way to get a GPUDevice, in a browser (navigator.gpu) and in Node (Dawn through the `webgpu`
+// package), with the limits the model needs and errors that say what to install or change.
+
+export interface DeviceOptions {
+  /** Substring of the adapter's name to pick (Node: Dawn's adapter option). Env: GAN_ADAPTER. */
+  adapter?: string;
+  /** Limits the configured model needs; refused before any allocation when the adapter is smaller. */
+  requiredLimits?: Record<string, number>;
+  /** Features to enable when the adapter offers them (never required). */
+  optionalFeatures?: GPUFeatureName[];
+  powerPreference?: GPUPowerPreference;
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  /** "vendor architecture device (description)", as far as the adapter tells. */
+  adapterName: string;
+  features: Set<string>;
+}
+
+export class GpuUnavailableError extends Error {
+  override name = 'GpuUnavailableError';
+}
+
+export class DeviceLimitError extends Error {
+  override name = 'DeviceLimitError';
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+const linuxHelp =
+  'On Linux without a GPU, install a software Vulkan driver that Dawn accepts: Mesa lavapipe 24 or newer ' +
+  '(Debian bookworm: `apt-get install -t bookworm-backports mesa-vulkan-drivers`; bookworm\'s own Mesa 22.3 is ' +
+  'rejected), or SwiftShader from Debian\'s chromium package with ' +
+  'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json. With a GPU, install its Vulkan driver.';
+
+const browserHelp =
+  'This browser exposes no WebGPU adapter. Use Chrome or Edge 113 or newer (on Linux start Chrome with ' +
+  '--enable-unsafe-webgpu --enable-features=Vulkan), or Safari 26 / Firefox 141 or newer with WebGPU enabled.';
+
+// Dawn's Node binding aborts the process if the object returned by create() is garbage-collected,
+// so the module keeps it for the process's lifetime.
+let nodeGpu: GPU | undefined;
+
+async function getGpu(adapterName: string | undefined): Promise<GPU> {
+  if (!isNode) {
+    const gpu = (globalThis as { navigator?: Navigator }).navigator?.gpu;
+    if (!gpu) throw new GpuUnavailableError(browserHelp);
+    return gpu;
+  }
+  if (nodeGpu && !adapterName) return nodeGpu;
+  const moduleName = 'webgpu';
+  let dawn: { create(options: string[]): GPU; globals: object };
+  try {
+    dawn = await import(/* @vite-ignore */ moduleName);
+  } catch (err) {
+    throw new GpuUnavailableError(
+      `The npm package 'webgpu' (Dawn for Node) could not be loaded: ${(err as Error).message}. Run \`npm install\`.`,
+    );
+  }
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create(adapterName ? [`adapter=${adapterName}`] : []);
+  nodeGpu = gpu;
+  return gpu;
+}
+
+export function describeAdapter(adapter: GPUAdapter): string {
+  const info = adapter.info;
+  const parts = [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => !!s);
+  return parts.length ? [...new Set(parts)].join(' ') : 'unnamed adapter';
+}
+
+/** Compares what a model needs with what the adapter offers; throws naming the first limit short. */
+export function checkLimits(adapter: GPUAdapter, required: Record<string, number>): void {
+  const limits = adapter.limits as unknown as Record<string, number>;
+  for (const [name, needed] of Object.entries(required)) {
+    const available = limits[name];
+    if (available === undefined) throw new DeviceLimitError(`Unknown WebGPU limit '${name}'.`);
+    const isMinimum = name.startsWith('min');
+    if (isMinimum ? needed < available : needed > available) {
+      throw new DeviceLimitError(
+        `The model needs ${name} = ${needed}, but the adapter '${describeAdapter(adapter)}' offers ${available}. ` +
+          'Use a smaller model or batch, or a GPU with larger limits.',
+      );
+    }
+  }
+}
+
+export async function acquireDevice(options: DeviceOptions = {}): Promise<GpuContext> {
+  const wanted = options.adapter ?? (isNode ? process.env.GAN_ADAPTER : undefined);
+  const gpu = await getGpu(wanted);
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  } catch (err) {
+    throw new GpuUnavailableError(`Requesting a WebGPU adapter failed: ${(err as Error).message}. ${isNode ? linuxHelp : browserHelp}`);
+  }
+  if (!adapter) {
+    const what = wanted ? `No WebGPU adapter matches '${wanted}'.` : 'No WebGPU adapter was found.';
+    throw new GpuUnavailableError(`${what} ${isNode ? linuxHelp : browserHelp}`);
+  }
+  const requiredLimits = options.requiredLimits ?? {};
+  checkLimits(adapter, requiredLimits);
+  const requiredFeatures = (options.optionalFeatures ?? ['timestamp-query']).filter((f) => adapter!.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'gan' });
+  return { device, adapter, adapterName: describeAdapter(adapter), features: new Set(device.features) };
+}
+
+/**
+ * Limits a set of buffers needs: the largest single binding and the largest buffer. Call it with
+ * every tensor's byte size before allocating anything, so an oversized model is refused by name.
+ */
+export function limitsForBuffers(tensors: { name: string; bytes: number }[]): Record<string, number> {
+  const largest = Math.max(256, ...tensors.map((t) => t.bytes));
+  return { maxStorageBufferBindingSize: largest, maxBufferSize: largest };
+}

@@ -1,0 +1,264 @@
+// The GPU runtime every kernel wrapper uses: shader modules and pipelines cached by shader, entry and
+// override constants; explicit layouts derived from the shader's reflection; dispatches that bind
+// buffers by the names the WGSL gives them and are recorded again and again without new objects.
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import type { GpuContext } from './device';
+import {
+  assembleShader,
+  compileModule,
+  packUniform,
+  reflectEntry,
+  uniformLayout,
+  ShaderCompileError,
+  type EntryReflection,
+  type ShaderSource,
+  type UniformLayout,
+} from './shaders';
+
+export type Constants = Record<string, number>;
+
+export interface CompiledEntry {
+  pipeline: GPUComputePipeline;
+  reflection: EntryReflection;
+  groupLayouts: GPUBindGroupLayout[];
+  label: string;
+}
+
+/** A buffer bound whole, or a byte range of it. */
+export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+
+export interface DispatchSpec {
+  shader: string;
+  entry: string;
+  constants?: Constants;
+  /** Every resource the entry point uses, by its WGSL name. A uniform may be given as a buffer. */
+  buffers: Record<string, BufferBinding>;
+  /** Values for the `params` uniform struct, when the entry point uses one and no buffer is given. */
+  params?: Record<string, number>;
+  workgroups: [number, number?, number?];
+}
+
+export const PARAMS_BINDING = 'params';
+
+export function ceilDiv(n: number, d: number): number {
+  return Math.floor((n + d - 1) / d);
+}
+
+/** The one place that turns a problem size into a dispatch size. */
+export function workgroupCount(items: number, perWorkgroup: number): number {
+  return Math.max(1, ceilDiv(items, perWorkgroup));
+}
+
+export class Dispatch {
+  constructor(
+    readonly label: string,
+    readonly pipeline: GPUComputePipeline,
+    readonly bindGroups: GPUBindGroup[],
+    readonly workgroups: [number, number, number],
+    /** The params uniform this dispatch owns, if it created one, and its layout. */
+    readonly params: { buffer: GPUBuffer; layout: UniformLayout } | undefined,
+    private readonly device: GPUDevice,
+  ) {}
+
+  record(pass: GPUComputePassEncoder): void {
+    pass.setPipeline(this.pipeline);
+    for (let i = 0; i < this.bindGroups.length; i++) pass.setBindGroup(i, this.bindGroups[i]);
+    pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1], this.workgroups[2]);
+  }
+
+  /** Rewrites the params uniform (outside the hot path: plans write their uniforms once). */
+  writeParams(values: Record<string, number>): void {
+    if (!this.params) throw new Error(`${this.label}: this dispatch has no params uniform of its own.`);
+    this.device.queue.writeBuffer(this.params.buffer, 0, packUniform(this.params.layout, values, this.label));
+  }
+}
+
+export class Runtime {
+  readonly device: GPUDevice;
+  private readonly sources = new Map<string, { source: ShaderSource; reflection: WgslReflect }>();
+  private readonly modules = new Map<string, Promise<GPUShaderModule>>();
+  private readonly pipelines = new Map<string, Promise<CompiledEntry>>();
+
+  constructor(readonly context: GpuContext) {
+    this.device = context.device;
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  private sourceOf(shader: string) {
+    let entry = this.sources.get(shader);
+    if (!entry) {
+      const source = assembleShader(shader);
+      let reflection: WgslReflect;
+      try {
+        reflection = new WgslReflect(source.code);
+      } catch (err) {
+        throw new ShaderCompileError(`Shader '${shader}' could not be parsed for reflection: ${(err as Error).message}`);
+      }
+      entry = { source, reflection };
+      this.sources.set(shader, entry);
+    }
+    return entry;
+  }
+
+  module(shader: string): Promise<GPUShaderModule> {
+    let module = this.modules.get(shader);
+    if (!module) {
+      module = compileModule(this.device, this.sourceOf(shader).source);
+      this.modules.set(shader, module);
+      module.catch(() => this.modules.delete(shader));
+    }
+    return module;
+  }
+
+  /** A compute pipeline, cached by shader, entry point and override constants. */
+  pipeline(shader: string, entry: string, constants: Constants = {}): Promise<CompiledEntry> {
+    const key = `${shader}:${entry}:${JSON.stringify(Object.entries(constants).sort())}`;
+    let compiled = this.pipelines.get(key);
+    if (!compiled) {
+      compiled = this.createPipeline(shader, entry, constants);
+      this.pipelines.set(key, compiled);
+      compiled.catch(() => this.pipelines.delete(key));
+    }
+    return compiled;
+  }
+
+  private async createPipeline(shader: string, entry: string, constants: Constants): Promise<CompiledEntry> {
+    const { source, reflection } = this.sourceOf(shader);
+    const entryReflection = reflectEntry(source, reflection, entry);
+    for (const name of Object.keys(constants)) {
+      if (!entryReflection.overrides.includes(name)) {
+        throw new ShaderCompileError(`Shader '${shader}' has no override constant '${name}' (it has: ${entryReflection.overrides.join(', ') || 'none'}).`);
+      }
+    }
+    const module = await this.module(shader);
+    const label = `${shader}.${entry}`;
+    const groupCount = Math.max(0, ...entryReflection.bindings.map((b) => b.group + 1));
+    const groupLayouts: GPUBindGroupLayout[] = [];
+    for (let group = 0; group < groupCount; group++) {
+      groupLayouts.push(
+        this.device.createBindGroupLayout({
+          label: `${label}.group${group}`,
+          entries: entryReflection.bindings
+            .filter((b) => b.group === group)
+            .map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
+        }),
+      );
+    }
+    this.device.pushErrorScope('validation');
+    const pipeline = await this.device
+      .createComputePipelineAsync({
+        label,
+        layout: this.device.createPipelineLayout({ label, bindGroupLayouts: groupLayouts }),
+        compute: { module, entryPoint: entry, constants },
+      })
+      .catch((err: Error) => err);
+    const scopeError = await this.device.popErrorScope();
+    if (pipeline instanceof Error || scopeError) {
+      const message = pipeline instanceof Error ? pipeline.message : scopeError!.message;
+      throw new ShaderCompileError(`Pipeline '${label}' with constants ${JSON.stringify(constants)} failed: ${message}`);
+    }
+    return { pipeline, reflection: entryReflection, groupLayouts, label };
+  }
+
+  /** Builds a reusable dispatch: checks the given buffers against the shader's bindings by name. */
+  async dispatch(spec: DispatchSpec): Promise<Dispatch> {
+    const compiled = await this.pipeline(spec.shader, spec.entry, spec.constants);
+    const { reflection, label } = compiled;
+    const used = new Set(reflection.bindings.map((b) => b.name));
+    for (const name of Object.keys(spec.buffers)) {
+      if (!used.has(name)) {
+        throw new Error(`${label}: the wrapper binds '${name}', which the shader's entry point does not use (it uses ${[...used].join(', ')}).`);
+      }
+    }
+    let ownParams: Dispatch['params'];
+    const resources = new Map<string, BufferBinding>();
+    for (const binding of reflection.bindings) {
+      let resource = spec.buffers[binding.name];
+      if (!resource && binding.kind === 'uniform' && binding.name === PARAMS_BINDING && spec.params) {
+        const layout = uniformLayout(binding);
+        const buffer = this.device.createBuffer({
+          label: `${label}.${binding.name}`,
+          size: layout.size,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        });
+        this.device.queue.writeBuffer(buffer, 0, packUniform(layout, spec.params, label));
+        ownParams = { buffer, layout };
+        resource = buffer;
+      }
+      if (!resource) throw new Error(`${label}: binding '${binding.name}' (group ${binding.group}, binding ${binding.binding}) was not given a buffer.`);
+      resources.set(binding.name, resource);
+    }
+    if (spec.params && !ownParams) throw new Error(`${label}: params were given but the entry point has no '${PARAMS_BINDING}' uniform, or a buffer was bound for it too.`);
+    const bindGroups = compiled.groupLayouts.map((layout, group) =>
+      this.device.createBindGroup({
+        label: `${label}.group${group}`,
+        layout,
+        entries: reflection.bindings
+          .filter((b) => b.group === group)
+          .map((b) => {
+            const r = resources.get(b.name)!;
+            return { binding: b.binding, resource: 'buffer' in r ? r : { buffer: r } };
+          }),
+      }),
+    );
+    const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const workgroups: [number, number, number] = [spec.workgroups[0], spec.workgroups[1] ?? 1, spec.workgroups[2] ?? 1];
+    workgroups.forEach((count, axis) => {
+      if (count > maxGroups) {
+        throw new Error(`${label}: ${count} workgroups along axis ${'xyz'[axis]} exceed the device limit maxComputeWorkgroupsPerDimension = ${maxGroups}.`);
+      }
+    });
+    return new Dispatch(label, compiled.pipeline, bindGroups, workgroups, ownParams, this.device);
+  }
+
+  createBuffer(label: string, bytes: number, usage: number = GPUBufferUsage.STORAGE): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    for (const [limit, value] of [['maxBufferSize', this.limits.maxBufferSize], ['maxStorageBufferBindingSize', this.limits.maxStorageBufferBindingSize]] as const) {
+      if (usage & GPUBufferUsage.STORAGE && size > value) {
+        throw new Error(`Buffer '${label}' needs ${size} bytes, more than the device limit ${limit} = ${value}.`);
+      }
+    }
+    return this.device.createBuffer({ label, size, usage: usage | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+  }
+
+  /** A storage buffer holding `data` (f32, u32 or i32 elements). */
+  upload(label: string, data: Float32Array | Uint32Array | Int32Array, usage: number = GPUBufferUsage.STORAGE): GPUBuffer {
+    const buffer = this.createBuffer(label, data.byteLength, usage);
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  /** Records one compute pass of the given dispatches and submits it (tests and one-off work). */
+  run(dispatches: Dispatch[], label = 'run'): void {
+    const encoder = this.device.createCommandEncoder({ label });
+    const pass = encoder.beginComputePass({ label });
+    for (const d of dispatches) d.record(pass);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** Copies a buffer out and waits for it: for tests and checkpoints, never inside the training loop. */
+  async read(buffer: GPUBuffer, bytes = buffer.size, offset = 0): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({ label: `${buffer.label}.readback`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.device.createCommandEncoder({ label: 'readback' });
+    encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const copy = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return copy;
+  }
+
+  async readF32(buffer: GPUBuffer, count?: number): Promise<Float32Array> {
+    return new Float32Array(await this.read(buffer, count === undefined ? buffer.size : count * 4));
+  }
+
+  async readU32(buffer: GPUBuffer, count?: number): Promise<Uint32Array> {
+    return new Uint32Array(await this.read(buffer, count === undefined ? buffer.size : count * 4));
+  }
+}

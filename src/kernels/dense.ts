@@ -1,0 +1,163 @@
+// Wrapper of shaders/dense.forward.wgsl and shaders/dense.backward.wgsl: builds the dispatches of one
+// dense layer once; the caller records them into its own pass as often as it likes.
+import { Dispatch, workgroupCount, type Runtime } from '../gpu/runtime';
+import type { Clock } from '../gpu/clock';
+import { ACTIVATION_CODE, type DenseShape } from '../reference/dense';
+import { keepThreshold } from '../reference/rng';
+
+/** Invocations per workgroup and outputs per invocation; must match the shaders' constants. */
+const WORKGROUP = 8;
+const TILE_ROWS = 4;
+const TILE_COLS = 4;
+
+/** Dropout of the layer's input on the GPU: the RNG key without its step, which the clock gives. */
+export interface GpuDropout {
+  keep: number;
+  scale: number;
+  seed: number;
+  stream: number;
+  sub: number;
+}
+
+function checkShape(shape: DenseShape): void {
+  for (const field of ['batch', 'inFeatures', 'units', 'pieces'] as const) {
+    const value = shape[field];
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`dense layer: ${field} must be a positive integer, got ${value}`);
+  }
+  if (shape.activation !== 'maxout' && shape.pieces !== 1) {
+    throw new RangeError(`dense layer: ${shape.pieces} pieces given for activation '${shape.activation}'; only maxout has pieces`);
+  }
+}
+
+function commonParams(shape: DenseShape, dropout?: GpuDropout) {
+  return {
+    batch: shape.batch,
+    in_features: shape.inFeatures,
+    units: shape.units,
+    keep24: dropout ? keepThreshold(dropout.keep) : keepThreshold(1),
+    scale: dropout?.scale ?? 1,
+    seed: dropout?.seed ?? 0,
+    stream: dropout?.stream ?? 0,
+    sub: dropout?.sub ?? 0,
+  };
+}
+
+function constants(shape: DenseShape) {
+  return { ACTIVATION: ACTIVATION_CODE[shape.activation], PIECES: shape.pieces, WORKGROUP };
+}
+
+export interface DenseForwardBuffers {
+  x: GPUBuffer;
+  weight: GPUBuffer;
+  bias: GPUBuffer;
+  y: GPUBuffer;
+  /** Maxout: the winning piece of each output. */
+  winner?: GPUBuffer;
+  /** With dropout: where dropout(x) is written; grad_weight reads it. */
+  dropped?: GPUBuffer;
+}
+
+/** The dispatches of y = act(dropout(x) W + b): a dropout pass when there is dropout, then the product. */
+export async function denseForward(
+  rt: Runtime,
+  clock: Clock,
+  shape: DenseShape,
+  buffers: DenseForwardBuffers,
+  dropout?: GpuDropout,
+): Promise<Dispatch[]> {
+  checkShape(shape);
+  const params = commonParams(shape, dropout);
+  const dispatches: Dispatch[] = [];
+  let input = buffers.x;
+  if (dropout) {
+    if (!buffers.dropped) throw new Error('dense forward with dropout needs a `dropped` buffer');
+    dispatches.push(
+      await rt.dispatch({
+        shader: 'dense.forward',
+        entry: 'dropout',
+        constants: { WORKGROUP },
+        buffers: { x: buffers.x, dropped: buffers.dropped, clock: clock.buffer },
+        params,
+        workgroups: [workgroupCount(Math.ceil(shape.inFeatures / 4), WORKGROUP), shape.batch],
+      }),
+    );
+    input = buffers.dropped;
+  }
+  const maxout = shape.activation === 'maxout';
+  if (maxout && !buffers.winner) throw new Error('dense forward with maxout needs a `winner` buffer');
+  dispatches.push(
+    await rt.dispatch({
+      shader: 'dense.forward',
+      entry: maxout ? 'forward_maxout' : 'forward',
+      constants: constants(shape),
+      buffers: maxout
+        ? { x: input, weight: buffers.weight, bias: buffers.bias, y: buffers.y, winner: buffers.winner! }
+        : { x: input, weight: buffers.weight, bias: buffers.bias, y: buffers.y },
+      params,
+      workgroups: [workgroupCount(shape.units, TILE_COLS * WORKGROUP), workgroupCount(shape.batch, TILE_ROWS)],
+    }),
+  );
+  return dispatches;
+}
+
+export interface DenseBackwardBuffers {
+  /** dL/dy, (batch, units). */
+  dy: GPUBuffer;
+  /** What the forward pass kept: y for identity, relu and sigmoid; the winner buffer for maxout. */
+  saved: GPUBuffer;
+  /** The layer's input as the product saw it: dropout(x) when there is dropout, else x. */
+  input: GPUBuffer;
+  /** The transposed weight (units * pieces, inFeatures), kept in step by the transpose kernel. */
+  weightT: GPUBuffer;
+  dweight: GPUBuffer;
+  dbias: GPUBuffer;
+  /** dL/dx, (batch, inFeatures): omitted for a first layer whose input needs no gradient. */
+  dx?: GPUBuffer;
+}
+
+export interface DenseBackwardOptions {
+  dropout?: GpuDropout;
+  /** Add to dweight and dbias instead of overwriting them (gradients of several passes). */
+  accumulate?: boolean;
+}
+
+/** The dispatches of the backward pass: grad_input (when dx is wanted), grad_weight, grad_bias. */
+export async function denseBackward(
+  rt: Runtime,
+  clock: Clock,
+  shape: DenseShape,
+  buffers: DenseBackwardBuffers,
+  options: DenseBackwardOptions = {},
+): Promise<Dispatch[]> {
+  checkShape(shape);
+  const params = { ...commonParams(shape, options.dropout), accumulate: options.accumulate ? 1 : 0 };
+  const spec = { shader: 'dense.backward', constants: constants(shape), params };
+  const { dy, saved } = buffers;
+  const width = shape.units * shape.pieces;
+  const dispatches: Dispatch[] = [];
+  if (buffers.dx) {
+    dispatches.push(
+      await rt.dispatch({
+        ...spec,
+        entry: 'grad_input',
+        buffers: { dy, saved, weight_t: buffers.weightT, dx: buffers.dx, clock: clock.buffer },
+        workgroups: [workgroupCount(Math.ceil(shape.inFeatures / TILE_COLS), WORKGROUP), workgroupCount(shape.batch, TILE_ROWS)],
+      }),
+    );
+  }
+  dispatches.push(
+    await rt.dispatch({
+      ...spec,
+      entry: 'grad_weight',
+      buffers: { dy, saved, x: buffers.input, dweight: buffers.dweight },
+      workgroups: [workgroupCount(width, TILE_COLS * WORKGROUP), workgroupCount(shape.inFeatures, TILE_ROWS)],
+    }),
+    await rt.dispatch({
+      ...spec,
+      entry: 'grad_bias',
+      buffers: { dy, saved, dbias: buffers.dbias },
+      workgroups: [workgroupCount(width, WORKGROUP)],
+    }),
+  );
+  return dispatches;
+}

@@ -1,0 +1,133 @@
+// shaders/dense.forward.wgsl and shaders/dense.backward.wgsl against src/reference/dense.ts.
+//
+// Tolerance: |gpu - reference| <= 1e-6 + 2e-6 * M, where M is the same sum taken over absolute
+// values (sum_k |x_k w_k| + |b| for the forward, likewise for each gradient). The reference sums in
+// float64; the GPU sums K <= 1200 float32 products, whose rounding error is bounded by K u M in the
+// worst case and is near sqrt(K) u M in practice (u = 2^-24 = 6e-8, so about 2e-6 M at K = 1200).
+// A wrong index or a missing term errs by the size of a term, orders of magnitude above this.
+// Dropout is compared bit for bit: the mask comes from the same Philox bits on both sides.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { denseBackward, denseForward, type GpuDropout } from '../../src/kernels/dense';
+import {
+  denseForward as referenceForward,
+  denseGradBias,
+  denseGradInput,
+  denseGradWeight,
+  dropoutForward,
+  type DenseShape,
+} from '../../src/reference/dense';
+import { transpose } from '../../src/reference/transpose';
+import { STREAM_DROPOUT } from '../../src/reference/rng';
+import { abs, assertClose, gpu, randomArray, seededRandom } from '../helpers';
+
+const ATOL = 1e-6;
+const RTOL = 2e-6;
+
+interface Case {
+  name: string;
+  shape: DenseShape;
+  dropout?: { keep: number; scale: number };
+}
+
+const cases: Case[] = [
+  { name: 'batch 1, 1 -> 1 identity', shape: { batch: 1, inFeatures: 1, units: 1, pieces: 1, activation: 'identity' } },
+  { name: 'odd 3x5 -> 7 relu', shape: { batch: 3, inFeatures: 5, units: 7, pieces: 1, activation: 'relu' } },
+  { name: 'odd 13x17 -> 9 sigmoid', shape: { batch: 13, inFeatures: 17, units: 9, pieces: 1, activation: 'sigmoid' } },
+  { name: 'batch 1, 37 -> 33 relu, dropout .5', shape: { batch: 1, inFeatures: 37, units: 33, pieces: 1, activation: 'relu' }, dropout: { keep: 0.5, scale: 2 } },
+  { name: 'odd 5x7 -> 3x2 maxout, dropout .8', shape: { batch: 5, inFeatures: 7, units: 3, pieces: 2, activation: 'maxout' }, dropout: { keep: 0.8, scale: 1.25 } },
+  { name: 'odd 11x29 -> 13x3 maxout', shape: { batch: 11, inFeatures: 29, units: 13, pieces: 3, activation: 'maxout' } },
+  { name: 'D output 240 -> 1 at batch 200, dropout .5', shape: { batch: 200, inFeatures: 240, units: 1, pieces: 1, activation: 'identity' }, dropout: { keep: 0.5, scale: 2 } },
+  { name: 'paper G 100x100 -> 1200 relu', shape: { batch: 100, inFeatures: 100, units: 1200, pieces: 1, activation: 'relu' } },
+  { name: 'paper G 100x1200 -> 1200 relu', shape: { batch: 100, inFeatures: 1200, units: 1200, pieces: 1, activation: 'relu' } },
+  { name: 'paper G 100x1200 -> 784 sigmoid', shape: { batch: 100, inFeatures: 1200, units: 784, pieces: 1, activation: 'sigmoid' } },
+  { name: 'paper D 200x784 -> 240x5 maxout, dropout .8', shape: { batch: 200, inFeatures: 784, units: 240, pieces: 5, activation: 'maxout' }, dropout: { keep: 0.8, scale: 1.25 } },
+  { name: 'paper D 200x240 -> 240x5 maxout, dropout .5', shape: { batch: 200, inFeatures: 240, units: 240, pieces: 5, activation: 'maxout' }, dropout: { keep: 0.5, scale: 2 } },
+];
+
+for (const [index, { name, shape, dropout }] of cases.entries()) {
+  test(`dense ${name}: forward and backward match the reference`, async () => {
+    const { rt, clock } = await gpu();
+    const random = seededRandom(1000 + index);
+    const { batch, inFeatures, units, pieces } = shape;
+    const width = units * pieces;
+    const x = randomArray(random, batch * inFeatures);
+    const weight = randomArray(random, inFeatures * width, -0.5, 0.5);
+    const bias = randomArray(random, width, -0.5, 0.5);
+    const dy = randomArray(random, batch * units);
+    const oldDweight = randomArray(random, inFeatures * width);
+    const oldDbias = randomArray(random, width);
+    const step = 7 + index;
+    const gpuDropout: GpuDropout | undefined = dropout && { ...dropout, seed: 1234, stream: STREAM_DROPOUT + index, sub: 3 };
+    const referenceDropout = gpuDropout && { keep: gpuDropout.keep, scale: gpuDropout.scale, rng: { seed: 1234, stream: STREAM_DROPOUT + index, step, sub: 3 } };
+
+    const buffers = {
+      x: rt.upload('test.x', x),
+      weight: rt.upload('test.weight', weight),
+      weightT: rt.upload('test.weight_t', transpose(weight, inFeatures, width)),
+      bias: rt.upload('test.bias', bias),
+      dropped: rt.createBuffer('test.dropped', x.byteLength),
+      y: rt.createBuffer('test.y', batch * units * 4),
+      winner: rt.createBuffer('test.winner', batch * units * 4),
+      dy: rt.upload('test.dy', dy),
+      dx: rt.createBuffer('test.dx', x.byteLength),
+      dweight: rt.createBuffer('test.dweight', weight.byteLength),
+      dbias: rt.createBuffer('test.dbias', bias.byteLength),
+    };
+    const maxout = shape.activation === 'maxout';
+    clock.set(step);
+    rt.run(
+      await denseForward(rt, clock, shape, { x: buffers.x, weight: buffers.weight, bias: buffers.bias, y: buffers.y, winner: maxout ? buffers.winner : undefined, dropped: dropout ? buffers.dropped : undefined }, gpuDropout),
+    );
+
+    // Forward.
+    const input = referenceDropout ? dropoutForward(x, batch, inFeatures, referenceDropout) : x;
+    if (referenceDropout) {
+      const dropped = await rt.readF32(buffers.dropped, x.length);
+      assert.deepEqual(dropped, input, 'dropout(x) differs from the reference bit for bit');
+    }
+    const expected = referenceForward(input, weight, bias, shape);
+    const magnitude = referenceForward(abs(input), abs(weight), abs(bias), { ...shape, pieces: 1, units: width, activation: 'identity' }).y;
+    const y = await rt.readF32(buffers.y, batch * units);
+    if (maxout) {
+      const winner = await rt.readU32(buffers.winner, batch * units);
+      for (let i = 0; i < winner.length; i++) {
+        if (winner[i] === expected.winner![i]) continue;
+        // A near-tie may go either way in float32; then the two pieces' values must agree.
+        const b = Math.floor(i / units);
+        const u = i % units;
+        const z = (p: number) => expected.preactivation[b * width + p * units + u];
+        const bound = ATOL + RTOL * magnitude[b * width + winner[i] * units + u];
+        assert.ok(Math.abs(z(winner[i]) - z(expected.winner![i])) <= 2 * bound, `maxout winner ${i}: gpu piece ${winner[i]}, reference ${expected.winner![i]}`);
+      }
+      const maxMagnitude = new Float32Array(batch * units).map((_, i) => Math.max(...Array.from({ length: pieces }, (_, p) => magnitude[Math.floor(i / units) * width + p * units + (i % units)])));
+      assertClose('maxout y', y, expected.y, { atol: ATOL, rtol: RTOL, magnitude: maxMagnitude });
+    } else {
+      assertClose(`${shape.activation} y`, y, expected.y, { atol: ATOL, rtol: RTOL, magnitude });
+    }
+
+    // Backward from what the GPU's forward kept, so a near-tie above cannot change the routing.
+    const saved = maxout ? { y, winner: await rt.readU32(buffers.winner, batch * units) } : { y };
+    const savedBuffer = maxout ? buffers.winner : buffers.y;
+    const backwardBuffers = { dy: buffers.dy, saved: savedBuffer, input: dropout ? buffers.dropped : buffers.x, weightT: buffers.weightT, dweight: buffers.dweight, dbias: buffers.dbias, dx: buffers.dx };
+    rt.run(await denseBackward(rt, clock, shape, backwardBuffers, { dropout: gpuDropout }));
+    const dx = denseGradInput(dy, saved, weight, shape, referenceDropout);
+    const dxMagnitude = denseGradInput(abs(dy), saved, abs(weight), shape, referenceDropout);
+    assertClose('dx', await rt.readF32(buffers.dx, dx.length), dx, { atol: ATOL, rtol: RTOL, magnitude: dxMagnitude });
+    const dweight = denseGradWeight(input, dy, saved, shape);
+    assertClose('dweight', await rt.readF32(buffers.dweight, dweight.length), dweight, { atol: ATOL, rtol: RTOL, magnitude: denseGradWeight(abs(input), abs(dy), saved, shape) });
+    const dbias = denseGradBias(dy, saved, shape);
+    assertClose('dbias', await rt.readF32(buffers.dbias, dbias.length), dbias, { atol: ATOL, rtol: RTOL, magnitude: denseGradBias(abs(dy), saved, shape) });
+
+    // Accumulating into earlier gradients.
+    rt.device.queue.writeBuffer(buffers.dweight, 0, oldDweight);
+    rt.device.queue.writeBuffer(buffers.dbias, 0, oldDbias);
+    rt.run(await denseBackward(rt, clock, shape, { ...backwardBuffers, dx: undefined }, { dropout: gpuDropout, accumulate: true }));
+    const accumulated = denseGradWeight(input, dy, saved, shape, oldDweight);
+    const accumulatedMagnitude = denseGradWeight(abs(input), abs(dy), saved, shape, abs(oldDweight));
+    assertClose('accumulated dweight', await rt.readF32(buffers.dweight, dweight.length), accumulated, { atol: ATOL, rtol: RTOL, magnitude: accumulatedMagnitude });
+    assertClose('accumulated dbias', await rt.readF32(buffers.dbias, dbias.length), denseGradBias(dy, saved, shape, oldDbias), { atol: ATOL, rtol: RTOL, magnitude: denseGradBias(abs(dy), saved, shape, abs(oldDbias)) });
+
+    for (const buffer of Object.values(buffers)) buffer.destroy();
+  });
+}

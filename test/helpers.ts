@@ -33,7 +33,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function randomArray(random: () => number, n: number, lo = -1, hi = 1): Float32Array {
+export function randomArray(random: () => number, n: number, lo = -1, hi = 1): Float32Array<ArrayBuffer> {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * random();
   return a;

@@ -73,6 +73,19 @@ export class Dispatch {
   }
 }
 
+/** A uniform struct buffer shared by several dispatches and rewritten by name (schedules, clocks). */
+export class UniformBlock {
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly layout: UniformLayout,
+    private readonly device: GPUDevice,
+  ) {}
+
+  write(values: Record<string, number>): void {
+    this.device.queue.writeBuffer(this.buffer, 0, packUniform(this.layout, values, this.buffer.label));
+  }
+}
+
 export class Runtime {
   readonly device: GPUDevice;
   private readonly sources = new Map<string, { source: ShaderSource; reflection: WgslReflect }>();
@@ -161,6 +174,21 @@ export class Runtime {
       throw new ShaderCompileError(`Pipeline '${label}' with constants ${JSON.stringify(constants)} failed: ${message}`);
     }
     return { pipeline, reflection: entryReflection, groupLayouts, label };
+  }
+
+  /**
+   * A uniform buffer laid out like the struct an entry point binds as `name`, for callers that share
+   * one uniform between dispatches (bind it through `buffers`).
+   */
+  async uniformBlock(shader: string, entry: string, name: string, values: Record<string, number>): Promise<UniformBlock> {
+    const { reflection, label } = await this.pipeline(shader, entry);
+    const binding = reflection.bindings.find((b) => b.name === name && b.kind === 'uniform');
+    if (!binding) throw new Error(`${label} has no uniform named '${name}'.`);
+    const layout = uniformLayout(binding);
+    const buffer = this.device.createBuffer({ label: `${label}.${name}`, size: layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const block = new UniformBlock(buffer, layout, this.device);
+    block.write(values);
+    return block;
   }
 
   /** Builds a reusable dispatch: checks the given buffers against the shader's bindings by name. */

@@ -40,8 +40,8 @@ const browserHelp =
   '--enable-unsafe-webgpu --enable-features=Vulkan), or Safari 26 / Firefox 141 or newer with WebGPU enabled.';
 
 // Dawn's Node binding aborts the process if the object returned by create() is garbage-collected,
-// so the module keeps it for the process's lifetime.
-let nodeGpu: GPU | undefined;
+// so the module keeps each one for the process's lifetime, by adapter name.
+const nodeGpus = new Map<string, GPU>();
 
 async function getGpu(adapterName: string | undefined): Promise<GPU> {
   if (!isNode) {
@@ -49,7 +49,8 @@ async function getGpu(adapterName: string | undefined): Promise<GPU> {
     if (!gpu) throw new GpuUnavailableError(browserHelp);
     return gpu;
   }
-  if (nodeGpu && !adapterName) return nodeGpu;
+  const known = nodeGpus.get(adapterName ?? '');
+  if (known) return known;
   const moduleName = 'webgpu';
   let dawn: { create(options: string[]): GPU; globals: object };
   try {
@@ -61,7 +62,7 @@ async function getGpu(adapterName: string | undefined): Promise<GPU> {
   }
   Object.assign(globalThis, dawn.globals);
   const gpu = dawn.create(adapterName ? [`adapter=${adapterName}`] : []);
-  nodeGpu = gpu;
+  nodeGpus.set(adapterName ?? '', gpu);
   return gpu;
 }
 
@@ -94,6 +95,7 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<GpuCon
   try {
     adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   } catch (err) {
+    if (wanted) throw new GpuUnavailableError(`No WebGPU adapter matches '${wanted}' (the adapter option or GAN_ADAPTER): ${(err as Error).message}`);
     throw new GpuUnavailableError(`Requesting a WebGPU adapter failed: ${(err as Error).message}. ${isNode ? linuxHelp : browserHelp}`);
   }
   if (!adapter) {

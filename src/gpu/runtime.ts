@@ -2,6 +2,7 @@
 // override constants; explicit layouts derived from the shader's reflection; dispatches that bind
 // buffers by the names the WGSL gives them and are recorded again and again without new objects.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { readShaderFile } from '#shader-files';
 import type { GpuContext } from './device';
 import {
   assembleShader,
@@ -92,7 +93,11 @@ export class Runtime {
   private readonly modules = new Map<string, Promise<GPUShaderModule>>();
   private readonly pipelines = new Map<string, Promise<CompiledEntry>>();
 
-  constructor(readonly context: GpuContext) {
+  /** `readShader` exists for tests that compile a shader of their own; it defaults to shaders/. */
+  constructor(
+    readonly context: GpuContext,
+    private readonly readShader: (name: string) => string = readShaderFile,
+  ) {
     this.device = context.device;
   }
 
@@ -103,7 +108,7 @@ export class Runtime {
   private sourceOf(shader: string) {
     let entry = this.sources.get(shader);
     if (!entry) {
-      const source = assembleShader(shader);
+      const source = assembleShader(shader, this.readShader);
       let reflection: WgslReflect;
       try {
         reflection = new WgslReflect(source.code);

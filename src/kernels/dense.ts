@@ -1,6 +1,6 @@
 // Wrapper of shaders/dense.forward.wgsl and shaders/dense.backward.wgsl: builds the dispatches of one
 // dense layer once; the caller records them into its own pass as often as it likes.
-import { Dispatch, workgroupCount, type Runtime } from '../gpu/runtime';
+import { Dispatch, workgroupCount, type BufferBinding, type Runtime } from '../gpu/runtime';
 import type { Clock } from '../gpu/clock';
 import { ACTIVATION_CODE, type DenseShape } from '../reference/dense';
 import { keepThreshold } from '../reference/rng';
@@ -48,8 +48,8 @@ function constants(shape: DenseShape) {
 
 export interface DenseForwardBuffers {
   x: GPUBuffer;
-  weight: GPUBuffer;
-  bias: GPUBuffer;
+  weight: BufferBinding;
+  bias: BufferBinding;
   y: GPUBuffer;
   /** Maxout: the winning piece of each output. */
   winner?: GPUBuffer;
@@ -109,8 +109,8 @@ export interface DenseBackwardBuffers {
   input: GPUBuffer;
   /** The transposed weight (units * pieces, inFeatures), kept in step by the transpose kernel. */
   weightT: GPUBuffer;
-  dweight: GPUBuffer;
-  dbias: GPUBuffer;
+  dweight: BufferBinding;
+  dbias: BufferBinding;
   /** dL/dx, (batch, inFeatures): omitted for a first layer whose input needs no gradient. */
   dx?: GPUBuffer;
 }
@@ -119,6 +119,8 @@ export interface DenseBackwardOptions {
   dropout?: GpuDropout;
   /** Add to dweight and dbias instead of overwriting them (gradients of several passes). */
   accumulate?: boolean;
+  /** false: only dx (the generator's gradient through the discriminator leaves D's own alone). */
+  weightGrads?: boolean;
 }
 
 /** The dispatches of the backward pass: grad_input (when dx is wanted), grad_weight, grad_bias. */
@@ -145,6 +147,7 @@ export async function denseBackward(
       }),
     );
   }
+  if (options.weightGrads === false) return dispatches;
   dispatches.push(
     await rt.dispatch({
       ...spec,

@@ -1,0 +1,159 @@
+// A network of dense layers on the GPU: parameters and gradients in one buffer each (laid out by
+// src/nn/layout.ts), a transposed copy of every weight for the input gradients, and passes that
+// hold the activations of one batch and build their dispatches once. Twin: src/reference/mlp.ts.
+import type { Clock } from '../gpu/clock';
+import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
+import { denseBackward, denseForward, type GpuDropout } from '../kernels/dense';
+import { transposeMatrix } from '../kernels/transpose';
+import { layerShape } from '../reference/mlp';
+import { biasName, layerInputs, parameterLayout, tensor, weightName, type NetworkSpec, type ParameterLayout } from './layout';
+
+export class GpuNetwork {
+  readonly layout: ParameterLayout;
+  readonly params: GPUBuffer;
+  readonly grads: GPUBuffer;
+  /** weightT[l] = transpose of layer l's weight, refreshed by `transposeDispatches` after updates. */
+  readonly weightT: GPUBuffer[];
+
+  constructor(
+    readonly rt: Runtime,
+    readonly spec: NetworkSpec,
+  ) {
+    this.layout = parameterLayout(spec);
+    const bytes = this.layout.totalFloats * 4;
+    this.params = rt.createBuffer(`${spec.name}.params`, bytes);
+    this.grads = rt.createBuffer(`${spec.name}.grads`, bytes);
+    this.weightT = spec.layers.map((layer, l) =>
+      rt.createBuffer(`${spec.name}.${l}.weight_t`, layerInputs(spec, l) * layer.units * layer.pieces * 4),
+    );
+  }
+
+  /** A tensor's range in a buffer laid out by this network's layout (params or grads). */
+  range(buffer: GPUBuffer, name: string): BufferBinding {
+    const { offset, size } = tensor(this.layout, name);
+    return { buffer, offset: offset * 4, size: size * 4 };
+  }
+
+  /** Writes all parameters (a flat array laid out by `layout`) and refreshes the transposed copies. */
+  async upload(flat: Float32Array): Promise<void> {
+    if (flat.length !== this.layout.totalFloats) {
+      throw new Error(`${this.spec.name}: ${flat.length} parameters given, the layout has ${this.layout.totalFloats}`);
+    }
+    this.rt.device.queue.writeBuffer(this.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
+    this.rt.run(await this.transposeDispatches(), `${this.spec.name}.transpose`);
+  }
+
+  /** Dispatches that bring every weightT in step with params: record them after each update. */
+  async transposeDispatches(): Promise<Dispatch[]> {
+    return Promise.all(
+      this.spec.layers.map((layer, l) => {
+        const rows = layerInputs(this.spec, l);
+        const cols = layer.units * layer.pieces;
+        return transposeMatrix(this.rt, rows, cols, this.range(this.params, weightName(this.spec, l)), this.weightT[l]);
+      }),
+    );
+  }
+
+  destroy(): void {
+    for (const b of [this.params, this.grads, ...this.weightT]) b.destroy();
+  }
+}
+
+/** What keys a pass's dropout masks: layer l draws from stream streamBase + l; the clock gives the step. */
+export interface PassRng {
+  seed: number;
+  sub: number;
+  streamBase: number;
+}
+
+export interface BackwardOptions {
+  /** dL/d(output), (batch, last layer's units). */
+  outputGrad: GPUBuffer;
+  /** Add to the network's grads instead of overwriting them. */
+  accumulate?: boolean;
+  /** false: compute only the input gradient (the generator's loss through the discriminator). */
+  weightGrads?: boolean;
+  /** Where dL/d(input) goes, when wanted. */
+  inputGrad?: GPUBuffer;
+}
+
+/** The activations of one batch through a network, and the dispatches that fill them. */
+export class GpuPass {
+  readonly output: GPUBuffer;
+  private readonly ys: GPUBuffer[];
+  private readonly winners: (GPUBuffer | undefined)[];
+  private readonly dropped: (GPUBuffer | undefined)[];
+  /** dys[l] = dL/dy of layer l, for every layer below the last. */
+  private readonly dys: GPUBuffer[];
+
+  private constructor(
+    readonly network: GpuNetwork,
+    readonly clock: Clock,
+    readonly batch: number,
+    readonly input: GPUBuffer,
+    readonly rng: PassRng,
+    readonly label: string,
+  ) {
+    const { rt, spec } = network;
+    this.ys = spec.layers.map((layer, l) => rt.createBuffer(`${label}.${l}.y`, batch * layer.units * 4));
+    this.winners = spec.layers.map((layer, l) => (layer.activation === 'maxout' ? rt.createBuffer(`${label}.${l}.winner`, batch * layer.units * 4) : undefined));
+    this.dropped = spec.layers.map((layer, l) => (layer.dropout ? rt.createBuffer(`${label}.${l}.dropped`, batch * layerInputs(spec, l) * 4) : undefined));
+    this.dys = spec.layers.slice(0, -1).map((layer, l) => rt.createBuffer(`${label}.${l}.dy`, batch * layer.units * 4));
+    this.output = this.ys[this.ys.length - 1];
+  }
+
+  static create(network: GpuNetwork, clock: Clock, batch: number, input: GPUBuffer, rng: PassRng, label: string): GpuPass {
+    return new GpuPass(network, clock, batch, input, rng, label);
+  }
+
+  private dropout(l: number): GpuDropout | undefined {
+    const d = this.network.spec.layers[l].dropout;
+    return d && { ...d, seed: this.rng.seed, stream: this.rng.streamBase + l, sub: this.rng.sub };
+  }
+
+  /** The layer's input as its product sees it. */
+  private layerInput(l: number): GPUBuffer {
+    return this.dropped[l] ?? (l === 0 ? this.input : this.ys[l - 1]);
+  }
+
+  async forward(): Promise<Dispatch[]> {
+    const { rt, spec, params } = this.network;
+    const dispatches: Dispatch[] = [];
+    for (let l = 0; l < spec.layers.length; l++) {
+      const buffers = {
+        x: l === 0 ? this.input : this.ys[l - 1],
+        weight: this.network.range(params, weightName(spec, l)),
+        bias: this.network.range(params, biasName(spec, l)),
+        y: this.ys[l],
+        winner: this.winners[l],
+        dropped: this.dropped[l],
+      };
+      dispatches.push(...(await denseForward(rt, this.clock, layerShape(spec, l, this.batch), buffers, this.dropout(l))));
+    }
+    return dispatches;
+  }
+
+  async backward(options: BackwardOptions): Promise<Dispatch[]> {
+    const { rt, spec, grads } = this.network;
+    const dispatches: Dispatch[] = [];
+    for (let l = spec.layers.length - 1; l >= 0; l--) {
+      const dx = l > 0 ? this.dys[l - 1] : options.inputGrad;
+      const buffers = {
+        dy: l === spec.layers.length - 1 ? options.outputGrad : this.dys[l],
+        saved: this.winners[l] ?? this.ys[l],
+        input: this.layerInput(l),
+        weightT: this.network.weightT[l],
+        dweight: this.network.range(grads, weightName(spec, l)),
+        dbias: this.network.range(grads, biasName(spec, l)),
+        dx,
+      };
+      const layerOptions = { dropout: this.dropout(l), accumulate: options.accumulate, weightGrads: options.weightGrads };
+      dispatches.push(...(await denseBackward(rt, this.clock, layerShape(spec, l, this.batch), buffers, layerOptions)));
+    }
+    return dispatches;
+  }
+
+  destroy(): void {
+    for (const b of [...this.ys, ...this.dys, ...this.winners, ...this.dropped]) b?.destroy();
+  }
+}

@@ -64,6 +64,8 @@ export interface PassRng {
   seed: number;
   sub: number;
   streamBase: number;
+  /** false: no dropout in this pass (evaluation), whatever the network's layers say. */
+  dropout?: boolean;
 }
 
 export interface BackwardOptions {
@@ -97,7 +99,7 @@ export class GpuPass {
     const { rt, spec } = network;
     this.ys = spec.layers.map((layer, l) => rt.createBuffer(`${label}.${l}.y`, batch * layer.units * 4));
     this.winners = spec.layers.map((layer, l) => (layer.activation === 'maxout' ? rt.createBuffer(`${label}.${l}.winner`, batch * layer.units * 4) : undefined));
-    this.dropped = spec.layers.map((layer, l) => (layer.dropout ? rt.createBuffer(`${label}.${l}.dropped`, batch * layerInputs(spec, l) * 4) : undefined));
+    this.dropped = spec.layers.map((layer, l) => (layer.dropout && rng.dropout !== false ? rt.createBuffer(`${label}.${l}.dropped`, batch * layerInputs(spec, l) * 4) : undefined));
     this.dys = spec.layers.slice(0, -1).map((layer, l) => rt.createBuffer(`${label}.${l}.dy`, batch * layer.units * 4));
     this.output = this.ys[this.ys.length - 1];
   }
@@ -107,7 +109,7 @@ export class GpuPass {
   }
 
   private dropout(l: number): GpuDropout | undefined {
-    const d = this.network.spec.layers[l].dropout;
+    const d = this.rng.dropout === false ? undefined : this.network.spec.layers[l].dropout;
     return d && { ...d, seed: this.rng.seed, stream: this.rng.streamBase + l, sub: this.rng.sub };
   }
 

@@ -1,0 +1,150 @@
+// GAN losses on D's logits l (D = sigmoid(l)): the loss value, its gradient with respect to every
+// logit, and running statistics accumulated on the GPU so the trainer reads them every N iterations.
+// Twin: src/reference/gan_loss.ts (discriminatorLoss, generatorLoss). Test: test/kernels/gan_loss.test.ts.
+//
+// discriminator_loss, the authors' d_obj = 0.5 * (BCE(D(x), 1) + BCE(D(G(z)), 0)):
+//   loss          = 0.5 * (mean softplus(-l_real) + mean softplus(l_fake))
+//   dlogits_real  = 0.5 * (sigmoid(l) - 1) / n_real = -0.5 * sigmoid(-l) / n_real
+//   dlogits_fake  = 0.5 * sigmoid(l) / n_fake
+// generator_loss, G_LOSS picks the objective G minimises:
+//   G_LOSS_NON_SATURATING  loss = mean softplus(-l) = mean -log D(G(z));  dlogit = -sigmoid(-l) / n
+//   G_LOSS_MINIMAX         loss = mean -softplus(l) = mean log(1 - D(G(z))); dlogit = -sigmoid(l) / n
+// softplus(z) = log(1 + exp(z)) = max(z, 0) + log(1 + exp(-|z|)) never overflows, so logits of any
+// size give finite losses (log(sigmoid(l)) = -softplus(-l) written naively is -inf for l < -88).
+// sigmoid(l) - 1 is written -sigmoid(-l): equal in value, without the cancellation near l >> 0.
+//
+// Bindings (n_real = params.n_real, n_fake = params.n_fake; the generator's n is n_fake):
+//   logits_real   (n_real)   D's logits on the data batch
+//   logits_fake   (n_fake)   D's logits on the generated batch
+//   dlogits_real  (n_real)   dL/dl, written
+//   dlogits_fake  (n_fake)   dL/dl, written
+//   stats         (8)        f32 sums, ADDED to (+=), never overwritten; layout STAT_* below, the
+//                            same as GAN_STATS in src/reference/gan_loss.ts. The trainer zeroes
+//                            the buffer when it reads it and divides each sum by its count.
+//
+// Dispatch geometry: exactly one workgroup of WORKGROUP invocations. Invocation i takes elements
+// i, i + WORKGROUP, i + 2 WORKGROUP, ... (any batch size works), then a tree reduction over the
+// workgroup in a fixed order makes the sums identical run to run (no atomics, no float races).
+
+struct Params {
+  n_real: u32,
+  n_fake: u32,
+}
+
+const G_LOSS_NON_SATURATING: u32 = 0u;
+const G_LOSS_MINIMAX: u32 = 1u;
+override G_LOSS: u32 = G_LOSS_NON_SATURATING;
+
+// A power of two: the tree reduction halves it.
+const WORKGROUP: u32 = 64u;
+
+// The stats layout.
+const STAT_D_LOSS_SUM: u32 = 0u;  // sum over discriminator_loss calls of the loss
+const STAT_D_REAL_SUM: u32 = 1u;  //   ... of mean D(x)
+const STAT_D_FAKE_SUM: u32 = 2u;  //   ... of mean D(G(z))
+const STAT_D_COUNT: u32 = 3u;     // number of discriminator_loss calls
+const STAT_G_LOSS_SUM: u32 = 4u;  // sum over generator_loss calls of the loss
+const STAT_G_FAKE_SUM: u32 = 5u;  //   ... of mean D(G(z))
+const STAT_G_COUNT: u32 = 6u;     // number of generator_loss calls
+const STAT_NONFINITE: u32 = 7u;   // logits that were NaN or +-Inf, both entry points (exact to 2^24)
+
+@group(0) @binding(0) var<storage, read> logits_real: array<f32>;
+@group(0) @binding(1) var<storage, read> logits_fake: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dlogits_real: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dlogits_fake: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;
+@group(1) @binding(0) var<uniform> params: Params;
+
+// Per invocation partial sums: (loss real, D real, loss fake, D fake) and the non-finite count.
+var<workgroup> partial_sums: array<vec4<f32>, WORKGROUP>;
+var<workgroup> partial_nonfinite: array<u32, WORKGROUP>;
+
+fn softplus(z: f32) -> f32 {
+  return max(z, 0.0) + log(1.0 + exp(-abs(z)));
+}
+
+// From the bits: a compiler may assume floats are finite and fold a comparison such as x != x away.
+fn is_nonfinite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
+}
+
+// Leaves the workgroup's totals in partial_sums[0] and partial_nonfinite[0].
+fn reduce_workgroup(lane: u32, sums: vec4<f32>, nonfinite: u32) {
+  partial_sums[lane] = sums;
+  partial_nonfinite[lane] = nonfinite;
+  workgroupBarrier();
+  for (var span = WORKGROUP / 2u; span > 0u; span /= 2u) {
+    if (lane < span) {
+      partial_sums[lane] += partial_sums[lane + span];
+      partial_nonfinite[lane] += partial_nonfinite[lane + span];
+    }
+    workgroupBarrier();
+  }
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn discriminator_loss(@builtin(local_invocation_index) lane: u32) {
+  let n_real = params.n_real;
+  let n_fake = params.n_fake;
+  let real_scale = 0.5 / f32(n_real);
+  let fake_scale = 0.5 / f32(n_fake);
+  var sums = vec4<f32>(0.0);
+  var nonfinite = 0u;
+  for (var i = lane; i < n_real; i += WORKGROUP) {
+    let l = logits_real[i];
+    // D(x) -> 1 is the target: the loss is -log D(x) = softplus(-l).
+    let d = sigmoid(l);
+    sums += vec4<f32>(softplus(-l), d, 0.0, 0.0);
+    nonfinite += select(0u, 1u, is_nonfinite(l));
+    dlogits_real[i] = -real_scale * sigmoid(-l);
+  }
+  for (var i = lane; i < n_fake; i += WORKGROUP) {
+    let l = logits_fake[i];
+    // D(G(z)) -> 0 is the target: the loss is -log(1 - D(G(z))) = softplus(l).
+    let d = sigmoid(l);
+    sums += vec4<f32>(0.0, 0.0, softplus(l), d);
+    nonfinite += select(0u, 1u, is_nonfinite(l));
+    dlogits_fake[i] = fake_scale * d;
+  }
+  reduce_workgroup(lane, sums, nonfinite);
+  if (lane == 0u) {
+    let total = partial_sums[0];
+    stats[STAT_D_LOSS_SUM] += 0.5 * (total.x / f32(n_real) + total.z / f32(n_fake));
+    stats[STAT_D_REAL_SUM] += total.y / f32(n_real);
+    stats[STAT_D_FAKE_SUM] += total.w / f32(n_fake);
+    stats[STAT_D_COUNT] += 1.0;
+    stats[STAT_NONFINITE] += f32(partial_nonfinite[0]);
+  }
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn generator_loss(@builtin(local_invocation_index) lane: u32) {
+  let n = params.n_fake;
+  let scale = 1.0 / f32(n);
+  var sums = vec4<f32>(0.0);
+  var nonfinite = 0u;
+  for (var i = lane; i < n; i += WORKGROUP) {
+    let l = logits_fake[i];
+    let d = sigmoid(l);
+    var loss: f32;
+    var dlogit: f32;
+    if (G_LOSS == G_LOSS_MINIMAX) {
+      loss = -softplus(l);
+      dlogit = -scale * d;
+    } else {
+      loss = softplus(-l);
+      dlogit = -scale * sigmoid(-l);
+    }
+    sums += vec4<f32>(loss, d, 0.0, 0.0);
+    nonfinite += select(0u, 1u, is_nonfinite(l));
+    dlogits_fake[i] = dlogit;
+  }
+  reduce_workgroup(lane, sums, nonfinite);
+  if (lane == 0u) {
+    let total = partial_sums[0];
+    stats[STAT_G_LOSS_SUM] += total.x / f32(n);
+    stats[STAT_G_FAKE_SUM] += total.y / f32(n);
+    stats[STAT_G_COUNT] += 1.0;
+    stats[STAT_NONFINITE] += f32(partial_nonfinite[0]);
+  }
+}

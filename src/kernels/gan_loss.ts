@@ -1,0 +1,77 @@
+// Wrapper of shaders/gan_loss.wgsl: builds the loss dispatches once; the scheduler records them every
+// iteration and copies the stats buffer out every N iterations (then zeroes it with clearStats).
+import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
+import { G_LOSS_CODE, GAN_STATS_LENGTH, type GeneratorLoss } from '../reference/gan_loss';
+
+export { GAN_STATS, GAN_STATS_LENGTH, averageGanStats, type GanStatsAverages, type GeneratorLoss } from '../reference/gan_loss';
+
+const STATS_BYTES = GAN_STATS_LENGTH * 4;
+
+/** One workgroup reduces the whole batch, so the sums come out in the same order every run. */
+const ONE_WORKGROUP: [number] = [1];
+
+function checkCount(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new RangeError(`gan_loss: ${what} must be a positive integer (a u32), got ${n}`);
+}
+
+/** A zeroed stats buffer (GAN_STATS layout) for the loss kernels to add to. */
+export function createStatsBuffer(rt: Runtime, label = 'gan_loss.stats'): GPUBuffer {
+  return rt.createBuffer(label, STATS_BYTES);
+}
+
+/** Records the zeroing of a stats buffer, after the copy that reads it out. */
+export function clearStats(encoder: GPUCommandEncoder, stats: GPUBuffer): void {
+  encoder.clearBuffer(stats, 0, STATS_BYTES);
+}
+
+export interface DiscriminatorLossBuffers {
+  /** D's logits on the data batch, (nReal). */
+  logitsReal: BufferBinding;
+  /** D's logits on the generated batch, (nFake). */
+  logitsFake: BufferBinding;
+  dlogitsReal: BufferBinding;
+  dlogitsFake: BufferBinding;
+  stats: BufferBinding;
+}
+
+/** D's loss 0.5 * (BCE(D(x), 1) + BCE(D(G(z)), 0)) on logits: writes both gradients, adds to stats. */
+export function discriminatorLoss(rt: Runtime, sizes: { nReal: number; nFake: number }, buffers: DiscriminatorLossBuffers): Promise<Dispatch> {
+  checkCount('nReal', sizes.nReal);
+  checkCount('nFake', sizes.nFake);
+  return rt.dispatch({
+    shader: 'gan_loss',
+    entry: 'discriminator_loss',
+    buffers: {
+      logits_real: buffers.logitsReal,
+      logits_fake: buffers.logitsFake,
+      dlogits_real: buffers.dlogitsReal,
+      dlogits_fake: buffers.dlogitsFake,
+      stats: buffers.stats,
+    },
+    params: { n_real: sizes.nReal, n_fake: sizes.nFake },
+    workgroups: ONE_WORKGROUP,
+  });
+}
+
+export interface GeneratorLossBuffers {
+  /** D's logits on the generated batch, (n). */
+  logitsFake: BufferBinding;
+  dlogitsFake: BufferBinding;
+  stats: BufferBinding;
+}
+
+/** G's loss on D's logits for the generated batch (non-saturating or minimax): writes dlogits, adds to stats. */
+export function generatorLoss(rt: Runtime, options: { n: number; loss: GeneratorLoss }, buffers: GeneratorLossBuffers): Promise<Dispatch> {
+  checkCount('n', options.n);
+  const code = G_LOSS_CODE[options.loss];
+  if (code === undefined) throw new RangeError(`gan_loss: unknown generator loss '${options.loss}' (known: ${Object.keys(G_LOSS_CODE).join(', ')})`);
+  return rt.dispatch({
+    shader: 'gan_loss',
+    entry: 'generator_loss',
+    constants: { G_LOSS: code },
+    buffers: { logits_fake: buffers.logitsFake, dlogits_fake: buffers.dlogitsFake, stats: buffers.stats },
+    // The generator reads only n_fake; the struct is shared with discriminator_loss.
+    params: { n_real: 0, n_fake: options.n },
+    workgroups: ONE_WORKGROUP,
+  });
+}

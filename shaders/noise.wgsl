@@ -1,15 +1,27 @@
-// Noise for the generator: z (rows, cols) row-major, drawn from the counter-based RNG.
+// Noise for the generator: z (rows, cols) row-major, drawn from the counter-based RNG of rng.wgsl.
 // Twin: src/reference/noise.ts (uniformNoise, gaussianNoise, noiseBits). Tests:
-// test/kernels/noise.test.ts and test/kernels/rng.test.ts.
+// test/kernels/noise.test.ts, and test/kernels/rng.test.ts for the generator itself.
 //
-// Element (row, col) takes component col % 4 of draw_bits(seed, stream, clock.step, sub, row, col),
-// so a whole row of 4 columns costs one Philox call and the CPU twin reproduces every value.
-//   uniform_noise   z = low + (high - low) * u, u in [0, 1) with 24 random bits (the paper: [-sqrt 3, sqrt 3])
-//   gaussian_noise  z = deviation * g, Box-Muller: columns 4q, 4q+1 from components x, y; 4q+2, 4q+3 from z, w
-//   noise_bits      the raw u32 draws (for tests: the same key gives the same bits on GPU and CPU)
+// Element (row, col) takes component col % 4 of draw_bits(seed, stream, clock.step, sub, row, col):
+// the keying every kernel shares, so the CPU twin reproduces every value. `stream` is a param
+// (STREAM_NOISE for the generator's input) so tests and other callers can key their own draws.
 //
-// Bindings: z / raw_bits (rows, cols); params; clock. One invocation per 4 columns of a row:
-// dispatch (ceil(ceil(cols / 4) / WORKGROUP), rows).
+// Entry points (suffixed because `uniform` itself names an address space in WGSL):
+//   uniform_noise   z = low + (high - low) * u, u in [0, 1) with 24 random bits
+//                   (the paper: uniform on [-sqrt 3, sqrt 3], unit variance)
+//   gaussian_noise  z = mean + std * g, g standard normal by Box-Muller (gaussian_pair): columns
+//                   4q, 4q+1 from draw components x, y; columns 4q+2, 4q+3 from z, w
+//   noise_bits      the raw u32 draws, for tests: the same key gives the same bits on GPU and CPU
+//
+// Bindings:
+//   z         (rows, cols) f32   uniform_noise, gaussian_noise
+//   raw_bits  (rows, cols) u32   noise_bits
+//   params    rows, cols, the key (seed, stream, sub) and the distribution's numbers
+//   clock     step: the training iteration, the third counter word
+// Dispatch: one invocation per 4 consecutive columns of a row (one Philox draw covers them), rows
+// along y: (ceil(ceil(cols / 4) / WORKGROUP), rows). cols need not be a multiple of 4: the last
+// quad of a row writes only the columns that exist. rows is limited by maxComputeWorkgroupsPerDimension
+// (65535), far above any batch.
 
 struct Params {
   rows: u32,
@@ -19,7 +31,8 @@ struct Params {
   sub: u32,
   low: f32,
   high: f32,
-  deviation: f32,
+  mean: f32,
+  deviation: f32,   // the standard deviation: `std` is a reserved word in WGSL
 }
 
 struct Clock {
@@ -33,7 +46,7 @@ override WORKGROUP: u32 = 64u;
 @group(1) @binding(0) var<uniform> params: Params;
 @group(1) @binding(1) var<uniform> clock: Clock;
 
-fn draw_row_quad(row: u32, col0: u32) -> vec4<u32> {
+fn quad_bits(row: u32, col0: u32) -> vec4<u32> {
   return draw_bits(params.seed, params.stream, clock.step, params.sub, row, col0);
 }
 
@@ -44,11 +57,11 @@ fn uniform_noise(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row >= params.rows || col0 >= params.cols) {
     return;
   }
-  let draw = draw_row_quad(row, col0);
+  let bits = quad_bits(row, col0);
   let width = params.high - params.low;
   for (var c = 0u; c < 4u; c++) {
     if (col0 + c < params.cols) {
-      z[row * params.cols + col0 + c] = params.low + width * unit_from_bits(draw[c]);
+      z[row * params.cols + col0 + c] = params.low + width * unit_from_bits(bits[c]);
     }
   }
 }
@@ -60,10 +73,9 @@ fn gaussian_noise(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row >= params.rows || col0 >= params.cols) {
     return;
   }
-  let draw = draw_row_quad(row, col0);
-  let first = gaussian_pair(draw.x, draw.y);
-  let second = gaussian_pair(draw.z, draw.w);
-  let values = params.deviation * vec4<f32>(first, second);
+  let bits = quad_bits(row, col0);
+  let normal = vec4<f32>(gaussian_pair(bits.x, bits.y), gaussian_pair(bits.z, bits.w));
+  let values = params.mean + params.deviation * normal;
   for (var c = 0u; c < 4u; c++) {
     if (col0 + c < params.cols) {
       z[row * params.cols + col0 + c] = values[c];
@@ -78,10 +90,10 @@ fn noise_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row >= params.rows || col0 >= params.cols) {
     return;
   }
-  let draw = draw_row_quad(row, col0);
+  let bits = quad_bits(row, col0);
   for (var c = 0u; c < 4u; c++) {
     if (col0 + c < params.cols) {
-      raw_bits[row * params.cols + col0 + c] = draw[c];
+      raw_bits[row * params.cols + col0 + c] = bits[c];
     }
   }
 }

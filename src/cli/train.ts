@@ -136,7 +136,7 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
 
   writeFileSync(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const metricsPath = join(out, 'metrics.jsonl');
-  keepMetricsUpTo(metricsPath, trainer.iteration);
+  keepMetricsUpTo(metricsPath, trainer.iteration, config.logEvery);
   const checkpointPath = join(out, 'checkpoint.safetensors');
 
   const terminal = process.stderr.isTTY;
@@ -195,8 +195,11 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   context.device.destroy();
 }
 
-/** A resumed run continues the metrics file: lines past the checkpoint's iteration are dropped. */
-function keepMetricsUpTo(path: string, iteration: number): void {
+/**
+ * A resumed run continues the metrics file: lines past the checkpoint's iteration are dropped, and
+ * so is a partial window's line at the checkpoint itself (the resumed run logs that window whole).
+ */
+function keepMetricsUpTo(path: string, iteration: number, logEvery: number): void {
   if (!existsSync(path)) return;
   if (iteration === 0) {
     writeFileSync(path, '');
@@ -207,7 +210,8 @@ function keepMetricsUpTo(path: string, iteration: number): void {
     .filter((line) => line.trim() !== '')
     .filter((line) => {
       try {
-        return (JSON.parse(line) as { iter: number }).iter <= iteration;
+        const { iter } = JSON.parse(line) as { iter: number };
+        return iter < iteration || (iter === iteration && iteration % logEvery === 0);
       } catch {
         return false;
       }

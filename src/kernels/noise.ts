@@ -1,54 +1,88 @@
-// Wrapper of shaders/noise.wgsl.
+// Wrapper of shaders/noise.wgsl: builds noise dispatches once; the caller records them as often as it
+// likes, and each recording draws fresh numbers because the clock's step is part of the key.
 import type { Clock } from '../gpu/clock';
 import { workgroupCount, type Dispatch, type Runtime } from '../gpu/runtime';
+import { STREAM_NOISE } from '../reference/rng';
 
+/** Invocations per workgroup; each covers 4 columns (one Philox draw). */
 const WORKGROUP = 64;
 
-export interface NoiseSpec {
+/** The shape of z and the key of its draws, less the step, which the clock gives. */
+export interface NoiseKey {
   rows: number;
   cols: number;
-  distribution: 'uniform' | 'gaussian';
-  /** uniform on [low, high]; gaussian with mean 0 and standard deviation std. */
-  low: number;
-  high: number;
-  std: number;
   seed: number;
-  stream: number;
+  /** Defaults to STREAM_NOISE, the generator's input. */
+  stream?: number;
   sub: number;
 }
 
-function params(spec: Omit<NoiseSpec, 'distribution'>) {
-  for (const field of ['rows', 'cols'] as const) {
-    if (!Number.isInteger(spec[field]) || spec[field] < 1) throw new RangeError(`noise: ${field} must be a positive integer, got ${spec[field]}`);
-  }
-  const { rows, cols, seed, stream, sub, low, high, std } = spec;
-  return { rows, cols, seed, stream, sub, low, high, deviation: std };
+export interface UniformNoiseSpec extends NoiseKey {
+  /** z is uniform on [low, high] (u < 1, but the float product may round up to high). */
+  low: number;
+  high: number;
 }
 
-function workgroups(spec: { rows: number; cols: number }): [number, number] {
-  return [workgroupCount(Math.ceil(spec.cols / 4), WORKGROUP), spec.rows];
+export interface GaussianNoiseSpec extends NoiseKey {
+  /** Defaults to 0. */
+  mean?: number;
+  std: number;
 }
 
-/** Fills z (rows, cols) with fresh noise keyed by (seed, stream) and (clock step, sub). */
-export function noiseDispatch(rt: Runtime, clock: Clock, spec: NoiseSpec, z: GPUBuffer): Promise<Dispatch> {
+/** Either distribution, as a training config names it. */
+export interface NoiseSpec extends NoiseKey {
+  distribution: 'uniform' | 'gaussian';
+  low: number;
+  high: number;
+  mean?: number;
+  std: number;
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new RangeError(`noise: ${message}`);
+}
+
+function keyParams(key: NoiseKey, output: GPUBuffer) {
+  const { rows, cols, seed, stream = STREAM_NOISE, sub } = key;
+  check(Number.isInteger(rows) && rows >= 1, `rows must be a positive integer, got ${rows}`);
+  check(Number.isInteger(cols) && cols >= 1, `cols must be a positive integer, got ${cols}`);
+  check(output.size >= rows * cols * 4, `buffer '${output.label}' holds ${output.size} bytes, fewer than ${rows} x ${cols} values need`);
+  return { rows, cols, seed, stream, sub };
+}
+
+/** Every entry point reads the whole params struct; the numbers an entry does not use are inert. */
+const UNUSED = { low: 0, high: 1, mean: 0, deviation: 1 };
+
+function noise(rt: Runtime, clock: Clock, entry: string, output: Record<string, GPUBuffer>, params: { rows: number; cols: number } & Record<string, number>): Promise<Dispatch> {
   return rt.dispatch({
     shader: 'noise',
-    entry: `${spec.distribution}_noise`,
+    entry,
     constants: { WORKGROUP },
-    buffers: { z, clock: clock.buffer },
-    params: params(spec),
-    workgroups: workgroups(spec),
+    buffers: { ...output, clock: clock.buffer },
+    params,
+    workgroups: [workgroupCount(Math.ceil(params.cols / 4), WORKGROUP), params.rows],
   });
 }
 
-/** Writes the raw draws of every element (rows, cols) as u32: the RNG's own test. */
-export function noiseBitsDispatch(rt: Runtime, clock: Clock, spec: Omit<NoiseSpec, 'distribution' | 'low' | 'high' | 'std'>, bits: GPUBuffer): Promise<Dispatch> {
-  return rt.dispatch({
-    shader: 'noise',
-    entry: 'noise_bits',
-    constants: { WORKGROUP },
-    buffers: { raw_bits: bits, clock: clock.buffer },
-    params: params({ ...spec, low: 0, high: 1, std: 1 }),
-    workgroups: workgroups(spec),
-  });
+/** z (rows, cols) uniform on [low, high]: the paper's noise is [-sqrt 3, sqrt 3]. */
+export async function uniformNoise(rt: Runtime, clock: Clock, spec: UniformNoiseSpec, z: GPUBuffer): Promise<Dispatch> {
+  check(Number.isFinite(spec.low) && Number.isFinite(spec.high) && spec.low <= spec.high, `low ${spec.low} and high ${spec.high} must be finite with low <= high`);
+  return noise(rt, clock, 'uniform_noise', { z }, { ...keyParams(spec, z), ...UNUSED, low: spec.low, high: spec.high });
+}
+
+/** z (rows, cols) normal with the given mean and standard deviation (Box-Muller). */
+export async function gaussianNoise(rt: Runtime, clock: Clock, spec: GaussianNoiseSpec, z: GPUBuffer): Promise<Dispatch> {
+  const mean = spec.mean ?? 0;
+  check(Number.isFinite(mean) && Number.isFinite(spec.std) && spec.std >= 0, `mean ${mean} and std ${spec.std} must be finite with std >= 0`);
+  return noise(rt, clock, 'gaussian_noise', { z }, { ...keyParams(spec, z), ...UNUSED, mean, deviation: spec.std });
+}
+
+/** The raw u32 draws of every element (rows, cols): the RNG's own test against the CPU twin. */
+export async function noiseBits(rt: Runtime, clock: Clock, key: NoiseKey, bits: GPUBuffer): Promise<Dispatch> {
+  return noise(rt, clock, 'noise_bits', { raw_bits: bits }, { ...keyParams(key, bits), ...UNUSED });
+}
+
+/** The noise a training config asks for: uniform on [low, high] or gaussian (mean, std). */
+export async function noiseDispatch(rt: Runtime, clock: Clock, spec: NoiseSpec, z: GPUBuffer): Promise<Dispatch> {
+  return spec.distribution === 'uniform' ? uniformNoise(rt, clock, spec, z) : gaussianNoise(rt, clock, spec, z);
 }

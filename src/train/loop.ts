@@ -42,9 +42,10 @@ export async function runTraining(trainer: Trainer, options: LoopOptions, hooks:
     const started = performance.now();
     while (trainer.iteration < windowEnd) {
       const done = trainer.iteration + 1;
-      const log = done % logEvery === 0 || done === until;
+      const boundary = done % logEvery === 0;
+      const log = boundary || done === until;
       const sample = done % sampleEvery === 0 || done === until || (!!options.sampleWithLogs && log);
-      trainer.step({ log, sample });
+      trainer.step({ log, sample, keepStats: !boundary });
     }
     if (secondsPerIteration > 0) await sleep(0.85 * 1000 * secondsPerIteration * (windowEnd - windowStart));
     await trainer.settle();

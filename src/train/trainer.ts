@@ -10,10 +10,7 @@
 //   simultaneous (the authors' AdversaryCost2, k = 1) one z and x; G forward once; D on both with
 //                separate dropout masks; D's and G's gradients from that one pass; both updated.
 //
-// RNG keys: every draw is keyed by (seed, stream) and counted by (iteration, pass): D step j draws
-// its noise and minibatch with pass 4j, its real D pass with 4j + 1 and its fake pass with 4j + 2;
-// the G step uses 4k and 4k + 2. So a run is a pure function of its seed, and resuming at iteration
-// i draws exactly what the uninterrupted run drew.
+// The RNG keys of every pass are in ./keys.ts; src/reference/step.ts is the CPU twin of one iteration.
 import type { Clock } from '../gpu/clock';
 import { ReadbackRing } from '../gpu/readback';
 import type { Dispatch, Runtime } from '../gpu/runtime';
@@ -23,17 +20,12 @@ import { noiseDispatch } from '../kernels/noise';
 import { gatherDispatch } from '../kernels/gather';
 import type { GpuDataset } from '../data/dataset';
 import { GpuNetwork, GpuPass } from '../nn/mlp';
-import { STREAM_DROPOUT, STREAM_GATHER, STREAM_NOISE } from '../reference/rng';
+import { STREAM_GATHER, STREAM_NOISE } from '../reference/rng';
+import { DISCRIMINATOR_DROPOUT_STREAM, FAKE_PASS, FIXED_NOISE_PASS, GENERATOR_DROPOUT_STREAM, REAL_PASS, dStepPass, gStepPass } from './keys';
 import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from './config';
 import { learningRate, momentum } from './schedule';
 import type { TrainingState } from '../io/checkpoint';
 
-/** G has no dropout; its stream base only keeps the keys distinct if a config gives it some. */
-const GENERATOR_DROPOUT_STREAM = STREAM_DROPOUT + 64;
-/** Passes of the step plan are numbered 4j + {0: noise and data, 1: real D pass, 2: fake D pass}. */
-const PASSES_PER_D_STEP = 4;
-/** The pass number of the fixed noise behind sample grids: drawn once, at iteration 0. */
-const FIXED_NOISE_PASS = 0xffff;
 
 export interface MetricsRecord {
   iter: number;
@@ -136,7 +128,7 @@ export class Trainer {
   }
 
   private pass(network: GpuNetwork, batch: number, input: GPUBuffer, sub: number, label: string, dropout = true): GpuPass {
-    const streamBase = network === this.generator ? GENERATOR_DROPOUT_STREAM : STREAM_DROPOUT;
+    const streamBase = network === this.generator ? GENERATOR_DROPOUT_STREAM : DISCRIMINATOR_DROPOUT_STREAM;
     const pass = GpuPass.create(network, this.clock, batch, input, { seed: this.config.seed, sub, streamBase, dropout }, label);
     this.owned.push(pass);
     return pass;
@@ -196,12 +188,13 @@ export class Trainer {
     const dispatches: Dispatch[] = [];
 
     if (form === 'simultaneous') {
-      const g = this.pass(this.generator, batch, z, 0, `${p}.g`);
-      const real = this.pass(this.discriminator, batch, x, 1, `${p}.d_real`);
-      const fake = this.pass(this.discriminator, batch, g.output, 2, `${p}.d_fake`);
+      const sub = dStepPass(0);
+      const g = this.pass(this.generator, batch, z, sub, `${p}.g`);
+      const real = this.pass(this.discriminator, batch, x, sub + REAL_PASS, `${p}.d_real`);
+      const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${p}.d_fake`);
       dispatches.push(
-        await this.noise(z, batch, 0),
-        await gather(0),
+        await this.noise(z, batch, sub),
+        await gather(sub),
         ...(await g.forward()),
         ...(await real.forward()),
         ...(await fake.forward()),
@@ -218,10 +211,10 @@ export class Trainer {
     }
 
     for (let j = 0; j < k; j++) {
-      const sub = PASSES_PER_D_STEP * j;
+      const sub = dStepPass(j);
       const g = this.pass(this.generator, batch, z, sub, `${p}.d_step${j}.g`);
-      const real = this.pass(this.discriminator, batch, x, sub + 1, `${p}.d_step${j}.d_real`);
-      const fake = this.pass(this.discriminator, batch, g.output, sub + 2, `${p}.d_step${j}.d_fake`);
+      const real = this.pass(this.discriminator, batch, x, sub + REAL_PASS, `${p}.d_step${j}.d_real`);
+      const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${p}.d_step${j}.d_fake`);
       dispatches.push(
         await this.noise(z, batch, sub),
         await gather(sub),
@@ -234,9 +227,9 @@ export class Trainer {
         ...dTranspose,
       );
     }
-    const sub = PASSES_PER_D_STEP * k;
+    const sub = gStepPass(k);
     const g = this.pass(this.generator, batch, z, sub, `${p}.g_step.g`);
-    const fake = this.pass(this.discriminator, batch, g.output, sub + 2, `${p}.g_step.d_fake`);
+    const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${p}.g_step.d_fake`);
     dispatches.push(
       await this.noise(z, batch, sub),
       ...(await g.forward()),
@@ -268,6 +261,11 @@ export class Trainer {
     }
   }
 
+  /** The update dispatches (D's k, G's one): what tests look for in the recorded order. */
+  get updateDispatches(): { discriminator: Dispatch[]; generator: Dispatch } {
+    return { discriminator: this.dOptimizers.map((o) => o.dispatch), generator: this.gOptimizer.dispatch };
+  }
+
   /** The buffer holding the G step's most recent generated batch (the other plan writes next). */
   get latestSamples(): GPUBuffer {
     return this.plans[(this.iteration + 1) % 2].samples;
@@ -275,9 +273,11 @@ export class Trainer {
 
   /**
    * Records and submits one iteration. `log` copies the statistics out (they arrive through
-   * `collect`), `sample` the fixed-noise samples.
+   * `collect`) and starts a new window, unless `keepStats` (a run ending between two logs reports
+   * its partial window but keeps it running, so a resumed run logs what an uninterrupted one
+   * would); `sample` copies the fixed-noise samples.
    */
-  step(flags: { log: boolean; sample: boolean }): void {
+  step(flags: { log: boolean; sample: boolean; keepStats?: boolean }): void {
     const i = this.iteration;
     const { lr, momentum } = this.hyperparameters(i);
     this.clock.set(i);
@@ -292,7 +292,7 @@ export class Trainer {
       const tag = i + 1;
       // Both rings have the same number of slots and are drained together, so both copies fit.
       if (this.statsRing.copy(encoder, this.stats, tag) && this.flagRing.copy(encoder, this.nonfinite, tag)) {
-        clearStats(encoder, this.stats);
+        if (!flags.keepStats) clearStats(encoder, this.stats);
         this.pendingMetrics.set(tag, { lr, momentum });
       }
     }

@@ -1,0 +1,95 @@
+// CPU twin of one training iteration of src/train/trainer.ts: the same draws (./keys), the same
+// passes in the same order, the same losses and updates, in float32 with plain loops. Tests compare
+// the GPU's parameters with these after whole iterations, tensor by tensor.
+import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from '../train/config';
+import { DISCRIMINATOR_DROPOUT_STREAM, FAKE_PASS, GENERATOR_DROPOUT_STREAM, REAL_PASS, dStepPass, gStepPass } from '../train/keys';
+import { learningRate, momentum } from '../train/schedule';
+import { discriminatorLoss, generatorLoss } from './gan_loss';
+import { gatherRows } from './gather';
+import { mlpBackward, mlpForward, type PassKey } from './mlp';
+import { gaussianNoise, uniformNoise } from './noise';
+import { adamStep, sgdPylearn2Step, sgdPytorchStep } from './optimizer';
+import { STREAM_GATHER, STREAM_NOISE } from './rng';
+
+export interface ReferencePlayer {
+  params: Float32Array;
+  /** velocity, or Adam's first and second moments; laid out like params. */
+  optimizer: Float32Array[];
+}
+
+export interface ReferenceState {
+  generator: ReferencePlayer;
+  discriminator: ReferencePlayer;
+}
+
+export interface ReferenceDataset {
+  values: Float32Array | Uint8Array;
+  first: number;
+  count: number;
+  scale: number;
+}
+
+function update(config: TrainConfig, player: ReferencePlayer, grads: Float32Array, hyper: { lr: number; momentum: number; step: number }): void {
+  const { kind, beta1, beta2, epsilon } = config.optimizer;
+  if (kind === 'adam') {
+    adamStep({ param: player.params, firstMoment: player.optimizer[0], secondMoment: player.optimizer[1] }, grads, { ...hyper, beta1, beta2, epsilon });
+  } else if (kind === 'sgd-pylearn2') {
+    sgdPylearn2Step({ param: player.params, velocity: player.optimizer[0] }, grads, hyper);
+  } else {
+    sgdPytorchStep({ param: player.params, velocity: player.optimizer[0] }, grads, hyper);
+  }
+}
+
+/** Advances `state` by iteration `iteration` exactly as the GPU scheduler does. */
+export function referenceIteration(config: TrainConfig, dataset: ReferenceDataset, state: ReferenceState, iteration: number, iterationsPerEpoch: number): void {
+  const { batch, k, seed, noise } = config;
+  const gSpec = generatorSpec(config);
+  const dSpec = discriminatorSpec(config);
+  const features = dataFeatures(config);
+  const hyper = { lr: learningRate(config.optimizer, iteration), momentum: momentum(config.optimizer, iteration, iterationsPerEpoch) };
+  const drawNoise = (sub: number) => {
+    const key = { seed, stream: STREAM_NOISE, step: iteration, sub };
+    const shape = { rows: batch, cols: noise.dim };
+    return noise.distribution === 'uniform' ? uniformNoise(shape, key, noise.low, noise.high) : gaussianNoise(shape, key, noise.std);
+  };
+  const drawData = (sub: number) =>
+    gatherRows(dataset.values, { batch, features, first: dataset.first, count: dataset.count, scale: dataset.scale }, { seed, stream: STREAM_GATHER, step: iteration, sub }).x;
+  const gKey = (sub: number): PassKey => ({ seed, step: iteration, sub, streamBase: GENERATOR_DROPOUT_STREAM });
+  const dKey = (sub: number): PassKey => ({ seed, step: iteration, sub, streamBase: DISCRIMINATOR_DROPOUT_STREAM });
+  const g = state.generator;
+  const d = state.discriminator;
+
+  /** D's gradient from its loss on a real and a fake pass; G's from its loss through the fake pass. */
+  const discriminatorGrads = (sub: number, z: Float32Array, x: Float32Array) => {
+    const gCache = mlpForward(gSpec, g.params, z, batch, gKey(sub));
+    const real = mlpForward(dSpec, d.params, x, batch, dKey(sub + REAL_PASS));
+    const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS));
+    const loss = discriminatorLoss(real.output, fake.output);
+    const realGrads = mlpBackward(dSpec, d.params, real, loss.dlogitsReal, batch, dKey(sub + REAL_PASS)).grads;
+    const fakeGrads = mlpBackward(dSpec, d.params, fake, loss.dlogitsFake, batch, dKey(sub + FAKE_PASS)).grads;
+    return { grads: realGrads.map((v, i) => v + fakeGrads[i]), gCache, fake };
+  };
+  const generatorGrads = (sub: number, gCache: ReturnType<typeof mlpForward<Float32Array>>, fake: ReturnType<typeof mlpForward<Float32Array>>) => {
+    const loss = generatorLoss(fake.output, config.gLoss);
+    const sampleGrad = mlpBackward(dSpec, d.params, fake, loss.dlogitsFake, batch, dKey(sub + FAKE_PASS), true).inputGrad!;
+    return mlpBackward(gSpec, g.params, gCache, sampleGrad, batch, gKey(sub)).grads;
+  };
+
+  if (config.form === 'simultaneous') {
+    const sub = dStepPass(0);
+    const { grads, gCache, fake } = discriminatorGrads(sub, drawNoise(sub), drawData(sub));
+    const gGrads = generatorGrads(sub, gCache, fake);
+    update(config, d, grads, { ...hyper, step: iteration + 1 });
+    update(config, g, gGrads, { ...hyper, step: iteration + 1 });
+    return;
+  }
+  for (let j = 0; j < k; j++) {
+    const sub = dStepPass(j);
+    const { grads } = discriminatorGrads(sub, drawNoise(sub), drawData(sub));
+    update(config, d, grads, { ...hyper, step: iteration * k + j + 1 });
+  }
+  const sub = gStepPass(k);
+  const gCache = mlpForward(gSpec, g.params, drawNoise(sub), batch, gKey(sub));
+  const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS));
+  update(config, g, generatorGrads(sub, gCache, fake), { ...hyper, step: iteration + 1 });
+}

@@ -1,0 +1,196 @@
+// The scheduler: the order of what it records, whole iterations against the CPU twin
+// (src/reference/step.ts), the schedules, determinism and bit-exact resume.
+//
+// Step tolerance: after a few iterations the GPU's parameters differ from the twin's only by float32
+// rounding of sums taken in another order (each gradient is within a few ulps of its scale, see
+// test/kernels/dense.test.ts) times the learning rate. Bound per tensor: 1e-6 + 1e-4 * max|tensor|.
+// A wrong key, a missed pass or a wrong order changes parameters by the size of a whole update.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Dispatch } from '../../src/gpu/runtime';
+import { runTraining } from '../../src/train/loop';
+import { learningRate, momentum } from '../../src/train/schedule';
+import { presetConfig, type TrainConfig } from '../../src/train/config';
+import { referenceIteration, type ReferenceDataset, type ReferenceState } from '../../src/reference/step';
+import type { Trainer } from '../../src/train/trainer';
+import type { MetricsRecord } from '../../src/train/trainer';
+import { assertClose, gpu } from '../helpers';
+import { initial, makeTrainer, syntheticImages, tinyImageConfig, tinyToyConfig, toyData } from './fixtures';
+
+/** The labels of every dispatch one iteration records, D's and G's updates named as such. */
+function recordedIteration(trainer: Trainer): string[] {
+  const labels: string[] = [];
+  const original = Dispatch.prototype.record;
+  const { discriminator, generator } = trainer.updateDispatches;
+  Dispatch.prototype.record = function (this: Dispatch, pass: GPUComputePassEncoder) {
+    const d = discriminator.indexOf(this);
+    labels.push(d >= 0 ? `update D (${d})` : this === generator ? 'update G' : this.label);
+    original.call(this, pass);
+  };
+  try {
+    trainer.step({ log: false, sample: false });
+  } finally {
+    Dispatch.prototype.record = original;
+  }
+  return labels;
+}
+
+const count = (labels: string[], what: string) => labels.filter((l) => l === what).length;
+
+test('Algorithm 1 with k = 3 records three D updates, then one G update, in that order', async () => {
+  const { rt, clock } = await gpu();
+  const config = tinyImageConfig({ form: 'alternating', k: 3 });
+  const data = syntheticImages(rt);
+  const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
+  const labels = recordedIteration(trainer);
+  const updates = labels.filter((l) => l.startsWith('update'));
+  assert.deepEqual(updates, ['update D (0)', 'update D (1)', 'update D (2)', 'update G']);
+  assert.equal(count(labels, 'noise.uniform_noise'), 4, 'fresh noise for each D step and for the G step');
+  assert.equal(count(labels, 'gather.gather_u8'), 3, 'a minibatch for each D step');
+  assert.equal(count(labels, 'gan_loss.discriminator_loss'), 3);
+  assert.equal(count(labels, 'gan_loss.generator_loss'), 1);
+  // Each D step's loss comes before its update; the G loss after the last D update.
+  const dLosses = labels.flatMap((l, i) => (l === 'gan_loss.discriminator_loss' ? [i] : []));
+  dLosses.forEach((at, j) => assert.ok(at < labels.indexOf(`update D (${j})`)));
+  assert.ok(labels.indexOf('gan_loss.generator_loss') > labels.indexOf('update D (2)'));
+  assert.ok(labels.indexOf('update G') > labels.indexOf('gan_loss.generator_loss'));
+  trainer.destroy();
+  data.gpu.buffer.destroy();
+});
+
+test('the simultaneous form updates D and G from one pass', async () => {
+  const { rt, clock } = await gpu();
+  const config = tinyImageConfig({ form: 'simultaneous', k: 1 });
+  const data = syntheticImages(rt);
+  const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
+  const labels = recordedIteration(trainer);
+  assert.equal(count(labels, 'noise.uniform_noise'), 1, 'one noise batch');
+  assert.equal(count(labels, 'gather.gather_u8'), 1, 'one minibatch');
+  assert.equal(count(labels, 'dense.forward.forward_maxout'), 4, 'D runs once on the real and once on the generated batch');
+  assert.equal(count(labels, 'gan_loss.discriminator_loss'), 1);
+  assert.equal(count(labels, 'gan_loss.generator_loss'), 1);
+  assert.deepEqual(labels.filter((l) => l.startsWith('update')), ['update D (0)', 'update G']);
+  assert.ok(labels.indexOf('update D (0)') > labels.indexOf('gan_loss.generator_loss'), 'D is updated after both gradients are taken');
+  trainer.destroy();
+  data.gpu.buffer.destroy();
+});
+
+function referenceState(config: TrainConfig, means?: Float64Array): ReferenceState {
+  const start = initial(config, means);
+  const states = config.optimizer.kind === 'adam' ? 2 : 1;
+  return {
+    generator: { params: start.generator.slice(), optimizer: Array.from({ length: states }, () => new Float32Array(start.generator.length)) },
+    discriminator: { params: start.discriminator.slice(), optimizer: Array.from({ length: states }, () => new Float32Array(start.discriminator.length)) },
+  };
+}
+
+async function compareSteps(config: TrainConfig, data: { gpu: Parameters<typeof makeTrainer>[3]; reference: ReferenceDataset }, means: Float64Array | undefined, iterations: number) {
+  const { rt, clock } = await gpu();
+  const trainer = await makeTrainer(rt, clock, config, data.gpu, means);
+  const expected = referenceState(config, means);
+  const perEpoch = Math.floor(data.reference.count / config.batch);
+  for (let i = 0; i < iterations; i++) {
+    trainer.step({ log: false, sample: false });
+    referenceIteration(config, data.reference, expected, i, perEpoch);
+  }
+  const state = await trainer.readState();
+  for (const player of ['generator', 'discriminator'] as const) {
+    const layout = player === 'generator' ? trainer.generator.layout : trainer.discriminator.layout;
+    const buffers = [['params', state[player].params, expected[player].params], ...state[player].optimizer.map((o, i) => [`optimizer state ${i}`, o, expected[player].optimizer[i]])] as const;
+    for (const [what, actual, reference] of buffers) {
+      for (const t of layout.tensors) {
+        const ref = (reference as Float32Array).subarray(t.offset, t.offset + t.size);
+        const scale = Math.max(...ref.map(Math.abs));
+        assertClose(`${t.name} ${what}`, (actual as Float32Array).subarray(t.offset, t.offset + t.size), ref, { atol: 1e-6 + 1e-4 * scale });
+      }
+    }
+  }
+  trainer.destroy();
+}
+
+test('three simultaneous iterations of the paper\'s structure (pylearn2 momentum, decaying lr) equal the CPU twin', async () => {
+  const { rt } = await gpu();
+  const data = syntheticImages(rt);
+  await compareSteps(tinyImageConfig({ form: 'simultaneous' }), data, data.means, 3);
+  data.gpu.buffer.destroy();
+});
+
+test('two iterations of Algorithm 1 with k = 2, Adam, gaussian noise and the minimax loss equal the CPU twin', async () => {
+  const { rt } = await gpu();
+  const config = tinyToyConfig({ form: 'alternating', k: 2, gLoss: 'minimax' });
+  const data = toyData(rt, config);
+  await compareSteps(config, data, undefined, 2);
+  data.gpu.buffer.destroy();
+});
+
+test('three alternating iterations with PyTorch-style momentum equal the CPU twin', async () => {
+  const { rt } = await gpu();
+  const base = tinyImageConfig({ form: 'alternating' });
+  const config = { ...base, optimizer: { ...base.optimizer, kind: 'sgd-pytorch' as const, lr: 0.02 } };
+  const data = syntheticImages(rt);
+  await compareSteps(config, data, data.means, 3);
+  data.gpu.buffer.destroy();
+});
+
+test('the paper\'s schedules: lr / 1.000004 per minibatch with floor 1e-6, momentum .5 to .7 over epochs 1 to 250', () => {
+  const optimizer = presetConfig('paper-mnist').optimizer;
+  assert.equal(learningRate(optimizer, 0), 0.1);
+  assert.ok(Math.abs(learningRate(optimizer, 1) - 0.1 / 1.000004) < 1e-15);
+  assert.ok(Math.abs(learningRate(optimizer, 500_000) - 0.1 / 1.000004 ** 500_000) < 1e-12);
+  assert.equal(learningRate(optimizer, 10_000_000), 1e-6, 'the floor');
+  const perEpoch = 500;
+  assert.equal(momentum(optimizer, 0, perEpoch), 0.5);
+  assert.equal(momentum(optimizer, 499, perEpoch), 0.5, 'epoch 0');
+  assert.equal(momentum(optimizer, 500, perEpoch), 0.5, 'epoch 1 starts the ramp');
+  assert.ok(Math.abs(momentum(optimizer, 1000, perEpoch) - (0.5 + 0.2 / 249)) < 1e-12, 'epoch 2');
+  assert.ok(Math.abs(momentum(optimizer, 125 * perEpoch + 499, perEpoch) - (0.5 + (0.2 * 124) / 249)) < 1e-12, 'epoch 125, stepped once per epoch');
+  assert.equal(momentum(optimizer, 250 * perEpoch, perEpoch), 0.7, 'epoch 250');
+  assert.equal(momentum(optimizer, 400 * perEpoch, perEpoch), 0.7, 'after the ramp');
+});
+
+async function trainFor(trainer: Trainer, until: number, logEvery: number): Promise<MetricsRecord[]> {
+  const metrics: MetricsRecord[] = [];
+  await runTraining(trainer, { until, logEvery, sampleEvery: 1_000_000, checkpointEvery: 1_000_000 }, { onMetrics: ({ its_per_s: _, ...m }) => void metrics.push(m) });
+  return metrics;
+}
+
+test('the same seed gives the same bits, and an interrupted then resumed run equals an uninterrupted one', async () => {
+  const { rt, clock } = await gpu();
+  const config = tinyToyConfig({ form: 'alternating', k: 2 });
+  const data = toyData(rt, config);
+  const run = async () => makeTrainer(rt, clock, config, data.gpu);
+
+  const whole = await run();
+  const wholeMetrics = await trainFor(whole, 30, 5);
+  const wholeState = await whole.readState();
+  whole.destroy();
+
+  const again = await run();
+  await trainFor(again, 30, 5);
+  const againState = await again.readState();
+  again.destroy();
+  assert.deepEqual(againState.generator.params, wholeState.generator.params, 'same seed, same generator');
+  assert.deepEqual(againState.discriminator.params, wholeState.discriminator.params, 'same seed, same discriminator');
+
+  // Stop at 13 (not a log boundary: the running statistics travel in the state), resume to 30.
+  const first = await run();
+  const firstMetrics = await trainFor(first, 13, 5);
+  const saved = await first.readState();
+  first.destroy();
+  const second = await run();
+  await second.loadState(saved);
+  const secondMetrics = await trainFor(second, 30, 5);
+  const resumedState = await second.readState();
+  second.destroy();
+  assert.deepEqual(resumedState.generator.params, wholeState.generator.params, 'resumed generator');
+  assert.deepEqual(resumedState.discriminator.params, wholeState.discriminator.params, 'resumed discriminator');
+  assert.deepEqual(resumedState.discriminator.optimizer, wholeState.discriminator.optimizer, 'resumed optimizer state');
+  assert.deepEqual([...firstMetrics, ...secondMetrics].filter((m) => m.iter !== 13), wholeMetrics);
+
+  const other = await makeTrainer(rt, clock, { ...config, seed: config.seed + 1 }, data.gpu);
+  await trainFor(other, 5, 5);
+  const otherState = await other.readState();
+  other.destroy();
+  assert.notDeepEqual(otherState.generator.params, (await (async () => wholeState.generator.params)()), 'another seed, another run');
+  data.gpu.buffer.destroy();
+});

@@ -4,19 +4,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { acquireDevice, limitsForBuffers } from '../gpu/device';
-import { Clock } from '../gpu/clock';
-import { Runtime } from '../gpu/runtime';
-import { loadMnist, pixelMeans, MNIST_TRAIN_COUNT } from '../data/mnist';
-import { uploadMnist, uploadPoints, type GpuDataset } from '../data/dataset';
-import { divergenceBins, histogram, jensenShannon, sampleToy, toyDistribution, type ToyKind } from '../data/toy';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeFileAtomic } from '../io/checkpoint';
-import { densityPng, imageGridPng, scatterPng } from '../io/images';
-import { parameterLayout } from '../nn/layout';
-import { dataFeatures, discriminatorSpec, generatorSpec, presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
-import { initialParameters } from '../train/init';
+import { presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
 import { runTraining } from '../train/loop';
-import { Trainer, type SampleBatch } from '../train/trainer';
+import { createSession, destroySession, networkSpecs, samplePng, toyDivergence } from '../train/session';
 
 export interface TrainFlags {
   preset?: string;
@@ -35,16 +26,6 @@ export interface TrainFlags {
   optimizer?: TrainConfig['optimizer']['kind'];
   form?: TrainConfig['form'];
   adapter?: string;
-}
-
-/** Samples kept from the fixed noise: a 10 x 10 grid of digits, or enough points for the divergence. */
-const IMAGE_SAMPLES = 100;
-const TOY_SAMPLES = 4096;
-const TOY_DATASET_SIZE = 20_000;
-const CURVE_POINTS = 256;
-
-function specs(config: TrainConfig) {
-  return { generator: generatorSpec(config), discriminator: discriminatorSpec(config) };
 }
 
 /** The preset (or the checkpoint's config) with the flags applied on top. */
@@ -78,60 +59,14 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainCo
   return validateConfig(config);
 }
 
-interface PreparedData {
-  dataset: GpuDataset;
-  /** Toys: the histogram of the data on the divergence grid, and the points to draw. */
-  toy?: { kind: ToyKind; reference: Float64Array; points: Float32Array };
-  pixelMeans?: Float64Array;
-}
-
-function prepareData(rt: Runtime, config: TrainConfig): PreparedData {
-  if (config.data === 'mnist') {
-    const mnist = loadMnist(config.dataDir || undefined);
-    return { dataset: uploadMnist(rt, mnist), pixelMeans: pixelMeans(mnist.train, MNIST_TRAIN_COUNT) };
-  }
-  const distribution = toyDistribution(config.data);
-  const points = sampleToy(distribution, TOY_DATASET_SIZE, config.seed);
-  const reference = histogram(points, distribution.dims, distribution.bounds, divergenceBins(distribution));
-  return { dataset: uploadPoints(rt, points, distribution.dims, `dataset.${config.data}`), toy: { kind: config.data, reference, points } };
-}
-
-function samplePng(config: TrainConfig, data: PreparedData, batch: SampleBatch): Uint8Array {
-  if (!data.toy) return imageGridPng(batch.samples, batch.count, 28, 28, 10);
-  const distribution = toyDistribution(data.toy.kind);
-  const shown = data.toy.points.subarray(0, 2000 * distribution.dims);
-  if (distribution.dims === 2) return scatterPng(shown, batch.samples.subarray(0, 2000 * 2), distribution.bounds);
-  return densityPng(data.toy.points, batch.samples, distribution.bounds, batch.discriminatorCurve);
-}
-
-function modelLimits(config: TrainConfig, dataset: { bytes: number }): Record<string, number> {
-  const tensors = [{ name: 'dataset', bytes: dataset.bytes }];
-  for (const spec of Object.values(specs(config))) tensors.push({ name: `${spec.name}.params`, bytes: parameterLayout(spec).totalFloats * 4 });
-  const widest = Math.max(dataFeatures(config), ...config.generator.layers.map((l) => l.units * l.pieces), ...config.discriminator.layers.map((l) => l.units * l.pieces));
-  tensors.push({ name: 'activations', bytes: Math.max(config.batch, TOY_SAMPLES) * widest * 4 });
-  return limitsForBuffers(tensors);
-}
-
 export async function runTrainCommand(flags: TrainFlags): Promise<void> {
-  const resumedState = flags.resume ? decodeCheckpoint(readCheckpointFile(flags.resume), flags.resume, specs) : undefined;
+  const resumedState = flags.resume ? decodeCheckpoint(readCheckpointFile(flags.resume), flags.resume, networkSpecs) : undefined;
   const config = resolveConfig(flags, resumedState?.config);
   const out = flags.out ?? join('runs', config.preset);
   mkdirSync(out, { recursive: true });
 
-  const datasetBytes = config.data === 'mnist' ? 50_000 * 784 : TOY_DATASET_SIZE * 2 * 4;
-  const context = await acquireDevice({ adapter: flags.adapter, requiredLimits: modelLimits(config, { bytes: datasetBytes }) });
-  const rt = new Runtime(context);
-  const clock = new Clock(context.device);
-  const data = prepareData(rt, config);
-  const initial = {
-    generator: initialParameters(generatorSpec(config), config.generator.initRange, config.seed, 0, config.outputBiasFromData ? data.pixelMeans : undefined),
-    discriminator: initialParameters(discriminatorSpec(config), config.discriminator.initRange, config.seed, 1),
-  };
-  const toyDims = data.toy ? toyDistribution(data.toy.kind).dims : 0;
-  const trainer = await Trainer.create(rt, clock, config, data.dataset, initial, {
-    sampleCount: data.toy ? TOY_SAMPLES : IMAGE_SAMPLES,
-    curve: toyDims === 1 ? { lo: toyDistribution('toy-1d').bounds[0], hi: toyDistribution('toy-1d').bounds[1], points: CURVE_POINTS } : undefined,
-  });
+  const session = await createSession(config, { adapter: flags.adapter });
+  const { context, trainer, data } = session;
   if (resumedState) await trainer.loadState(resumedState);
 
   writeFileSync(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
@@ -159,11 +94,9 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
       { until: config.iterations, logEvery: config.logEvery, sampleEvery: config.sampleEvery, checkpointEvery: config.checkpointEvery, sampleWithLogs: !!data.toy },
       {
         onSamples: (batch) => {
-          if (data.toy) {
-            const distribution = toyDistribution(data.toy.kind);
-            divergences.set(batch.iter, jensenShannon(data.toy.reference, histogram(batch.samples, distribution.dims, distribution.bounds, divergenceBins(distribution))));
-          }
-          if (batch.iter % config.sampleEvery === 0 || batch.iter === config.iterations) writeFileSync(join(out, `samples-${batch.iter}.png`), samplePng(config, data, batch));
+          const js = toyDivergence(data, batch.samples);
+          if (js !== undefined) divergences.set(batch.iter, js);
+          if (batch.iter % config.sampleEvery === 0 || batch.iter === config.iterations) writeFileSync(join(out, `samples-${batch.iter}.png`), samplePng(data, batch));
         },
         onMetrics: (record) => {
           const line = { ...record, ...(divergences.has(record.iter) ? { js: divergences.get(record.iter) } : {}) };
@@ -178,21 +111,20 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
         },
         onWindow: (iteration) => bar?.update(iteration, latest),
         onCheckpoint: async () => {
-          writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.readState(), specs(config)));
+          writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.readState(), networkSpecs(config)));
         },
         shouldStop: () => stopRequested,
       },
     );
     if (stopRequested) {
-      writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.readState(), specs(config)));
+      writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.readState(), networkSpecs(config)));
     }
   } finally {
     bar?.stop();
     process.off('SIGINT', onSignal);
   }
   console.log(`${stopRequested ? 'Stopped' : 'Done'} at iteration ${trainer.iteration}. Checkpoint: ${checkpointPath}`);
-  trainer.destroy();
-  context.device.destroy();
+  destroySession(session);
 }
 
 /**

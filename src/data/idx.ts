@@ -16,9 +16,7 @@ const UNSIGNED_BYTE = 0x08;
 /** Parses an IDX file of unsigned bytes with `dimensions` dimensions (3 for images, 1 for labels). */
 export function parseIdx(bytes: Uint8Array, file: string, dimensions: number): IdxTensor {
   const headerBytes = 4 + 4 * dimensions;
-  if (bytes.length < headerBytes) {
-    throw new DataFileError(`${file}: ${bytes.length} bytes is too short for an IDX header of ${dimensions} dimensions (${headerBytes} bytes); the file is truncated or not IDX.`);
-  }
+  if (bytes.length < 4) throw new DataFileError(`${file}: ${bytes.length} bytes is too short for an IDX file; the file is truncated or not IDX.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
   const expectedMagic = (UNSIGNED_BYTE << 8) | dimensions;
@@ -27,6 +25,9 @@ export function parseIdx(bytes: Uint8Array, file: string, dimensions: number): I
       `${file}: wrong magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x${expectedMagic.toString(16).padStart(8, '0')} (unsigned bytes, ${dimensions} dimensions). ` +
         (magic >>> 16 === 0x1f8b ? 'The file is gzip-compressed: gunzip it first.' : 'Is this the right file?'),
     );
+  }
+  if (bytes.length < headerBytes) {
+    throw new DataFileError(`${file}: ${bytes.length} bytes is too short for an IDX header of ${dimensions} dimensions (${headerBytes} bytes); the file is truncated.`);
   }
   const shape: number[] = [];
   for (let d = 0; d < dimensions; d++) shape.push(view.getUint32(4 + 4 * d));

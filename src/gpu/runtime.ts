@@ -76,14 +76,19 @@ export class Dispatch {
 
 /** A uniform struct buffer shared by several dispatches and rewritten by name (schedules, clocks). */
 export class UniformBlock {
+  /** Reused by every write: schedules rewrite the block each iteration without allocating. */
+  private readonly staging: ArrayBuffer;
+
   constructor(
     readonly buffer: GPUBuffer,
     readonly layout: UniformLayout,
     private readonly device: GPUDevice,
-  ) {}
+  ) {
+    this.staging = new ArrayBuffer(layout.size);
+  }
 
   write(values: Record<string, number>): void {
-    this.device.queue.writeBuffer(this.buffer, 0, packUniform(this.layout, values, this.buffer.label));
+    this.device.queue.writeBuffer(this.buffer, 0, packUniform(this.layout, values, this.buffer.label, this.staging));
   }
 }
 

@@ -116,8 +116,8 @@ export function uniformLayout(binding: BindingInfo): UniformLayout {
   };
 }
 
-export function packUniform(layout: UniformLayout, values: Record<string, number>, what: string): ArrayBuffer {
-  const data = new ArrayBuffer(layout.size);
+/** Packs `values` by member name into `data` (a fresh buffer unless one is given to reuse). */
+export function packUniform(layout: UniformLayout, values: Record<string, number>, what: string, data = new ArrayBuffer(layout.size)): ArrayBuffer {
   const view = new DataView(data);
   const known = new Set(layout.members.map((m) => m.name));
   for (const key of Object.keys(values)) {

@@ -1,0 +1,93 @@
+// Learning, judged by outcome within a fixed budget on the software adapter (the presets as users
+// run them, shortened). Thresholds were calibrated on this project's CPU-only machines; the numbers
+// measured there are given next to each.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { presetConfig, validateConfig, type TrainConfig } from '../../src/train/config';
+import { runTraining } from '../../src/train/loop';
+import { createSession, destroySession, toyDivergence, type Session } from '../../src/train/session';
+import type { SampleBatch } from '../../src/train/trainer';
+
+async function train(config: TrainConfig, iterations: number, logEvery: number): Promise<{ session: Session; samples: SampleBatch[] }> {
+  const session = await createSession(validateConfig({ ...config, iterations }));
+  const samples: SampleBatch[] = [];
+  await runTraining(session.trainer, { until: iterations, logEvery, sampleEvery: logEvery, checkpointEvery: iterations }, { onSamples: (batch) => void samples.push(batch) });
+  return { session, samples };
+}
+
+test('toy-2d-ring: the Jensen-Shannon divergence between data and samples falls below 0.3', async () => {
+  const { session, samples } = await train(presetConfig('toy-2d-ring'), 800, 100);
+  const js = samples.map((s) => toyDivergence(session.data, s.samples)!);
+  // Measured: about 0.54 at iteration 100, 0.16 to 0.18 from iteration 550 on.
+  assert.ok(js[0] > 0.4, `the divergence starts high (${js[0].toFixed(3)}), or the test shows nothing`);
+  assert.ok(js[js.length - 1] < 0.3, `divergence after 800 iterations: ${js.map((v) => v.toFixed(3)).join(', ')}`);
+  destroySession(session);
+});
+
+function meanAndStd(values: Float32Array): { mean: number; std: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return { mean, std: Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length) };
+}
+
+test('toy-1d: the generated mean and standard deviation approach the data\'s', async () => {
+  const config = presetConfig('toy-1d');
+  const { session, samples } = await train(config, 1000, 100);
+  const data = meanAndStd(session.data.toy!.points);
+  const first = meanAndStd(samples[0].samples);
+  const last = meanAndStd(samples[samples.length - 1].samples);
+  const report = `data ${data.mean.toFixed(3)} +- ${data.std.toFixed(3)}, samples at 100: ${first.mean.toFixed(3)} +- ${first.std.toFixed(3)}, at 1000: ${last.mean.toFixed(3)} +- ${last.std.toFixed(3)}`;
+  assert.ok(Math.abs(first.mean - data.mean) > 1, `the samples start far from the data, or the test shows nothing: ${report}`);
+  assert.ok(Math.abs(last.mean - data.mean) < 0.25, report);
+  assert.ok(Math.abs(last.std - data.std) < 0.25, report);
+  destroySession(session);
+});
+
+test('small-mnist: after 400 iterations the samples are neither constant nor noise', async () => {
+  const { session, samples } = await train(presetConfig('small-mnist'), 400, 400);
+  const { samples: images, count } = samples[samples.length - 1];
+  const pixels = 784;
+  const means = session.data.pixelMeans!;
+  // Real digits: mean intensity 0.13, about 80% of pixels below 0.1, a bright stroke in the middle.
+  const generatedMean = images.reduce((a, b) => a + b, 0) / images.length;
+  const dark = images.reduce((n, v) => n + (v < 0.1 ? 1 : 0), 0) / images.length;
+  // Not constant: the images differ from one another.
+  let spread = 0;
+  for (let p = 0; p < pixels; p++) {
+    let sum = 0;
+    let squares = 0;
+    for (let i = 0; i < count; i++) {
+      sum += images[i * pixels + p];
+      squares += images[i * pixels + p] ** 2;
+    }
+    spread += Math.sqrt(Math.max(0, squares / count - (sum / count) ** 2)) / pixels;
+  }
+  // Like digits: the average generated image correlates with the average real one.
+  const average = new Float64Array(pixels);
+  for (let i = 0; i < count; i++) for (let p = 0; p < pixels; p++) average[p] += images[i * pixels + p] / count;
+  const correlation = pearson(average, means);
+  const report = `mean ${generatedMean.toFixed(3)}, dark fraction ${dark.toFixed(3)}, spread ${spread.toFixed(3)}, correlation with the data's mean image ${correlation.toFixed(3)}`;
+  assert.ok(generatedMean > 0.03 && generatedMean < 0.35, `mean intensity like digits (noise would be 0.5): ${report}`);
+  assert.ok(dark > 0.5, `mostly dark background: ${report}`);
+  assert.ok(spread > 0.02, `samples differ from one another: ${report}`);
+  assert.ok(correlation > 0.5, `strokes where digits have them: ${report}`);
+  destroySession(session);
+});
+
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
+  let cov = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < n; i++) {
+    cov += (a[i] - ma) * (b[i] - mb);
+    va += (a[i] - ma) ** 2;
+    vb += (b[i] - mb) ** 2;
+  }
+  return cov / Math.sqrt(va * vb);
+}

@@ -8,7 +8,7 @@ import { keepThreshold } from '../reference/rng';
 /** Invocations per workgroup and outputs per invocation; must match the shaders' constants. */
 const WORKGROUP = 8;
 const TILE_ROWS = 4;
-const TILE_COLS = 4;
+const TILE_COLS = 16;
 
 /** Dropout of the layer's input on the GPU: the RNG key without its step, which the clock gives. */
 export interface GpuDropout {
@@ -94,7 +94,7 @@ export async function denseForward(
         ? { x: input, weight: buffers.weight, bias: buffers.bias, y: buffers.y, winner: buffers.winner! }
         : { x: input, weight: buffers.weight, bias: buffers.bias, y: buffers.y },
       params,
-      workgroups: [workgroupCount(shape.units, TILE_COLS * WORKGROUP), workgroupCount(shape.batch, TILE_ROWS)],
+      workgroups: [workgroupCount(shape.batch, TILE_ROWS), workgroupCount(shape.units, TILE_COLS * WORKGROUP)],
     }),
   );
   return dispatches;
@@ -111,6 +111,8 @@ export interface DenseBackwardBuffers {
   weightT: GPUBuffer;
   dweight: BufferBinding;
   dbias: BufferBinding;
+  /** Scratch for dL/dz, (batch, units * pieces), read by the weight and bias gradients. */
+  dz: GPUBuffer;
   /** dL/dx, (batch, inFeatures): omitted for a first layer whose input needs no gradient. */
   dx?: GPUBuffer;
 }
@@ -123,7 +125,7 @@ export interface DenseBackwardOptions {
   weightGrads?: boolean;
 }
 
-/** The dispatches of the backward pass: grad_input (when dx is wanted), grad_weight, grad_bias. */
+/** The dispatches of the backward pass: grad_input (when dx is wanted), then dz, grad_weight, grad_bias. */
 export async function denseBackward(
   rt: Runtime,
   clock: Clock,
@@ -143,7 +145,7 @@ export async function denseBackward(
         ...spec,
         entry: 'grad_input',
         buffers: { dy, saved, weight_t: buffers.weightT, dx: buffers.dx, clock: clock.buffer },
-        workgroups: [workgroupCount(Math.ceil(shape.inFeatures / TILE_COLS), WORKGROUP), workgroupCount(shape.batch, TILE_ROWS)],
+        workgroups: [workgroupCount(shape.batch, TILE_ROWS), workgroupCount(shape.inFeatures, TILE_COLS * WORKGROUP)],
       }),
     );
   }
@@ -151,14 +153,20 @@ export async function denseBackward(
   dispatches.push(
     await rt.dispatch({
       ...spec,
+      entry: 'preactivation',
+      buffers: { dy, saved, dz: buffers.dz },
+      workgroups: [workgroupCount(width, WORKGROUP), shape.batch],
+    }),
+    await rt.dispatch({
+      ...spec,
       entry: 'grad_weight',
-      buffers: { dy, saved, x: buffers.input, dweight: buffers.dweight },
-      workgroups: [workgroupCount(width, TILE_COLS * WORKGROUP), workgroupCount(shape.inFeatures, TILE_ROWS)],
+      buffers: { dz_in: buffers.dz, x: buffers.input, dweight: buffers.dweight },
+      workgroups: [workgroupCount(shape.inFeatures, TILE_ROWS), workgroupCount(width, TILE_COLS * WORKGROUP)],
     }),
     await rt.dispatch({
       ...spec,
       entry: 'grad_bias',
-      buffers: { dy, saved, dbias: buffers.dbias },
+      buffers: { dz_in: buffers.dz, dbias: buffers.dbias },
       workgroups: [workgroupCount(width, WORKGROUP)],
     }),
   );

@@ -87,6 +87,8 @@ export class GpuPass {
   private readonly dropped: (GPUBuffer | undefined)[];
   /** dys[l] = dL/dy of layer l, for every layer below the last. */
   private readonly dys: GPUBuffer[];
+  /** dL/dz of the layer being differentiated: layers take turns, so one buffer of the widest serves. */
+  private readonly dz: GPUBuffer;
 
   private constructor(
     readonly network: GpuNetwork,
@@ -101,6 +103,7 @@ export class GpuPass {
     this.winners = spec.layers.map((layer, l) => (layer.activation === 'maxout' ? rt.createBuffer(`${label}.${l}.winner`, batch * layer.units * 4) : undefined));
     this.dropped = spec.layers.map((layer, l) => (layer.dropout && rng.dropout !== false ? rt.createBuffer(`${label}.${l}.dropped`, batch * layerInputs(spec, l) * 4) : undefined));
     this.dys = spec.layers.slice(0, -1).map((layer, l) => rt.createBuffer(`${label}.${l}.dy`, batch * layer.units * 4));
+    this.dz = rt.createBuffer(`${label}.dz`, batch * Math.max(...spec.layers.map((layer) => layer.units * layer.pieces)) * 4);
     this.output = this.ys[this.ys.length - 1];
   }
 
@@ -147,6 +150,7 @@ export class GpuPass {
         weightT: this.network.weightT[l],
         dweight: this.network.range(grads, weightName(spec, l)),
         dbias: this.network.range(grads, biasName(spec, l)),
+        dz: this.dz,
         dx,
       };
       const layerOptions = { dropout: this.dropout(l), accumulate: options.accumulate, weightGrads: options.weightGrads };
@@ -156,6 +160,6 @@ export class GpuPass {
   }
 
   destroy(): void {
-    for (const b of [...this.ys, ...this.dys, ...this.winners, ...this.dropped]) b?.destroy();
+    for (const b of [...this.ys, ...this.dys, ...this.winners, ...this.dropped, this.dz]) b?.destroy();
   }
 }

@@ -73,6 +73,7 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
       dx: rt.createBuffer('test.dx', x.byteLength),
       dweight: rt.createBuffer('test.dweight', weight.byteLength),
       dbias: rt.createBuffer('test.dbias', bias.byteLength),
+      dz: rt.createBuffer('test.dz', batch * width * 4),
     };
     const maxout = shape.activation === 'maxout';
     clock.set(step);
@@ -109,7 +110,7 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
     // Backward from what the GPU's forward kept, so a near-tie above cannot change the routing.
     const saved = maxout ? { y, winner: await rt.readU32(buffers.winner, batch * units) } : { y };
     const savedBuffer = maxout ? buffers.winner : buffers.y;
-    const backwardBuffers = { dy: buffers.dy, saved: savedBuffer, input: dropout ? buffers.dropped : buffers.x, weightT: buffers.weightT, dweight: buffers.dweight, dbias: buffers.dbias, dx: buffers.dx };
+    const backwardBuffers = { dy: buffers.dy, saved: savedBuffer, input: dropout ? buffers.dropped : buffers.x, weightT: buffers.weightT, dweight: buffers.dweight, dbias: buffers.dbias, dz: buffers.dz, dx: buffers.dx };
     rt.run(await denseBackward(rt, clock, shape, backwardBuffers, { dropout: gpuDropout }));
     const dx = denseGradInput(dy, saved, weight, shape, referenceDropout);
     const dxMagnitude = denseGradInput(abs(dy), saved, abs(weight), shape, referenceDropout);

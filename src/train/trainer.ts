@@ -26,7 +26,6 @@ import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from
 import { learningRate, momentum } from './schedule';
 import type { TrainingState } from '../io/checkpoint';
 
-
 export interface MetricsRecord {
   iter: number;
   d_loss: number;

@@ -194,3 +194,22 @@ test('the same seed gives the same bits, and an interrupted then resumed run equ
   assert.notDeepEqual(otherState.generator.params, (await (async () => wholeState.generator.params)()), 'another seed, another run');
   data.gpu.buffer.destroy();
 });
+
+test('the generated batch alternates between two sample buffers, so the last one can be read while the next is made', async () => {
+  const { rt, clock } = await gpu();
+  const config = tinyToyConfig();
+  const data = toyData(rt, config);
+  const trainer = await makeTrainer(rt, clock, config, data.gpu);
+  trainer.step({ log: false, sample: false });
+  const first = trainer.latestSamples;
+  const firstBatch = await rt.readF32(first, config.batch * 2);
+  trainer.step({ log: false, sample: false });
+  const second = trainer.latestSamples;
+  assert.notEqual(second, first, 'the next iteration writes the other buffer');
+  assert.deepEqual(await rt.readF32(first, config.batch * 2), firstBatch, 'the previous batch is left as it was');
+  assert.notDeepEqual(await rt.readF32(second, config.batch * 2), firstBatch);
+  trainer.step({ log: false, sample: false });
+  assert.equal(trainer.latestSamples, first, 'and back');
+  trainer.destroy();
+  data.gpu.buffer.destroy();
+});

@@ -121,9 +121,9 @@ export const PRESETS: Record<string, TrainConfig> = {
     sampleEvery: 2500,
     checkpointEvery: 2500,
   },
-  // The paper's model at smaller widths, with Adam and without dropout in D: digit-like samples
-  // within minutes on a software adapter, where paper-mnist manages well under one iteration per
-  // second. (With Adam, D's dropout led G to speckled, saturated images in every trial here.)
+  // The paper's model at smaller widths, with Adam and without dropout in D: about 5 iterations per
+  // second on a software adapter, where paper-mnist is many times slower. Still being tuned: after
+  // 4,000 iterations its samples are stroke-like but speckled and collapsed onto a few shapes.
   'small-mnist': {
     ...common,
     preset: 'small-mnist',

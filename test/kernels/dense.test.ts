@@ -1,4 +1,5 @@
-// shaders/dense.forward.wgsl and shaders/dense.backward.wgsl against src/reference/dense.ts.
+// shaders/dense.forward.wgsl and shaders/dense.backward.wgsl (with the activations of shaders/activations.wgsl)
+// against src/reference/dense.ts.
 //
 // Tolerance: |gpu - reference| <= 1e-6 + 2e-6 * M, where M is the same sum taken over absolute
 // values (sum_k |x_k w_k| + |b| for the forward, likewise for each gradient). The reference sums in

@@ -52,10 +52,7 @@ override ACTIVATION: u32 = ACT_IDENTITY;
 override PIECES: u32 = 1u;
 override WORKGROUP: u32 = 8u;
 
-// grad_input and grad_weight: ROWS x COLS outputs per invocation, COLS columns WORKGROUP apart.
-const ROWS: u32 = 4u;
-const GROUPS: u32 = 4u;
-const COLS: u32 = 4u * GROUPS;
+// grad_input and grad_weight tile their outputs as shaders/tiles.wgsl describes.
 const KEEP_ALL: u32 = 16777216u;
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
@@ -79,25 +76,6 @@ fn preactivation_grad(row: u32, column: u32) -> f32 {
   let piece = column / params.units;
   let i = row * params.units + column - piece * params.units;
   return select(0.0, dy[i], saved[i] == piece);
-}
-
-// The columns an invocation owns: COLS of them, WORKGROUP apart, so that at every step the lanes of
-// a workgroup read consecutive addresses (as in dense.forward.wgsl).
-struct Columns {
-  index: array<vec4<u32>, GROUPS>,
-  live: array<vec4<bool>, GROUPS>,
-}
-
-fn tile_columns(first: u32, count: u32) -> Columns {
-  var columns: Columns;
-  for (var g = 0u; g < GROUPS; g++) {
-    for (var c = 0u; c < 4u; c++) {
-      let column = first + (4u * g + c) * WORKGROUP;
-      columns.index[g][c] = min(column, count - 1u);
-      columns.live[g][c] = column < count;
-    }
-  }
-  return columns;
 }
 
 fn load_row(source_row: u32, columns: Columns) -> array<vec4<f32>, GROUPS> {

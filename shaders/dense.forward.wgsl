@@ -45,10 +45,7 @@ override ACTIVATION: u32 = ACT_IDENTITY;
 override PIECES: u32 = 1u;
 override WORKGROUP: u32 = 8u;
 
-// Each invocation computes ROWS x COLS outputs: COLS columns WORKGROUP apart, in GROUPS vec4s.
-const ROWS: u32 = 4u;
-const GROUPS: u32 = 4u;
-const COLS: u32 = 4u * GROUPS;
+// ROWS, GROUPS, COLS and tile_columns come from shaders/tiles.wgsl.
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
@@ -75,26 +72,6 @@ fn dropout(@builtin(global_invocation_id) gid: vec3<u32>) {
       dropped[i] = select(0.0, x[i] * params.scale, keep_from_bits(bits[c], params.keep24));
     }
   }
-}
-
-// The columns an invocation owns: COLS of them, WORKGROUP apart, so that at every step the lanes of
-// a workgroup read consecutive addresses. Columns past the end are clamped for loading and never
-// stored.
-struct Columns {
-  index: array<vec4<u32>, GROUPS>,
-  live: array<vec4<bool>, GROUPS>,
-}
-
-fn tile_columns(first: u32, count: u32) -> Columns {
-  var columns: Columns;
-  for (var g = 0u; g < GROUPS; g++) {
-    for (var c = 0u; c < 4u; c++) {
-      let column = first + (4u * g + c) * WORKGROUP;
-      columns.index[g][c] = min(column, count - 1u);
-      columns.live[g][c] = column < count;
-    }
-  }
-  return columns;
 }
 
 // z[r] = x[row0 + r, :] weight[:, piece * units + columns] + bias, for ROWS rows (clamped at the

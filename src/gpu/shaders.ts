@@ -7,6 +7,12 @@ import { readShaderFile } from '#shader-files';
 /** Shared WGSL prepended, in this order, to every kernel file. */
 export const PRELUDE_FILES = ['rng', 'activations'] as const;
 
+/** Shared WGSL that only some kernels use, prepended after the prelude. */
+export const KERNEL_INCLUDES: Record<string, string[]> = {
+  'dense.forward': ['tiles'],
+  'dense.backward': ['tiles'],
+};
+
 export interface ShaderSource {
   name: string;
   code: string;
@@ -22,7 +28,7 @@ export function assembleShader(name: string, read: (file: string) => string = re
   const segments: ShaderSource['segments'] = [];
   const parts: string[] = [];
   let line = 0;
-  for (const file of [...PRELUDE_FILES, name]) {
+  for (const file of [...PRELUDE_FILES, ...(KERNEL_INCLUDES[name] ?? []), name]) {
     const text = read(file).replace(/\s*$/, '\n');
     const lineCount = text.split('\n').length - 1;
     segments.push({ file: `shaders/${file}.wgsl`, firstLine: line, lineCount });

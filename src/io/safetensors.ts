@@ -98,7 +98,8 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors 
     if (end - begin !== elements * BYTES[dtype]) fail(`tensor '${name}': shape ${JSON.stringify(shape)} of ${dtype} needs ${elements * BYTES[dtype]} bytes, data_offsets give ${end - begin}.`);
     if ((dataStart + begin) % BYTES[dtype] !== 0) fail(`tensor '${name}' is not aligned to its ${BYTES[dtype]}-byte elements.`);
     ranges.push([begin, end, name]);
-    const copy = bytes.slice(dataStart + begin, dataStart + end).buffer;
+    // A copy of the tensor's bytes (Node's Buffer.slice would return a view of the whole file).
+    const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end)).buffer;
     const data = dtype === 'F32' ? new Float32Array(copy) : dtype === 'U32' ? new Uint32Array(copy) : new Float64Array(copy);
     tensors[name] = { dtype, shape: shape as number[], data };
   }

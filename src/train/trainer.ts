@@ -186,18 +186,27 @@ export class Trainer {
     const gTranspose = await this.generator.transposeDispatches();
     const dispatches: Dispatch[] = [];
 
-    if (form === 'simultaneous') {
-      const sub = dStepPass(0);
-      const g = this.pass(this.generator, batch, z, sub, `${p}.g`);
-      const real = this.pass(this.discriminator, batch, x, sub + REAL_PASS, `${p}.d_real`);
-      const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${p}.d_fake`);
-      dispatches.push(
+    /** D step j's passes: fresh z and x, G forward, D forward on both, D's loss. */
+    const discriminatorStep = async (j: number, label: string) => {
+      const sub = dStepPass(j);
+      const g = this.pass(this.generator, batch, z, sub, `${label}.g`);
+      const real = this.pass(this.discriminator, batch, x, sub + REAL_PASS, `${label}.d_real`);
+      const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${label}.d_fake`);
+      const forward = [
         await this.noise(z, batch, sub),
         await gather(sub),
         ...(await g.forward()),
         ...(await real.forward()),
         ...(await fake.forward()),
         await dLoss(real, fake),
+      ];
+      return { g, real, fake, forward };
+    };
+
+    if (form === 'simultaneous') {
+      const { g, real, fake, forward } = await discriminatorStep(0, p);
+      dispatches.push(
+        ...forward,
         await gLossDispatch(fake),
         ...(await dBackward(real, fake)),
         ...(await gBackward(g, fake)),
@@ -210,21 +219,8 @@ export class Trainer {
     }
 
     for (let j = 0; j < k; j++) {
-      const sub = dStepPass(j);
-      const g = this.pass(this.generator, batch, z, sub, `${p}.d_step${j}.g`);
-      const real = this.pass(this.discriminator, batch, x, sub + REAL_PASS, `${p}.d_step${j}.d_real`);
-      const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${p}.d_step${j}.d_fake`);
-      dispatches.push(
-        await this.noise(z, batch, sub),
-        await gather(sub),
-        ...(await g.forward()),
-        ...(await real.forward()),
-        ...(await fake.forward()),
-        await dLoss(real, fake),
-        ...(await dBackward(real, fake)),
-        this.dOptimizers[j].dispatch,
-        ...dTranspose,
-      );
+      const { real, fake, forward } = await discriminatorStep(j, `${p}.d_step${j}`);
+      dispatches.push(...forward, ...(await dBackward(real, fake)), this.dOptimizers[j].dispatch, ...dTranspose);
     }
     const sub = gStepPass(k);
     const g = this.pass(this.generator, batch, z, sub, `${p}.g_step.g`);

@@ -39,6 +39,12 @@ test('safetensors: round trip, and every lie of a header is caught', () => {
   assert.deepEqual(decoded.tensors.b.data, tensors.b.data);
   assert.equal(decoded.metadata.note, 'x');
   assert.equal((8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))) % 8, 0, 'data starts 8-byte aligned');
+  // As read from disk: a Node Buffer, whose slice() is a view, inside a larger pooled ArrayBuffer.
+  const pooled = Buffer.alloc(bytes.length + 40);
+  pooled.set(bytes, 24);
+  const fromDisk = decodeSafetensors(pooled.subarray(24, 24 + bytes.length), 'disk.st');
+  assert.deepEqual(fromDisk.tensors.a.data, tensors.a.data);
+  assert.equal(fromDisk.tensors.a.data.length, 6);
 
   const withHeader = (header: object, dataBytes = 24) => {
     const json = new TextEncoder().encode(JSON.stringify(header));

@@ -1,4 +1,4 @@
-// shaders/dense.forward.wgsl and shaders/dense.backward.wgsl (with the activations of shaders/activations.wgsl)
+// shaders/dense.forward.wgsl and shaders/dense.backward.wgsl (with shaders/activations.wgsl and shaders/tiles.wgsl)
 // against src/reference/dense.ts.
 //
 // Tolerance: |gpu - reference| <= 1e-6 + 2e-6 * M, where M is the same sum taken over absolute

@@ -103,6 +103,30 @@ function reluGenerator(hidden: number[], output: number, outputActivation: 'sigm
 
 const common = { dataDir: '', seed: 1, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1 };
 
+const adam = (lr: number): OptimizerConfig => ({ ...paperOptimizer, kind: 'adam', lr, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 });
+
+const gaussianPlaneNoise: NoiseConfig = { dim: 2, distribution: 'gaussian', low: -1, high: 1, std: 1 };
+
+/** The toys: a ReLU G with an identity output and a maxout D without dropout, both `width` wide. */
+function toyPreset(data: ToyKind, noise: NoiseConfig, width: number, initRange: number, batch: number, lr: number, iterations: number, sampleEvery: number): TrainConfig {
+  const dims = data === 'toy-1d' ? 1 : 2;
+  return {
+    ...common,
+    preset: data,
+    data,
+    noise,
+    generator: reluGenerator([width, width], dims, 'identity', initRange),
+    outputBiasFromData: false,
+    discriminator: maxoutDiscriminator(width, 3, initRange, false),
+    batch,
+    optimizer: adam(lr),
+    iterations,
+    logEvery: 50,
+    sampleEvery,
+    checkpointEvery: 500,
+  };
+}
+
 export const PRESETS: Record<string, TrainConfig> = {
   // PAPER.md exactly: the authors' mnist.yaml and their AdversaryCost2 (the simultaneous form).
   'paper-mnist': {
@@ -133,58 +157,16 @@ export const PRESETS: Record<string, TrainConfig> = {
     outputBiasFromData: true,
     discriminator: maxoutDiscriminator(48, 5, 0.005, false),
     batch: 100,
-    optimizer: { ...paperOptimizer, kind: 'adam', lr: 0.0002, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 },
+    optimizer: adam(0.0002),
     iterations: 4000,
     logEvery: 50,
     sampleEvery: 500,
     checkpointEvery: 500,
   },
   // Figure 1: a 1-D gaussian learned from uniform noise.
-  'toy-1d': {
-    ...common,
-    preset: 'toy-1d',
-    data: 'toy-1d',
-    noise: { dim: 1, distribution: 'uniform', low: -1, high: 1, std: 1 },
-    generator: reluGenerator([32, 32], 1, 'identity', 0.5),
-    outputBiasFromData: false,
-    discriminator: maxoutDiscriminator(32, 3, 0.5, false),
-    batch: 128,
-    optimizer: { ...paperOptimizer, kind: 'adam', lr: 0.002, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 },
-    iterations: 1500,
-    logEvery: 50,
-    sampleEvery: 250,
-    checkpointEvery: 500,
-  },
-  'toy-2d-ring': {
-    ...common,
-    preset: 'toy-2d-ring',
-    data: 'toy-2d-ring',
-    noise: { dim: 2, distribution: 'gaussian', low: -1, high: 1, std: 1 },
-    generator: reluGenerator([64, 64], 2, 'identity', 0.3),
-    outputBiasFromData: false,
-    discriminator: maxoutDiscriminator(64, 3, 0.3, false),
-    batch: 256,
-    optimizer: { ...paperOptimizer, kind: 'adam', lr: 0.001, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 },
-    iterations: 2000,
-    logEvery: 50,
-    sampleEvery: 250,
-    checkpointEvery: 500,
-  },
-  'toy-2d-grid': {
-    ...common,
-    preset: 'toy-2d-grid',
-    data: 'toy-2d-grid',
-    noise: { dim: 2, distribution: 'gaussian', low: -1, high: 1, std: 1 },
-    generator: reluGenerator([128, 128], 2, 'identity', 0.3),
-    outputBiasFromData: false,
-    discriminator: maxoutDiscriminator(128, 3, 0.3, false),
-    batch: 256,
-    optimizer: { ...paperOptimizer, kind: 'adam', lr: 0.001, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 },
-    iterations: 3000,
-    logEvery: 50,
-    sampleEvery: 500,
-    checkpointEvery: 500,
-  },
+  'toy-1d': toyPreset('toy-1d', { dim: 1, distribution: 'uniform', low: -1, high: 1, std: 1 }, 32, 0.5, 128, 0.002, 1500, 250),
+  'toy-2d-ring': toyPreset('toy-2d-ring', gaussianPlaneNoise, 64, 0.3, 256, 0.001, 2000, 250),
+  'toy-2d-grid': toyPreset('toy-2d-grid', gaussianPlaneNoise, 128, 0.3, 256, 0.001, 3000, 500),
 };
 
 export const DEFAULT_PRESET = 'small-mnist';

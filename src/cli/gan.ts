@@ -63,7 +63,7 @@ try {
   await program.parseAsync(process.argv);
   process.exit(0);
 } catch (err) {
-  const known = userErrors.some((E) => err instanceof E) || (err instanceof Error && /^--/.test(err.message));
+  const known = userErrors.some((E) => err instanceof E);
   console.error(known ? `gan: ${(err as Error).message}` : err);
   process.exit(1);
 }

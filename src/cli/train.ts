@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } fr
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeFileAtomic } from '../io/checkpoint';
-import { presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
+import { ConfigError, presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
 import { runTraining } from '../train/loop';
 import { createSession, destroySession, networkSpecs, samplePng, toyDivergence } from '../train/session';
 
@@ -32,7 +32,7 @@ export interface TrainFlags {
 export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainConfig {
   const config = resumed ? structuredClone(resumed) : presetConfig(flags.preset ?? DEFAULT_PRESET);
   if (resumed && flags.preset && flags.preset !== resumed.preset) {
-    throw new Error(`--preset ${flags.preset} disagrees with the checkpoint's preset '${resumed.preset}'; leave --preset out when resuming.`);
+    throw new ConfigError(`--preset ${flags.preset} disagrees with the checkpoint's preset '${resumed.preset}'; leave --preset out when resuming.`);
   }
   if (flags.iters !== undefined) config.iterations = flags.iters;
   if (flags.seed !== undefined) config.seed = flags.seed;
@@ -51,7 +51,7 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainCo
   ];
   for (const [flag, apply] of shaping) {
     if (flags[flag] === undefined) continue;
-    if (resumed) throw new Error(`--${flag} cannot change when resuming: the checkpoint was trained with its own value.`);
+    if (resumed) throw new ConfigError(`--${flag} cannot change when resuming: the checkpoint was trained with its own value.`);
     apply();
   }
   // k > 1 is Algorithm 1's alternating form; a user asking for it means that form.

@@ -276,7 +276,7 @@ export class Trainer {
     const i = this.iteration;
     const { lr, momentum } = this.hyperparameters(i);
     this.clock.set(i);
-    this.dOptimizers.forEach((opt, j) => opt.set({ lr, momentum, step: i * this.config.k + j + 1 }));
+    for (let j = 0; j < this.dOptimizers.length; j++) this.dOptimizers[j].set({ lr, momentum, step: i * this.config.k + j + 1 });
     this.gOptimizer.set({ lr, momentum, step: i + 1 });
     const encoder = this.rt.device.createCommandEncoder({ label: `iteration ${i}` });
     const pass = encoder.beginComputePass({ label: `iteration ${i}` });

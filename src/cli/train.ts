@@ -5,12 +5,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } fr
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeFileAtomic } from '../io/checkpoint';
-import { ConfigError, presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
+import { ConfigError, configFromJson, presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
 import { runTraining } from '../train/loop';
 import { createSession, destroySession, networkSpecs, samplePng, toyDivergence } from '../train/session';
 
 export interface TrainFlags {
   preset?: string;
+  config?: string;
   iters?: number;
   batch?: number;
   k?: number;
@@ -22,15 +23,17 @@ export interface TrainFlags {
   sampleEvery?: number;
   checkpointEvery?: number;
   lr?: number;
+  gLrScale?: number;
   loss?: TrainConfig['gLoss'];
   optimizer?: TrainConfig['optimizer']['kind'];
   form?: TrainConfig['form'];
   adapter?: string;
 }
 
-/** The preset (or the checkpoint's config) with the flags applied on top. */
+/** The preset, the --config file or the checkpoint's config, with the flags applied on top. */
 export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainConfig {
-  const config = resumed ? structuredClone(resumed) : presetConfig(flags.preset ?? DEFAULT_PRESET);
+  if (flags.config && (flags.preset || resumed)) throw new ConfigError(`--config ${flags.config} cannot be combined with ${resumed ? '--resume' : '--preset'}: the file names its own preset.`);
+  const config = resumed ? structuredClone(resumed) : flags.config ? readConfigFile(flags.config) : presetConfig(flags.preset ?? DEFAULT_PRESET);
   if (resumed && flags.preset && flags.preset !== resumed.preset) {
     throw new ConfigError(`--preset ${flags.preset} disagrees with the checkpoint's preset '${resumed.preset}'; leave --preset out when resuming.`);
   }
@@ -45,18 +48,35 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainCo
     ['batch', () => (config.batch = flags.batch!)],
     ['k', () => (config.k = flags.k!)],
     ['lr', () => (config.optimizer.lr = flags.lr!)],
+    ['gLrScale', () => (config.optimizer.generatorLrScale = flags.gLrScale!)],
     ['loss', () => (config.gLoss = flags.loss!)],
     ['optimizer', () => (config.optimizer.kind = flags.optimizer!)],
     ['form', () => (config.form = flags.form!)],
   ];
   for (const [flag, apply] of shaping) {
     if (flags[flag] === undefined) continue;
-    if (resumed) throw new ConfigError(`--${flag} cannot change when resuming: the checkpoint was trained with its own value.`);
+    if (resumed) throw new ConfigError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change when resuming: the checkpoint was trained with its own value.`);
     apply();
   }
   // k > 1 is Algorithm 1's alternating form; a user asking for it means that form.
   if (!resumed && flags.k !== undefined && flags.k > 1 && flags.form === undefined) config.form = 'alternating';
   return validateConfig(config);
+}
+
+function readConfigFile(file: string): TrainConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not JSON (${(err as Error).message}).`);
+  }
+  return configFromJson(value, file);
 }
 
 export async function runTrainCommand(flags: TrainFlags): Promise<void> {

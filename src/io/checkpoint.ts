@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, ex
 import { dirname } from 'node:path';
 import { parameterLayout, type NetworkSpec } from '../nn/layout';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
-import type { TrainConfig } from '../train/config';
+import { configFromJson, type TrainConfig } from '../train/config';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 
@@ -81,12 +81,13 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, specsOf: (conf
     const digest = createHash('sha256').update(dataSection(bytes)).digest('hex');
     if (digest !== metadata.data_sha256) throw new CheckpointError(`${file}: the data's SHA-256 does not match the one recorded in the header; the file is corrupt.`);
   }
-  let config: TrainConfig;
+  let parsed: unknown;
   try {
-    config = JSON.parse(metadata.config ?? '');
+    parsed = JSON.parse(metadata.config ?? '');
   } catch {
     throw new CheckpointError(`${file}: metadata 'config' is missing or not JSON.`);
   }
+  const config = configFromJson(parsed, `${file} (metadata 'config')`);
   const iteration = Number(metadata.iteration);
   if (!Number.isSafeInteger(iteration) || iteration < 0) throw new CheckpointError(`${file}: metadata 'iteration' is ${JSON.stringify(metadata.iteration)}.`);
   const specs = specsOf(config);

@@ -47,6 +47,7 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
   const dSpec = discriminatorSpec(config);
   const features = dataFeatures(config);
   const hyper = { lr: learningRate(config.optimizer, iteration), momentum: momentum(config.optimizer, iteration, iterationsPerEpoch) };
+  const gHyper = { ...hyper, lr: hyper.lr * config.optimizer.generatorLrScale };
   const drawNoise = (sub: number) => {
     const key = { seed, stream: STREAM_NOISE, step: iteration, sub };
     const shape = { rows: batch, cols: noise.dim };
@@ -80,7 +81,7 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
     const { grads, gCache, fake } = discriminatorGrads(sub, drawNoise(sub), drawData(sub));
     const gGrads = generatorGrads(sub, gCache, fake);
     update(config, d, grads, { ...hyper, step: iteration + 1 });
-    update(config, g, gGrads, { ...hyper, step: iteration + 1 });
+    update(config, g, gGrads, { ...gHyper, step: iteration + 1 });
     return;
   }
   for (let j = 0; j < k; j++) {
@@ -91,5 +92,5 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
   const sub = gStepPass(k);
   const gCache = mlpForward(gSpec, g.params, drawNoise(sub), batch, gKey(sub));
   const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS));
-  update(config, g, generatorGrads(sub, gCache, fake), { ...hyper, step: iteration + 1 });
+  update(config, g, generatorGrads(sub, gCache, fake), { ...gHyper, step: iteration + 1 });
 }

@@ -39,6 +39,8 @@ export interface OptimizerConfig {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** G's learning rate is D's times this (two time-scale updates); 1 in the paper. */
+  generatorLrScale: number;
 }
 
 export interface TrainConfig {
@@ -76,6 +78,7 @@ const paperOptimizer: OptimizerConfig = {
   beta1: 0.5,
   beta2: 0.999,
   epsilon: 1e-8,
+  generatorLrScale: 1,
 };
 
 const paperNoise: NoiseConfig = { dim: 100, distribution: 'uniform', low: -Math.sqrt(3), high: Math.sqrt(3), std: 1 };
@@ -224,6 +227,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(opt.momentumRampEnd >= opt.momentumRampStart, 'optimizer.momentumRampEnd', 'must not be before momentumRampStart');
   check(opt.beta1 >= 0 && opt.beta1 < 1 && opt.beta2 >= 0 && opt.beta2 < 1, 'optimizer.beta1', 'beta1 and beta2 must be in [0, 1)');
   check(opt.epsilon > 0, 'optimizer.epsilon', 'must be positive');
+  check(opt.generatorLrScale > 0 && Number.isFinite(opt.generatorLrScale), 'optimizer.generatorLrScale', `must be positive and finite, got ${opt.generatorLrScale}`);
   for (const [name, network] of [['generator', config.generator], ['discriminator', config.discriminator]] as const) {
     check(network.layers.length >= 1, `${name}.layers`, 'needs at least one layer');
     check(network.initRange > 0, `${name}.initRange`, `must be positive, got ${network.initRange}`);
@@ -245,4 +249,37 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(dOut.units === 1 && dOut.activation === 'identity', 'discriminator.layers', 'the last layer must be 1 unit with identity activation (D is trained on its logit)');
   check(!config.outputBiasFromData || config.data === 'mnist', 'outputBiasFromData', 'only image data has pixel means');
   return config;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * A config from JSON (a run's config.json, a file a user wrote, a checkpoint's metadata): fields it
+ * leaves out come from the preset it names (the default preset if it names none), a field the config
+ * does not have is an error naming it, and the result is validated. `source` names the file in errors.
+ */
+export function configFromJson(value: unknown, source: string): TrainConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${source}: a config is a JSON object`);
+  const named = (value as { preset?: unknown }).preset ?? DEFAULT_PRESET;
+  if (typeof named !== 'string' || !PRESETS[named]) throw new ConfigError(`${source}: config field 'preset' must name a preset (${Object.keys(PRESETS).join(', ')}), got ${JSON.stringify(named)}`);
+  const merge = (base: Json, over: Json, path: string): Json => {
+    if (base === null || typeof base !== 'object' || Array.isArray(base)) {
+      if (typeof over !== typeof base || Array.isArray(over) !== Array.isArray(base)) throw new ConfigError(`${source}: config field '${path}' must be ${Array.isArray(base) ? 'an array' : `a ${typeof base}`}, got ${JSON.stringify(over)}`);
+      return over;
+    }
+    if (typeof over !== 'object' || over === null || Array.isArray(over)) throw new ConfigError(`${source}: config field '${path}' must be an object`);
+    const merged: { [key: string]: Json } = { ...base };
+    for (const [key, v] of Object.entries(over)) {
+      if (!(key in base)) throw new ConfigError(`${source}: unknown config field '${path ? `${path}.` : ''}${key}'`);
+      merged[key] = merge(base[key], v, path ? `${path}.${key}` : key);
+    }
+    return merged;
+  };
+  const config = merge(presetConfig(named) as unknown as Json, value as Json, '') as unknown as TrainConfig;
+  try {
+    return validateConfig(config);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${source}: ${err.message}`);
+    throw err;
+  }
 }

@@ -277,7 +277,7 @@ export class Trainer {
     const { lr, momentum } = this.hyperparameters(i);
     this.clock.set(i);
     for (let j = 0; j < this.dOptimizers.length; j++) this.dOptimizers[j].set({ lr, momentum, step: i * this.config.k + j + 1 });
-    this.gOptimizer.set({ lr, momentum, step: i + 1 });
+    this.gOptimizer.set({ lr: lr * this.config.optimizer.generatorLrScale, momentum, step: i + 1 });
     const encoder = this.rt.device.createCommandEncoder({ label: `iteration ${i}` });
     const pass = encoder.beginComputePass({ label: `iteration ${i}` });
     for (const d of this.plans[i % 2].dispatches) d.record(pass);

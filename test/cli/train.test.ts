@@ -50,7 +50,7 @@ test('a toy run writes config.json, metrics.jsonl, sample PNGs and a safetensors
   assert.ok(tensors['generator.0.weight.adam_m'], 'optimizer state is saved');
 });
 
-test('an interrupted run resumed from its checkpoint writes the same metrics as an uninterrupted one', () => {
+test('an interrupted run resumed from its checkpoint, or rerun from its config.json, writes the same metrics as an uninterrupted one', () => {
   const whole = mkdtempSync(join(tmpdir(), 'gan-whole-'));
   const parts = mkdtempSync(join(tmpdir(), 'gan-parts-'));
   const common = ['--preset', 'toy-2d-ring', '--log-every', '10', '--sample-every', '1000', '--seed', '3'];
@@ -63,6 +63,11 @@ test('an interrupted run resumed from its checkpoint writes the same metrics as 
   assert.deepEqual(withoutSpeed(metrics(parts)), withoutSpeed(metrics(whole)));
   const weights = (dir: string) => decodeSafetensors(readFileSync(join(dir, 'checkpoint.safetensors')), dir).tensors;
   assert.deepEqual(weights(parts)['generator.1.weight'].data, weights(whole)['generator.1.weight'].data);
+
+  const again = mkdtempSync(join(tmpdir(), 'gan-again-'));
+  const rerun = gan('train', '--config', join(whole, 'config.json'), '--out', again);
+  assert.equal(rerun.status, 0, rerun.stderr);
+  assert.deepEqual(withoutSpeed(metrics(again)), withoutSpeed(metrics(whole)), "a run's config.json reruns it");
 });
 
 test('bad input gets one clear line naming the file or field, exit 1, no stack trace', () => {

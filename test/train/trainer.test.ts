@@ -123,10 +123,10 @@ test('two iterations of Algorithm 1 with k = 2, Adam, gaussian noise and the min
   data.gpu.buffer.destroy();
 });
 
-test('three alternating iterations with PyTorch-style momentum equal the CPU twin', async () => {
+test('three alternating iterations with PyTorch-style momentum and G at half of D\'s learning rate equal the CPU twin', async () => {
   const { rt } = await gpu();
   const base = tinyImageConfig({ form: 'alternating' });
-  const config = { ...base, optimizer: { ...base.optimizer, kind: 'sgd-pytorch' as const, lr: 0.02 } };
+  const config = { ...base, optimizer: { ...base.optimizer, kind: 'sgd-pytorch' as const, lr: 0.02, generatorLrScale: 0.5 } };
   const data = syntheticImages(rt);
   await compareSteps(config, data, data.means, 3);
   data.gpu.buffer.destroy();

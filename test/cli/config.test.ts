@@ -1,0 +1,51 @@
+// Config files and flags: a partial JSON file fills in from its preset, anything unknown or of the
+// wrong type is refused by name, and flags that reshape the game cannot change a resumed run.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig } from '../../src/cli/train';
+import { configFromJson, presetConfig } from '../../src/train/config';
+
+const dir = mkdtempSync(join(tmpdir(), 'gan-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+test('a partial config file takes the fields it leaves out from the preset it names', () => {
+  const path = file('partial.json', JSON.stringify({ preset: 'toy-2d-ring', batch: 64, optimizer: { generatorLrScale: 0.25 } }));
+  const config = resolveConfig({ config: path, seed: 9 });
+  const preset = presetConfig('toy-2d-ring');
+  assert.equal(config.batch, 64);
+  assert.equal(config.optimizer.generatorLrScale, 0.25);
+  assert.equal(config.optimizer.lr, preset.optimizer.lr, 'untouched nested fields keep the preset value');
+  assert.deepEqual(config.generator, preset.generator);
+  assert.equal(config.seed, 9, 'flags apply on top of the file');
+});
+
+test("a run's config.json is a complete config that resolves to itself", () => {
+  const preset = presetConfig('paper-mnist');
+  assert.deepEqual(resolveConfig({ config: file('whole.json', JSON.stringify(preset)) }), preset);
+});
+
+test('config files and flags that are wrong are refused with the file and the field', () => {
+  const refused = (name: string, text: string, message: RegExp) => assert.throws(() => resolveConfig({ config: file(name, text) }), (err: Error) => err.name === 'ConfigError' && message.test(err.message));
+  refused('unknown.json', '{"optimizer": {"learning_rate": 0.1}}', /unknown\.json: unknown config field 'optimizer\.learning_rate'/);
+  refused('type.json', '{"batch": "100"}', /type\.json: config field 'batch' must be a number, got "100"/);
+  refused('range.json', '{"optimizer": {"generatorLrScale": -1}}', /range\.json: config field 'optimizer\.generatorLrScale': must be positive/);
+  refused('preset.json', '{"preset": "nope"}', /preset\.json: config field 'preset' must name a preset/);
+  refused('array.json', '[1, 2]', /array\.json: a config is a JSON object/);
+  refused('broken.json', '{"batch": ', /broken\.json: not JSON/);
+  assert.throws(() => resolveConfig({ config: join(dir, 'missing.json') }), /missing\.json: cannot read the config file \(ENOENT\)/);
+  assert.throws(() => resolveConfig({ config: file('both.json', '{}'), preset: 'toy-1d' }), /cannot be combined with --preset/);
+  assert.throws(() => resolveConfig({ gLrScale: 2 }, presetConfig('toy-1d')), /--g-lr-scale cannot change when resuming/);
+});
+
+test('a config from JSON must be an object of known fields', () => {
+  assert.throws(() => configFromJson(null, 'here'), /here: a config is a JSON object/);
+  assert.throws(() => configFromJson({ noise: 3 }, 'here'), /here: config field 'noise' must be an object/);
+  assert.equal(configFromJson({}, 'here').preset, 'small-mnist', 'no preset: the default');
+});

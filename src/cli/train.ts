@@ -7,6 +7,7 @@ import cliProgress from 'cli-progress';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeFileAtomic } from '../io/checkpoint';
 import { ConfigError, configFromJson, presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
 import { runTraining } from '../train/loop';
+import { DivergenceError } from '../train/trainer';
 import { createSession, destroySession, networkSpecs, samplePng, toyDivergence } from '../train/session';
 
 export interface TrainFlags {
@@ -139,6 +140,12 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
     if (stopRequested) {
       writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.readState(), networkSpecs(config)));
     }
+  } catch (err) {
+    if (err instanceof DivergenceError && existsSync(checkpointPath)) {
+      const saved = decodeCheckpoint(readCheckpointFile(checkpointPath), checkpointPath, networkSpecs);
+      throw new DivergenceError(`${err.message} The last good checkpoint, ${checkpointPath} (iteration ${saved.iteration}), is intact.`);
+    }
+    throw err;
   } finally {
     bar?.stop();
     process.off('SIGINT', onSignal);

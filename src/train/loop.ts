@@ -5,7 +5,7 @@
 // is pending, which on a software adapter takes a core from the GPU's own threads. So after
 // submitting a window of iterations the loop first sleeps for most of the time the window is
 // expected to take (from the last windows' pace), and only then awaits the queue.
-import type { MetricsRecord, SampleBatch, Trainer } from './trainer';
+import { DivergenceError, type MetricsRecord, type SampleBatch, type Trainer } from './trainer';
 
 export interface LoopHooks {
   /** One record per logged iteration, with the iterations per second of its window. */
@@ -31,6 +31,18 @@ export interface LoopOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Trainer.collect, with the tensors that hold NaN or infinity added to a divergence's message. */
+async function collectNamingDivergence(trainer: Trainer): Promise<ReturnType<Trainer['collect']>> {
+  try {
+    return trainer.collect();
+  } catch (err) {
+    if (!(err instanceof DivergenceError)) throw err;
+    const names = await trainer.nonfiniteTensors();
+    const which = names.length === 0 ? 'No parameter is non-finite yet.' : `Non-finite tensors: ${names.slice(0, 6).join(', ')}${names.length > 6 ? ` and ${names.length - 6} more` : ''}.`;
+    throw new DivergenceError(`${err.message} ${which}`);
+  }
+}
+
 export async function runTraining(trainer: Trainer, options: LoopOptions, hooks: LoopHooks = {}): Promise<void> {
   const { until, logEvery, sampleEvery, checkpointEvery } = options;
   let secondsPerIteration = 0;
@@ -53,10 +65,10 @@ export async function runTraining(trainer: Trainer, options: LoopOptions, hooks:
     const itsPerSecond = (windowEnd - windowStart) / seconds;
     secondsPerIteration = seconds / (windowEnd - windowStart);
     // The copies were mapped after the queue went idle; give the maps a few turns to land.
-    let arrived = trainer.collect();
+    let arrived = await collectNamingDivergence(trainer);
     for (let tries = 0; tries < 100 && trainer.copiesInFlight > 0; tries++) {
       await sleep(1);
-      const more = trainer.collect();
+      const more = await collectNamingDivergence(trainer);
       arrived = { metrics: [...arrived.metrics, ...more.metrics], samples: [...arrived.samples, ...more.samples] };
     }
     for (const batch of arrived.samples) await hooks.onSamples?.(batch);

@@ -336,6 +336,21 @@ export class Trainer {
     return { metrics, samples };
   }
 
+  /** The parameter and optimizer-state tensors holding a NaN or an infinity, by checkpoint name. */
+  async nonfiniteTensors(): Promise<string[]> {
+    const state = await this.readState();
+    const names: string[] = [];
+    for (const [player, net] of [['generator', this.generator], ['discriminator', this.discriminator]] as const) {
+      const buffers: [string, Float32Array][] = [['', state[player].params], ...state[player].optimizer.map((data, i): [string, Float32Array] => [` (optimizer state ${i})`, data])];
+      for (const [suffix, data] of buffers) {
+        for (const t of net.layout.tensors) {
+          if (data.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) names.push(t.name + suffix);
+        }
+      }
+    }
+    return names;
+  }
+
   /** Copies out everything a checkpoint holds (waits for the queue: call between iterations). */
   async readState(): Promise<TrainingState> {
     const read = (b: GPUBuffer, n: number) => this.rt.readF32(b, n);

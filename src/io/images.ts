@@ -107,3 +107,31 @@ export function densityPng(real: ArrayLike<number>, generated: ArrayLike<number>
   }
   return canvas.encode();
 }
+
+/**
+ * The paper's Figure 2 layout: each row holds `perRow` generated images (samples, row after row) and,
+ * past a wider gap with an orange rule, the training image nearest to the row's last sample
+ * (nearest, one per row). Values in [0, 1].
+ */
+export function neighbourGridPng(samples: Float32Array, nearest: Float32Array, rowCount: number, perRow: number, rows: number, cols: number, zoom = 2): Uint8Array {
+  const cellWidth = cols * zoom + 1;
+  const cellHeight = rows * zoom + 1;
+  const gap = 6;
+  const canvas = new Canvas(perRow * cellWidth + gap + cellWidth + 1, rowCount * cellHeight + 1, [40, 40, 40]);
+  const draw = (images: Float32Array, index: number, ox: number, oy: number) => {
+    for (let y = 0; y < rows * zoom; y++) {
+      for (let x = 0; x < cols * zoom; x++) {
+        const grey = Math.round(255 * Math.min(1, Math.max(0, images[index * rows * cols + Math.floor(y / zoom) * cols + Math.floor(x / zoom)])));
+        canvas.set(ox + x, oy + y, [grey, grey, grey]);
+      }
+    }
+  };
+  const ruleX = perRow * cellWidth + Math.floor(gap / 2);
+  canvas.line(ruleX, 0, ruleX, canvas.height - 1, SAMPLE_COLOR);
+  for (let r = 0; r < rowCount; r++) {
+    const oy = r * cellHeight + 1;
+    for (let c = 0; c < perRow; c++) draw(samples, r * perRow + c, c * cellWidth + 1, oy);
+    draw(nearest, r, perRow * cellWidth + gap + 1, oy);
+  }
+  return canvas.encode();
+}

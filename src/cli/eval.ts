@@ -1,0 +1,217 @@
+// `gan eval`: measures a checkpoint's generator as the paper does and draws its figures. Prints one
+// JSON object on stdout: the Parzen-window log-likelihood (--parzen), the nearest-neighbour figure
+// (--neighbours, Figure 2) and the z-interpolation figure (--interpolate, Figure 3); with none of the
+// three it does all of them.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { acquireDevice, limitsForBuffers } from '../gpu/device';
+import { Runtime } from '../gpu/runtime';
+import { loadMnist, MNIST_TRAIN_COUNT, MNIST_VALID_COUNT, MNIST_VALID_FIRST, type Mnist } from '../data/mnist';
+import { decodeCheckpoint, readCheckpointFile, type TrainingState } from '../io/checkpoint';
+import { CheckpointError } from '../io/safetensors';
+import { imageGridPng, neighbourGridPng } from '../io/images';
+import { parameterLayout } from '../nn/layout';
+import { ConfigError, generatorSpec } from '../train/config';
+import { networkSpecs } from '../train/session';
+import { parzenEvaluation } from '../eval/parzen';
+import { drawNoise, EVAL_INTERPOLATION_PASS, GeneratorSampler, noiseImages } from '../eval/sampler';
+import { SampleWindow, type Rows } from '../eval/window';
+
+export type ParzenSource = 'generator' | 'train' | 'noise';
+
+export interface EvalFlags {
+  checkpoint?: string;
+  parzen?: boolean;
+  neighbours?: boolean;
+  interpolate?: boolean;
+  samples?: string;
+  valid?: string;
+  test?: string;
+  parzenSamples?: ParzenSource;
+  data?: string;
+  adapter?: string;
+  seed?: string;
+  out?: string;
+}
+
+/** The paper's counts (parzen_ll.py): 10,000 samples, 1,000 validation images, the 10,000 test images. */
+export const PAPER_COUNTS = { samples: 10_000, valid: 1_000, test: 10_000 };
+/** Beyond this many samples the window's GPU memory (3 KB a sample) and time grow without purpose. */
+const MAX_SAMPLES = 100_000;
+const MNIST_TEST_COUNT = 10_000;
+
+/** Figure 2: rows of generated digits, the last column the training digit nearest the row's last sample. */
+export const NEIGHBOUR_ROWS = 8;
+export const NEIGHBOUR_SAMPLES_PER_ROW = 5;
+/** Figure 3: rows of images along the segment between two z, endpoints included. */
+export const INTERPOLATION_ROWS = 8;
+export const INTERPOLATION_STEPS = 10;
+
+const IMAGE_SIDE = 28;
+
+function count(flag: string, value: string | undefined, fallback: number, max: number, what: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(`${flag} must be an integer from 1 to ${max} (${what}), got '${value}'.`);
+  return n;
+}
+
+function seedOf(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new ConfigError(`--seed must be an integer from 0 to ${0xffffffff}, got '${value}'.`);
+  return n;
+}
+
+function loadCheckpoint(file: string): TrainingState {
+  const state = decodeCheckpoint(readCheckpointFile(file), file, networkSpecs);
+  if (state.config.data !== 'mnist') {
+    throw new ConfigError(`${file}: the model was trained on '${state.config.data}'; the evaluation measures MNIST models (preset ${state.config.preset} is not one).`);
+  }
+  return state;
+}
+
+/** MNIST images [first, first + n) of a set, as rows scaled to [0, 1] on upload. */
+function imageRows(pixels: Uint8Array, first: number, n: number): Rows {
+  const features = IMAGE_SIDE * IMAGE_SIDE;
+  return { values: pixels.subarray(first * features, (first + n) * features), count: n, features, scale: 1 / 255 };
+}
+
+function imagesAsFloats(pixels: Uint8Array, indices: ArrayLike<number>): Float32Array {
+  const features = IMAGE_SIDE * IMAGE_SIDE;
+  const out = new Float32Array(indices.length * features);
+  for (let i = 0; i < indices.length; i++) {
+    for (let k = 0; k < features; k++) out[i * features + k] = pixels[indices[i] * features + k] / 255;
+  }
+  return out;
+}
+
+function checkFinite(samples: Float32Array, file: string): void {
+  const bad = samples.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new CheckpointError(`${file}: G's output holds a non-finite value (sample ${Math.floor(bad / (IMAGE_SIDE * IMAGE_SIDE))}); the checkpoint's weights are not usable.`);
+}
+
+const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
+
+export async function runEvalCommand(flags: EvalFlags): Promise<void> {
+  const started = performance.now();
+  const source: ParzenSource = flags.parzenSamples ?? 'generator';
+  const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate };
+  if (!chosen.parzen && !chosen.neighbours && !chosen.interpolate) {
+    chosen.parzen = true;
+    chosen.neighbours = chosen.interpolate = !!flags.checkpoint;
+  }
+  const counts = {
+    samples: count('--samples', flags.samples, PAPER_COUNTS.samples, source === 'train' ? MNIST_TRAIN_COUNT : MAX_SAMPLES, source === 'train' ? 'the training images' : 'samples of the window'),
+    valid: count('--valid', flags.valid, PAPER_COUNTS.valid, MNIST_VALID_COUNT, 'the validation images, train images 50000..59999'),
+    test: count('--test', flags.test, PAPER_COUNTS.test, MNIST_TEST_COUNT, 'the test images'),
+  };
+  const seed = seedOf(flags.seed);
+  const needsGenerator = (chosen.parzen && source === 'generator') || chosen.neighbours || chosen.interpolate;
+  if (needsGenerator && !flags.checkpoint) {
+    throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors); only --parzen with --parzen-samples train or noise runs without one.');
+  }
+  const state = flags.checkpoint ? loadCheckpoint(flags.checkpoint) : undefined;
+  const mnist: Mnist = loadMnist(flags.data ?? (state?.config.dataDir || undefined));
+  const features = mnist.train.rows * mnist.train.cols;
+  if (features !== IMAGE_SIDE * IMAGE_SIDE) throw new ConfigError(`${mnist.source}: images are ${mnist.train.rows}x${mnist.train.cols}; the models are built for 28x28 MNIST.`);
+  const out = flags.out ?? (flags.checkpoint ? dirname(flags.checkpoint) : '.');
+
+  const generatorFloats = state ? parameterLayout(generatorSpec(state.config)).totalFloats : 0;
+  const context = await acquireDevice({ adapter: flags.adapter, requiredLimits: limitsForBuffers([{ name: 'generator.params', bytes: generatorFloats * 4 }]) });
+  const rt = new Runtime(context);
+  const report: Record<string, unknown> = {
+    checkpoint: flags.checkpoint ?? null,
+    iteration: state?.iteration ?? null,
+    preset: state?.config.preset ?? null,
+    adapter: context.adapterName,
+    seed,
+  };
+  const pngs: string[] = [];
+  const sampler = state ? await GeneratorSampler.create(rt, state.config, state.generator.params, { seed }) : undefined;
+  try {
+    let generated: Float32Array | undefined;
+    if (chosen.parzen) {
+      const t0 = performance.now();
+      let samples: Rows;
+      if (source === 'train') samples = imageRows(mnist.train.pixels, 0, counts.samples);
+      else {
+        const values = source === 'noise' ? await noiseImages(rt, counts.samples, features, seed) : await sampler!.sample(counts.samples);
+        if (source === 'generator') {
+          checkFinite(values, flags.checkpoint!);
+          generated = values;
+        }
+        samples = { values, count: counts.samples, features };
+      }
+      const window = await SampleWindow.create(rt, samples);
+      try {
+        const result = await parzenEvaluation(window, imageRows(mnist.train.pixels, MNIST_VALID_FIRST, counts.valid), imageRows(mnist.test.pixels, 0, counts.test));
+        Object.assign(report, {
+          samples: source,
+          n_samples: result.nSamples,
+          n_valid: result.nValid,
+          n_test: result.nTest,
+          ll: result.ll,
+          se: result.se,
+          sigma: result.sigma,
+          ll_by_sigma: result.bySigma,
+          parzen_seconds: seconds(t0),
+        });
+      } finally {
+        window.destroy();
+      }
+    }
+    if (chosen.neighbours || chosen.interpolate) mkdirSync(out, { recursive: true });
+    if (chosen.neighbours) {
+      const t0 = performance.now();
+      const shown = NEIGHBOUR_ROWS * NEIGHBOUR_SAMPLES_PER_ROW;
+      // The first samples of the seed's draw: the same images the Parzen window starts with.
+      const images = generated && generated.length >= shown * features ? generated.subarray(0, shown * features) : await sampler!.sample(shown);
+      checkFinite(images, flags.checkpoint!);
+      const queries = new Float32Array(NEIGHBOUR_ROWS * features);
+      for (let r = 0; r < NEIGHBOUR_ROWS; r++) queries.set(images.subarray(((r + 1) * NEIGHBOUR_SAMPLES_PER_ROW - 1) * features, (r + 1) * NEIGHBOUR_SAMPLES_PER_ROW * features), r * features);
+      const training = await SampleWindow.create(rt, imageRows(mnist.train.pixels, 0, MNIST_TRAIN_COUNT));
+      let nearest: { index: Uint32Array; distance: Float32Array };
+      try {
+        nearest = await training.nearest({ values: queries, count: NEIGHBOUR_ROWS, features });
+      } finally {
+        training.destroy();
+      }
+      const png = join(out, `neighbours-${state!.iteration}.png`);
+      writeFileSync(png, neighbourGridPng(images, imagesAsFloats(mnist.train.pixels, nearest.index), NEIGHBOUR_ROWS, NEIGHBOUR_SAMPLES_PER_ROW, IMAGE_SIDE, IMAGE_SIDE));
+      pngs.push(png);
+      report.neighbours = {
+        png,
+        rows: NEIGHBOUR_ROWS,
+        samples_per_row: NEIGHBOUR_SAMPLES_PER_ROW,
+        nearest: Array.from(nearest.index, (index, row) => ({ row, train_index: index, squared_distance: nearest.distance[row] })),
+        seconds: seconds(t0),
+      };
+    }
+    if (chosen.interpolate) {
+      const t0 = performance.now();
+      const dim = state!.config.noise.dim;
+      const ends = await drawNoise(rt, state!.config, 2 * INTERPOLATION_ROWS, seed, EVAL_INTERPOLATION_PASS);
+      const z = new Float32Array(INTERPOLATION_ROWS * INTERPOLATION_STEPS * dim);
+      for (let r = 0; r < INTERPOLATION_ROWS; r++) {
+        for (let s = 0; s < INTERPOLATION_STEPS; s++) {
+          const t = s / (INTERPOLATION_STEPS - 1);
+          for (let k = 0; k < dim; k++) z[(r * INTERPOLATION_STEPS + s) * dim + k] = (1 - t) * ends[2 * r * dim + k] + t * ends[(2 * r + 1) * dim + k];
+        }
+      }
+      const images = await sampler!.decode(z, INTERPOLATION_ROWS * INTERPOLATION_STEPS);
+      checkFinite(images, flags.checkpoint!);
+      const png = join(out, `interpolation-${state!.iteration}.png`);
+      writeFileSync(png, imageGridPng(images, INTERPOLATION_ROWS * INTERPOLATION_STEPS, IMAGE_SIDE, IMAGE_SIDE, INTERPOLATION_STEPS));
+      pngs.push(png);
+      report.interpolation = { png, rows: INTERPOLATION_ROWS, steps: INTERPOLATION_STEPS, seconds: seconds(t0) };
+    }
+  } finally {
+    sampler?.destroy();
+  }
+  report.pngs = pngs;
+  report.seconds = seconds(started);
+  console.log(JSON.stringify(report, null, 2));
+  context.device.destroy();
+}

@@ -1,0 +1,149 @@
+// Samples for the evaluation, drawn on the GPU in batches: G(z) with z from the noise kernel (keyed by
+// a seed, so an evaluation is reproducible), G on given z (the interpolation figure), or uniform
+// pixel noise (the Parzen window's lower anchor). One batch's dispatches are built once and replayed;
+// each batch is copied out through one reusable staging buffer.
+import { Clock } from '../gpu/clock';
+import type { Dispatch, Runtime } from '../gpu/runtime';
+import { noiseDispatch, uniformNoise } from '../kernels/noise';
+import { GpuNetwork, GpuPass } from '../nn/mlp';
+import { STREAM_NOISE } from '../reference/rng';
+import { generatorSpec, type TrainConfig } from '../train/config';
+import { GENERATOR_DROPOUT_STREAM } from '../train/keys';
+
+/**
+ * The pass numbers of the evaluation's draws. Training draws with passes 4j + {0, 1, 2} and the
+ * sample grids with 0xffff, so these keys never meet a training draw; the batch number is the step.
+ */
+export const EVAL_SAMPLE_PASS = 0xfff0;
+export const EVAL_INTERPOLATION_PASS = 0xfff1;
+export const EVAL_NOISE_IMAGES_PASS = 0xfff2;
+
+class BatchRunner {
+  private readonly staging: GPUBuffer;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly clock: Clock,
+    private readonly dispatches: Dispatch[],
+    private readonly output: GPUBuffer,
+    readonly batch: number,
+    readonly features: number,
+  ) {
+    this.staging = rt.device.createBuffer({ label: 'eval.samples.readback', size: batch * features * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Runs the batch with the clock at `step` and copies its first `count` rows into `into` at row `row`. */
+  async run(step: number, into: Float32Array, row: number, count: number): Promise<void> {
+    this.clock.set(step);
+    const encoder = this.rt.device.createCommandEncoder({ label: 'eval.batch' });
+    const pass = encoder.beginComputePass({ label: 'eval.batch' });
+    for (const d of this.dispatches) d.record(pass);
+    pass.end();
+    encoder.copyBufferToBuffer(this.output, 0, this.staging, 0, this.batch * this.features * 4);
+    this.rt.device.queue.submit([encoder.finish()]);
+    await this.staging.mapAsync(GPUMapMode.READ);
+    into.set(new Float32Array(this.staging.getMappedRange(), 0, count * this.features), row * this.features);
+    this.staging.unmap();
+  }
+
+  /** `count` rows, batch after batch (step = batch number). */
+  async draw(count: number): Promise<Float32Array> {
+    const out = new Float32Array(count * this.features);
+    for (let b = 0; b * this.batch < count; b++) await this.run(b, out, b * this.batch, Math.min(this.batch, count - b * this.batch));
+    return out;
+  }
+
+  destroy(): void {
+    this.staging.destroy();
+  }
+}
+
+export interface GeneratorSamplerOptions {
+  /** Seed of the noise z. */
+  seed: number;
+  batch?: number;
+}
+
+/** G from a checkpoint's parameters on the GPU, in evaluation mode (no dropout). */
+export class GeneratorSampler {
+  private constructor(
+    private readonly rt: Runtime,
+    private readonly network: GpuNetwork,
+    private readonly pass: GpuPass,
+    private readonly z: GPUBuffer,
+    private readonly sampling: BatchRunner,
+    private readonly decoding: BatchRunner,
+    readonly noiseDim: number,
+    readonly features: number,
+  ) {}
+
+  static async create(rt: Runtime, config: TrainConfig, params: Float32Array, options: GeneratorSamplerOptions): Promise<GeneratorSampler> {
+    const batch = options.batch ?? 500;
+    const clock = new Clock(rt.device);
+    const spec = generatorSpec(config);
+    const network = new GpuNetwork(rt, spec);
+    await network.upload(params);
+    const noiseDim = config.noise.dim;
+    const z = rt.createBuffer('eval.z', batch * noiseDim * 4);
+    const pass = GpuPass.create(network, clock, batch, z, { seed: options.seed, sub: EVAL_SAMPLE_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, 'eval.g');
+    const forward = await pass.forward();
+    const noise = await noiseDispatch(rt, clock, { ...config.noise, rows: batch, cols: noiseDim, seed: options.seed, stream: STREAM_NOISE, sub: EVAL_SAMPLE_PASS }, z);
+    const features = spec.layers[spec.layers.length - 1].units;
+    const sampling = new BatchRunner(rt, clock, [noise, ...forward], pass.output, batch, features);
+    const decoding = new BatchRunner(rt, clock, forward, pass.output, batch, features);
+    return new GeneratorSampler(rt, network, pass, z, sampling, decoding, noiseDim, features);
+  }
+
+  /** `count` samples G(z), z drawn from the config's p_z with the sampler's seed. */
+  sample(count: number): Promise<Float32Array> {
+    return this.sampling.draw(count);
+  }
+
+  /** G(z) for given z, (count, noiseDim) row-major. */
+  async decode(z: Float32Array, count: number): Promise<Float32Array> {
+    const out = new Float32Array(count * this.features);
+    const batch = this.decoding.batch;
+    const padded = new Float32Array(batch * this.noiseDim);
+    for (let first = 0; first < count; first += batch) {
+      const n = Math.min(batch, count - first);
+      padded.fill(0).set(z.subarray(first * this.noiseDim, (first + n) * this.noiseDim));
+      this.rt.device.queue.writeBuffer(this.z, 0, padded);
+      await this.decoding.run(0, out, first, n);
+    }
+    return out;
+  }
+
+  destroy(): void {
+    this.sampling.destroy();
+    this.decoding.destroy();
+    this.pass.destroy();
+    this.network.destroy();
+    this.z.destroy();
+  }
+}
+
+/** `count` draws from p_z itself (rows of `dim`), for choosing interpolation endpoints. */
+export async function drawNoise(rt: Runtime, config: TrainConfig, count: number, seed: number, sub: number): Promise<Float32Array> {
+  const clock = new Clock(rt.device);
+  const z = rt.createBuffer('eval.endpoints', count * config.noise.dim * 4);
+  const runner = new BatchRunner(rt, clock, [await noiseDispatch(rt, clock, { ...config.noise, rows: count, cols: config.noise.dim, seed, stream: STREAM_NOISE, sub }, z)], z, count, config.noise.dim);
+  const out = await runner.draw(count);
+  runner.destroy();
+  z.destroy();
+  clock.buffer.destroy();
+  return out;
+}
+
+/** Images of uniform noise on [0, 1]: the Parzen window's "no model at all" anchor. */
+export async function noiseImages(rt: Runtime, count: number, features: number, seed: number, batch = 500): Promise<Float32Array> {
+  const clock = new Clock(rt.device);
+  const rows = Math.min(batch, count);
+  const images = rt.createBuffer('eval.noise_images', rows * features * 4);
+  const dispatch = await uniformNoise(rt, clock, { rows, cols: features, low: 0, high: 1, seed, stream: STREAM_NOISE, sub: EVAL_NOISE_IMAGES_PASS }, images);
+  const runner = new BatchRunner(rt, clock, [dispatch], images, rows, features);
+  const out = await runner.draw(count);
+  runner.destroy();
+  images.destroy();
+  clock.buffer.destroy();
+  return out;
+}

@@ -1,0 +1,252 @@
+// Per-kernel figures on the GPU: each GEMM of the paper's forward and backward passes (GFLOP/s), the
+// elementwise kernels of a step (GB/s), and where the time of one whole Trainer iteration goes
+// (every dispatch of its plan timed on its own). Times come from timestamp queries when the adapter
+// has them (src/gpu/timer.ts), else from the wall clock around submit and onSubmittedWorkDone.
+import { Dispatch, type Runtime } from '../src/gpu/runtime';
+import type { Clock } from '../src/gpu/clock';
+import { GpuTimer } from '../src/gpu/timer';
+import { denseBackward, denseForward } from '../src/kernels/dense';
+import { createNonfiniteFlag, createOptimizer } from '../src/kernels/optimizer';
+import { transposeMatrix } from '../src/kernels/transpose';
+import { layerInputs, parameterLayout, type NetworkSpec } from '../src/nn/layout';
+import { layerShape } from '../src/reference/mlp';
+import type { DenseShape } from '../src/reference/dense';
+import type { Trainer } from '../src/train/trainer';
+import { discriminatorSpec, generatorSpec, type TrainConfig } from '../src/train/config';
+import { spread } from './stats';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Times recorded work on the GPU; one instance per device. */
+export class KernelClock {
+  readonly timer: GpuTimer | undefined;
+  readonly method: 'timestamp-query' | 'wall-clock';
+
+  constructor(readonly rt: Runtime) {
+    this.timer = GpuTimer.create(rt.device, 512);
+    this.method = this.timer ? 'timestamp-query' : 'wall-clock';
+  }
+
+  /**
+   * Milliseconds of each group of dispatches, each group recorded `repeats` times in a compute pass
+   * of its own. `expectedMs` (the whole submission) lets the wait sleep first: Dawn's Node binding
+   * busy-polls a core while a GPU promise is pending, which would slow a software adapter down.
+   */
+  async timeGroups(groups: Dispatch[][], repeats = 1, expectedMs = 0): Promise<number[]> {
+    const { device } = this.rt;
+    const encoder = device.createCommandEncoder({ label: 'bench' });
+    groups.forEach((dispatches, i) => {
+      const pass = encoder.beginComputePass({ label: `bench.${i}`, timestampWrites: this.timer?.pass(`group${i}`) });
+      for (let r = 0; r < repeats; r++) for (const d of dispatches) d.record(pass);
+      pass.end();
+    });
+    if (this.timer && !this.timer.resolve(encoder)) throw new Error('GpuTimer: no free readback slot');
+    const started = performance.now();
+    device.queue.submit([encoder.finish()]);
+    this.timer?.submitted();
+    if (expectedMs > 2) await sleep(0.85 * expectedMs);
+    await device.queue.onSubmittedWorkDone();
+    const wall = performance.now() - started;
+    if (!this.timer) {
+      if (groups.length !== 1) throw new Error('without timestamp queries only one group can be timed at a time');
+      return [wall / repeats];
+    }
+    for (let tries = 0; tries < 1000; tries++) {
+      const [result] = this.timer.drain();
+      if (result) return groups.map((_, i) => result.milliseconds[`group${i}`] / repeats);
+      await sleep(1);
+    }
+    throw new Error('GpuTimer: the timestamps never arrived');
+  }
+
+  /** Median milliseconds of one run of `dispatches`, over `samples` samples of about `targetMs` each. */
+  async time(dispatches: Dispatch[], samples: number, targetMs: number): Promise<number> {
+    const [first] = await this.timeGroups([dispatches]);
+    const repeats = Math.max(1, Math.min(50, Math.round(targetMs / Math.max(first, 1e-3))));
+    const times: number[] = [];
+    for (let s = 0; s < samples; s++) times.push((await this.timeGroups([dispatches], repeats, repeats * first))[0]);
+    return spread(times).median;
+  }
+}
+
+export interface GemmFigure {
+  kernel: string;
+  network: string;
+  layer: number;
+  shape: string;
+  /** The product (m x k) (k x n). */
+  m: number;
+  n: number;
+  k: number;
+  ms: number;
+  gflops: number;
+}
+
+export interface ElementwiseFigure {
+  kernel: string;
+  shape: string;
+  bytes: number;
+  ms: number;
+  gb_per_s: number;
+}
+
+function describe(shape: DenseShape): string {
+  const out = shape.pieces > 1 ? `${shape.units}x${shape.pieces} ${shape.activation}` : `${shape.units} ${shape.activation}`;
+  return `${shape.batch}x${shape.inFeatures} -> ${out}`;
+}
+
+const byLabel = (dispatches: Dispatch[], suffix: string) => dispatches.filter((d) => d.label.endsWith(suffix));
+
+/** GEMM FLOPs of one layer's products: forward, weight gradient, input gradient (maxout: the winners only). */
+export function layerFlops(shape: DenseShape): { forward: number; gradWeight: number; gradInput: number } {
+  const width = shape.units * shape.pieces;
+  const product = 2 * shape.batch * shape.inFeatures * width;
+  return { forward: product, gradWeight: product, gradInput: 2 * shape.batch * shape.inFeatures * (shape.pieces > 1 ? shape.units : width) };
+}
+
+/** GEMM FLOPs of one iteration of Algorithm 1's alternating form, as the Trainer records it. */
+export function iterationFlops(config: TrainConfig): number {
+  const sum = (spec: NetworkSpec, what: (shape: DenseShape, l: number) => number) =>
+    spec.layers.reduce((total, _, l) => total + what(layerShape(spec, l, config.batch), l), 0);
+  const g = generatorSpec(config);
+  const d = discriminatorSpec(config);
+  const forward = (spec: NetworkSpec) => sum(spec, (s) => layerFlops(s).forward);
+  // Backward: weight gradients, and input gradients of every layer but the first unless asked.
+  const backward = (spec: NetworkSpec, weights: boolean, firstInput: boolean) =>
+    sum(spec, (s, l) => (weights ? layerFlops(s).gradWeight : 0) + (l > 0 || firstInput ? layerFlops(s).gradInput : 0));
+  const dStep = forward(g) + 2 * forward(d) + 2 * backward(d, true, false);
+  const gStep = forward(g) + forward(d) + backward(d, false, true) + backward(g, true, false);
+  if (config.form === 'simultaneous') return forward(g) + 2 * forward(d) + 2 * backward(d, true, false) + backward(d, false, true) + backward(g, true, false);
+  return config.k * dStep + gStep;
+}
+
+/** Every GEMM of the paper's layers at the config's batch, timed alone, with its elementwise neighbours. */
+export async function measureKernels(rt: Runtime, clock: Clock, config: TrainConfig, kernelClock: KernelClock, quick: boolean): Promise<{ gemms: GemmFigure[]; elementwise: ElementwiseFigure[] }> {
+  const samples = quick ? 1 : 5;
+  const targetMs = quick ? 40 : 250;
+  const owned: GPUBuffer[] = [];
+  const buffer = (label: string, floats: number) => {
+    const b = rt.createBuffer(`bench.${label}`, floats * 4);
+    owned.push(b);
+    return b;
+  };
+  const gemms: GemmFigure[] = [];
+  const elementwise: ElementwiseFigure[] = [];
+  const timeElementwise = async (kernel: string, shape: string, dispatch: Dispatch, bytes: number) => {
+    const ms = await kernelClock.time([dispatch], samples, targetMs / 4);
+    elementwise.push({ kernel, shape, bytes, ms, gb_per_s: bytes / ms / 1e6 });
+  };
+  clock.set(1);
+  for (const spec of [generatorSpec(config), discriminatorSpec(config)]) {
+    const network = spec.name === 'generator' ? 'G' : 'D';
+    for (let l = 0; l < spec.layers.length; l++) {
+      const shape = layerShape(spec, l, config.batch);
+      const width = shape.units * shape.pieces;
+      const { batch, inFeatures, units } = shape;
+      const layer = spec.layers[l];
+      const dropout = layer.dropout && { ...layer.dropout, seed: config.seed, stream: 100 + l, sub: 0 };
+      const x = buffer('x', batch * inFeatures);
+      const y = buffer('y', batch * units);
+      const winner = shape.pieces > 1 ? buffer('winner', batch * units) : undefined;
+      const dropped = dropout ? buffer('dropped', batch * inFeatures) : undefined;
+      const forward = await denseForward(rt, clock, shape, { x, weight: buffer('weight', inFeatures * width), bias: buffer('bias', width), y, winner, dropped }, dropout);
+      // G's first layer never needs its input gradient; D's does, in the G step.
+      const wantsInput = !(network === 'G' && l === 0);
+      const backward = await denseBackward(
+        rt,
+        clock,
+        shape,
+        {
+          dy: buffer('dy', batch * units),
+          saved: winner ?? y,
+          input: dropped ?? x,
+          weightT: buffer('weight_t', width * inFeatures),
+          dweight: buffer('dweight', inFeatures * width),
+          dbias: buffer('dbias', width),
+          dz: buffer('dz', batch * width),
+          dx: wantsInput ? buffer('dx', batch * inFeatures) : undefined,
+        },
+        { dropout },
+      );
+      const flops = layerFlops(shape);
+      const described = describe(shape);
+      const gemm = async (kernel: string, dispatch: Dispatch, m: number, n: number, k: number, f: number) => {
+        const ms = await kernelClock.time([dispatch], samples, targetMs);
+        gemms.push({ kernel, network, layer: l, shape: described, m, n, k, ms, gflops: f / ms / 1e6 });
+      };
+      const product = forward.find((d) => !d.label.endsWith('.dropout'))!;
+      await gemm(product.label, product, batch, width, inFeatures, flops.forward);
+      for (const d of byLabel(backward, '.grad_input')) await gemm(d.label, d, batch, inFeatures, shape.pieces > 1 ? units : width, flops.gradInput);
+      for (const d of byLabel(backward, '.grad_weight')) await gemm(d.label, d, inFeatures, width, batch, flops.gradWeight);
+      for (const d of byLabel(forward, '.dropout')) await timeElementwise(d.label, `${network}.${l} ${batch}x${inFeatures}`, d, 2 * batch * inFeatures * 4);
+      for (const d of byLabel(backward, '.preactivation')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (2 * batch * units + batch * width) * 4);
+      for (const d of byLabel(backward, '.grad_bias')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (batch * width + width) * 4);
+    }
+  }
+  // The optimizer over G's parameters (read p, g, v; write p, v) and the largest transpose.
+  const g = generatorSpec(config);
+  const count = parameterLayout(g).totalFloats;
+  const nonfinite = createNonfiniteFlag(rt, 'bench.nonfinite');
+  owned.push(nonfinite);
+  const optimizer = await createOptimizer(
+    rt,
+    { rule: config.optimizer.kind, count },
+    { grad: buffer('grad', count), param: buffer('param', count), velocity: buffer('velocity', count), firstMoment: buffer('m1', count), secondMoment: buffer('m2', count), nonfinite },
+    { lr: 1e-9, momentum: 0.5 },
+  );
+  await timeElementwise(optimizer.dispatch.label, `G parameters (${count})`, optimizer.dispatch, (config.optimizer.kind === 'adam' ? 7 : 5) * count * 4);
+  const widest = g.layers.reduce((best, layer, l) => (layerInputs(g, l) * layer.units > best.size ? { l, size: layerInputs(g, l) * layer.units } : best), { l: 0, size: 0 });
+  const rows = layerInputs(g, widest.l);
+  const cols = g.layers[widest.l].units;
+  const transpose = await transposeMatrix(rt, rows, cols, buffer('a', rows * cols), buffer('a_t', rows * cols));
+  await timeElementwise(transpose.label, `${rows}x${cols}`, transpose, 2 * rows * cols * 4);
+  optimizer.uniform.buffer.destroy();
+  for (const b of owned) b.destroy();
+  return { gemms, elementwise };
+}
+
+export interface ProfileEntry {
+  kernel: string;
+  dispatches: number;
+  ms: number;
+  share: number;
+}
+
+/**
+ * Where one iteration's time goes: the dispatches the Trainer records for an iteration, each timed
+ * in a pass of its own, summed by kernel. Steps the trainer once to learn its plan.
+ */
+export async function profileIteration(trainer: Trainer, kernelClock: KernelClock, repeats: number): Promise<{ entries: ProfileEntry[]; totalMs: number }> {
+  const plan: Dispatch[] = [];
+  const record = Dispatch.prototype.record;
+  Dispatch.prototype.record = function (this: Dispatch, pass: GPUComputePassEncoder) {
+    plan.push(this);
+    record.call(this, pass);
+  };
+  try {
+    trainer.step({ log: false, sample: false });
+  } finally {
+    Dispatch.prototype.record = record;
+  }
+  await trainer.settle();
+  if (!kernelClock.timer) return { entries: [], totalMs: NaN };
+  const totals = new Map<string, { ms: number[]; dispatches: number }>();
+  let expected = 0;
+  for (let r = 0; r < repeats; r++) {
+    const started = performance.now();
+    const times = await kernelClock.timeGroups(plan.map((d) => [d]), 1, expected);
+    expected = performance.now() - started;
+    const sums = new Map<string, number>();
+    plan.forEach((d, i) => sums.set(d.label, (sums.get(d.label) ?? 0) + times[i]));
+    for (const [label, ms] of sums) {
+      const entry = totals.get(label) ?? { ms: [], dispatches: plan.filter((d) => d.label === label).length };
+      entry.ms.push(ms);
+      totals.set(label, entry);
+    }
+  }
+  const entries = [...totals].map(([kernel, { ms, dispatches }]) => ({ kernel, dispatches, ms: spread(ms).median, share: 0 }));
+  const totalMs = entries.reduce((s, e) => s + e.ms, 0);
+  for (const e of entries) e.share = e.ms / totalMs;
+  entries.sort((a, b) => b.ms - a.ms);
+  return { entries, totalMs };
+}

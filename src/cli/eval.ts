@@ -94,7 +94,8 @@ function checkFinite(samples: Float32Array, file: string): void {
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-export async function runEvalCommand(flags: EvalFlags): Promise<void> {
+/** Everything `gan eval` does but the printing: returns the report. */
+export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown>> {
   const started = performance.now();
   const source: ParzenSource = flags.parzenSamples ?? 'generator';
   const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate };
@@ -209,9 +210,13 @@ export async function runEvalCommand(flags: EvalFlags): Promise<void> {
     }
   } finally {
     sampler?.destroy();
+    context.device.destroy();
   }
   report.pngs = pngs;
   report.seconds = seconds(started);
-  console.log(JSON.stringify(report, null, 2));
-  context.device.destroy();
+  return report;
+}
+
+export async function runEvalCommand(flags: EvalFlags): Promise<void> {
+  console.log(JSON.stringify(await evaluate(flags), null, 2));
 }

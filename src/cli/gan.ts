@@ -47,6 +47,7 @@ program
   .addOption(new Option('--optimizer <rule>', 'update rule').choices(['sgd-pylearn2', 'sgd-pytorch', 'adam']))
   .addOption(new Option('--form <form>', "'alternating' (Algorithm 1, any k) or 'simultaneous' (the authors' code, k = 1)").choices(['alternating', 'simultaneous']))
   .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')
+  .option('--browser', "train in headless Chromium's WebGPU instead of Dawn (same outputs; CHROMIUM_PATH picks the browser)")
   .action(async (flags) => runTrainCommand(flags));
 
 program

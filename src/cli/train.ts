@@ -1,14 +1,16 @@
-// `gan train`: a run from the command line on Dawn. Writes DIR/config.json, DIR/metrics.jsonl,
-// DIR/samples-<iter>.png and DIR/checkpoint.safetensors; shows a progress bar on a terminal and
-// plain lines otherwise.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+// `gan train`: a run from the command line, on Dawn or (--browser) in headless Chromium's WebGPU.
+// Either way the same trainer runs and ./run-output.ts writes DIR/config.json, DIR/metrics.jsonl,
+// DIR/samples-<iter>.png and DIR/checkpoint.safetensors, with a progress bar on a terminal and plain
+// lines otherwise.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
-import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeFileAtomic } from '../io/checkpoint';
+import { decodeCheckpoint, readCheckpointFile, type TrainingState } from '../io/checkpoint';
 import { ConfigError, configFromJson, presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
-import { runTraining } from '../train/loop';
+import { runToEnd } from '../train/run';
 import { DivergenceError } from '../train/trainer';
-import { createSession, destroySession, networkSpecs, samplePng, toyDivergence } from '../train/session';
+import { createSession, destroySession, networkSpecs, toyData } from '../train/session';
+import { RunOutput } from './run-output';
+import { trainInBrowser } from './train-browser';
 
 export interface TrainFlags {
   preset?: string;
@@ -29,6 +31,8 @@ export interface TrainFlags {
   optimizer?: TrainConfig['optimizer']['kind'];
   form?: TrainConfig['form'];
   adapter?: string;
+  /** Train in headless Chromium (the browser's WebGPU) instead of Dawn. */
+  browser?: boolean;
 }
 
 /** The preset, the --config file or the checkpoint's config, with the flags applied on top. */
@@ -81,99 +85,41 @@ function readConfigFile(file: string): TrainConfig {
 }
 
 export async function runTrainCommand(flags: TrainFlags): Promise<void> {
-  const resumedState = flags.resume ? decodeCheckpoint(readCheckpointFile(flags.resume), flags.resume, networkSpecs) : undefined;
-  const config = resolveConfig(flags, resumedState?.config);
-  const out = flags.out ?? join('runs', config.preset);
-  mkdirSync(out, { recursive: true });
-
-  const session = await createSession(config, { adapter: flags.adapter });
-  const { context, trainer, data } = session;
-  if (resumedState) await trainer.loadState(resumedState);
-
-  writeFileSync(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  const metricsPath = join(out, 'metrics.jsonl');
-  keepMetricsUpTo(metricsPath, trainer.iteration, config.logEvery);
-  const checkpointPath = join(out, 'checkpoint.safetensors');
-
-  const terminal = process.stderr.isTTY;
-  const bar = terminal
-    ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} | {speed} it/s | d_loss {d_loss} g_loss {g_loss} D(x) {d_real} D(G(z)) {d_fake}', hideCursor: true }, cliProgress.Presets.shades_classic)
-    : undefined;
-  const latest = { d_loss: '-', g_loss: '-', d_real: '-', d_fake: '-', speed: '-' };
-  bar?.start(config.iterations, trainer.iteration, latest);
-  console.log(`${resumedState ? `Resuming at iteration ${trainer.iteration}` : 'Training'}: preset ${config.preset} on ${context.adapterName}, ${config.iterations} iterations, output in ${out}`);
-
-  const divergences = new Map<number, number>();
-  let stopRequested = false;
-  const onSignal = () => {
-    stopRequested = true;
-  };
+  const resumeBytes = flags.resume ? readCheckpointFile(flags.resume) : undefined;
+  const resumed = resumeBytes ? decodeCheckpoint(resumeBytes, flags.resume!, networkSpecs) : undefined;
+  const config = resolveConfig(flags, resumed?.config);
+  const output = new RunOutput(flags.out ?? join('runs', config.preset), config, toyData(config));
+  // Ctrl-C stops after the current window and saves a checkpoint.
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   try {
-    await runTraining(
-      trainer,
-      { until: config.iterations, logEvery: config.logEvery, sampleEvery: config.sampleEvery, checkpointEvery: config.checkpointEvery, sampleWithLogs: !!data.toy },
-      {
-        onSamples: (batch) => {
-          const js = toyDivergence(data, batch.samples);
-          if (js !== undefined) divergences.set(batch.iter, js);
-          if (batch.iter % config.sampleEvery === 0 || batch.iter === config.iterations) writeFileSync(join(out, `samples-${batch.iter}.png`), samplePng(data, batch));
-        },
-        onMetrics: (record) => {
-          const line = { ...record, ...(divergences.has(record.iter) ? { js: divergences.get(record.iter) } : {}) };
-          divergences.delete(record.iter);
-          appendFileSync(metricsPath, JSON.stringify(line) + '\n');
-          const fixed = (v: number) => v.toFixed(3);
-          Object.assign(latest, { d_loss: fixed(record.d_loss), g_loss: fixed(record.g_loss), d_real: fixed(record.d_real), d_fake: fixed(record.d_fake), speed: record.its_per_s.toFixed(2) });
-          if (!bar) {
-            const js = 'js' in line ? ` js ${(line.js as number).toFixed(4)}` : '';
-            console.log(`iter ${record.iter}/${config.iterations} d_loss ${latest.d_loss} g_loss ${latest.g_loss} D(x) ${latest.d_real} D(G(z)) ${latest.d_fake}${js} lr ${record.lr.toPrecision(4)} momentum ${record.momentum.toFixed(3)} ${latest.speed} it/s`);
-          }
-        },
-        onWindow: (iteration) => bar?.update(iteration, latest),
-        onCheckpoint: async () => {
-          writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.readState(), networkSpecs(config)));
-        },
-        shouldStop: () => stopRequested,
-      },
-    );
-    if (stopRequested) {
-      writeFileAtomic(checkpointPath, encodeCheckpoint(await trainer.readState(), networkSpecs(config)));
-    }
+    const { iteration, stopped } = flags.browser
+      ? await trainInBrowser(config, output, { resume: resumeBytes && { bytes: resumeBytes, file: flags.resume! }, stop: stop.signal })
+      : await trainInNode(config, output, resumed, flags.adapter, stop.signal);
+    output.end(iteration, stopped);
   } catch (err) {
+    const { checkpointPath } = output;
     if (err instanceof DivergenceError && existsSync(checkpointPath)) {
       const saved = decodeCheckpoint(readCheckpointFile(checkpointPath), checkpointPath, networkSpecs);
       throw new DivergenceError(`${err.message} The last good checkpoint, ${checkpointPath} (iteration ${saved.iteration}), is intact.`);
     }
     throw err;
   } finally {
-    bar?.stop();
+    output.close();
     process.off('SIGINT', onSignal);
   }
-  console.log(`${stopRequested ? 'Stopped' : 'Done'} at iteration ${trainer.iteration}. Checkpoint: ${checkpointPath}`);
-  destroySession(session);
 }
 
-/**
- * A resumed run continues the metrics file: lines past the checkpoint's iteration are dropped, and
- * so is a partial window's line at the checkpoint itself (the resumed run logs that window whole).
- */
-function keepMetricsUpTo(path: string, iteration: number, logEvery: number): void {
-  if (!existsSync(path)) return;
-  if (iteration === 0) {
-    writeFileSync(path, '');
-    return;
+async function trainInNode(config: TrainConfig, output: RunOutput, resumed: TrainingState | undefined, adapter: string | undefined, stop: AbortSignal) {
+  const session = await createSession(config, { adapter });
+  try {
+    const { trainer } = session;
+    if (resumed) await trainer.loadState(resumed);
+    output.begin(trainer.iteration, session.context.adapterName, !!resumed);
+    const { stopped } = await runToEnd(trainer, output, () => stop.aborted);
+    return { iteration: trainer.iteration, stopped };
+  } finally {
+    destroySession(session);
   }
-  const kept = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .filter((line) => {
-      try {
-        const { iter } = JSON.parse(line) as { iter: number };
-        return iter < iteration || (iter === iteration && iteration % logEvery === 0);
-      } catch {
-        return false;
-      }
-    });
-  writeFileSync(path, kept.map((l) => l + '\n').join(''));
 }

@@ -2,7 +2,7 @@
 // gather kernel), the toys as float32 points. The gather kernel draws minibatches from rows
 // [first, first + count).
 import type { Runtime } from '../gpu/runtime';
-import { MNIST_TRAIN_COUNT, type Mnist } from './mnist';
+import { MNIST_TRAIN_COUNT, type Mnist } from './mnist-format';
 
 export interface GpuDataset {
   buffer: GPUBuffer;

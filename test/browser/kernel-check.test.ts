@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { withPage } from './browser';
 
 test('the kernel check page runs the dense kernels in Chromium and matches the reference', async () => {
-  await withPage('/', async (page) => {
+  await withPage('/kernel-check.html', async (page) => {
     await page.waitForSelector('body[data-done]', { timeout: 240_000 });
     const verdict = await page.getAttribute('body', 'data-done');
     const status = await page.textContent('#status');

@@ -1,0 +1,119 @@
+// What a training run leaves in its output directory, written the same way whether the trainer ran
+// in Node or in a page driven through Playwright: config.json, metrics.jsonl (with the toys' `js`),
+// samples-<iter>.png, checkpoint.safetensors (atomically), and on the terminal a progress bar, or one
+// plain line per log when the output is not a terminal.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { writeFileAtomic } from '../io/checkpoint';
+import { densityPng, imageGridPng, scatterPng } from '../io/images';
+import type { TrainConfig } from '../train/config';
+import type { RunMetrics, RunSink } from '../train/run';
+import { toyDivergence, type ToyData } from '../train/session';
+import type { SampleBatch } from '../train/trainer';
+
+/** The picture of a sample batch: a digit grid, a 2-D scatter, or the 1-D densities with D(x). */
+export function samplePng(toy: ToyData | undefined, batch: SampleBatch): Uint8Array {
+  if (!toy) return imageGridPng(batch.samples, batch.count, 28, 28, 10);
+  const { distribution, points } = toy;
+  if (distribution.dims === 2) return scatterPng(points.subarray(0, 2000 * 2), batch.samples.subarray(0, 2000 * 2), distribution.bounds);
+  return densityPng(points, batch.samples, distribution.bounds, batch.discriminatorCurve);
+}
+
+export class RunOutput implements RunSink {
+  readonly metricsPath: string;
+  readonly checkpointPath: string;
+  private readonly divergences = new Map<number, number>();
+  private readonly latest = { d_loss: '-', g_loss: '-', d_real: '-', d_fake: '-', speed: '-' };
+  private bar?: cliProgress.SingleBar;
+
+  /** `toy`: the toy's data on the CPU (for `js` and the scatter), undefined for images. */
+  constructor(
+    readonly out: string,
+    readonly config: TrainConfig,
+    readonly toy: ToyData | undefined,
+  ) {
+    mkdirSync(out, { recursive: true });
+    this.metricsPath = join(out, 'metrics.jsonl');
+    this.checkpointPath = join(out, 'checkpoint.safetensors');
+  }
+
+  /** Writes config.json, trims the metrics of a resumed run, starts the progress display. */
+  begin(iteration: number, adapterName: string, resumed: boolean): void {
+    const { config } = this;
+    writeFileSync(join(this.out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    keepMetricsUpTo(this.metricsPath, iteration, config.logEvery);
+    if (process.stderr.isTTY) {
+      this.bar = new cliProgress.SingleBar(
+        { format: '{bar} {value}/{total} | {speed} it/s | d_loss {d_loss} g_loss {g_loss} D(x) {d_real} D(G(z)) {d_fake}', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(config.iterations, iteration, this.latest);
+    }
+    console.log(`${resumed ? `Resuming at iteration ${iteration}` : 'Training'}: preset ${config.preset} on ${adapterName}, ${config.iterations} iterations, output in ${this.out}`);
+  }
+
+  samples(batch: SampleBatch): void {
+    if (this.toy) this.divergences.set(batch.iter, toyDivergence({ toy: this.toy }, batch.samples)!);
+    if (batch.iter % this.config.sampleEvery === 0 || batch.iter === this.config.iterations) {
+      writeFileSync(join(this.out, `samples-${batch.iter}.png`), samplePng(this.toy, batch));
+    }
+  }
+
+  metrics(record: RunMetrics): void {
+    const js = this.divergences.get(record.iter);
+    this.divergences.delete(record.iter);
+    const line = { ...record, ...(js !== undefined ? { js } : {}) };
+    appendFileSync(this.metricsPath, JSON.stringify(line) + '\n');
+    const fixed = (v: number) => v.toFixed(3);
+    Object.assign(this.latest, { d_loss: fixed(record.d_loss), g_loss: fixed(record.g_loss), d_real: fixed(record.d_real), d_fake: fixed(record.d_fake), speed: record.its_per_s.toFixed(2) });
+    if (!this.bar) {
+      const { latest } = this;
+      const divergence = js !== undefined ? ` js ${js.toFixed(4)}` : '';
+      console.log(`iter ${record.iter}/${this.config.iterations} d_loss ${latest.d_loss} g_loss ${latest.g_loss} D(x) ${latest.d_real} D(G(z)) ${latest.d_fake}${divergence} lr ${record.lr.toPrecision(4)} momentum ${record.momentum.toFixed(3)} ${latest.speed} it/s`);
+    }
+  }
+
+  window(iteration: number): void {
+    this.bar?.update(iteration, this.latest);
+  }
+
+  checkpoint(bytes: Uint8Array): void {
+    writeFileAtomic(this.checkpointPath, bytes);
+  }
+
+  /** Stops the progress bar; call on every exit, error or not. */
+  close(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+
+  end(iteration: number, stopped: boolean): void {
+    this.close();
+    console.log(`${stopped ? 'Stopped' : 'Done'} at iteration ${iteration}. Checkpoint: ${this.checkpointPath}`);
+  }
+}
+
+/**
+ * A resumed run continues the metrics file: lines past the checkpoint's iteration are dropped, and
+ * so is a partial window's line at the checkpoint itself (the resumed run logs that window whole).
+ */
+function keepMetricsUpTo(path: string, iteration: number, logEvery: number): void {
+  if (!existsSync(path)) return;
+  if (iteration === 0) {
+    writeFileSync(path, '');
+    return;
+  }
+  const kept = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .filter((line) => {
+      try {
+        const { iter } = JSON.parse(line) as { iter: number };
+        return iter < iteration || (iter === iteration && iteration % logEvery === 0);
+      } catch {
+        return false;
+      }
+    });
+  writeFileSync(path, kept.map((l) => l + '\n').join(''));
+}

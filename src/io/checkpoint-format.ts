@@ -1,0 +1,100 @@
+// Checkpoints: G's and D's parameters, the optimizer state, the running loss statistics, the
+// iteration and the whole config in one safetensors file, named by the parameter layout table, with
+// a SHA-256 of the data that decoding verifies. Encoding and decoding touch no file system, so the
+// pages save and open the same files as the command line (./checkpoint.ts writes them to disk).
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { parameterLayout, type NetworkSpec } from '../nn/layout';
+import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
+import { configFromJson, type TrainConfig } from '../train/config';
+
+export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
+
+/** Everything a run needs to continue: flat buffers laid out by each network's layout table. */
+export interface TrainingState {
+  config: TrainConfig;
+  iteration: number;
+  generator: { params: Float32Array; optimizer: Float32Array[] };
+  discriminator: { params: Float32Array; optimizer: Float32Array[] };
+  /** The loss statistics accumulated since the last log (GAN_STATS layout). */
+  stats: Float32Array;
+}
+
+const STATE_NAMES: Record<string, string[]> = { 'sgd-pylearn2': ['velocity'], 'sgd-pytorch': ['velocity'], adam: ['adam_m', 'adam_v'] };
+
+function stateNames(config: TrainConfig): string[] {
+  return STATE_NAMES[config.optimizer.kind];
+}
+
+function splitNetwork(spec: NetworkSpec, flat: Float32Array, suffix: string, into: Record<string, NamedTensor>): void {
+  for (const t of parameterLayout(spec).tensors) {
+    into[suffix ? `${t.name}.${suffix}` : t.name] = { dtype: 'F32', shape: t.shape, data: flat.slice(t.offset, t.offset + t.size) };
+  }
+}
+
+function joinNetwork(spec: NetworkSpec, suffix: string, tensors: Record<string, NamedTensor>, file: string): Float32Array {
+  const layout = parameterLayout(spec);
+  const flat = new Float32Array(layout.totalFloats);
+  for (const t of layout.tensors) {
+    const name = suffix ? `${t.name}.${suffix}` : t.name;
+    const found = tensors[name];
+    if (!found) throw new CheckpointError(`${file}: tensor '${name}' is missing.`);
+    if (found.dtype !== 'F32') throw new CheckpointError(`${file}: tensor '${name}' is ${found.dtype}, expected F32.`);
+    if (found.shape.join('x') !== t.shape.join('x')) {
+      throw new CheckpointError(`${file}: tensor '${name}' has shape ${found.shape.join('x')}, the config's model needs ${t.shape.join('x')}.`);
+    }
+    flat.set(found.data as Float32Array, t.offset);
+  }
+  return flat;
+}
+
+export function encodeCheckpoint(state: TrainingState, specs: { generator: NetworkSpec; discriminator: NetworkSpec }): Uint8Array {
+  const tensors: Record<string, NamedTensor> = {};
+  for (const player of ['generator', 'discriminator'] as const) {
+    splitNetwork(specs[player], state[player].params, '', tensors);
+    stateNames(state.config).forEach((name, i) => splitNetwork(specs[player], state[player].optimizer[i], name, tensors));
+  }
+  tensors['training.stats'] = { dtype: 'F32', shape: [state.stats.length], data: state.stats };
+  const unsigned = encodeSafetensors(tensors, {});
+  const digest = bytesToHex(sha256(dataSection(unsigned)));
+  return encodeSafetensors(tensors, {
+    format: CHECKPOINT_FORMAT,
+    iteration: String(state.iteration),
+    seed: String(state.config.seed),
+    rng: 'philox4x32-10; key (seed, stream), counter (column / 4, row, iteration, pass)',
+    maxout_layout: 'weight columns piece * units + unit',
+    config: JSON.stringify(state.config),
+    data_sha256: digest,
+  });
+}
+
+function dataSection(file: Uint8Array): Uint8Array {
+  const headerLength = Number(new DataView(file.buffer, file.byteOffset, file.byteLength).getBigUint64(0, true));
+  return file.subarray(8 + headerLength);
+}
+
+export function decodeCheckpoint(bytes: Uint8Array, file: string, specsOf: (config: TrainConfig) => { generator: NetworkSpec; discriminator: NetworkSpec }): TrainingState {
+  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  if (metadata.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${file}: metadata format is ${JSON.stringify(metadata.format)}, expected '${CHECKPOINT_FORMAT}'.`);
+  if (metadata.data_sha256) {
+    const digest = bytesToHex(sha256(dataSection(bytes)));
+    if (digest !== metadata.data_sha256) throw new CheckpointError(`${file}: the data's SHA-256 does not match the one recorded in the header; the file is corrupt.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(metadata.config ?? '');
+  } catch {
+    throw new CheckpointError(`${file}: metadata 'config' is missing or not JSON.`);
+  }
+  const config = configFromJson(parsed, `${file} (metadata 'config')`);
+  const iteration = Number(metadata.iteration);
+  if (!Number.isSafeInteger(iteration) || iteration < 0) throw new CheckpointError(`${file}: metadata 'iteration' is ${JSON.stringify(metadata.iteration)}.`);
+  const specs = specsOf(config);
+  const stats = tensors['training.stats'];
+  if (!stats || stats.dtype !== 'F32') throw new CheckpointError(`${file}: tensor 'training.stats' is missing or not F32.`);
+  const network = (player: 'generator' | 'discriminator') => ({
+    params: joinNetwork(specs[player], '', tensors, file),
+    optimizer: stateNames(config).map((name) => joinNetwork(specs[player], name, tensors, file)),
+  });
+  return { config, iteration, generator: network('generator'), discriminator: network('discriminator'), stats: stats.data as Float32Array };
+}

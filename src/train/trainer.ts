@@ -261,6 +261,16 @@ export class Trainer {
     return { discriminator: this.dOptimizers.map((o) => o.dispatch), generator: this.gOptimizer.dispatch };
   }
 
+  /** G's output on the fixed noise, (sampleCount, features): refreshed on sample iterations and by `recordSampling`. */
+  get fixedNoiseSamples(): GPUBuffer {
+    return this.sampleOutput;
+  }
+
+  /** Records G on the fixed noise (and D's curve) into a pass, without training: views between iterations. */
+  recordSampling(pass: GPUComputePassEncoder): void {
+    for (const d of this.sampleDispatches) d.record(pass);
+  }
+
   /** The buffer holding the G step's most recent generated batch (the other plan writes next). */
   get latestSamples(): GPUBuffer {
     return this.plans[(this.iteration + 1) % 2].samples;

@@ -1,0 +1,58 @@
+// shaders/render.wgsl against its CPU twin: the image grid drawn from a storage buffer into a
+// texture is, pixel for pixel, the grid src/io/images.ts imageGridPng writes, odd sizes included.
+// Tolerance: one grey level (the GPU's float-to-unorm conversion may round a half the other way).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { PNG } from 'pngjs';
+import { gpu, randomArray, seededRandom } from '../helpers';
+import { ImageGrid, gridPixels, type GridShape } from '../../src/kernels/render';
+import { imageGridPng } from '../../src/io/images';
+
+async function renderGrid(shape: GridShape, images: Float32Array<ArrayBuffer>): Promise<Uint8Array> {
+  const { rt } = await gpu();
+  const { device } = rt;
+  const { width, height } = gridPixels(shape);
+  const texture = device.createTexture({ label: 'render.test.target', size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+  const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
+  const readback = device.createBuffer({ label: 'render.test.readback', size: bytesPerRow * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const buffer = rt.upload('render.test.images', images);
+  const grid = await ImageGrid.create(rt, 'rgba8unorm', shape);
+  const encoder = device.createCommandEncoder();
+  grid.draw(encoder, texture.createView(), buffer);
+  encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow }, [width, height]);
+  device.queue.submit([encoder.finish()]);
+  await readback.mapAsync(GPUMapMode.READ);
+  const rows = new Uint8Array(readback.getMappedRange());
+  const pixels = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) pixels.set(rows.subarray(y * bytesPerRow, y * bytesPerRow + width * 4), y * width * 4);
+  readback.unmap();
+  for (const b of [readback, buffer]) b.destroy();
+  texture.destroy();
+  grid.destroy();
+  return pixels;
+}
+
+for (const shape of [
+  { columns: 10, count: 100, width: 28, height: 28, zoom: 2 },
+  { columns: 4, count: 7, first: 3, width: 5, height: 3, zoom: 3 },
+  { columns: 1, count: 1, width: 1, height: 1, zoom: 1 },
+]) {
+  test(`the image grid matches imageGridPng: ${shape.count} images of ${shape.width}x${shape.height}, ${shape.columns} a row, zoom ${shape.zoom}`, async () => {
+    const first = shape.first ?? 0;
+    const features = shape.width * shape.height;
+    // Values beyond [0, 1] check the clamp.
+    const images = randomArray(seededRandom(shape.count), (first + shape.count) * features, -0.2, 1.2);
+    const rendered = await renderGrid(shape, images);
+    const expected = PNG.sync.read(Buffer.from(imageGridPng(images.subarray(first * features), shape.count, shape.height, shape.width, shape.columns, shape.zoom)));
+    const { width, height } = gridPixels(shape);
+    assert.deepEqual([expected.width, expected.height], [width, height], 'gridPixels sizes the target as imageGridPng sizes its picture');
+    let worst = 0;
+    let where = 0;
+    for (let i = 0; i < rendered.length; i++) {
+      const diff = Math.abs(rendered[i] - expected.data[i]);
+      if (diff > worst) [worst, where] = [diff, i];
+    }
+    const pixel = where >> 2;
+    assert.ok(worst <= 1, `pixel (${pixel % width}, ${Math.floor(pixel / width)}) channel ${where & 3}: rendered ${rendered[where]}, imageGridPng ${expected.data[where]}`);
+  });
+}

@@ -2,13 +2,14 @@
 // the clear errors (exit 1, a message naming the file or field, no stack trace) for bad input.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { decodeSafetensors } from '../../src/io/safetensors';
 import { MNIST_FILES, packagedMnistDir } from '../../src/data/mnist';
+import { seededRandom } from '../helpers';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -108,4 +109,37 @@ test('a diverging run stops naming the iteration and the non-finite tensors, and
   for (const [name, tensor] of Object.entries(saved.tensors)) assert.ok((tensor.data as Float32Array).every(Number.isFinite), `${name} in the saved checkpoint is finite`);
   const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
   assert.equal(lines.length, Number(match[2]), 'metrics up to the last good iteration');
+});
+
+test('runs killed at random moments leave a loadable checkpoint, and resuming after every kill ends bit-exactly where an uninterrupted run does', async (t) => {
+  const whole = mkdtempSync(join(tmpdir(), 'gan-whole-'));
+  const killed = mkdtempSync(join(tmpdir(), 'gan-killed-'));
+  const common = ['--log-every', '5', '--checkpoint-every', '5', '--sample-every', '1000', '--iters', '60'];
+  assert.equal(gan('train', '--preset', 'toy-2d-ring', '--seed', '11', ...common, '--out', whole).status, 0);
+  const random = seededRandom(99);
+  const checkpoint = join(killed, 'checkpoint.safetensors');
+  let kills = 0;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const args = existsSync(checkpoint) ? ['--resume', checkpoint] : ['--preset', 'toy-2d-ring', '--seed', '11'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', 'train', ...args, ...common, '--out', killed], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Killed at a random moment once the loop is logging, writing metrics and checkpoints.
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (!timer && /iter \d+\//.test(chunk.toString())) timer = setTimeout(() => child.kill('SIGKILL'), random() * 1500);
+    });
+    const code = await exited;
+    clearTimeout(timer);
+    if (code === 0) break;
+    kills++;
+    if (existsSync(checkpoint)) {
+      const { metadata } = decodeSafetensors(readFileSync(checkpoint), checkpoint);
+      assert.ok(Number(metadata.iteration) % 5 === 0, 'the checkpoint on disk is a whole one');
+    }
+  }
+  assert.ok(kills >= 2, `the runs were killed along the way (${kills} times)`);
+  t.diagnostic(`${kills} kills`);
+  assert.deepEqual(withoutSpeed(metrics(killed)), withoutSpeed(metrics(whole)));
+  const weights = (dir: string) => decodeSafetensors(readFileSync(join(dir, 'checkpoint.safetensors')), dir).tensors;
+  assert.deepEqual(weights(killed)['discriminator.1.weight'].data, weights(whole)['discriminator.1.weight'].data);
 });

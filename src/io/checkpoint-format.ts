@@ -34,17 +34,19 @@ function splitNetwork(spec: NetworkSpec, flat: Float32Array, suffix: string, int
 
 function joinNetwork(spec: NetworkSpec, suffix: string, tensors: Record<string, NamedTensor>, file: string): Float32Array {
   const layout = parameterLayout(spec);
-  const flat = new Float32Array(layout.totalFloats);
+  const named = (t: (typeof layout.tensors)[number]) => (suffix ? `${t.name}.${suffix}` : t.name);
+  // Every tensor is checked before the flat buffer is made: its size comes from the config, and a
+  // corrupt config must not allocate more than the file holds.
   for (const t of layout.tensors) {
-    const name = suffix ? `${t.name}.${suffix}` : t.name;
-    const found = tensors[name];
-    if (!found) throw new CheckpointError(`${file}: tensor '${name}' is missing.`);
-    if (found.dtype !== 'F32') throw new CheckpointError(`${file}: tensor '${name}' is ${found.dtype}, expected F32.`);
+    const found = tensors[named(t)];
+    if (!found) throw new CheckpointError(`${file}: tensor '${named(t)}' is missing.`);
+    if (found.dtype !== 'F32') throw new CheckpointError(`${file}: tensor '${named(t)}' is ${found.dtype}, expected F32.`);
     if (found.shape.join('x') !== t.shape.join('x')) {
-      throw new CheckpointError(`${file}: tensor '${name}' has shape ${found.shape.join('x')}, the config's model needs ${t.shape.join('x')}.`);
+      throw new CheckpointError(`${file}: tensor '${named(t)}' has shape ${found.shape.join('x')}, the config's model needs ${t.shape.join('x')}.`);
     }
-    flat.set(found.data as Float32Array, t.offset);
   }
+  const flat = new Float32Array(layout.totalFloats);
+  for (const t of layout.tensors) flat.set(tensors[named(t)].data as Float32Array, t.offset);
   return flat;
 }
 

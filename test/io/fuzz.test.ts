@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIdx, DataFileError } from '../../src/data/idx';
-import { CheckpointError } from '../../src/io/safetensors';
+import { CheckpointError, decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
 import { ConfigError } from '../../src/train/config';
 import { networkSpecs } from '../../src/train/session';
@@ -112,4 +112,17 @@ test(`checkpoints: ${CASES} mutated files get CheckpointError or ConfigError, or
     headerEnd,
   );
   assert.ok(outcomes.parsed > 0, 'some damage leaves a valid file (padding, metadata digits), and it decodes');
+});
+
+test('a checkpoint whose config claims a huge model is refused by shape, before anything of that size is allocated', () => {
+  const config = tinyToyConfig();
+  const specs = networkSpecs(config);
+  const zeros = (spec: (typeof specs)['generator']) => ({ params: new Float32Array(parameterLayout(spec).totalFloats), optimizer: [new Float32Array(parameterLayout(spec).totalFloats), new Float32Array(parameterLayout(spec).totalFloats)] });
+  const good = encodeCheckpoint({ config, iteration: 1, generator: zeros(specs.generator), discriminator: zeros(specs.discriminator), stats: new Float32Array(8) }, specs);
+  const { tensors, metadata } = decodeSafetensors(good, 'good');
+  const huge = JSON.parse(metadata.config);
+  huge.generator.layers[0].units = 2_000_000_000;
+  const { data_sha256: _, ...rest } = metadata;
+  const bytes = encodeSafetensors(tensors, { ...rest, config: JSON.stringify(huge) });
+  assert.throws(() => decodeCheckpoint(bytes, 'huge.safetensors', networkSpecs), /huge\.safetensors: tensor 'generator\.0\.weight' has shape 2x12, the config's model needs 2x2000000000/);
 });

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { runTrainCommand } from './train';
 import { runEvalCommand } from './eval';
 import { PRESETS, DEFAULT_PRESET, ConfigError } from '../train/config';
-import { acquireDevice, DeviceLimitError, GpuUnavailableError } from '../gpu/device';
+import { acquireDevice, DeviceLimitError, DeviceLostError, GpuUnavailableError } from '../gpu/device';
 import { DataFileError } from '../data/idx';
 import { CheckpointError } from '../io/safetensors';
 import { DivergenceError } from '../train/trainer';
@@ -78,7 +78,7 @@ program
     device.destroy();
   });
 
-const userErrors = [ConfigError, DataFileError, CheckpointError, GpuUnavailableError, DeviceLimitError, DivergenceError, ShaderCompileError];
+const userErrors = [ConfigError, DataFileError, CheckpointError, GpuUnavailableError, DeviceLimitError, DeviceLostError, DivergenceError, ShaderCompileError];
 
 try {
   await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@ import { decodeCheckpoint, readCheckpointFile, type TrainingState } from '../io/
 import { ConfigError, configFromJson, presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
 import { runToEnd } from '../train/run';
 import { DivergenceError } from '../train/trainer';
+import { DeviceLostError } from '../gpu/device';
 import { createSession, destroySession, networkSpecs, toyData } from '../train/session';
 import { RunOutput } from './run-output';
 import { trainInBrowser } from './train-browser';
@@ -99,16 +100,24 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
       : await trainInNode(config, output, resumed, flags.adapter, stop.signal);
     output.end(iteration, stopped);
   } catch (err) {
-    const { checkpointPath } = output;
-    if (err instanceof DivergenceError && existsSync(checkpointPath)) {
-      const saved = decodeCheckpoint(readCheckpointFile(checkpointPath), checkpointPath, networkSpecs);
-      throw new DivergenceError(`${err.message} The last good checkpoint, ${checkpointPath} (iteration ${saved.iteration}), is intact.`);
-    }
-    throw err;
+    throw withLastCheckpoint(err, output.checkpointPath);
   } finally {
     output.close();
     process.off('SIGINT', onSignal);
   }
+}
+
+/** A run that ends in divergence or device loss says where its last good checkpoint is. */
+export function withLastCheckpoint(err: unknown, checkpointPath: string): unknown {
+  const lost = err instanceof DeviceLostError;
+  if (!lost && !(err instanceof DivergenceError)) return err;
+  let note = 'No checkpoint had been written yet.';
+  if (existsSync(checkpointPath)) {
+    const saved = decodeCheckpoint(readCheckpointFile(checkpointPath), checkpointPath, networkSpecs);
+    note = `The last good checkpoint, ${checkpointPath} (iteration ${saved.iteration}), is intact: ${lost ? `continue with --resume ${checkpointPath}` : 'lower the learning rate and train again'}.`;
+  }
+  const message = `${(err as Error).message} ${note}`;
+  return lost ? new DeviceLostError(message) : new DivergenceError(message);
 }
 
 async function trainInNode(config: TrainConfig, output: RunOutput, resumed: TrainingState | undefined, adapter: string | undefined, stop: AbortSignal) {

@@ -23,6 +23,36 @@ export class GpuUnavailableError extends Error {
   override name = 'GpuUnavailableError';
 }
 
+/** The device was lost (driver reset, GPU removed, out of memory) or reported an error no scope caught. */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
+/**
+ * Watches a device for loss and for uncaptured errors; `check` throws DeviceLostError once either
+ * happened. WebGPU calls on a lost device silently do nothing, so a loop must ask.
+ */
+export function watchDevice(device: GPUDevice): { check(during: string): void; stop(): void } {
+  let problem: string | undefined;
+  let watching = true;
+  void device.lost.then((info) => {
+    if (watching) problem ??= `the GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`;
+  });
+  const onError = (event: Event) => {
+    problem ??= `the GPU reported an error: ${(event as GPUUncapturedErrorEvent).error.message}`;
+  };
+  device.addEventListener('uncapturederror', onError);
+  return {
+    check(during: string) {
+      if (problem) throw new DeviceLostError(`${problem.charAt(0).toUpperCase()}${problem.slice(1)}, ${during}.`);
+    },
+    stop() {
+      watching = false;
+      device.removeEventListener('uncapturederror', onError);
+    },
+  };
+}
+
 export class DeviceLimitError extends Error {
   override name = 'DeviceLimitError';
 }

@@ -5,6 +5,7 @@
 // is pending, which on a software adapter takes a core from the GPU's own threads. So after
 // submitting a window of iterations the loop first sleeps for most of the time the window is
 // expected to take (from the last windows' pace), and only then awaits the queue.
+import { watchDevice } from '../gpu/device';
 import { DivergenceError, type MetricsRecord, type SampleBatch, type Trainer } from './trainer';
 
 export interface LoopHooks {
@@ -44,6 +45,15 @@ async function collectNamingDivergence(trainer: Trainer): Promise<ReturnType<Tra
 }
 
 export async function runTraining(trainer: Trainer, options: LoopOptions, hooks: LoopHooks = {}): Promise<void> {
+  const device = watchDevice(trainer.rt.device);
+  try {
+    await loop(trainer, options, hooks, device);
+  } finally {
+    device.stop();
+  }
+}
+
+async function loop(trainer: Trainer, options: LoopOptions, hooks: LoopHooks, device: ReturnType<typeof watchDevice>): Promise<void> {
   const { until, logEvery, sampleEvery, checkpointEvery } = options;
   let secondsPerIteration = 0;
   while (trainer.iteration < until) {
@@ -61,6 +71,7 @@ export async function runTraining(trainer: Trainer, options: LoopOptions, hooks:
     }
     if (secondsPerIteration > 0) await sleep(0.85 * 1000 * secondsPerIteration * (windowEnd - windowStart));
     await trainer.settle();
+    device.check(`during iterations ${windowStart + 1} to ${windowEnd}`);
     const seconds = (performance.now() - started) / 1000;
     const itsPerSecond = (windowEnd - windowStart) / seconds;
     secondsPerIteration = seconds / (windowEnd - windowStart);

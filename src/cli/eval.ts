@@ -1,7 +1,8 @@
 // `gan eval`: measures a checkpoint's generator as the paper does and draws its figures. Prints one
 // JSON object on stdout: the Parzen-window log-likelihood (--parzen), the nearest-neighbour figure
-// (--neighbours, Figure 2) and the z-interpolation figure (--interpolate, Figure 3); with none of the
-// three it does all of them.
+// (--neighbours, Figure 2) and the z-interpolation figure (--interpolate, Figure 3); with none of
+// these it does all three. --score adds scores beyond the paper in the features of an MNIST
+// classifier trained by our kernels and cached: the Frechet distance and class coverage.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +18,8 @@ import { networkSpecs } from '../train/session';
 import { parzenEvaluation } from '../eval/parzen';
 import { drawNoise, EVAL_INTERPOLATION_PASS, GeneratorSampler, noiseImages } from '../eval/sampler';
 import { SampleWindow, type Rows } from '../eval/window';
+import { ClassifierFeatures, DEFAULT_CLASSIFIER, defaultCacheDir, loadOrTrainClassifier } from '../eval/classifier';
+import { scoreAgainst, summarise } from '../eval/score';
 
 export type ParzenSource = 'generator' | 'train' | 'noise';
 
@@ -25,6 +28,8 @@ export interface EvalFlags {
   parzen?: boolean;
   neighbours?: boolean;
   interpolate?: boolean;
+  score?: boolean;
+  cache?: string;
   samples?: string;
   valid?: string;
   test?: string;
@@ -98,8 +103,8 @@ const seconds = (since: number) => Math.round((performance.now() - since) / 10) 
 export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown>> {
   const started = performance.now();
   const source: ParzenSource = flags.parzenSamples ?? 'generator';
-  const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate };
-  if (!chosen.parzen && !chosen.neighbours && !chosen.interpolate) {
+  const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate, score: !!flags.score };
+  if (!chosen.parzen && !chosen.neighbours && !chosen.interpolate && !chosen.score) {
     chosen.parzen = true;
     chosen.neighbours = chosen.interpolate = !!flags.checkpoint;
   }
@@ -109,9 +114,9 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
     test: count('--test', flags.test, PAPER_COUNTS.test, MNIST_TEST_COUNT, 'the test images'),
   };
   const seed = seedOf(flags.seed);
-  const needsGenerator = (chosen.parzen && source === 'generator') || chosen.neighbours || chosen.interpolate;
+  const needsGenerator = ((chosen.parzen || chosen.score) && source === 'generator') || chosen.neighbours || chosen.interpolate;
   if (needsGenerator && !flags.checkpoint) {
-    throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors); only --parzen with --parzen-samples train or noise runs without one.');
+    throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors); only --parzen and --score with --parzen-samples train or noise run without one.');
   }
   const state = flags.checkpoint ? loadCheckpoint(flags.checkpoint) : undefined;
   const mnist: Mnist = loadMnist(flags.data ?? (state?.config.dataDir || undefined));
@@ -133,23 +138,25 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
   const sampler = state ? await GeneratorSampler.create(rt, state.config, state.generator.params, { seed }) : undefined;
   try {
     let generated: Float32Array | undefined;
+    let drawn: Rows | undefined;
+    // The samples --parzen and --score measure, drawn once.
+    const samplesOf = async (): Promise<Rows> => {
+      if (drawn) return drawn;
+      if (source === 'train') return (drawn = imageRows(mnist.train.pixels, 0, counts.samples));
+      const values = source === 'noise' ? await noiseImages(rt, counts.samples, features, seed) : await sampler!.sample(counts.samples);
+      if (source === 'generator') {
+        checkFinite(values, flags.checkpoint!);
+        generated = values;
+      }
+      return (drawn = { values, count: counts.samples, features });
+    };
+    if (chosen.parzen || chosen.score) report.samples = source;
     if (chosen.parzen) {
       const t0 = performance.now();
-      let samples: Rows;
-      if (source === 'train') samples = imageRows(mnist.train.pixels, 0, counts.samples);
-      else {
-        const values = source === 'noise' ? await noiseImages(rt, counts.samples, features, seed) : await sampler!.sample(counts.samples);
-        if (source === 'generator') {
-          checkFinite(values, flags.checkpoint!);
-          generated = values;
-        }
-        samples = { values, count: counts.samples, features };
-      }
-      const window = await SampleWindow.create(rt, samples);
+      const window = await SampleWindow.create(rt, await samplesOf());
       try {
         const result = await parzenEvaluation(window, imageRows(mnist.train.pixels, MNIST_VALID_FIRST, counts.valid), imageRows(mnist.test.pixels, 0, counts.test));
         Object.assign(report, {
-          samples: source,
           n_samples: result.nSamples,
           n_valid: result.nValid,
           n_test: result.nTest,
@@ -161,6 +168,31 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
         });
       } finally {
         window.destroy();
+      }
+    }
+    if (chosen.score) {
+      const t0 = performance.now();
+      const classifier = await loadOrTrainClassifier(rt, mnist, DEFAULT_CLASSIFIER, flags.cache ?? defaultCacheDir());
+      const extractor = await ClassifierFeatures.create(rt, classifier.config, classifier.params, features);
+      try {
+        const test = await summarise(extractor, imageRows(mnist.test.pixels, 0, counts.test));
+        // The floor: as many real training images against the same test images.
+        const floorCount = Math.min(counts.test, MNIST_TRAIN_COUNT);
+        const floor = scoreAgainst(await summarise(extractor, imageRows(mnist.train.pixels, 0, floorCount)), test);
+        const score = scoreAgainst(await summarise(extractor, await samplesOf()), test);
+        report.score = {
+          fd: score.fd,
+          class_distribution: score.classDistribution,
+          class_entropy: score.classEntropy,
+          fd_train_images: floor.fd,
+          train_images_class_entropy: floor.classEntropy,
+          n_samples: counts.samples,
+          n_test: counts.test,
+          classifier: { path: classifier.path, cached: classifier.cached, test_accuracy: classifier.testAccuracy, hidden: classifier.config.hidden, iterations: classifier.config.iterations, seed: classifier.config.seed, train_seconds: classifier.seconds },
+          seconds: seconds(t0),
+        };
+      } finally {
+        extractor.destroy();
       }
     }
     if (chosen.neighbours || chosen.interpolate) mkdirSync(out, { recursive: true });

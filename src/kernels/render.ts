@@ -96,3 +96,111 @@ export class ImageGrid {
     this.uniform.destroy();
   }
 }
+
+/**
+ * Draws a grid into an offscreen rgba8unorm texture and reads it back, row-major RGBA bytes: what a
+ * canvas would show, for tests and snapshots (never per frame: it allocates and waits).
+ */
+export async function renderGridPixels(rt: Runtime, shape: GridShape, images: GPUBuffer): Promise<{ width: number; height: number; pixels: Uint8Array }> {
+  const { device } = rt;
+  const { width, height } = gridPixels(shape);
+  const texture = device.createTexture({ label: 'render.snapshot', size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+  const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
+  const readback = device.createBuffer({ label: 'render.snapshot.readback', size: bytesPerRow * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const grid = await ImageGrid.create(rt, 'rgba8unorm', shape, 'render.snapshot');
+  const encoder = device.createCommandEncoder({ label: 'render.snapshot' });
+  grid.draw(encoder, texture.createView(), images);
+  encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow }, [width, height]);
+  device.queue.submit([encoder.finish()]);
+  await readback.mapAsync(GPUMapMode.READ);
+  const rows = new Uint8Array(readback.getMappedRange());
+  const pixels = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) pixels.set(rows.subarray(y * bytesPerRow, y * bytesPerRow + width * 4), y * width * 4);
+  readback.unmap();
+  readback.destroy();
+  texture.destroy();
+  grid.destroy();
+  return { width, height, pixels };
+}
+
+export interface PlaneBounds {
+  lo: number;
+  hi: number;
+  width: number;
+  height: number;
+}
+
+/** One thing drawn on the plane: its buffer, its uniform and bind groups, made once. */
+export interface PlaneLayer {
+  kind: 'heatmap' | 'points' | 'manifold';
+  /** Instances (points) or the grid size (heatmap n, manifold m). */
+  count: number;
+  groups: [GPUBindGroup, GPUBindGroup];
+  uniform: GPUBuffer;
+}
+
+/**
+ * The 2-D lab's plane (shaders/render.plane.wgsl): D's heatmap, dots for points, G's mesh. Layers are
+ * made when a model is built; a frame records them into one render pass.
+ */
+export class PlaneRenderer {
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly pipelines: Record<PlaneLayer['kind'], GPURenderPipeline>,
+    private readonly layouts: GPUBindGroupLayout[],
+  ) {}
+
+  static async create(rt: Runtime, format: GPUTextureFormat): Promise<PlaneRenderer> {
+    const { device } = rt;
+    const module = await renderModule(rt, 'render.plane');
+    const stages = GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT;
+    const layouts = [
+      device.createBindGroupLayout({ label: 'render.plane.group0', entries: [{ binding: 0, visibility: stages, buffer: { type: 'read-only-storage' } }] }),
+      device.createBindGroupLayout({ label: 'render.plane.group1', entries: [{ binding: 0, visibility: stages, buffer: { type: 'uniform' } }] }),
+    ];
+    const layout = device.createPipelineLayout({ label: 'render.plane', bindGroupLayouts: layouts });
+    const blend: GPUBlendState = { color: { srcFactor: 'src-alpha', dstFactor: 'one-minus-src-alpha' }, alpha: { srcFactor: 'one', dstFactor: 'one-minus-src-alpha' } };
+    const pipeline = (label: string, vertex: string, fragment: string, topology: GPUPrimitiveTopology) =>
+      device.createRenderPipelineAsync({
+        label: `render.plane.${label}`,
+        layout,
+        vertex: { module, entryPoint: vertex },
+        fragment: { module, entryPoint: fragment, targets: [{ format, blend }] },
+        primitive: { topology },
+      });
+    return new PlaneRenderer(device, {
+      heatmap: await pipeline('heatmap', 'fullscreen', 'd_heatmap', 'triangle-list'),
+      points: await pipeline('points', 'point', 'point_color', 'triangle-list'),
+      manifold: await pipeline('manifold', 'manifold', 'point_color', 'line-list'),
+    }, layouts);
+  }
+
+  layer(kind: PlaneLayer['kind'], values: GPUBuffer, count: number, bounds: PlaneBounds, style: { color?: [number, number, number, number]; size?: number } = {}): PlaneLayer {
+    const uniform = this.device.createBuffer({ label: `render.plane.${kind}.view`, size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const data = new ArrayBuffer(48);
+    new Float32Array(data, 0, 4).set(style.color ?? [0, 0, 0, 1]);
+    const view = new DataView(data);
+    view.setFloat32(16, bounds.lo, true);
+    view.setFloat32(20, bounds.hi, true);
+    view.setUint32(24, kind === 'points' ? 0 : count, true);
+    view.setFloat32(28, style.size ?? 4, true);
+    view.setFloat32(32, bounds.width, true);
+    view.setFloat32(36, bounds.height, true);
+    this.device.queue.writeBuffer(uniform, 0, data);
+    const group = (i: number, buffer: GPUBuffer) => this.device.createBindGroup({ label: `render.plane.${kind}.group${i}`, layout: this.layouts[i], entries: [{ binding: 0, resource: { buffer } }] });
+    return { kind, count, groups: [group(0, values), group(1, uniform)], uniform };
+  }
+
+  draw(encoder: GPUCommandEncoder, target: GPUTextureView, layers: PlaneLayer[]): void {
+    const pass = encoder.beginRenderPass({ label: 'render.plane', colorAttachments: [{ view: target, loadOp: 'clear', storeOp: 'store', clearValue: [1, 1, 1, 1] }] });
+    for (const layer of layers) {
+      pass.setPipeline(this.pipelines[layer.kind]);
+      pass.setBindGroup(0, layer.groups[0]);
+      pass.setBindGroup(1, layer.groups[1]);
+      if (layer.kind === 'heatmap') pass.draw(3);
+      else if (layer.kind === 'points') pass.draw(6, layer.count);
+      else pass.draw(4 * layer.count * (layer.count - 1));
+    }
+    pass.end();
+  }
+}

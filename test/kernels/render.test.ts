@@ -5,30 +5,14 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { gpu, randomArray, seededRandom } from '../helpers';
-import { ImageGrid, gridPixels, type GridShape } from '../../src/kernels/render';
+import { gridPixels, renderGridPixels, type GridShape } from '../../src/kernels/render';
 import { imageGridPng } from '../../src/io/images';
 
 async function renderGrid(shape: GridShape, images: Float32Array<ArrayBuffer>): Promise<Uint8Array> {
   const { rt } = await gpu();
-  const { device } = rt;
-  const { width, height } = gridPixels(shape);
-  const texture = device.createTexture({ label: 'render.test.target', size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
-  const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
-  const readback = device.createBuffer({ label: 'render.test.readback', size: bytesPerRow * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
   const buffer = rt.upload('render.test.images', images);
-  const grid = await ImageGrid.create(rt, 'rgba8unorm', shape);
-  const encoder = device.createCommandEncoder();
-  grid.draw(encoder, texture.createView(), buffer);
-  encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow }, [width, height]);
-  device.queue.submit([encoder.finish()]);
-  await readback.mapAsync(GPUMapMode.READ);
-  const rows = new Uint8Array(readback.getMappedRange());
-  const pixels = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) pixels.set(rows.subarray(y * bytesPerRow, y * bytesPerRow + width * 4), y * width * 4);
-  readback.unmap();
-  for (const b of [readback, buffer]) b.destroy();
-  texture.destroy();
-  grid.destroy();
+  const { pixels } = await renderGridPixels(rt, shape, buffer);
+  buffer.destroy();
   return pixels;
 }
 

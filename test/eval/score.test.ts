@@ -14,7 +14,7 @@ import { ClassifierFeatures, loadOrTrainClassifier, type ClassifierConfig } from
 import { scoreAgainst, summarise } from '../../src/eval/score';
 import { gpu, randomArray, seededRandom } from '../helpers';
 
-const SMALL: ClassifierConfig = { hidden: [64], iterations: 300, batch: 100, lr: 1e-3, initRange: 0.05, seed: 5 };
+const SMALL: ClassifierConfig = { hidden: [64], iterations: 150, batch: 100, lr: 1e-3, initRange: 0.05, seed: 5 };
 
 test('a classifier trained by our kernels learns MNIST, is cached, and scores real digits near 0 and noise far away', async () => {
   const { rt } = await gpu();
@@ -26,7 +26,7 @@ test('a classifier trained by our kernels learns MNIST, is cached, and scores re
   const again = await loadOrTrainClassifier(rt, mnist, SMALL, cache);
   assert.equal(again.cached, true);
   assert.equal(again.path, trained.path);
-  assert.match(again.path, /classifier-h64-it300-b100-lr0\.001-init0\.05-seed5\.safetensors$/);
+  assert.match(again.path, /classifier-h64-it150-b100-lr0\.001-init0\.05-seed5\.safetensors$/);
   assert.deepEqual(again.params, trained.params);
   assert.equal(again.testAccuracy, trained.testAccuracy);
 

@@ -53,6 +53,7 @@ class TrainingPage {
   /** Every metrics record of this page's runs, in order (the charts' data). */
   readonly metrics: RunMetrics[] = [];
   private itsPerSecond = 0;
+  private snapshotGrid?: ImageGrid;
   private readonly queue = new ActionQueue();
   private readonly canvases: Record<'samples' | 'fixed' | 'strip', { context: GPUCanvasContext; grid: ImageGrid }>;
   private readonly charts = {
@@ -267,7 +268,8 @@ class TrainingPage {
       this.draw();
       const images = { samples: this.trainer.latestSamples, fixed: this.trainer.fixedNoiseSamples, strip: this.interpolation!.output }[view];
       const shape = view === 'strip' ? { columns: STRIP_STEPS, count: STRIP_STEPS, ...DIGIT } : { columns: 10, count: view === 'samples' ? Math.min(this.config.batch, IMAGE_SAMPLES) : IMAGE_SAMPLES, ...DIGIT };
-      const { width, height, pixels } = await renderGridPixels(this.rt, shape, images);
+      this.snapshotGrid ??= await ImageGrid.create(this.rt, 'rgba8unorm', shape, 'render.snapshot');
+      const { width, height, pixels } = await renderGridPixels(this.rt, shape, images, this.snapshotGrid);
       return { width, height, pixels: Array.from(pixels) };
     });
   }

@@ -99,15 +99,17 @@ export class ImageGrid {
 
 /**
  * Draws a grid into an offscreen rgba8unorm texture and reads it back, row-major RGBA bytes: what a
- * canvas would show, for tests and snapshots (never per frame: it allocates and waits).
+ * canvas would show, for tests and snapshots (never per frame: it allocates and waits). `reuse`, an
+ * rgba8unorm ImageGrid, saves building the pipeline again.
  */
-export async function renderGridPixels(rt: Runtime, shape: GridShape, images: GPUBuffer): Promise<{ width: number; height: number; pixels: Uint8Array }> {
+export async function renderGridPixels(rt: Runtime, shape: GridShape, images: GPUBuffer, reuse?: ImageGrid): Promise<{ width: number; height: number; pixels: Uint8Array }> {
   const { device } = rt;
   const { width, height } = gridPixels(shape);
   const texture = device.createTexture({ label: 'render.snapshot', size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
   const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
   const readback = device.createBuffer({ label: 'render.snapshot.readback', size: bytesPerRow * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
-  const grid = await ImageGrid.create(rt, 'rgba8unorm', shape, 'render.snapshot');
+  const grid = reuse ?? (await ImageGrid.create(rt, 'rgba8unorm', shape, 'render.snapshot'));
+  grid.setShape(shape);
   const encoder = device.createCommandEncoder({ label: 'render.snapshot' });
   grid.draw(encoder, texture.createView(), images);
   encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow }, [width, height]);
@@ -119,7 +121,7 @@ export async function renderGridPixels(rt: Runtime, shape: GridShape, images: GP
   readback.unmap();
   readback.destroy();
   texture.destroy();
-  grid.destroy();
+  if (!reuse) grid.destroy();
   return { width, height, pixels };
 }
 

@@ -53,18 +53,23 @@ async function snapshotPng(page: Page, view: string, name: string): Promise<{ me
 
 test('the MNIST page trains, draws, refuses a corrupt checkpoint and opens the command line\'s', async (t) => {
   mkdirSync(artifacts, { recursive: true });
+  const begun = performance.now();
+  const phase = (what: string) => t.diagnostic(`${((performance.now() - begun) / 1000).toFixed(1)} s: ${what}`);
   const runDir = mkdtempSync(join(tmpdir(), 'gan-page-cli-'));
   writeFileSync(join(runDir, 'small.json'), JSON.stringify(SMALL_MODEL));
   const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', 'train', '--config', join(runDir, 'small.json'), '--iters', '6', '--log-every', '3', '--sample-every', '6', '--seed', '5', '--out', runDir], { cwd: root, encoding: 'utf8' });
   assert.equal(cli.status, 0, cli.stderr);
+  phase('command-line run done');
 
   await withBrowser(packagedMnistDir(), async (browser, site) => {
+    phase('pages built, browser started');
     const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     const { preset: _, ...overrides } = SMALL_MODEL;
     const started = performance.now();
     await page.goto(`${site.url}?preset=small-mnist&config=${encodeURIComponent(JSON.stringify(overrides))}&autostart=1`);
     await untilIteration(page, 24);
+    phase('24 iterations trained');
     const status = await page.textContent('#status');
     assert.match(status ?? '', /iteration \d+ .* running/, status ?? '');
     assert.equal(await page.isHidden('#no-webgpu'), true);
@@ -77,13 +82,6 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint and opens the c
     assert.ok(Math.abs(last.d_loss - first.d_loss) + Math.abs(last.g_loss - first.g_loss) > 1e-3, `losses move: ${JSON.stringify(first)} -> ${JSON.stringify(last)}`);
     t.diagnostic(`page: ${last.iter} iterations in ${((performance.now() - started) / 1000).toFixed(1)} s with loading; ${last.its_per_s.toFixed(2)} it/s on ${status}`);
 
-    for (const [view, name] of [['samples', 'page-samples.png'], ['fixed', 'page-fixed-noise.png'], ['strip', 'page-interpolation.png']]) {
-      // Digits are light strokes on black between grey gaps: a blank grid has no bright pixels.
-      const { mean, std, bright } = await snapshotPng(page, view, name);
-      assert.ok(std > 10 && bright > 0.01, `${view}: grey mean ${mean.toFixed(1)}, std ${std.toFixed(1)}, ${(100 * bright).toFixed(1)}% bright: the grid is blank`);
-    }
-    await page.screenshot({ path: join(artifacts, 'page.png'), fullPage: true });
-
     const before = await iteration(page);
     await page.setInputFiles('#load', { name: 'corrupt.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a checkpoint') });
     await page.waitForSelector('#error:not([hidden])');
@@ -91,10 +89,20 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint and opens the c
     await untilIteration(page, before + 3);
     assert.equal(await page.evaluate(() => document.body.dataset.state), 'running', 'training went on');
 
+    phase('corrupt checkpoint refused, training went on');
     await page.click('#start');
     await page.waitForFunction(() => document.body.dataset.state === 'paused');
+    for (const [view, name] of [['samples', 'page-samples.png'], ['fixed', 'page-fixed-noise.png'], ['strip', 'page-interpolation.png']]) {
+      // Digits are light strokes on black between grey gaps: a blank grid has no bright pixels.
+      const { mean, std, bright } = await snapshotPng(page, view, name);
+      assert.ok(std > 10 && bright > 0.01, `${view}: grey mean ${mean.toFixed(1)}, std ${std.toFixed(1)}, ${(100 * bright).toFixed(1)}% bright: the grid is blank`);
+    }
+    await page.screenshot({ path: join(artifacts, 'page.png'), fullPage: true });
+    phase('views checked');
+
     await page.setInputFiles('#load', join(runDir, 'checkpoint.safetensors'));
     await page.waitForFunction(() => document.body.dataset.iteration === '6' && document.querySelector('#error')!.hasAttribute('hidden'), null, { timeout: 60_000 });
+    phase('checkpoint opened');
     const samples = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());
     // samples-6.png: G on the same fixed z after the same 6 iterations, as a 10 x 10 grid at zoom 2.
     const png = PNG.sync.read(readFileSync(join(runDir, 'samples-6.png')));

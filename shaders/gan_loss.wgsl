@@ -2,16 +2,18 @@
 // logit, and running statistics accumulated on the GPU so the trainer reads them every N iterations.
 // Twin: src/reference/gan_loss.ts (discriminatorLoss, generatorLoss). Test: test/kernels/gan_loss.test.ts.
 //
-// discriminator_loss, the authors' d_obj = 0.5 * (BCE(D(x), 1) + BCE(D(G(z)), 0)):
-//   loss          = 0.5 * (mean softplus(-l_real) + mean softplus(l_fake))
-//   dlogits_real  = 0.5 * (sigmoid(l) - 1) / n_real = -0.5 * sigmoid(-l) / n_real
+// discriminator_loss, the authors' d_obj = 0.5 * (BCE(D(x), t) + BCE(D(G(z)), 0)), t = real_target
+// (1 in the paper; .9 is one-sided label smoothing, which caps how sure D gets of the data):
+//   loss          = 0.5 * (mean [t softplus(-l_real) + (1 - t) softplus(l_real)] + mean softplus(l_fake))
+//   dlogits_real  = 0.5 * (sigmoid(l) - t) / n_real = 0.5 * ((1 - t) sigmoid(l) - t sigmoid(-l)) / n_real
 //   dlogits_fake  = 0.5 * sigmoid(l) / n_fake
 // generator_loss, G_LOSS picks the objective G minimises:
 //   G_LOSS_NON_SATURATING  loss = mean softplus(-l) = mean -log D(G(z));  dlogit = -sigmoid(-l) / n
 //   G_LOSS_MINIMAX         loss = mean -softplus(l) = mean log(1 - D(G(z))); dlogit = -sigmoid(l) / n
 // softplus(z) = log(1 + exp(z)) = max(z, 0) + log(1 + exp(-|z|)) never overflows, so logits of any
 // size give finite losses (log(sigmoid(l)) = -softplus(-l) written naively is -inf for l < -88).
-// sigmoid(l) - 1 is written -sigmoid(-l): equal in value, without the cancellation near l >> 0.
+// sigmoid(l) - t is written (1 - t) sigmoid(l) - t sigmoid(-l): equal in value, without the
+// cancellation near l >> 0 (and exactly -sigmoid(-l) when t = 1).
 //
 // Bindings (n_real = params.n_real, n_fake = params.n_fake; the generator's n is n_fake):
 //   logits_real   (n_real)   D's logits on the data batch
@@ -29,6 +31,8 @@
 struct Params {
   n_real: u32,
   n_fake: u32,
+  // D's target for the data batch (discriminator_loss only).
+  real_target: f32,
 }
 
 const G_LOSS_NON_SATURATING: u32 = 0u;
@@ -92,11 +96,14 @@ fn discriminator_loss(@builtin(local_invocation_index) lane: u32) {
   var nonfinite = 0u;
   for (var i = lane; i < n_real; i += WORKGROUP) {
     let l = logits_real[i];
-    // D(x) -> 1 is the target: the loss is -log D(x) = softplus(-l).
+    // D(x) -> t is the target: the loss is -t log D(x) - (1 - t) log(1 - D(x)).
+    let t = params.real_target;
     let d = sigmoid(l);
-    sums += vec4<f32>(softplus(-l), d, 0.0, 0.0);
+    // The (1 - t) term only where it is not zero, so that t = 1 gives the plain loss for any l.
+    let other = select(0.0, (1.0 - t) * softplus(l), t != 1.0);
+    sums += vec4<f32>(t * softplus(-l) + other, d, 0.0, 0.0);
     nonfinite += select(0u, 1u, is_nonfinite(l));
-    dlogits_real[i] = -real_scale * sigmoid(-l);
+    dlogits_real[i] = real_scale * ((1.0 - t) * d - t * sigmoid(-l));
   }
   for (var i = lane; i < n_fake; i += WORKGROUP) {
     let l = logits_fake[i];

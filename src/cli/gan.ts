@@ -43,6 +43,7 @@ program
   .option('--checkpoint-every <n>', 'iterations between checkpoints', integer('--checkpoint-every', 1))
   .option('--lr <rate>', 'initial learning rate', positiveNumber)
   .option('--g-lr-scale <s>', "G's learning rate as a multiple of D's", positiveNumber)
+  .option('--real-target <t>', "D's target for real data: 1 as in the paper, .9 for one-sided label smoothing", positiveNumber)
   .addOption(new Option('--loss <loss>', "generator loss").choices(['non-saturating', 'minimax']))
   .addOption(new Option('--optimizer <rule>', 'update rule').choices(['sgd-pylearn2', 'sgd-pytorch', 'adam']))
   .addOption(new Option('--form <form>', "'alternating' (Algorithm 1, any k) or 'simultaneous' (the authors' code, k = 1)").choices(['alternating', 'simultaneous']))

@@ -28,6 +28,7 @@ export interface TrainFlags {
   checkpointEvery?: number;
   lr?: number;
   gLrScale?: number;
+  realTarget?: number;
   loss?: TrainConfig['gLoss'];
   optimizer?: TrainConfig['optimizer']['kind'];
   form?: TrainConfig['form'];
@@ -55,6 +56,7 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainCo
     ['k', () => (config.k = flags.k!)],
     ['lr', () => (config.optimizer.lr = flags.lr!)],
     ['gLrScale', () => (config.optimizer.generatorLrScale = flags.gLrScale!)],
+    ['realTarget', () => (config.realTarget = flags.realTarget!)],
     ['loss', () => (config.gLoss = flags.loss!)],
     ['optimizer', () => (config.optimizer.kind = flags.optimizer!)],
     ['form', () => (config.form = flags.form!)],

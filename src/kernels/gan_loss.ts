@@ -34,10 +34,15 @@ export interface DiscriminatorLossBuffers {
   stats: BufferBinding;
 }
 
-/** D's loss 0.5 * (BCE(D(x), 1) + BCE(D(G(z)), 0)) on logits: writes both gradients, adds to stats. */
-export function discriminatorLoss(rt: Runtime, sizes: { nReal: number; nFake: number }, buffers: DiscriminatorLossBuffers): Promise<Dispatch> {
+/**
+ * D's loss 0.5 * (BCE(D(x), realTarget) + BCE(D(G(z)), 0)) on logits (realTarget 1 unless given):
+ * writes both gradients, adds to stats.
+ */
+export function discriminatorLoss(rt: Runtime, sizes: { nReal: number; nFake: number; realTarget?: number }, buffers: DiscriminatorLossBuffers): Promise<Dispatch> {
   checkCount('nReal', sizes.nReal);
   checkCount('nFake', sizes.nFake);
+  const realTarget = sizes.realTarget ?? 1;
+  if (!(realTarget > 0 && realTarget <= 1)) throw new RangeError(`gan_loss: realTarget must be in (0, 1], got ${realTarget}`);
   return rt.dispatch({
     shader: 'gan_loss',
     entry: 'discriminator_loss',
@@ -48,7 +53,7 @@ export function discriminatorLoss(rt: Runtime, sizes: { nReal: number; nFake: nu
       dlogits_fake: buffers.dlogitsFake,
       stats: buffers.stats,
     },
-    params: { n_real: sizes.nReal, n_fake: sizes.nFake },
+    params: { n_real: sizes.nReal, n_fake: sizes.nFake, real_target: realTarget },
     workgroups: ONE_WORKGROUP,
   });
 }
@@ -71,7 +76,7 @@ export function generatorLoss(rt: Runtime, options: { n: number; loss: Generator
     constants: { G_LOSS: code },
     buffers: { logits_fake: buffers.logitsFake, dlogits_fake: buffers.dlogitsFake, stats: buffers.stats },
     // The generator reads only n_fake; the struct is shared with discriminator_loss.
-    params: { n_real: 0, n_fake: options.n },
+    params: { n_real: 0, n_fake: options.n, real_target: 1 },
     workgroups: ONE_WORKGROUP,
   });
 }

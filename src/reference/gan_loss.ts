@@ -59,8 +59,12 @@ export interface DiscriminatorLossResult<T extends Vec> {
   stats: Float64Array;
 }
 
-/** D's loss 0.5 * (mean softplus(-l_real) + mean softplus(l_fake)) and its gradient. */
-export function discriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T): DiscriminatorLossResult<T> {
+/**
+ * D's loss 0.5 * (mean [t softplus(-l_real) + (1 - t) softplus(l_real)] + mean softplus(l_fake)) and
+ * its gradient; t = `realTarget`, 1 in the paper, .9 for one-sided label smoothing.
+ */
+export function discriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T, realTarget = 1): DiscriminatorLossResult<T> {
+  const t = realTarget;
   const nReal = logitsReal.length;
   const nFake = logitsFake.length;
   const dlogitsReal = like(logitsReal, nReal);
@@ -69,10 +73,10 @@ export function discriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T): 
   let dReal = 0;
   for (let i = 0; i < nReal; i++) {
     const l = logitsReal[i];
-    lossReal += softplus(-l);
+    lossReal += t * softplus(-l) + (t !== 1 ? (1 - t) * softplus(l) : 0);
     dReal += sigmoid(l);
-    // 0.5 * (sigmoid(l) - 1) / n_real, written without cancellation as the kernel does.
-    dlogitsReal[i] = (-0.5 * sigmoid(-l)) / nReal;
+    // 0.5 * (sigmoid(l) - t) / n_real, written without cancellation as the kernel does.
+    dlogitsReal[i] = (0.5 * ((1 - t) * sigmoid(l) - t * sigmoid(-l))) / nReal;
   }
   let lossFake = 0;
   let dFake = 0;

@@ -65,7 +65,7 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
     const gCache = mlpForward(gSpec, g.params, z, batch, gKey(sub));
     const real = mlpForward(dSpec, d.params, x, batch, dKey(sub + REAL_PASS));
     const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS));
-    const loss = discriminatorLoss(real.output, fake.output);
+    const loss = discriminatorLoss(real.output, fake.output, config.realTarget);
     const realGrads = mlpBackward(dSpec, d.params, real, loss.dlogitsReal, batch, dKey(sub + REAL_PASS)).grads;
     const fakeGrads = mlpBackward(dSpec, d.params, fake, loss.dlogitsFake, batch, dKey(sub + FAKE_PASS)).grads;
     return { grads: realGrads.map((v, i) => v + fakeGrads[i]), gCache, fake };

@@ -54,6 +54,8 @@ export interface TrainConfig {
   outputBiasFromData: boolean;
   discriminator: NetworkConfig;
   batch: number;
+  /** D's target for real data: 1 in the paper, .9 for one-sided label smoothing (Salimans et al., 2016). */
+  realTarget: number;
   /** Discriminator updates per generator update (Algorithm 1's k). */
   k: number;
   form: TrainingForm;
@@ -104,7 +106,7 @@ function reluGenerator(hidden: number[], output: number, outputActivation: 'sigm
   };
 }
 
-const common = { dataDir: '', seed: 1, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1 };
+const common = { dataDir: '', seed: 1, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
 
 const adam = (lr: number): OptimizerConfig => ({ ...paperOptimizer, kind: 'adam', lr, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 });
 
@@ -213,6 +215,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(Number.isInteger(config.seed) && config.seed >= 0 && config.seed <= 0xffffffff, 'seed', `must be an integer in [0, 2^32), got ${config.seed}`);
   check(config.form === 'alternating' || config.form === 'simultaneous', 'form', `must be 'alternating' or 'simultaneous', got '${config.form}'`);
   check(config.form === 'alternating' || config.k === 1, 'k', `the simultaneous form updates D and G from one pass, so k must be 1 (got ${config.k}); use --form alternating`);
+  check(config.realTarget > 0 && config.realTarget <= 1, 'realTarget', `must be in (0, 1], got ${config.realTarget}`);
   check(config.gLoss === 'non-saturating' || config.gLoss === 'minimax', 'gLoss', `must be 'non-saturating' or 'minimax', got '${config.gLoss}'`);
   check(positiveInteger(config.noise.dim), 'noise.dim', `must be a positive integer, got ${config.noise.dim}`);
   check(config.noise.distribution === 'uniform' || config.noise.distribution === 'gaussian', 'noise.distribution', `must be 'uniform' or 'gaussian'`);

@@ -172,7 +172,7 @@ export class Trainer {
     const sampleGrad = this.buffer(`${p}.sample_grad`, batch * features);
     const gather = (sub: number) => gatherDispatch(this.rt, this.clock, { batch, seed: this.config.seed, stream: STREAM_GATHER, sub }, this.dataset, { x, indices });
     const dLoss = (real: GpuPass, fake: GpuPass) =>
-      discriminatorLoss(this.rt, { nReal: batch, nFake: batch }, { logitsReal: real.output, logitsFake: fake.output, dlogitsReal, dlogitsFake, stats: this.stats });
+      discriminatorLoss(this.rt, { nReal: batch, nFake: batch, realTarget: this.config.realTarget }, { logitsReal: real.output, logitsFake: fake.output, dlogitsReal, dlogitsFake, stats: this.stats });
     const gLossDispatch = (fake: GpuPass) => generatorLoss(this.rt, { n: batch, loss: gLoss }, { logitsFake: fake.output, dlogitsFake: dlogitsG, stats: this.stats });
     const dBackward = async (real: GpuPass, fake: GpuPass) => [
       ...(await real.backward({ outputGrad: dlogitsReal })),

@@ -42,6 +42,8 @@ test('config files and flags that are wrong are refused with the file and the fi
   assert.throws(() => resolveConfig({ config: join(dir, 'missing.json') }), /missing\.json: cannot read the config file \(ENOENT\)/);
   assert.throws(() => resolveConfig({ config: file('both.json', '{}'), preset: 'toy-1d' }), /cannot be combined with --preset/);
   assert.throws(() => resolveConfig({ gLrScale: 2 }, presetConfig('toy-1d')), /--g-lr-scale cannot change when resuming/);
+  assert.equal(resolveConfig({ realTarget: 0.9 }).realTarget, 0.9);
+  assert.throws(() => resolveConfig({ realTarget: 1.5 }), /config field 'realTarget': must be in \(0, 1\], got 1.5/);
 });
 
 test('a config from JSON must be an object of known fields', () => {

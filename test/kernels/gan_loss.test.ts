@@ -83,6 +83,16 @@ for (const [index, n] of [1, 7, 100, 200, 1000, 33333].entries()) {
     assertClose('D dlogits_fake', await rt.readF32(buffers.dlogitsFake, nFake), expected.dlogitsFake, DLOGIT_TOLERANCE);
     assertStats('D', await rt.readF32(buffers.stats, GAN_STATS_LENGTH), expected.stats, n);
 
+    // One-sided label smoothing: D's target for the data is .9.
+    const smoothedStats = createStatsBuffer(rt, 'test.stats');
+    rt.run([await discriminatorLoss(rt, { nReal: n, nFake, realTarget: 0.9 }, { ...buffers, stats: smoothedStats })]);
+    const smoothed = referenceDiscriminatorLoss(logitsReal, logitsFake, 0.9);
+    // Where sigmoid(l) is near .9 the two terms of the gradient cancel: the error is relative to the terms, not to their difference.
+    const terms = Array.from(logitsReal, (l) => (0.5 * (0.1 / (1 + Math.exp(-l)) + 0.9 / (1 + Math.exp(l)))) / n);
+    assertClose('D (target .9) dlogits_real', await rt.readF32(buffers.dlogitsReal, n), smoothed.dlogitsReal, { ...DLOGIT_TOLERANCE, magnitude: terms });
+    assertStats('D (target .9)', await rt.readF32(smoothedStats, GAN_STATS_LENGTH), smoothed.stats, n);
+    smoothedStats.destroy();
+
     for (const loss of GENERATOR_LOSSES) {
       const stats = createStatsBuffer(rt, 'test.stats');
       rt.run([await generatorLoss(rt, { n: nFake, loss }, { logitsFake: buffers.logitsFake, dlogitsFake: buffers.dlogitsFake, stats })]);
@@ -188,6 +198,8 @@ for (const [nReal, nFake] of [[7, 5], [200, 100]]) {
     const d = referenceDiscriminatorLoss(real, fake);
     assertClose('D dlogits_real', d.dlogitsReal, finiteDifferences(real, (r) => referenceDiscriminatorLoss(r, fake).loss), tolerance);
     assertClose('D dlogits_fake', d.dlogitsFake, finiteDifferences(fake, (f) => referenceDiscriminatorLoss(real, f).loss), tolerance);
+    const smoothed = referenceDiscriminatorLoss(real, fake, 0.9);
+    assertClose('D (target .9) dlogits_real', smoothed.dlogitsReal, finiteDifferences(real, (r) => referenceDiscriminatorLoss(r, fake, 0.9).loss), tolerance);
     for (const loss of GENERATOR_LOSSES) {
       const g = referenceGeneratorLoss(fake, loss);
       assertClose(`G ${loss} dlogits`, g.dlogitsFake, finiteDifferences(fake, (f) => referenceGeneratorLoss(f, loss).loss), tolerance);

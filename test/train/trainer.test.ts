@@ -115,9 +115,9 @@ test('three simultaneous iterations of the paper\'s structure (pylearn2 momentum
   data.gpu.buffer.destroy();
 });
 
-test('two iterations of Algorithm 1 with k = 2, Adam, gaussian noise and the minimax loss equal the CPU twin', async () => {
+test('two iterations of Algorithm 1 with k = 2, Adam, gaussian noise, the minimax loss and a real target of .9 equal the CPU twin', async () => {
   const { rt } = await gpu();
-  const config = tinyToyConfig({ form: 'alternating', k: 2, gLoss: 'minimax' });
+  const config = tinyToyConfig({ form: 'alternating', k: 2, gLoss: 'minimax', realTarget: 0.9 });
   const data = toyData(rt, config);
   await compareSteps(config, data, undefined, 2);
   data.gpu.buffer.destroy();

@@ -6,6 +6,8 @@ export interface DeviceOptions {
   adapter?: string;
   /** Limits the configured model needs; refused before any allocation when the adapter is smaller. */
   requiredLimits?: Record<string, number>;
+  /** The largest buffers the work will make: each is checked by name against the adapter, and their limits are required. */
+  buffers?: BufferNeed[];
   /** Features to enable when the adapter offers them (never required). */
   optionalFeatures?: GPUFeatureName[];
   powerPreference?: GPUPowerPreference;
@@ -132,11 +134,29 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<GpuCon
     const what = wanted ? `No WebGPU adapter matches '${wanted}'.` : 'No WebGPU adapter was found.';
     throw new GpuUnavailableError(`${what} ${isNode ? linuxHelp : browserHelp}`);
   }
-  const requiredLimits = options.requiredLimits ?? {};
+  if (options.buffers) checkBuffersFit(adapter.limits, `the adapter '${describeAdapter(adapter)}'`, options.buffers);
+  const requiredLimits = { ...options.requiredLimits };
+  for (const [name, needed] of Object.entries(limitsForBuffers(options.buffers ?? []))) requiredLimits[name] = Math.max(requiredLimits[name] ?? 0, needed);
   checkLimits(adapter, requiredLimits);
   const requiredFeatures = (options.optionalFeatures ?? ['timestamp-query']).filter((f) => adapter!.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'gan' });
   return { device, adapter, adapterName: describeAdapter(adapter), features: new Set(device.features) };
+}
+
+export interface BufferNeed {
+  name: string;
+  bytes: number;
+}
+
+/** Refuses, naming the tensor and the limit, a buffer that a device or adapter with these limits cannot hold. */
+export function checkBuffersFit(limits: GPUSupportedLimits, holder: string, buffers: BufferNeed[]): void {
+  for (const limit of ['maxStorageBufferBindingSize', 'maxBufferSize'] as const) {
+    for (const { name, bytes } of buffers) {
+      if (bytes > limits[limit]) {
+        throw new DeviceLimitError(`${name} needs ${bytes} bytes, more than ${limit} = ${limits[limit]} of ${holder}. Use a smaller model or batch, or a GPU with larger limits.`);
+      }
+    }
+  }
 }
 
 /**

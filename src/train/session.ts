@@ -3,7 +3,7 @@
 // tests build runs through here; the divergence of the toys is measured here too. Nothing here
 // touches the file system (MNIST comes through '#mnist-files': read from disk in Node, fetched in a
 // page), so the same code runs in both.
-import { acquireDevice, DeviceLimitError, limitsForBuffers, type GpuContext } from '../gpu/device';
+import { acquireDevice, checkBuffersFit, limitsForBuffers, type BufferNeed, type GpuContext } from '../gpu/device';
 import { Clock } from '../gpu/clock';
 import { Runtime } from '../gpu/runtime';
 import { readMnist } from '#mnist-files';
@@ -54,13 +54,18 @@ export function networkSpecs(config: TrainConfig) {
   return { generator: generatorSpec(config), discriminator: discriminatorSpec(config) };
 }
 
-/** The largest buffers the run will make, so an adapter too small is refused before allocating. */
-export function modelLimits(config: TrainConfig): Record<string, number> {
+/** The largest buffers the run will make, so an adapter too small is refused by name before allocating. */
+export function modelBuffers(config: TrainConfig): BufferNeed[] {
   const tensors = [{ name: 'dataset', bytes: config.data === 'mnist' ? MNIST_TRAIN_COUNT * 784 : TOY_DATASET_SIZE * dataFeatures(config) * 4 }];
   for (const spec of Object.values(networkSpecs(config))) tensors.push({ name: `${spec.name}.params`, bytes: parameterLayout(spec).totalFloats * 4 });
   const widest = Math.max(dataFeatures(config), ...[...config.generator.layers, ...config.discriminator.layers].map((l) => l.units * l.pieces));
   tensors.push({ name: 'activations', bytes: Math.max(config.batch, TOY_SAMPLES) * widest * 4 });
-  return limitsForBuffers(tensors);
+  return tensors;
+}
+
+/** The device limits the run needs (for requesting a device that will serve every model the page offers). */
+export function modelLimits(config: TrainConfig): Record<string, number> {
+  return limitsForBuffers(modelBuffers(config));
 }
 
 /** A toy run's data on the CPU: what the divergence and the pictures compare the samples with. */
@@ -95,21 +100,14 @@ export async function createTrainer(rt: Runtime, clock: Clock, config: TrainConf
 }
 
 /** A device made earlier (a page keeps one) must already have the limits a new model needs. */
-function checkDeviceLimits(context: GpuContext, required: Record<string, number>): void {
-  const limits = context.device.limits as unknown as Record<string, number>;
-  for (const [name, needed] of Object.entries(required)) {
-    if (needed > limits[name]) throw new DeviceLimitError(`The model needs ${name} = ${needed}, but the device on '${context.adapterName}' has ${limits[name]}. Use a smaller model or batch.`);
-  }
-}
-
 /**
  * A device (a new one with the limits the model needs, or `context`, checked against them), the
  * data on it and a trainer.
  */
 export async function createSession(config: TrainConfig, options: { adapter?: string; context?: GpuContext } & DataOptions = {}): Promise<Session> {
   let context = options.context;
-  if (context) checkDeviceLimits(context, modelLimits(config));
-  else context = await acquireDevice({ adapter: options.adapter, requiredLimits: modelLimits(config) });
+  if (context) checkBuffersFit(context.device.limits, `the device on '${context.adapterName}'`, modelBuffers(config));
+  else context = await acquireDevice({ adapter: options.adapter, buffers: modelBuffers(config) });
   const rt = new Runtime(context);
   const clock = new Clock(context.device);
   const data = await prepareData(rt, config, options);

@@ -82,6 +82,8 @@ test('bad input gets one clear line naming the file or field, exit 1, no stack t
   expectFailure(['train', '--preset', 'no-such-preset'], /no-such-preset.*Allowed choices/s);
   expectFailure(['train', '--preset', 'toy-1d', '--k', '0'], /--k must be an integer >= 1/);
   expectFailure(['train', '--preset', 'paper-mnist', '--k', '2', '--form', 'simultaneous', '--iters', '1'], /config field 'k'.*simultaneous/);
+  expectFailure(['train', '--preset', 'toy-2d-ring', '--batch', '100000000', '--out', join(dir, 'huge')], /activations needs 76800000000 bytes, more than max\w+ = \d+ of the adapter/);
+  assert.ok(!existsSync(join(dir, 'huge', 'checkpoint.safetensors')), 'nothing written for a model the device cannot hold');
 
   const corrupt = join(dir, 'corrupt.safetensors');
   writeFileSync(corrupt, Buffer.from('this is not a checkpoint at all'));

@@ -8,13 +8,13 @@ import { decodeCheckpoint, encodeCheckpoint, type TrainingState } from '../src/i
 import { configFromJson, presetConfig, PRESETS, validateConfig, type TrainConfig } from '../src/train/config';
 import { runTraining } from '../src/train/loop';
 import type { RunMetrics } from '../src/train/run';
-import { createTrainer, modelLimits, networkSpecs, prepareData, IMAGE_SAMPLES, type TrainingData } from '../src/train/session';
+import { createTrainer, modelBuffers, modelLimits, networkSpecs, prepareData, IMAGE_SAMPLES, type TrainingData } from '../src/train/session';
 import { Runtime } from '../src/gpu/runtime';
 import { Clock } from '../src/gpu/clock';
 import { ImageGrid, gridPixels, renderGridPixels, type GridShape } from '../src/kernels/render';
 import { readMnist } from '#mnist-files';
 import type { Mnist } from '../src/data/mnist-format';
-import type { GpuContext } from '../src/gpu/device';
+import { checkBuffersFit, DeviceLostError, type GpuContext } from '../src/gpu/device';
 import type { Trainer } from '../src/train/trainer';
 import { $, ActionQueue, Chart, Interpolation, download, gpuCanvas, pageDevice, windowSize } from './common';
 
@@ -34,7 +34,10 @@ const controls = {
   save: $<HTMLButtonElement>('#save'),
   load: $<HTMLInputElement>('#load'),
   endpoints: $<HTMLButtonElement>('#endpoints'),
+  resume: $<HTMLButtonElement>('#resume'),
 };
+/** How often the page copies the model out, to resume from if the device is lost. */
+const KEEP_STATE_EVERY_MS = 10_000;
 const status = $('#status');
 const errorBox = $('#error');
 
@@ -55,7 +58,10 @@ class TrainingPage {
   private itsPerSecond = 0;
   private snapshotGrid?: ImageGrid;
   private readonly queue = new ActionQueue();
-  private readonly canvases: Record<'samples' | 'fixed' | 'strip', { context: GPUCanvasContext; grid: ImageGrid }>;
+  private canvases: Record<'samples' | 'fixed' | 'strip', { context: GPUCanvasContext; grid: ImageGrid }>;
+  /** The state at the end of a recent window, kept so that a lost device loses at most a few seconds. */
+  lastGood?: TrainingState;
+  private lastGoodAt = 0;
   private readonly charts = {
     losses: new Chart($('#charts'), 'losses', [{ label: 'D loss', stroke: '#1e6ec8' }, { label: 'G loss', stroke: '#dc5a1e' }]),
     outputs: new Chart($('#charts'), "D's mean output", [{ label: 'D(x)', stroke: '#1e6ec8' }, { label: 'D(G(z))', stroke: '#dc5a1e' }], { range: [0, 1] }),
@@ -63,9 +69,9 @@ class TrainingPage {
   };
 
   private constructor(
-    readonly context: GpuContext,
-    readonly rt: Runtime,
-    readonly clock: Clock,
+    public context: GpuContext,
+    public rt: Runtime,
+    public clock: Clock,
     canvases: TrainingPage['canvases'],
   ) {
     this.canvases = canvases;
@@ -73,16 +79,34 @@ class TrainingPage {
 
   static async create(context: GpuContext): Promise<TrainingPage> {
     const rt = new Runtime(context);
+    return new TrainingPage(context, rt, new Clock(context.device), await TrainingPage.canvasesOn(context, rt));
+  }
+
+  private static async canvasesOn(context: GpuContext, rt: Runtime): Promise<TrainingPage['canvases']> {
     const canvas = async (selector: string, shape: GridShape) => {
       const size = gridPixels(shape);
       const { context: canvasContext, format } = gpuCanvas($<HTMLCanvasElement>(selector), context.device, size.width, size.height);
       return { context: canvasContext, grid: await ImageGrid.create(rt, format, shape, `render.${selector.slice(1)}`) };
     };
     const grid = { columns: 10, count: IMAGE_SAMPLES, ...DIGIT };
-    return new TrainingPage(context, rt, new Clock(context.device), {
+    return {
       samples: await canvas('#samples', grid),
       fixed: await canvas('#fixed', grid),
       strip: await canvas('#strip', { columns: STRIP_STEPS, count: STRIP_STEPS, ...DIGIT }),
+    };
+  }
+
+  /** After a device loss: the same page on a new device, continuing from the state kept in memory. */
+  async recover(context: GpuContext): Promise<void> {
+    await this.queue.run(async () => {
+      this.context = context;
+      this.rt = new Runtime(context);
+      this.clock = new Clock(context.device);
+      this.canvases = await TrainingPage.canvasesOn(context, this.rt);
+      this.snapshotGrid = undefined;
+      // The old device's buffers are gone with it: the dataset is uploaded again, the trainer rebuilt.
+      this.data = undefined;
+      await this.build(this.config, this.lastGood);
     });
   }
 
@@ -92,13 +116,11 @@ class TrainingPage {
     this.mnist ??= await readMnist('');
     this.data ??= await prepareData(this.rt, config, { mnist: this.mnist });
     status.textContent = `Building ${config.preset}…`;
-    const limits = modelLimits(config);
-    for (const [name, needed] of Object.entries(limits)) {
-      const has = (this.context.device.limits as unknown as Record<string, number>)[name];
-      if (needed > has) throw new Error(`The model needs ${name} = ${needed}; this device has ${has}. Choose a smaller model or batch.`);
-    }
+    checkBuffersFit(this.context.device.limits, 'this device', modelBuffers(config));
     const trainer = await createTrainer(this.rt, this.clock, config, this.data);
     if (state) await trainer.loadState(state);
+    this.lastGood = state ?? (await trainer.readState());
+    this.lastGoodAt = performance.now();
     this.trainer?.destroy();
     this.interpolation?.destroy();
     for (const { grid } of Object.values(this.canvases)) grid.forgetBuffers();
@@ -167,10 +189,24 @@ class TrainingPage {
     });
     this.draw();
     this.showStatus();
+    if (performance.now() - this.lastGoodAt > KEEP_STATE_EVERY_MS) await this.keepState();
+  }
+
+  private async keepState(): Promise<void> {
+    this.lastGood = await this.trainer.readState();
+    this.lastGoodAt = performance.now();
   }
 
   private fail(err: unknown): void {
     this.running = false;
+    if (err instanceof DeviceLostError && this.lastGood) {
+      showError(`${(err as Error).message} The model of iteration ${this.lastGood.iteration} is kept in this page.`);
+      controls.resume.textContent = `Resume from iteration ${this.lastGood.iteration}`;
+      controls.resume.hidden = false;
+      document.body.dataset.state = 'lost';
+      controls.start.textContent = 'Start';
+      return;
+    }
     showError((err as Error).message);
     controls.start.textContent = 'Start';
     this.showStatus();
@@ -300,6 +336,15 @@ async function main(): Promise<void> {
   const context = await pageDevice(limits);
   if (!context) return;
   const page = await TrainingPage.create(context);
+  controls.resume.addEventListener('click', async () => {
+    controls.resume.hidden = true;
+    const fresh = await pageDevice(limits);
+    if (!fresh) return;
+    await page.recover(fresh).then(
+      () => showError(undefined),
+      (err: Error) => showError(err.message),
+    );
+  });
   (window as unknown as { ganPage: TrainingPage }).ganPage = page;
   await page.start(config);
   for (const control of [controls.start, controls.step, controls.save, controls.load, controls.endpoints]) control.disabled = false;

@@ -51,7 +51,7 @@ async function snapshotPng(page: Page, view: string, name: string): Promise<{ me
   return { mean, std: Math.sqrt(grey.reduce((a, b) => a + (b - mean) ** 2, 0) / grey.length), bright: grey.filter((g) => g > 100).length / grey.length };
 }
 
-test('the MNIST page trains, draws, refuses a corrupt checkpoint and opens the command line\'s', async (t) => {
+test('the MNIST page trains, draws, refuses a corrupt checkpoint, opens the command line\'s and resumes after a device loss', async (t) => {
   mkdirSync(artifacts, { recursive: true });
   const begun = performance.now();
   const phase = (what: string) => t.diagnostic(`${((performance.now() - begun) / 1000).toFixed(1)} s: ${what}`);
@@ -117,6 +117,22 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint and opens the c
     // Two adapters (SwiftShader here, lavapipe for the command line) round differently: a grey level or two.
     assert.ok(worst <= 2, `the page's fixed-noise samples differ from the command line's by ${worst} grey levels`);
     await snapshotPng(page, 'fixed', 'page-cli-checkpoint.png');
+
+    // The device is lost: the next step fails, the page offers the model it kept, and resuming on a
+    // new device continues from it, the same samples for the same z.
+    await page.evaluate(() => (window as unknown as { ganPage: { context: { device: GPUDevice } } }).ganPage.context.device.destroy());
+    await page.click('#step');
+    await page.waitForFunction(() => document.body.dataset.state === 'lost', null, { timeout: 60_000 });
+    assert.match(await page.textContent('#error') ?? '', /GPU device was lost.*The model of iteration 6 is kept in this page/s);
+    assert.equal(await page.textContent('#resume'), 'Resume from iteration 6');
+    await page.click('#resume');
+    await page.waitForFunction(() => document.body.dataset.state === 'paused' && document.querySelector('#error')!.hasAttribute('hidden'), null, { timeout: 60_000 });
+    phase('resumed after a device loss');
+    assert.equal(await iteration(page), 6);
+    const resumed = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());
+    assert.deepEqual(resumed, samples, 'the kept model on the new device gives the same samples');
+    await page.click('#step');
+    await untilIteration(page, 7);
   });
 });
 

@@ -97,11 +97,14 @@ function describe(shape: DenseShape): string {
 
 const byLabel = (dispatches: Dispatch[], suffix: string) => dispatches.filter((d) => d.label.endsWith(suffix));
 
-/** GEMM FLOPs of one layer's products: forward, weight gradient, input gradient (maxout: the winners only). */
+/**
+ * GEMM FLOPs of one layer's products as the kernels execute them: forward, weight gradient, input
+ * gradient. A maxout layer's input gradient multiplies every piece, the losers' zeros included
+ * (shaders/dense.backward.wgsl says why), so it counts units * pieces columns like the others.
+ */
 export function layerFlops(shape: DenseShape): { forward: number; gradWeight: number; gradInput: number } {
-  const width = shape.units * shape.pieces;
-  const product = 2 * shape.batch * shape.inFeatures * width;
-  return { forward: product, gradWeight: product, gradInput: 2 * shape.batch * shape.inFeatures * (shape.pieces > 1 ? shape.units : width) };
+  const product = 2 * shape.batch * shape.inFeatures * shape.units * shape.pieces;
+  return { forward: product, gradWeight: product, gradInput: product };
 }
 
 /** GEMM FLOPs of one iteration of Algorithm 1's alternating form, as the Trainer records it. */
@@ -176,7 +179,7 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
       };
       const product = forward.find((d) => !d.label.endsWith('.dropout'))!;
       await gemm(product.label, product, batch, width, inFeatures, flops.forward);
-      for (const d of byLabel(backward, '.grad_input')) await gemm(d.label, d, batch, inFeatures, shape.pieces > 1 ? units : width, flops.gradInput);
+      for (const d of byLabel(backward, '.grad_input')) await gemm(d.label, d, batch, inFeatures, width, flops.gradInput);
       for (const d of byLabel(backward, '.grad_weight')) await gemm(d.label, d, inFeatures, width, batch, flops.gradWeight);
       for (const d of byLabel(forward, '.dropout')) await timeElementwise(d.label, `${network}.${l} ${batch}x${inFeatures}`, d, 2 * batch * inFeatures * 4);
       for (const d of byLabel(backward, '.preactivation')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (2 * batch * units + batch * width) * 4);

@@ -6,30 +6,36 @@
 //   PIECES == 1: saved = the bits of y (f32), dz = dy * act'(y)
 //   PIECES  > 1: saved = the winning piece (u32), dz[piece * units + u] = dy[u] for the winner, 0
 //                for the other pieces (maxout routing)
-// grad_input fuses it (and the routing, and the dropout mask) into its product. The weight and bias
-// gradients read dz written once by `preactivation`: their lanes run along the columns, and a dz
-// computed inside their product loop would cost each lane two loads and the slope for every
-// multiply-add it feeds, where a stored dz costs one load.
+// `preactivation` writes dz once; grad_input, grad_weight and grad_bias read it. grad_input is then
+// one dense product dz W^T whatever the activation: for maxout it multiplies the losing pieces'
+// zeros too (5x the multiply-adds of routing each row to its winners' weight rows), but every row
+// of the tile shares its weight loads: on lavapipe D's first layer went from 159 ms (routed, 4 x 16
+// tiles) to 35 ms.
 //
 // Shapes (row-major):
 //   dy        (batch, units)
 //   saved     (batch, units)                  y as u32 bits, or the maxout winner
-//   x         (batch, in_features)            the input the product saw: dropout(x) when dropout
-//   weight_t  (units * PIECES, in_features)   a transposed copy: grad_input reads rows of it with
-//                                             lanes along in_features, the fast form on software
-//                                             Vulkan (the row-major W would need per-lane gathers)
-//   dz / dz_in (batch, units * PIECES)        the gradient of the pre-activation
+//   x         (batch, in_features)            the input the product saw: dropout(x) when dropout;
+//                                             bound as vec4s (size rounded up to 16 bytes)
+//   weight_t  (units * PIECES, in_features)   a transposed copy, bound as vec4s: grad_input reads
+//                                             quads of its rows with lanes along in_features
+//   dz        (batch, units * PIECES)         the gradient of the pre-activation, written by
+//   dz_in                                     `preactivation`; read as scalars (dz_in) by grad_input
+//   dz_quads                                  and grad_bias, as vec4s (dz_quads) by grad_weight
 //   dx        (batch, in_features)            (dz W^T) * mask * scale: the mask is redrawn from the
 //                                             same key as the forward's dropout entry point
 //   dweight   (in_features, units * PIECES)   x^T dz  (+ old dweight when params.accumulate = 1)
 //   dbias     (units * PIECES)                sum over the batch of dz (+ old dbias likewise)
 //
-// Dispatch geometry (lanes along the output columns; workgroups that follow one another share a
-// block of columns, so the block of weight_t or dz they all read stays in cache):
+// Dispatch geometry (tiles of ROWS x QUADS quads, shaders/tiles.wgsl; lanes along the output
+// columns; workgroups that follow one another share a block of columns, so the block of weight_t
+// or dz they all read stays in cache):
 //   preactivation  (ceil(units * PIECES / WORKGROUP), batch)
-//   grad_input     (ceil(batch / ROWS), ceil(in_features / (COLS * WORKGROUP)))
-//   grad_weight    (ceil(in_features / ROWS), ceil(units * PIECES / (COLS * WORKGROUP)))
+//   grad_input     (ceil(batch / ROWS), ceil(ceil(in_features / 4) / (QUADS * WORKGROUP)))
+//   grad_weight    (ceil(in_features / ROWS), ceil(ceil(units * PIECES / 4) / (QUADS * WORKGROUP)))
 //   grad_bias      (ceil(units * PIECES / WORKGROUP))
+// ALIGNED: grad_input, in_features a multiple of 4; grad_weight, in_features and units * PIECES
+// multiples of 4. Quads are then single vec4 loads; otherwise their elements are picked one by one.
 // weight_t is refreshed from weight by shaders/transpose.wgsl after every update of the weight.
 
 struct Params {
@@ -51,15 +57,16 @@ struct Clock {
 override ACTIVATION: u32 = ACT_IDENTITY;
 override PIECES: u32 = 1u;
 override WORKGROUP: u32 = 8u;
+override ALIGNED: bool = false;
 
-// grad_input and grad_weight tile their outputs as shaders/tiles.wgsl describes.
 const KEEP_ALL: u32 = 16777216u;
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> saved: array<u32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> weight_t: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> weight_t: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> dz_in: array<f32>;
+@group(0) @binding(9) var<storage, read> dz_quads: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dz: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dweight: array<f32>;
@@ -78,13 +85,45 @@ fn preactivation_grad(row: u32, column: u32) -> f32 {
   return select(0.0, dy[i], saved[i] == piece);
 }
 
-fn load_row(source_row: u32, columns: Columns) -> array<vec4<f32>, GROUPS> {
-  var w: array<vec4<f32>, GROUPS>;
-  for (var g = 0u; g < GROUPS; g++) {
-    let i = columns.index[g] + vec4<u32>(source_row);
-    w[g] = vec4<f32>(weight_t[i.x], weight_t[i.y], weight_t[i.z], weight_t[i.w]);
+// Columns 4 * quad .. 4 * quad + 3 of row `row` of a row-major matrix with `columns` columns,
+// clamped at the last column (clamped ones are never stored). One per vec4-bound matrix.
+fn weight_t_quad(row: u32, quad: u32) -> vec4<f32> {
+  let columns = params.in_features;
+  if (ALIGNED) {
+    return weight_t[row * (columns / 4u) + min(quad, columns / 4u - 1u)];
   }
-  return w;
+  var v: vec4<f32>;
+  for (var c = 0u; c < 4u; c++) {
+    let i = row * columns + min(4u * quad + c, columns - 1u);
+    v[c] = weight_t[i / 4u][i % 4u];
+  }
+  return v;
+}
+
+fn x_quad(row: u32, quad: u32) -> vec4<f32> {
+  let columns = params.in_features;
+  if (ALIGNED) {
+    return x[row * (columns / 4u) + min(quad, columns / 4u - 1u)];
+  }
+  var v: vec4<f32>;
+  for (var c = 0u; c < 4u; c++) {
+    let i = row * columns + min(4u * quad + c, columns - 1u);
+    v[c] = x[i / 4u][i % 4u];
+  }
+  return v;
+}
+
+fn dz_quad(row: u32, quad: u32) -> vec4<f32> {
+  let columns = params.units * PIECES;
+  if (ALIGNED) {
+    return dz_quads[row * (columns / 4u) + min(quad, columns / 4u - 1u)];
+  }
+  var v: vec4<f32>;
+  for (var c = 0u; c < 4u; c++) {
+    let i = row * columns + min(4u * quad + c, columns - 1u);
+    v[c] = dz_quads[i / 4u][i % 4u];
+  }
+  return v;
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -97,97 +136,107 @@ fn preactivation(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 
+// dx[row0 + r, quads[g]] = dz[row0 + r, :] weight_t[:, quads[g]], then the dropout mask and scale.
+// Named accumulators as in dense.forward.wgsl (ROWS = 8, QUADS = 2).
 @compute @workgroup_size(WORKGROUP)
 fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let row0 = wid.x * ROWS;
   let features = params.in_features;
-  let units = params.units;
-  let columns = tile_columns(wid.y * WORKGROUP * COLS + lane, features);
-  var rows: array<u32, ROWS>;
-  for (var r = 0u; r < ROWS; r++) {
-    rows[r] = min(row0 + r, params.batch - 1u);
+  let width = params.units * PIECES;
+  let quads = tile_quads(first_quad(wid.y, lane));
+  let last = params.batch - 1u;
+  let r0 = min(row0, last) * width;
+  let r1 = min(row0 + 1u, last) * width;
+  let r2 = min(row0 + 2u, last) * width;
+  let r3 = min(row0 + 3u, last) * width;
+  let r4 = min(row0 + 4u, last) * width;
+  let r5 = min(row0 + 5u, last) * width;
+  let r6 = min(row0 + 6u, last) * width;
+  let r7 = min(row0 + 7u, last) * width;
+  let q0 = quads[0];
+  let q1 = quads[1];
+  var a00 = vec4<f32>(); var a01 = vec4<f32>(); var a10 = vec4<f32>(); var a11 = vec4<f32>();
+  var a20 = vec4<f32>(); var a21 = vec4<f32>(); var a30 = vec4<f32>(); var a31 = vec4<f32>();
+  var a40 = vec4<f32>(); var a41 = vec4<f32>(); var a50 = vec4<f32>(); var a51 = vec4<f32>();
+  var a60 = vec4<f32>(); var a61 = vec4<f32>(); var a70 = vec4<f32>(); var a71 = vec4<f32>();
+  for (var n = 0u; n < width; n++) {
+    let w0 = weight_t_quad(n, q0);
+    let w1 = weight_t_quad(n, q1);
+    let g0 = dz_in[r0 + n]; let g1 = dz_in[r1 + n]; let g2 = dz_in[r2 + n]; let g3 = dz_in[r3 + n];
+    let g4 = dz_in[r4 + n]; let g5 = dz_in[r5 + n]; let g6 = dz_in[r6 + n]; let g7 = dz_in[r7 + n];
+    a00 += g0 * w0; a01 += g0 * w1; a10 += g1 * w0; a11 += g1 * w1;
+    a20 += g2 * w0; a21 += g2 * w1; a30 += g3 * w0; a31 += g3 * w1;
+    a40 += g4 * w0; a41 += g4 * w1; a50 += g5 * w0; a51 += g5 * w1;
+    a60 += g6 * w0; a61 += g6 * w1; a70 += g7 * w0; a71 += g7 * w1;
   }
-  var acc: array<array<vec4<f32>, GROUPS>, ROWS>;
-  if (PIECES == 1u) {
-    for (var n = 0u; n < units; n++) {
-      let w = load_row(n * features, columns);
-      for (var r = 0u; r < ROWS; r++) {
-        let g = preactivation_grad(rows[r], n);
-        for (var q = 0u; q < GROUPS; q++) {
-          acc[r][q] += g * w[q];
-        }
-      }
-    }
-  } else {
-    // Only the winning piece of each unit has a gradient: units steps instead of units * PIECES,
-    // each row reading the weight row of its own winner.
-    for (var u = 0u; u < units; u++) {
-      for (var r = 0u; r < ROWS; r++) {
-        let i = rows[r] * units + u;
-        let w = load_row((saved[i] * units + u) * features, columns);
-        let g = dy[i];
-        for (var q = 0u; q < GROUPS; q++) {
-          acc[r][q] += g * w[q];
-        }
-      }
-    }
-  }
+  var acc: array<array<vec4<f32>, QUADS>, ROWS>;
+  acc[0] = array(a00, a01); acc[1] = array(a10, a11); acc[2] = array(a20, a21); acc[3] = array(a30, a31);
+  acc[4] = array(a40, a41); acc[5] = array(a50, a51); acc[6] = array(a60, a61); acc[7] = array(a70, a71);
   for (var r = 0u; r < ROWS; r++) {
     let row = row0 + r;
     if (row >= params.batch) {
       break;
     }
-    for (var q = 0u; q < GROUPS; q++) {
+    for (var g = 0u; g < QUADS; g++) {
+      let column0 = 4u * quads[g];
+      var value = acc[r][g] * params.scale;
+      if (params.keep24 < KEEP_ALL) {
+        // The same draw as the forward dropout entry point: one draw covers this quad of columns.
+        let bits = draw_bits(params.seed, params.stream, clock.step, params.sub, row, column0);
+        for (var c = 0u; c < 4u; c++) {
+          value[c] = select(0.0, value[c], keep_from_bits(bits[c], params.keep24));
+        }
+      }
       for (var c = 0u; c < 4u; c++) {
-        if (columns.live[q][c]) {
-          let column = columns.index[q][c];
-          var value = acc[r][q][c] * params.scale;
-          if (params.keep24 < KEEP_ALL) {
-            // The same draw as the forward dropout entry point: the quad of 4 columns holding this one.
-            let bits = draw_bits(params.seed, params.stream, clock.step, params.sub, row, column);
-            value = select(0.0, value, keep_from_bits(bits[column & 3u], params.keep24));
-          }
-          dx[row * features + column] = value;
+        if (column0 + c < features) {
+          dx[row * features + column0 + c] = value[c];
         }
       }
     }
   }
 }
 
+// dweight[k0 + r, quads[g]] = x[:, k0 + r] dz[:, quads[g]] (+ the old value when accumulating).
+// The ROWS rows of x an invocation needs are two quads of each row of x (rows of the weight are
+// columns of x), so both operands arrive as vec4 loads.
 @compute @workgroup_size(WORKGROUP)
 fn grad_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let k0 = wid.x * ROWS;
   let features = params.in_features;
   let width = params.units * PIECES;
-  let columns = tile_columns(wid.y * WORKGROUP * COLS + lane, width);
-  var ks: array<u32, ROWS>;
-  for (var r = 0u; r < ROWS; r++) {
-    ks[r] = min(k0 + r, features - 1u);
-  }
-  var acc: array<array<vec4<f32>, GROUPS>, ROWS>;
+  let quads = tile_quads(first_quad(wid.y, lane));
+  let xq0 = k0 / 4u;
+  let xq1 = xq0 + 1u;
+  let q0 = quads[0];
+  let q1 = quads[1];
+  var a00 = vec4<f32>(); var a01 = vec4<f32>(); var a10 = vec4<f32>(); var a11 = vec4<f32>();
+  var a20 = vec4<f32>(); var a21 = vec4<f32>(); var a30 = vec4<f32>(); var a31 = vec4<f32>();
+  var a40 = vec4<f32>(); var a41 = vec4<f32>(); var a50 = vec4<f32>(); var a51 = vec4<f32>();
+  var a60 = vec4<f32>(); var a61 = vec4<f32>(); var a70 = vec4<f32>(); var a71 = vec4<f32>();
   for (var b = 0u; b < params.batch; b++) {
-    var g: array<vec4<f32>, GROUPS>;
-    for (var q = 0u; q < GROUPS; q++) {
-      let i = columns.index[q] + vec4<u32>(b * width);
-      g[q] = vec4<f32>(dz_in[i.x], dz_in[i.y], dz_in[i.z], dz_in[i.w]);
-    }
-    for (var r = 0u; r < ROWS; r++) {
-      let xv = x[b * features + ks[r]];
-      for (var q = 0u; q < GROUPS; q++) {
-        acc[r][q] += xv * g[q];
-      }
-    }
+    let g0 = dz_quad(b, q0);
+    let g1 = dz_quad(b, q1);
+    let lo = x_quad(b, xq0);
+    let hi = x_quad(b, xq1);
+    a00 += lo.x * g0; a01 += lo.x * g1; a10 += lo.y * g0; a11 += lo.y * g1;
+    a20 += lo.z * g0; a21 += lo.z * g1; a30 += lo.w * g0; a31 += lo.w * g1;
+    a40 += hi.x * g0; a41 += hi.x * g1; a50 += hi.y * g0; a51 += hi.y * g1;
+    a60 += hi.z * g0; a61 += hi.z * g1; a70 += hi.w * g0; a71 += hi.w * g1;
   }
+  var acc: array<array<vec4<f32>, QUADS>, ROWS>;
+  acc[0] = array(a00, a01); acc[1] = array(a10, a11); acc[2] = array(a20, a21); acc[3] = array(a30, a31);
+  acc[4] = array(a40, a41); acc[5] = array(a50, a51); acc[6] = array(a60, a61); acc[7] = array(a70, a71);
   for (var r = 0u; r < ROWS; r++) {
     let k = k0 + r;
     if (k >= features) {
       break;
     }
-    for (var q = 0u; q < GROUPS; q++) {
+    for (var g = 0u; g < QUADS; g++) {
       for (var c = 0u; c < 4u; c++) {
-        if (columns.live[q][c]) {
-          let i = k * width + columns.index[q][c];
-          dweight[i] = select(0.0, dweight[i], params.accumulate == 1u) + acc[r][q][c];
+        let column = 4u * quads[g] + c;
+        if (column < width) {
+          let i = k * width + column;
+          dweight[i] = select(0.0, dweight[i], params.accumulate == 1u) + acc[r][g][c];
         }
       }
     }

@@ -5,10 +5,29 @@ import type { Clock } from '../gpu/clock';
 import { ACTIVATION_CODE, type DenseShape } from '../reference/dense';
 import { keepThreshold } from '../reference/rng';
 
-/** Invocations per workgroup and outputs per invocation; must match the shaders' constants. */
+/** Invocations per workgroup and the tile of each (rows, quads of 4 columns); must match shaders/tiles.wgsl. */
 const WORKGROUP = 8;
-const TILE_ROWS = 4;
-const TILE_COLS = 16;
+const TILE_ROWS = 8;
+const TILE_QUADS = 2;
+
+/** Workgroups along the columns for `columns` output columns: each covers TILE_QUADS * WORKGROUP quads. */
+function columnBlocks(columns: number): number {
+  return workgroupCount(Math.ceil(columns / 4), TILE_QUADS * WORKGROUP);
+}
+
+/**
+ * A binding read as vec4s: its size rounded up to whole vec4s (the shader never reads the padding's
+ * values into results, but a vec4 array must cover every element). Buffers from Runtime.createBuffer
+ * and tensors of the parameter layout always have that room.
+ */
+function quadBinding(binding: BufferBinding): BufferBinding {
+  if (!('buffer' in binding)) return binding;
+  const offset = binding.offset ?? 0;
+  const size = binding.size ?? binding.buffer.size - offset;
+  const rounded = Math.ceil(size / 16) * 16;
+  if (offset + rounded > binding.buffer.size) throw new RangeError(`${binding.buffer.label}: no room to read ${size} bytes at ${offset} as whole vec4s`);
+  return { buffer: binding.buffer, offset, size: rounded };
+}
 
 /** Dropout of the layer's input on the GPU: the RNG key without its step, which the clock gives. */
 export interface GpuDropout {
@@ -42,8 +61,9 @@ function commonParams(shape: DenseShape, dropout?: GpuDropout) {
   };
 }
 
-function constants(shape: DenseShape) {
-  return { ACTIVATION: ACTIVATION_CODE[shape.activation], PIECES: shape.pieces, WORKGROUP };
+/** `aligned`: the quads the kernel reads start on 16-byte boundaries, so each is one vec4 load. */
+function constants(shape: DenseShape, aligned: boolean) {
+  return { ACTIVATION: ACTIVATION_CODE[shape.activation], PIECES: shape.pieces, WORKGROUP, ALIGNED: aligned ? 1 : 0 };
 }
 
 export interface DenseForwardBuffers {
@@ -89,12 +109,13 @@ export async function denseForward(
     await rt.dispatch({
       shader: 'dense.forward',
       entry: maxout ? 'forward_maxout' : 'forward',
-      constants: constants(shape),
+      // Every row and every piece of the weight starts on a vec4 when the units are a multiple of 4.
+      constants: constants(shape, shape.units % 4 === 0),
       buffers: maxout
-        ? { x: input, weight: buffers.weight, bias: buffers.bias, y: buffers.y, winner: buffers.winner! }
-        : { x: input, weight: buffers.weight, bias: buffers.bias, y: buffers.y },
+        ? { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, winner: buffers.winner! }
+        : { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y },
       params,
-      workgroups: [workgroupCount(shape.batch, TILE_ROWS), workgroupCount(shape.units, TILE_COLS * WORKGROUP)],
+      workgroups: [workgroupCount(shape.batch, TILE_ROWS), columnBlocks(shape.units)],
     }),
   );
   return dispatches;
@@ -111,7 +132,7 @@ export interface DenseBackwardBuffers {
   weightT: GPUBuffer;
   dweight: BufferBinding;
   dbias: BufferBinding;
-  /** Scratch for dL/dz, (batch, units * pieces), read by the weight and bias gradients. */
+  /** Scratch for dL/dz, (batch, units * pieces), read by the input, weight and bias gradients. */
   dz: GPUBuffer;
   /** dL/dx, (batch, inFeatures): omitted for a first layer whose input needs no gradient. */
   dx?: GPUBuffer;
@@ -125,7 +146,7 @@ export interface DenseBackwardOptions {
   weightGrads?: boolean;
 }
 
-/** The dispatches of the backward pass: grad_input (when dx is wanted), then dz, grad_weight, grad_bias. */
+/** The dispatches of the backward pass: dz, then grad_input (when dx is wanted), grad_weight and grad_bias. */
 export async function denseBackward(
   rt: Runtime,
   clock: Clock,
@@ -135,36 +156,38 @@ export async function denseBackward(
 ): Promise<Dispatch[]> {
   checkShape(shape);
   const params = { ...commonParams(shape, options.dropout), accumulate: options.accumulate ? 1 : 0 };
-  const spec = { shader: 'dense.backward', constants: constants(shape), params };
   const { dy, saved } = buffers;
   const width = shape.units * shape.pieces;
-  const dispatches: Dispatch[] = [];
+  const alignedInputs = shape.inFeatures % 4 === 0;
+  const spec = (aligned: boolean) => ({ shader: 'dense.backward', constants: constants(shape, aligned), params });
+  const dispatches: Dispatch[] = [
+    await rt.dispatch({
+      ...spec(false),
+      entry: 'preactivation',
+      buffers: { dy, saved, dz: buffers.dz },
+      workgroups: [workgroupCount(width, WORKGROUP), shape.batch],
+    }),
+  ];
   if (buffers.dx) {
     dispatches.push(
       await rt.dispatch({
-        ...spec,
+        ...spec(alignedInputs),
         entry: 'grad_input',
-        buffers: { dy, saved, weight_t: buffers.weightT, dx: buffers.dx, clock: clock.buffer },
-        workgroups: [workgroupCount(shape.batch, TILE_ROWS), workgroupCount(shape.inFeatures, TILE_COLS * WORKGROUP)],
+        buffers: { dz_in: buffers.dz, weight_t: quadBinding(buffers.weightT), dx: buffers.dx, clock: clock.buffer },
+        workgroups: [workgroupCount(shape.batch, TILE_ROWS), columnBlocks(shape.inFeatures)],
       }),
     );
   }
   if (options.weightGrads === false) return dispatches;
   dispatches.push(
     await rt.dispatch({
-      ...spec,
-      entry: 'preactivation',
-      buffers: { dy, saved, dz: buffers.dz },
-      workgroups: [workgroupCount(width, WORKGROUP), shape.batch],
-    }),
-    await rt.dispatch({
-      ...spec,
+      ...spec(alignedInputs && width % 4 === 0),
       entry: 'grad_weight',
-      buffers: { dz_in: buffers.dz, x: buffers.input, dweight: buffers.dweight },
-      workgroups: [workgroupCount(shape.inFeatures, TILE_ROWS), workgroupCount(width, TILE_COLS * WORKGROUP)],
+      buffers: { dz_quads: quadBinding(buffers.dz), x: quadBinding(buffers.input), dweight: buffers.dweight },
+      workgroups: [workgroupCount(shape.inFeatures, TILE_ROWS), columnBlocks(width)],
     }),
     await rt.dispatch({
-      ...spec,
+      ...spec(false),
       entry: 'grad_bias',
       buffers: { dz_in: buffers.dz, dbias: buffers.dbias },
       workgroups: [workgroupCount(width, WORKGROUP)],

@@ -38,6 +38,11 @@ const cases: Case[] = [
   { name: 'batch 1, 37 -> 33 relu, dropout .5', shape: { batch: 1, inFeatures: 37, units: 33, pieces: 1, activation: 'relu' }, dropout: { keep: 0.5, scale: 2 } },
   { name: 'odd 5x7 -> 3x2 maxout, dropout .8', shape: { batch: 5, inFeatures: 7, units: 3, pieces: 2, activation: 'maxout' }, dropout: { keep: 0.8, scale: 1.25 } },
   { name: 'odd 11x29 -> 13x3 maxout', shape: { batch: 11, inFeatures: 29, units: 13, pieces: 3, activation: 'maxout' } },
+  // Units and features multiples of 4 take the vec4 path; these are not multiples of the tiles.
+  { name: 'vec4 path 13x20 -> 36 relu, dropout .5', shape: { batch: 13, inFeatures: 20, units: 36, pieces: 1, activation: 'relu' }, dropout: { keep: 0.5, scale: 2 } },
+  { name: 'vec4 path 11x28 -> 12x3 maxout, dropout .8', shape: { batch: 11, inFeatures: 28, units: 12, pieces: 3, activation: 'maxout' }, dropout: { keep: 0.8, scale: 1.25 } },
+  { name: 'vec4 path 9x4 -> 4 sigmoid', shape: { batch: 9, inFeatures: 4, units: 4, pieces: 1, activation: 'sigmoid' } },
+  { name: 'mixed 7x6 -> 8 relu (aligned units, unaligned features)', shape: { batch: 7, inFeatures: 6, units: 8, pieces: 1, activation: 'relu' } },
   { name: 'D output 240 -> 1 at batch 200, dropout .5', shape: { batch: 200, inFeatures: 240, units: 1, pieces: 1, activation: 'identity' }, dropout: { keep: 0.5, scale: 2 } },
   { name: 'paper G 100x100 -> 1200 relu', shape: { batch: 100, inFeatures: 100, units: 1200, pieces: 1, activation: 'relu' } },
   { name: 'paper G 100x1200 -> 1200 relu', shape: { batch: 100, inFeatures: 1200, units: 1200, pieces: 1, activation: 'relu' } },

@@ -40,8 +40,11 @@ for (const [name, shape] of shapes) {
   const forward = await denseForward(rt, clock, shape, b);
   const flops = 2 * shape.batch * shape.inFeatures * width;
   const backward = await denseBackward(rt, clock, shape, { dy: b.y, saved: b.winner ?? b.y, input: b.x, weightT: buf(width * shape.inFeatures), dweight: buf(shape.inFeatures * width), dbias: buf(width), dz: buf(shape.batch * width), dx: buf(shape.batch * shape.inFeatures) });
-  const [gradInput, , gradWeight] = backward;
-  const inputFlops = 2 * shape.batch * shape.inFeatures * (shape.pieces > 1 ? shape.units : width);
+  const byEntry = (entry: string) => backward.find((d) => d.label.endsWith(`.${entry}`))!;
+  const gradInput = byEntry('grad_input');
+  const gradWeight = byEntry('grad_weight');
+  // The input gradient multiplies every piece of a maxout layer, the losers' zeros included.
+  const inputFlops = flops;
   const report = (what: string, seconds: number, f: number) => console.log(JSON.stringify({ kernel: what, shape: name, ms: +(seconds * 1000).toFixed(2), gflops: +(f / seconds / 1e9).toFixed(2) }));
   report('forward', await time(forward), flops);
   report('grad_input', await time([gradInput]), inputFlops);

@@ -39,7 +39,7 @@ for (const [name, shape] of shapes) {
   const b = { x: buf(shape.batch * shape.inFeatures), weight: buf(shape.inFeatures * width), bias: buf(width), y: buf(shape.batch * shape.units), winner: shape.pieces > 1 ? buf(shape.batch * shape.units) : undefined };
   const forward = await denseForward(rt, clock, shape, b);
   const flops = 2 * shape.batch * shape.inFeatures * width;
-  const backward = await denseBackward(rt, clock, shape, { dy: b.y, saved: b.winner ?? b.y, input: b.x, weightT: buf(width * shape.inFeatures), dweight: buf(shape.inFeatures * width), dbias: buf(width), dz: buf(shape.batch * width), dx: buf(shape.batch * shape.inFeatures) });
+  const backward = await denseBackward(rt, clock, shape, { dy: b.y, saved: b.winner ?? b.y, input: b.x, weight: b.weight, dweight: buf(shape.inFeatures * width), dbias: buf(width), dz: buf(shape.batch * width), dzT: buf(shape.batch * width), dx: buf(shape.batch * shape.inFeatures) });
   const byEntry = (entry: string) => backward.find((d) => d.label.endsWith(`.${entry}`))!;
   const gradInput = byEntry('grad_input');
   const gradWeight = byEntry('grad_weight');

@@ -152,7 +152,8 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
       const y = buffer('y', batch * units);
       const winner = shape.pieces > 1 ? buffer('winner', batch * units) : undefined;
       const dropped = dropout ? buffer('dropped', batch * inFeatures) : undefined;
-      const forward = await denseForward(rt, clock, shape, { x, weight: buffer('weight', inFeatures * width), bias: buffer('bias', width), y, winner, dropped }, dropout);
+      const weight = buffer('weight', inFeatures * width);
+      const forward = await denseForward(rt, clock, shape, { x, weight, bias: buffer('bias', width), y, winner, dropped }, dropout);
       // G's first layer never needs its input gradient; D's does, in the G step.
       const wantsInput = !(network === 'G' && l === 0);
       const backward = await denseBackward(
@@ -163,10 +164,11 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
           dy: buffer('dy', batch * units),
           saved: winner ?? y,
           input: dropped ?? x,
-          weightT: buffer('weight_t', width * inFeatures),
+          weight,
           dweight: buffer('dweight', inFeatures * width),
           dbias: buffer('dbias', width),
           dz: buffer('dz', batch * width),
+          dzT: buffer('dz_t', batch * width),
           dx: wantsInput ? buffer('dx', batch * inFeatures) : undefined,
         },
         { dropout },
@@ -179,10 +181,10 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
       };
       const product = forward.find((d) => !d.label.endsWith('.dropout'))!;
       await gemm(product.label, product, batch, width, inFeatures, flops.forward);
-      for (const d of byLabel(backward, '.grad_input')) await gemm(d.label, d, batch, inFeatures, width, flops.gradInput);
+      for (const d of byLabel(backward, '.grad_input')) await gemm(d.label, d, inFeatures, batch, width, flops.gradInput);
       for (const d of byLabel(backward, '.grad_weight')) await gemm(d.label, d, inFeatures, width, batch, flops.gradWeight);
       for (const d of byLabel(forward, '.dropout')) await timeElementwise(d.label, `${network}.${l} ${batch}x${inFeatures}`, d, 2 * batch * inFeatures * 4);
-      for (const d of byLabel(backward, '.preactivation')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (2 * batch * units + batch * width) * 4);
+      for (const d of byLabel(backward, '.preactivation')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (2 * batch * units + 2 * batch * width) * 4);
       for (const d of byLabel(backward, '.grad_bias')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (batch * width + width) * 4);
     }
   }

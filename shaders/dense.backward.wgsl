@@ -6,37 +6,41 @@
 //   PIECES == 1: saved = the bits of y (f32), dz = dy * act'(y)
 //   PIECES  > 1: saved = the winning piece (u32), dz[piece * units + u] = dy[u] for the winner, 0
 //                for the other pieces (maxout routing)
-// `preactivation` writes dz once; grad_input, grad_weight and grad_bias read it. grad_input is then
-// one dense product dz W^T whatever the activation: for maxout it multiplies the losing pieces'
-// zeros too (5x the multiply-adds of routing each row to its winners' weight rows), but every row
-// of the tile shares its weight loads: on lavapipe D's first layer went from 159 ms (routed, 4 x 16
-// tiles) to 35 ms.
+// `preactivation` writes dz once, in two layouts; grad_input, grad_weight and grad_bias read it.
+// grad_input is one dense product whatever the activation: for maxout it multiplies the losing
+// pieces' zeros too (5x the multiply-adds of routing each row to its winners' weight rows), but
+// every row of the tile shares its loads: on lavapipe D's first layer went from 159 ms (routed,
+// 4 x 16 tiles) to 35 ms.
+//
+// grad_input computes dx^T = W dz^T: its tile rows are input features (rows of W, read as scalars)
+// and its quads are quads of the batch (of dz^T, read as vec4s), and it stores dx in its row-major
+// layout. So it reads the weight itself, and no transposed copy of any weight has to be refreshed
+// after every update (those transposes took about a tenth of a paper-mnist iteration).
 //
 // Shapes (row-major):
 //   dy        (batch, units)
 //   saved     (batch, units)                  y as u32 bits, or the maxout winner
 //   x         (batch, in_features)            the input the product saw: dropout(x) when dropout;
 //                                             bound as vec4s (size rounded up to 16 bytes)
-//   weight_t  (units * PIECES, in_features)   a transposed copy, bound as vec4s: grad_input reads
-//                                             quads of its rows with lanes along in_features
+//   weight    (in_features, units * PIECES)   the layer's weight
 //   dz        (batch, units * PIECES)         the gradient of the pre-activation, written by
-//   dz_in                                     `preactivation`; read as scalars (dz_in) by grad_input
-//   dz_quads                                  and grad_bias, as vec4s (dz_quads) by grad_weight
+//   dz_in                                     `preactivation`; read as scalars (dz_in) by grad_bias,
+//   dz_quads                                  as vec4s (dz_quads) by grad_weight
+//   dz_t      (units * PIECES, batch)         the same, transposed, written by `preactivation` and
+//   dz_t_quads                                read as vec4s (dz_t_quads) by grad_input
 //   dx        (batch, in_features)            (dz W^T) * mask * scale: the mask is redrawn from the
 //                                             same key as the forward's dropout entry point
 //   dweight   (in_features, units * PIECES)   x^T dz  (+ old dweight when params.accumulate = 1)
 //   dbias     (units * PIECES)                sum over the batch of dz (+ old dbias likewise)
 //
 // Dispatch geometry (tiles of ROWS x QUADS quads, shaders/tiles.wgsl; lanes along the output
-// columns; workgroups that follow one another share a block of columns, so the block of weight_t
-// or dz they all read stays in cache):
-//   preactivation  (ceil(units * PIECES / WORKGROUP), batch)
-//   grad_input     (ceil(batch / ROWS), ceil(ceil(in_features / 4) / (QUADS * WORKGROUP)))
+// columns; workgroups that follow one another share a block of columns, which stays in cache):
+//   preactivation  (ceil(ceil(units * PIECES / 4) / WORKGROUP), batch): a quad of columns each
+//   grad_input     (ceil(in_features / ROWS), ceil(ceil(batch / 4) / (QUADS * WORKGROUP)))
 //   grad_weight    (ceil(in_features / ROWS), ceil(ceil(units * PIECES / 4) / (QUADS * WORKGROUP)))
 //   grad_bias      (ceil(units * PIECES / WORKGROUP))
-// ALIGNED: grad_input, in_features a multiple of 4; grad_weight, in_features and units * PIECES
+// ALIGNED: grad_input, batch a multiple of 4; grad_weight, in_features and units * PIECES
 // multiples of 4. Quads are then single vec4 loads; otherwise their elements are picked one by one.
-// weight_t is refreshed from weight by shaders/transpose.wgsl after every update of the weight.
 
 struct Params {
   batch: u32,
@@ -64,11 +68,13 @@ const KEEP_ALL: u32 = 16777216u;
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> saved: array<u32>;
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> weight_t: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> weight: array<f32>;
 @group(0) @binding(4) var<storage, read> dz_in: array<f32>;
 @group(0) @binding(9) var<storage, read> dz_quads: array<vec4<f32>>;
+@group(0) @binding(11) var<storage, read> dz_t_quads: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dz: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dz_t: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dweight: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dbias: array<f32>;
 @group(1) @binding(0) var<uniform> params: Params;
@@ -87,15 +93,15 @@ fn preactivation_grad(row: u32, column: u32) -> f32 {
 
 // Columns 4 * quad .. 4 * quad + 3 of row `row` of a row-major matrix with `columns` columns,
 // clamped at the last column (clamped ones are never stored). One per vec4-bound matrix.
-fn weight_t_quad(row: u32, quad: u32) -> vec4<f32> {
-  let columns = params.in_features;
+fn dz_t_quad(row: u32, quad: u32) -> vec4<f32> {
+  let columns = params.batch;
   if (ALIGNED) {
-    return weight_t[row * (columns / 4u) + min(quad, columns / 4u - 1u)];
+    return dz_t_quads[row * (columns / 4u) + min(quad, columns / 4u - 1u)];
   }
   var v: vec4<f32>;
   for (var c = 0u; c < 4u; c++) {
     let i = row * columns + min(4u * quad + c, columns - 1u);
-    v[c] = weight_t[i / 4u][i % 4u];
+    v[c] = dz_t_quads[i / 4u][i % 4u];
   }
   return v;
 }
@@ -128,31 +134,35 @@ fn dz_quad(row: u32, quad: u32) -> vec4<f32> {
 
 @compute @workgroup_size(WORKGROUP)
 fn preactivation(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let column = gid.x;
   let row = gid.y;
   let width = params.units * PIECES;
-  if (column < width && row < params.batch) {
-    dz[row * width + column] = preactivation_grad(row, column);
+  for (var c = 0u; c < 4u; c++) {
+    let column = 4u * gid.x + c;
+    if (column < width && row < params.batch) {
+      let g = preactivation_grad(row, column);
+      dz[row * width + column] = g;
+      dz_t[column * params.batch + row] = g;
+    }
   }
 }
 
-// dx[row0 + r, quads[g]] = dz[row0 + r, :] weight_t[:, quads[g]], then the dropout mask and scale.
+// dx[quads[g], k0 + r] = weight[k0 + r, :] dz_t[:, quads[g]], then the dropout mask and scale.
 // Named accumulators as in dense.forward.wgsl (ROWS = 8, QUADS = 2).
 @compute @workgroup_size(WORKGROUP)
 fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let row0 = wid.x * ROWS;
+  let k0 = wid.x * ROWS;
   let features = params.in_features;
   let width = params.units * PIECES;
   let quads = tile_quads(first_quad(wid.y, lane));
-  let last = params.batch - 1u;
-  let r0 = min(row0, last) * width;
-  let r1 = min(row0 + 1u, last) * width;
-  let r2 = min(row0 + 2u, last) * width;
-  let r3 = min(row0 + 3u, last) * width;
-  let r4 = min(row0 + 4u, last) * width;
-  let r5 = min(row0 + 5u, last) * width;
-  let r6 = min(row0 + 6u, last) * width;
-  let r7 = min(row0 + 7u, last) * width;
+  let last = features - 1u;
+  let r0 = min(k0, last) * width;
+  let r1 = min(k0 + 1u, last) * width;
+  let r2 = min(k0 + 2u, last) * width;
+  let r3 = min(k0 + 3u, last) * width;
+  let r4 = min(k0 + 4u, last) * width;
+  let r5 = min(k0 + 5u, last) * width;
+  let r6 = min(k0 + 6u, last) * width;
+  let r7 = min(k0 + 7u, last) * width;
   let q0 = quads[0];
   let q1 = quads[1];
   var a00 = vec4<f32>(); var a01 = vec4<f32>(); var a10 = vec4<f32>(); var a11 = vec4<f32>();
@@ -160,36 +170,37 @@ fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   var a40 = vec4<f32>(); var a41 = vec4<f32>(); var a50 = vec4<f32>(); var a51 = vec4<f32>();
   var a60 = vec4<f32>(); var a61 = vec4<f32>(); var a70 = vec4<f32>(); var a71 = vec4<f32>();
   for (var n = 0u; n < width; n++) {
-    let w0 = weight_t_quad(n, q0);
-    let w1 = weight_t_quad(n, q1);
-    let g0 = dz_in[r0 + n]; let g1 = dz_in[r1 + n]; let g2 = dz_in[r2 + n]; let g3 = dz_in[r3 + n];
-    let g4 = dz_in[r4 + n]; let g5 = dz_in[r5 + n]; let g6 = dz_in[r6 + n]; let g7 = dz_in[r7 + n];
-    a00 += g0 * w0; a01 += g0 * w1; a10 += g1 * w0; a11 += g1 * w1;
-    a20 += g2 * w0; a21 += g2 * w1; a30 += g3 * w0; a31 += g3 * w1;
-    a40 += g4 * w0; a41 += g4 * w1; a50 += g5 * w0; a51 += g5 * w1;
-    a60 += g6 * w0; a61 += g6 * w1; a70 += g7 * w0; a71 += g7 * w1;
+    let g0 = dz_t_quad(n, q0);
+    let g1 = dz_t_quad(n, q1);
+    let w0 = weight[r0 + n]; let w1 = weight[r1 + n]; let w2 = weight[r2 + n]; let w3 = weight[r3 + n];
+    let w4 = weight[r4 + n]; let w5 = weight[r5 + n]; let w6 = weight[r6 + n]; let w7 = weight[r7 + n];
+    a00 += w0 * g0; a01 += w0 * g1; a10 += w1 * g0; a11 += w1 * g1;
+    a20 += w2 * g0; a21 += w2 * g1; a30 += w3 * g0; a31 += w3 * g1;
+    a40 += w4 * g0; a41 += w4 * g1; a50 += w5 * g0; a51 += w5 * g1;
+    a60 += w6 * g0; a61 += w6 * g1; a70 += w7 * g0; a71 += w7 * g1;
   }
   var acc: array<array<vec4<f32>, QUADS>, ROWS>;
   acc[0] = array(a00, a01); acc[1] = array(a10, a11); acc[2] = array(a20, a21); acc[3] = array(a30, a31);
   acc[4] = array(a40, a41); acc[5] = array(a50, a51); acc[6] = array(a60, a61); acc[7] = array(a70, a71);
-  for (var r = 0u; r < ROWS; r++) {
-    let row = row0 + r;
-    if (row >= params.batch) {
-      break;
-    }
-    for (var g = 0u; g < QUADS; g++) {
-      let column0 = 4u * quads[g];
-      var value = acc[r][g] * params.scale;
-      if (params.keep24 < KEEP_ALL) {
-        // The same draw as the forward dropout entry point: one draw covers this quad of columns.
-        let bits = draw_bits(params.seed, params.stream, clock.step, params.sub, row, column0);
-        for (var c = 0u; c < 4u; c++) {
-          value[c] = select(0.0, value[c], keep_from_bits(bits[c], params.keep24));
-        }
+  for (var g = 0u; g < QUADS; g++) {
+    for (var c = 0u; c < 4u; c++) {
+      let row = 4u * quads[g] + c;
+      if (row >= params.batch) {
+        break;
       }
-      for (var c = 0u; c < 4u; c++) {
-        if (column0 + c < features) {
-          dx[row * features + column0 + c] = value[c];
+      for (var half = 0u; half < ROWS / 4u; half++) {
+        // One draw covers 4 consecutive features of a row: the same draw as the forward dropout.
+        let feature0 = k0 + 4u * half;
+        var bits = vec4<u32>(0u);
+        if (params.keep24 < KEEP_ALL) {
+          bits = draw_bits(params.seed, params.stream, clock.step, params.sub, row, feature0);
+        }
+        for (var e = 0u; e < 4u; e++) {
+          let feature = feature0 + e;
+          if (feature < features) {
+            let kept = params.keep24 >= KEEP_ALL || keep_from_bits(bits[e], params.keep24);
+            dx[row * features + feature] = select(0.0, acc[4u * half + e][g][c] * params.scale, kept);
+          }
         }
       }
     }

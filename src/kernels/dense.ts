@@ -128,12 +128,14 @@ export interface DenseBackwardBuffers {
   saved: GPUBuffer;
   /** The layer's input as the product saw it: dropout(x) when there is dropout, else x. */
   input: GPUBuffer;
-  /** The transposed weight (units * pieces, inFeatures), kept in step by the transpose kernel. */
-  weightT: GPUBuffer;
+  /** The layer's weight (inFeatures, units * pieces): grad_input reads it. */
+  weight: BufferBinding;
   dweight: BufferBinding;
   dbias: BufferBinding;
-  /** Scratch for dL/dz, (batch, units * pieces), read by the input, weight and bias gradients. */
+  /** Scratch for dL/dz, (batch, units * pieces), read by the weight and bias gradients. */
   dz: GPUBuffer;
+  /** Scratch for dL/dz transposed, (units * pieces, batch), read by the input gradient. */
+  dzT: GPUBuffer;
   /** dL/dx, (batch, inFeatures): omitted for a first layer whose input needs no gradient. */
   dx?: GPUBuffer;
 }
@@ -158,30 +160,30 @@ export async function denseBackward(
   const params = { ...commonParams(shape, options.dropout), accumulate: options.accumulate ? 1 : 0 };
   const { dy, saved } = buffers;
   const width = shape.units * shape.pieces;
-  const alignedInputs = shape.inFeatures % 4 === 0;
   const spec = (aligned: boolean) => ({ shader: 'dense.backward', constants: constants(shape, aligned), params });
   const dispatches: Dispatch[] = [
     await rt.dispatch({
       ...spec(false),
       entry: 'preactivation',
-      buffers: { dy, saved, dz: buffers.dz },
-      workgroups: [workgroupCount(width, WORKGROUP), shape.batch],
+      buffers: { dy, saved, dz: buffers.dz, dz_t: buffers.dzT },
+      workgroups: [workgroupCount(Math.ceil(width / 4), WORKGROUP), shape.batch],
     }),
   ];
   if (buffers.dx) {
     dispatches.push(
       await rt.dispatch({
-        ...spec(alignedInputs),
+        // dx^T = W dz^T: rows are input features, quads are quads of the batch.
+        ...spec(shape.batch % 4 === 0),
         entry: 'grad_input',
-        buffers: { dz_in: buffers.dz, weight_t: quadBinding(buffers.weightT), dx: buffers.dx, clock: clock.buffer },
-        workgroups: [workgroupCount(shape.batch, TILE_ROWS), columnBlocks(shape.inFeatures)],
+        buffers: { dz_t_quads: quadBinding(buffers.dzT), weight: buffers.weight, dx: buffers.dx, clock: clock.buffer },
+        workgroups: [workgroupCount(shape.inFeatures, TILE_ROWS), columnBlocks(shape.batch)],
       }),
     );
   }
   if (options.weightGrads === false) return dispatches;
   dispatches.push(
     await rt.dispatch({
-      ...spec(alignedInputs && width % 4 === 0),
+      ...spec(shape.inFeatures % 4 === 0 && width % 4 === 0),
       entry: 'grad_weight',
       buffers: { dz_quads: quadBinding(buffers.dz), x: quadBinding(buffers.input), dweight: buffers.dweight },
       workgroups: [workgroupCount(shape.inFeatures, TILE_ROWS), columnBlocks(width)],

@@ -1,10 +1,9 @@
 // A network of dense layers on the GPU: parameters and gradients in one buffer each (laid out by
-// src/nn/layout.ts), a transposed copy of every weight for the input gradients, and passes that
-// hold the activations of one batch and build their dispatches once. Twin: src/reference/mlp.ts.
+// src/nn/layout.ts), and passes that hold the activations of one batch and build their dispatches
+// once. Twin: src/reference/mlp.ts.
 import type { Clock } from '../gpu/clock';
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
 import { denseBackward, denseForward, type GpuDropout } from '../kernels/dense';
-import { transposeMatrix } from '../kernels/transpose';
 import { layerShape } from '../reference/mlp';
 import { biasName, layerInputs, parameterLayout, tensor, weightName, type NetworkSpec, type ParameterLayout } from './layout';
 
@@ -12,8 +11,6 @@ export class GpuNetwork {
   readonly layout: ParameterLayout;
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
-  /** weightT[l] = transpose of layer l's weight, refreshed by `transposeDispatches` after updates. */
-  readonly weightT: GPUBuffer[];
 
   constructor(
     readonly rt: Runtime,
@@ -23,9 +20,6 @@ export class GpuNetwork {
     const bytes = this.layout.totalFloats * 4;
     this.params = rt.createBuffer(`${spec.name}.params`, bytes);
     this.grads = rt.createBuffer(`${spec.name}.grads`, bytes);
-    this.weightT = spec.layers.map((layer, l) =>
-      rt.createBuffer(`${spec.name}.${l}.weight_t`, layerInputs(spec, l) * layer.units * layer.pieces * 4),
-    );
   }
 
   /** A tensor's range in a buffer laid out by this network's layout (params or grads). */
@@ -34,28 +28,25 @@ export class GpuNetwork {
     return { buffer, offset: offset * 4, size: size * 4 };
   }
 
-  /** Writes all parameters (a flat array laid out by `layout`) and refreshes the transposed copies. */
+  /** Writes all parameters (a flat array laid out by `layout`). */
   async upload(flat: Float32Array): Promise<void> {
     if (flat.length !== this.layout.totalFloats) {
       throw new Error(`${this.spec.name}: ${flat.length} parameters given, the layout has ${this.layout.totalFloats}`);
     }
     this.rt.device.queue.writeBuffer(this.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
-    this.rt.run(await this.transposeDispatches(), `${this.spec.name}.transpose`);
   }
 
-  /** Dispatches that bring every weightT in step with params: record them after each update. */
+  /**
+   * What must run after an update before the next pass: nothing, since the input gradients read the
+   * weights themselves (shaders/dense.backward.wgsl). Callers that record it after their updates
+   * keep working unchanged.
+   */
   async transposeDispatches(): Promise<Dispatch[]> {
-    return Promise.all(
-      this.spec.layers.map((layer, l) => {
-        const rows = layerInputs(this.spec, l);
-        const cols = layer.units * layer.pieces;
-        return transposeMatrix(this.rt, rows, cols, this.range(this.params, weightName(this.spec, l)), this.weightT[l]);
-      }),
-    );
+    return [];
   }
 
   destroy(): void {
-    for (const b of [this.params, this.grads, ...this.weightT]) b.destroy();
+    for (const b of [this.params, this.grads]) b.destroy();
   }
 }
 
@@ -87,8 +78,9 @@ export class GpuPass {
   private readonly dropped: (GPUBuffer | undefined)[];
   /** dys[l] = dL/dy of layer l, for every layer below the last. */
   private readonly dys: GPUBuffer[];
-  /** dL/dz of the layer being differentiated: layers take turns, so one buffer of the widest serves. */
+  /** dL/dz of the layer being differentiated, and its transpose: layers take turns, so one buffer of the widest serves. */
   private readonly dz: GPUBuffer;
+  private readonly dzT: GPUBuffer;
 
   private constructor(
     readonly network: GpuNetwork,
@@ -103,7 +95,9 @@ export class GpuPass {
     this.winners = spec.layers.map((layer, l) => (layer.activation === 'maxout' ? rt.createBuffer(`${label}.${l}.winner`, batch * layer.units * 4) : undefined));
     this.dropped = spec.layers.map((layer, l) => (layer.dropout && rng.dropout !== false ? rt.createBuffer(`${label}.${l}.dropped`, batch * layerInputs(spec, l) * 4) : undefined));
     this.dys = spec.layers.slice(0, -1).map((layer, l) => rt.createBuffer(`${label}.${l}.dy`, batch * layer.units * 4));
-    this.dz = rt.createBuffer(`${label}.dz`, batch * Math.max(...spec.layers.map((layer) => layer.units * layer.pieces)) * 4);
+    const widest = Math.max(...spec.layers.map((layer) => layer.units * layer.pieces));
+    this.dz = rt.createBuffer(`${label}.dz`, batch * widest * 4);
+    this.dzT = rt.createBuffer(`${label}.dz_t`, batch * widest * 4);
     this.output = this.ys[this.ys.length - 1];
   }
 
@@ -147,10 +141,11 @@ export class GpuPass {
         dy: l === spec.layers.length - 1 ? options.outputGrad : this.dys[l],
         saved: this.winners[l] ?? this.ys[l],
         input: this.layerInput(l),
-        weightT: this.network.weightT[l],
+        weight: this.network.range(this.network.params, weightName(spec, l)),
         dweight: this.network.range(grads, weightName(spec, l)),
         dbias: this.network.range(grads, biasName(spec, l)),
         dz: this.dz,
+        dzT: this.dzT,
         dx,
       };
       const layerOptions = { dropout: this.dropout(l), accumulate: options.accumulate, weightGrads: options.weightGrads };
@@ -160,6 +155,6 @@ export class GpuPass {
   }
 
   destroy(): void {
-    for (const b of [...this.ys, ...this.dys, ...this.winners, ...this.dropped, this.dz]) b?.destroy();
+    for (const b of [...this.ys, ...this.dys, ...this.winners, ...this.dropped, this.dz, this.dzT]) b?.destroy();
   }
 }

@@ -1,5 +1,5 @@
 // The scheduler: Algorithm 1 on the GPU. Every dispatch of an iteration (noise, minibatch gather,
-// forward and backward passes, losses, updates, transposes) is built once into a step plan; each
+// forward and backward passes, losses and updates) is built once into a step plan; each
 // iteration writes the clock and the optimizers' uniforms, replays the plan into one compute pass
 // and submits once. Nothing is read back in the loop: the loss statistics, and on sample iterations
 // a batch from fixed noise, are copied out through readback rings and arrive a few iterations later.
@@ -182,8 +182,6 @@ export class Trainer {
       ...(await fake.backward({ outputGrad: dlogitsG, weightGrads: false, inputGrad: sampleGrad })),
       ...(await g.backward({ outputGrad: sampleGrad })),
     ];
-    const dTranspose = await this.discriminator.transposeDispatches();
-    const gTranspose = await this.generator.transposeDispatches();
     const dispatches: Dispatch[] = [];
 
     /** D step j's passes: fresh z and x, G forward, D forward on both, D's loss. */
@@ -212,15 +210,13 @@ export class Trainer {
         ...(await gBackward(g, fake)),
         this.dOptimizers[0].dispatch,
         this.gOptimizer.dispatch,
-        ...dTranspose,
-        ...gTranspose,
       );
       return { dispatches, samples: g.output };
     }
 
     for (let j = 0; j < k; j++) {
       const { real, fake, forward } = await discriminatorStep(j, `${p}.d_step${j}`);
-      dispatches.push(...forward, ...(await dBackward(real, fake)), this.dOptimizers[j].dispatch, ...dTranspose);
+      dispatches.push(...forward, ...(await dBackward(real, fake)), this.dOptimizers[j].dispatch);
     }
     const sub = gStepPass(k);
     const g = this.pass(this.generator, batch, z, sub, `${p}.g_step.g`);
@@ -232,7 +228,6 @@ export class Trainer {
       await gLossDispatch(fake),
       ...(await gBackward(g, fake)),
       this.gOptimizer.dispatch,
-      ...gTranspose,
     );
     return { dispatches, samples: g.output };
   }

@@ -18,7 +18,6 @@ import {
   dropoutForward,
   type DenseShape,
 } from '../../src/reference/dense';
-import { transpose } from '../../src/reference/transpose';
 import { STREAM_DROPOUT } from '../../src/reference/rng';
 import { abs, assertClose, gpu, randomArray, seededRandom } from '../helpers';
 
@@ -42,7 +41,7 @@ const cases: Case[] = [
   { name: 'vec4 path 13x20 -> 36 relu, dropout .5', shape: { batch: 13, inFeatures: 20, units: 36, pieces: 1, activation: 'relu' }, dropout: { keep: 0.5, scale: 2 } },
   { name: 'vec4 path 11x28 -> 12x3 maxout, dropout .8', shape: { batch: 11, inFeatures: 28, units: 12, pieces: 3, activation: 'maxout' }, dropout: { keep: 0.8, scale: 1.25 } },
   { name: 'vec4 path 9x4 -> 4 sigmoid', shape: { batch: 9, inFeatures: 4, units: 4, pieces: 1, activation: 'sigmoid' } },
-  { name: 'mixed 7x6 -> 8 relu (aligned units, unaligned features)', shape: { batch: 7, inFeatures: 6, units: 8, pieces: 1, activation: 'relu' } },
+  { name: 'mixed 12x6 -> 8 relu (aligned units and batch, unaligned features)', shape: { batch: 12, inFeatures: 6, units: 8, pieces: 1, activation: 'relu' } },
   { name: 'D output 240 -> 1 at batch 200, dropout .5', shape: { batch: 200, inFeatures: 240, units: 1, pieces: 1, activation: 'identity' }, dropout: { keep: 0.5, scale: 2 } },
   { name: 'paper G 100x100 -> 1200 relu', shape: { batch: 100, inFeatures: 100, units: 1200, pieces: 1, activation: 'relu' } },
   { name: 'paper G 100x1200 -> 1200 relu', shape: { batch: 100, inFeatures: 1200, units: 1200, pieces: 1, activation: 'relu' } },
@@ -70,7 +69,7 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
     const buffers = {
       x: rt.upload('test.x', x),
       weight: rt.upload('test.weight', weight),
-      weightT: rt.upload('test.weight_t', transpose(weight, inFeatures, width)),
+
       bias: rt.upload('test.bias', bias),
       dropped: rt.createBuffer('test.dropped', x.byteLength),
       y: rt.createBuffer('test.y', batch * units * 4),
@@ -80,6 +79,7 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
       dweight: rt.createBuffer('test.dweight', weight.byteLength),
       dbias: rt.createBuffer('test.dbias', bias.byteLength),
       dz: rt.createBuffer('test.dz', batch * width * 4),
+      dzT: rt.createBuffer('test.dz_t', batch * width * 4),
     };
     const maxout = shape.activation === 'maxout';
     clock.set(step);
@@ -116,7 +116,7 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
     // Backward from what the GPU's forward kept, so a near-tie above cannot change the routing.
     const saved = maxout ? { y, winner: await rt.readU32(buffers.winner, batch * units) } : { y };
     const savedBuffer = maxout ? buffers.winner : buffers.y;
-    const backwardBuffers = { dy: buffers.dy, saved: savedBuffer, input: dropout ? buffers.dropped : buffers.x, weightT: buffers.weightT, dweight: buffers.dweight, dbias: buffers.dbias, dz: buffers.dz, dx: buffers.dx };
+    const backwardBuffers = { dy: buffers.dy, saved: savedBuffer, input: dropout ? buffers.dropped : buffers.x, weight: buffers.weight, dweight: buffers.dweight, dbias: buffers.dbias, dz: buffers.dz, dzT: buffers.dzT, dx: buffers.dx };
     rt.run(await denseBackward(rt, clock, shape, backwardBuffers, { dropout: gpuDropout }));
     const dx = denseGradInput(dy, saved, weight, shape, referenceDropout);
     const dxMagnitude = denseGradInput(abs(dy), saved, abs(weight), shape, referenceDropout);

@@ -3,15 +3,19 @@
 // QUADS quads of 4 consecutive columns, its quads WORKGROUP apart, so that the lanes of a workgroup
 // read consecutive 16-byte quads of the right-hand matrix. Tested through test/kernels/dense.test.ts.
 //
-// Why these numbers (lavapipe, Mesa 25, measured with bench/gemm_variants.ts): every storage load
-// with a per-lane address becomes a loop over the 8 lanes with a bounds check each, about a dozen
-// instructions per lane and component whatever the address, while a multiply-add is three (mul,
-// add and the blend of the loop's execution mask). So the product loop is load-bound and the tile
-// should make many multiply-adds per loaded component: ROWS x COLS = 8 x 8 makes 64 per 16 loaded
-// components (the old 4 x 16 tile made 64 per 20), and a vec4 load shares one lane loop and one
-// bounds check between 4 components. On the 100 x 1200 x 1200 product: 4 x 16 scalar loads 4.4
-// GFLOP per CPU-second, 8 x 8 with vec4 loads of the right-hand side 10.7-11.5 (2.5x); larger
-// tiles (12 x 12, 16 x 16) execute fewer instructions but spill and ran no faster.
+// Why these numbers (lavapipe, Mesa 25; bench/gemm_variants.ts keeps the losing forms): every
+// storage load with a per-lane address becomes a loop over the 8 lanes with a bounds check each,
+// about a dozen instructions per lane and component whatever the address, while a multiply-add is
+// three (mul, add, and the blend of the loop's execution mask). So the product loop is load-bound
+// and the tile should make many multiply-adds per loaded component: 8 x 8 makes 64 per 16 (the old
+// 4 x 16 tile made 64 per 20), and a vec4 load shares one lane loop between 4 components. On the
+// 100 x 1200 x 1200 product, in two runs: the old 4 x 16 tile with scalar loads 5.1-5.2 GFLOP/s,
+// 8 x 8 with scalar loads 7.0-11.2, 8 x 8 with vec4 loads of the right-hand side 10.4-12.3 (2.0-2.4x
+// the old tile). Larger tiles run fewer instructions but spill (12 x 12: 8.2-9.8, 16 x 16:
+// 7.5-8.9); unrolling k by 4 spills too (4.9-5.0); reading the left-hand side as vec4s of its
+// transpose (11.3-12.3) or the right-hand side from a texture (9.9-14.6) did not win clearly
+// enough to pay for the extra copies every update would need; dot products along k (6.4-8.6) and
+// workgroup-shared tiles (4.5-6.0, barriers are coroutine switches on lavapipe) lost.
 const ROWS: u32 = 8u;
 const QUADS: u32 = 2u;
 const COLS: u32 = 4u * QUADS;

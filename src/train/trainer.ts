@@ -14,6 +14,7 @@
 import type { Clock } from '../gpu/clock';
 import { ReadbackRing } from '../gpu/readback';
 import type { Dispatch, Runtime } from '../gpu/runtime';
+import { isSoftwareAdapter, waitYieldingCores } from '../gpu/wait';
 import { clearStats, createStatsBuffer, discriminatorLoss, generatorLoss, averageGanStats, GAN_STATS, GAN_STATS_LENGTH } from '../kernels/gan_loss';
 import { createNonfiniteFlag, createOptimizer, type Optimizer } from '../kernels/optimizer';
 import { noiseDispatch } from '../kernels/noise';
@@ -304,9 +305,13 @@ export class Trainer {
     this.iteration = i + 1;
   }
 
-  /** Waits for the GPU to finish what was submitted, then starts mapping the copies. */
+  /**
+   * Waits for the GPU to finish what was submitted, then starts mapping the copies. On a software
+   * adapter the main thread waits at the lowest priority, leaving the cores to the adapter's workers
+   * (src/gpu/wait.ts).
+   */
   async settle(): Promise<void> {
-    await this.rt.device.queue.onSubmittedWorkDone();
+    await waitYieldingCores(() => this.rt.device.queue.onSubmittedWorkDone(), isSoftwareAdapter(this.rt.context));
     this.statsRing.submitted();
     this.flagRing.submitted();
     this.sampleRing.submitted();

@@ -5,6 +5,7 @@
 import { Dispatch, type Runtime } from '../src/gpu/runtime';
 import type { Clock } from '../src/gpu/clock';
 import { GpuTimer } from '../src/gpu/timer';
+import { isSoftwareAdapter, waitYieldingCores } from '../src/gpu/wait';
 import { denseBackward, denseForward } from '../src/kernels/dense';
 import { createNonfiniteFlag, createOptimizer } from '../src/kernels/optimizer';
 import { transposeMatrix } from '../src/kernels/transpose';
@@ -22,17 +23,17 @@ export class KernelClock {
   readonly timer: GpuTimer | undefined;
   readonly method: 'timestamp-query' | 'wall-clock';
 
+  /** A software adapter computes on the CPU: the waits leave it the cores (src/gpu/wait.ts). */
+  private readonly software: boolean;
+
   constructor(readonly rt: Runtime) {
+    this.software = isSoftwareAdapter(rt.context);
     this.timer = GpuTimer.create(rt.device, 512);
     this.method = this.timer ? 'timestamp-query' : 'wall-clock';
   }
 
-  /**
-   * Milliseconds of each group of dispatches, each group recorded `repeats` times in a compute pass
-   * of its own. `expectedMs` (the whole submission) lets the wait sleep first: Dawn's Node binding
-   * busy-polls a core while a GPU promise is pending, which would slow a software adapter down.
-   */
-  async timeGroups(groups: Dispatch[][], repeats = 1, expectedMs = 0): Promise<number[]> {
+  /** Milliseconds of each group of dispatches, each group recorded `repeats` times in a compute pass of its own. */
+  async timeGroups(groups: Dispatch[][], repeats = 1): Promise<number[]> {
     const { device } = this.rt;
     const encoder = device.createCommandEncoder({ label: 'bench' });
     groups.forEach((dispatches, i) => {
@@ -44,8 +45,7 @@ export class KernelClock {
     const started = performance.now();
     device.queue.submit([encoder.finish()]);
     this.timer?.submitted();
-    if (expectedMs > 2) await sleep(0.85 * expectedMs);
-    await device.queue.onSubmittedWorkDone();
+    await waitYieldingCores(() => device.queue.onSubmittedWorkDone(), this.software);
     const wall = performance.now() - started;
     if (!this.timer) {
       if (groups.length !== 1) throw new Error('without timestamp queries only one group can be timed at a time');
@@ -64,7 +64,7 @@ export class KernelClock {
     const [first] = await this.timeGroups([dispatches]);
     const repeats = Math.max(1, Math.min(50, Math.round(targetMs / Math.max(first, 1e-3))));
     const times: number[] = [];
-    for (let s = 0; s < samples; s++) times.push((await this.timeGroups([dispatches], repeats, repeats * first))[0]);
+    for (let s = 0; s < samples; s++) times.push((await this.timeGroups([dispatches], repeats))[0]);
     return spread(times).median;
   }
 }
@@ -236,11 +236,8 @@ export async function profileIteration(trainer: Trainer, kernelClock: KernelCloc
   await trainer.settle();
   if (!kernelClock.timer) return { entries: [], totalMs: NaN };
   const totals = new Map<string, { ms: number[]; dispatches: number }>();
-  let expected = 0;
   for (let r = 0; r < repeats; r++) {
-    const started = performance.now();
-    const times = await kernelClock.timeGroups(plan.map((d) => [d]), 1, expected);
-    expected = performance.now() - started;
+    const times = await kernelClock.timeGroups(plan.map((d) => [d]), 1);
     const sums = new Map<string, number>();
     plan.forEach((d, i) => sums.set(d.label, (sums.get(d.label) ?? 0) + times[i]));
     for (const [label, ms] of sums) {

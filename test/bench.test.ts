@@ -1,0 +1,54 @@
+// The code paths of `npm run bench --quick` on tiny shapes: the FLOP count the summary divides by,
+// the statistics, the per-kernel timings and the iteration profile. Only that they are right and
+// complete is asserted; how fast anything runs is the bench's business, never a test's.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { iterationFlops, KernelClock, measureKernels, profileIteration } from '../bench/kernels';
+import { spread } from '../bench/stats';
+import { presetConfig } from '../src/train/config';
+import { gpu } from './helpers';
+import { makeTrainer, syntheticImages, tinyImageConfig } from './train/fixtures';
+
+test('the GEMM FLOPs of a paper-mnist iteration, counted by hand', () => {
+  // Multiply-adds per example: G 100-1200-1200-784, D 784-1200 (240x5)-1200 (240x5)-1, the
+  // input gradients of every layer but the first (all of D's in the G step, through to the samples).
+  const g = 100 * 1200 + 1200 * 1200 + 1200 * 784;
+  const d = 784 * 1200 + 240 * 1200 + 240;
+  const dInputsAbove = 240 * 1200 + 240;
+  const gInputsAbove = 1200 * 1200 + 1200 * 784;
+  const dStep = g + 2 * d + 2 * (d + dInputsAbove);
+  const gStep = g + d + d + (g + gInputsAbove);
+  const config = { ...presetConfig('paper-mnist'), form: 'alternating' as const };
+  assert.equal(iterationFlops(config), 2 * 100 * (dStep + gStep));
+  assert.equal(iterationFlops({ ...config, k: 2 }), 2 * 100 * (2 * dStep + gStep));
+});
+
+test('spread: median, quartiles as numpy interpolates them, extremes', () => {
+  assert.deepEqual(spread([4, 1, 3, 2]), { median: 2.5, min: 1, max: 4, q1: 1.75, q3: 3.25, n: 4 });
+  assert.deepEqual(spread([7]), { median: 7, min: 7, max: 7, q1: 7, q3: 7, n: 1 });
+});
+
+test('per-kernel figures cover every product of every layer, and the profile every dispatch of an iteration', async () => {
+  const { rt, clock } = await gpu();
+  const config = tinyImageConfig({ form: 'alternating' });
+  const kernelClock = new KernelClock(rt);
+  const { gemms, elementwise } = await measureKernels(rt, clock, config, kernelClock, true);
+  const layers = config.generator.layers.length + config.discriminator.layers.length;
+  // Forward and weight gradient of every layer; input gradients of all but G's first layer.
+  assert.equal(gemms.length, 2 * layers + layers - 1);
+  for (const g of gemms) assert.ok(Number.isFinite(g.gflops) && g.gflops > 0 && g.ms > 0, `${g.kernel} ${g.shape}: ${g.ms} ms`);
+  assert.ok(elementwise.some((e) => e.kernel === 'optimizer.sgd_pylearn2'));
+  for (const e of elementwise) assert.ok(Number.isFinite(e.gb_per_s) && e.gb_per_s > 0, `${e.kernel} ${e.shape}`);
+
+  const data = syntheticImages(rt);
+  const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
+  const { entries, totalMs } = await profileIteration(trainer, kernelClock, 1);
+  if (kernelClock.timer) {
+    const shares = entries.reduce((sum, e) => sum + e.share, 0);
+    assert.ok(Math.abs(shares - 1) < 1e-9, `shares sum to ${shares}`);
+    assert.ok(totalMs > 0);
+    assert.ok(entries.some((e) => e.kernel === 'dense.backward.grad_input'));
+  }
+  trainer.destroy();
+  data.gpu.buffer.destroy();
+});

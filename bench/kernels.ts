@@ -8,8 +8,7 @@ import { GpuTimer } from '../src/gpu/timer';
 import { isSoftwareAdapter, waitYieldingCores } from '../src/gpu/wait';
 import { denseBackward, denseForward } from '../src/kernels/dense';
 import { createNonfiniteFlag, createOptimizer } from '../src/kernels/optimizer';
-import { transposeMatrix } from '../src/kernels/transpose';
-import { layerInputs, parameterLayout, type NetworkSpec } from '../src/nn/layout';
+import { parameterLayout, type NetworkSpec } from '../src/nn/layout';
 import { layerShape } from '../src/reference/mlp';
 import type { DenseShape } from '../src/reference/dense';
 import type { Trainer } from '../src/train/trainer';
@@ -188,7 +187,7 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
       for (const d of byLabel(backward, '.grad_bias')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (batch * width + width) * 4);
     }
   }
-  // The optimizer over G's parameters (read p, g, v; write p, v) and the largest transpose.
+  // The optimizer over G's parameters (read p, g, v; write p, v).
   const g = generatorSpec(config);
   const count = parameterLayout(g).totalFloats;
   const nonfinite = createNonfiniteFlag(rt, 'bench.nonfinite');
@@ -200,11 +199,6 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
     { lr: 1e-9, momentum: 0.5 },
   );
   await timeElementwise(optimizer.dispatch.label, `G parameters (${count})`, optimizer.dispatch, (config.optimizer.kind === 'adam' ? 7 : 5) * count * 4);
-  const widest = g.layers.reduce((best, layer, l) => (layerInputs(g, l) * layer.units > best.size ? { l, size: layerInputs(g, l) * layer.units } : best), { l: 0, size: 0 });
-  const rows = layerInputs(g, widest.l);
-  const cols = g.layers[widest.l].units;
-  const transpose = await transposeMatrix(rt, rows, cols, buffer('a', rows * cols), buffer('a_t', rows * cols));
-  await timeElementwise(transpose.label, `${rows}x${cols}`, transpose, 2 * rows * cols * 4);
   optimizer.uniform.buffer.destroy();
   for (const b of owned) b.destroy();
   return { gemms, elementwise };

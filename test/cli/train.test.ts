@@ -125,10 +125,14 @@ test('runs killed at random moments leave a loadable checkpoint, and resuming af
     const args = existsSync(checkpoint) ? ['--resume', checkpoint] : ['--preset', 'toy-2d-ring', '--seed', '11'];
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', 'train', ...args, ...common, '--out', killed], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // Killed at a random moment once the loop is logging, writing metrics and checkpoints.
+    // Killed at a random moment a little after a randomly chosen logged iteration (metrics and
+    // checkpoints are being written then), whatever the machine's speed.
+    const from = existsSync(checkpoint) ? Number(decodeSafetensors(readFileSync(checkpoint), checkpoint).metadata.iteration) : 0;
+    const target = from + 5 * (1 + Math.floor(random() * 3));
     let timer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (chunk: Buffer) => {
-      if (!timer && /iter \d+\//.test(chunk.toString())) timer = setTimeout(() => child.kill('SIGKILL'), random() * 1500);
+      const logged = [...chunk.toString().matchAll(/iter (\d+)\//g)].map((m) => Number(m[1]));
+      if (!timer && logged.some((n) => n >= target)) timer = setTimeout(() => child.kill('SIGKILL'), random() * 100);
     });
     const code = await exited;
     clearTimeout(timer);

@@ -15,7 +15,9 @@
 // 7.5-8.9); unrolling k by 4 spills too (4.9-5.0); reading the left-hand side as vec4s of its
 // transpose (11.3-12.3) or the right-hand side from a texture (9.9-14.6) did not win clearly
 // enough to pay for the extra copies every update would need; dot products along k (6.4-8.6) and
-// workgroup-shared tiles (4.5-6.0, barriers are coroutine switches on lavapipe) lost.
+// workgroup-shared tiles (4.5-6.0, barriers are coroutine switches on lavapipe) lost. On the paper's
+// layers, timed beside the previous kernels in three runs: forward 1.2-1.9x, grad_input 1.4-1.9x,
+// grad_weight 2.0-2.7x faster.
 const ROWS: u32 = 8u;
 const QUADS: u32 = 2u;
 const COLS: u32 = 4u * QUADS;

@@ -7,9 +7,9 @@
 //             across, in the draw's colour;
 //   manifold  (manifold + point_color): G's image of an m x m grid of noise points as a mesh of
 //             lines between grid neighbours (GAN Lab's view of the generator's transformation).
-// The CPU twin of the heatmap's colouring is src/reference/plane.ts heatmapColor. The lab test
-// (test/browser/lab.test.ts) draws the plane while training; it does not yet compare pixels with the
-// twin as test/kernels/render.test.ts does for render.wgsl.
+// The CPU twin of the heatmap draw is src/reference/plane.ts heatmapPixels (colour: heatmapColor);
+// test/kernels/render.test.ts compares them pixel by pixel, sizes that are not multiples of n included.
+// The points and the mesh are checked by the lab's browser test (test/browser/lab.test.ts).
 //
 // Bindings:
 //   group 0: values (heatmap: logits (n * n), row j = y index from lo, column i = x index;

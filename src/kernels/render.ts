@@ -103,15 +103,25 @@ export class ImageGrid {
  * rgba8unorm ImageGrid, saves building the pipeline again.
  */
 export async function renderGridPixels(rt: Runtime, shape: GridShape, images: GPUBuffer, reuse?: ImageGrid): Promise<{ width: number; height: number; pixels: Uint8Array }> {
-  const { device } = rt;
   const { width, height } = gridPixels(shape);
+  const grid = reuse ?? (await ImageGrid.create(rt, 'rgba8unorm', shape, 'render.snapshot'));
+  grid.setShape(shape);
+  const pixels = await renderPixels(rt, width, height, (encoder, target) => grid.draw(encoder, target, images));
+  if (!reuse) grid.destroy();
+  return { width, height, pixels };
+}
+
+/**
+ * What `draw` renders into an offscreen rgba8unorm texture of width x height, read back as row-major
+ * RGBA bytes (for tests and snapshots: it allocates and waits).
+ */
+export async function renderPixels(rt: Runtime, width: number, height: number, draw: (encoder: GPUCommandEncoder, target: GPUTextureView) => void): Promise<Uint8Array> {
+  const { device } = rt;
   const texture = device.createTexture({ label: 'render.snapshot', size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
   const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
   const readback = device.createBuffer({ label: 'render.snapshot.readback', size: bytesPerRow * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
-  const grid = reuse ?? (await ImageGrid.create(rt, 'rgba8unorm', shape, 'render.snapshot'));
-  grid.setShape(shape);
   const encoder = device.createCommandEncoder({ label: 'render.snapshot' });
-  grid.draw(encoder, texture.createView(), images);
+  draw(encoder, texture.createView());
   encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow }, [width, height]);
   device.queue.submit([encoder.finish()]);
   await readback.mapAsync(GPUMapMode.READ);
@@ -121,8 +131,7 @@ export async function renderGridPixels(rt: Runtime, shape: GridShape, images: GP
   readback.unmap();
   readback.destroy();
   texture.destroy();
-  if (!reuse) grid.destroy();
-  return { width, height, pixels };
+  return pixels;
 }
 
 export interface PlaneBounds {

@@ -5,7 +5,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { gpu, randomArray, seededRandom } from '../helpers';
-import { gridPixels, renderGridPixels, type GridShape } from '../../src/kernels/render';
+import { gridPixels, PlaneRenderer, renderGridPixels, renderPixels, type GridShape } from '../../src/kernels/render';
+import { heatmapPixels } from '../../src/reference/plane';
 import { imageGridPng } from '../../src/io/images';
 
 async function renderGrid(shape: GridShape, images: Float32Array<ArrayBuffer>): Promise<Uint8Array> {
@@ -38,5 +39,29 @@ for (const shape of [
     }
     const pixel = where >> 2;
     assert.ok(worst <= 1, `pixel (${pixel % width}, ${Math.floor(pixel / width)}) channel ${where & 3}: rendered ${rendered[where]}, imageGridPng ${expected.data[where]}`);
+  });
+}
+
+// shaders/render.plane.wgsl's heatmap against its twin heatmapPixels: D's logits on an n x n grid
+// coloured over a target whose size need not be a multiple of n (pixel centres never fall on a cell
+// edge for these sizes). Tolerance: one level of 255 per channel.
+for (const [n, width, height] of [[7, 35, 21], [5, 13, 11], [1, 4, 3]]) {
+  test(`the plane's heatmap matches heatmapPixels: a ${n} x ${n} grid on ${width} x ${height} pixels`, async () => {
+    const { rt } = await gpu();
+    // Logits on both sides of 0, large ones included, so both colours and their saturation show.
+    const logits = randomArray(seededRandom(n * 97 + width), n * n, -6, 6);
+    const values = rt.upload('render.test.logits', logits);
+    const plane = await PlaneRenderer.create(rt, 'rgba8unorm');
+    const layer = plane.layer('heatmap', values, n, { lo: -1, hi: 1, width, height });
+    const rendered = await renderPixels(rt, width, height, (encoder, target) => plane.draw(encoder, target, [layer]));
+    const expected = heatmapPixels(logits, n, width, height);
+    let worst = 0;
+    for (let p = 0; p < width * height; p++) {
+      for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(rendered[p * 4 + c] - 255 * expected[p * 3 + c]));
+      assert.equal(rendered[p * 4 + 3], 255, 'opaque');
+    }
+    assert.ok(worst <= 1, `largest channel difference ${worst.toFixed(2)} of 255`);
+    layer.uniform.destroy();
+    values.destroy();
   });
 }

@@ -100,7 +100,6 @@ export async function trainClassifier(rt: Runtime, mnist: Mnist, config: Classif
     await softmaxCrossEntropy(rt, { batch, classes: CLASSES }, { logits: pass.output, labels, indices, dlogits, stats }),
     ...(await pass.backward({ outputGrad: dlogits })),
     optimizer.dispatch,
-    ...(await network.transposeDispatches()),
   ];
   try {
     for (let i = 0; i < iterations; i++) {

@@ -36,15 +36,6 @@ export class GpuNetwork {
     this.rt.device.queue.writeBuffer(this.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
-  /**
-   * What must run after an update before the next pass: nothing, since the input gradients read the
-   * weights themselves (shaders/dense.backward.wgsl). Callers that record it after their updates
-   * keep working unchanged.
-   */
-  async transposeDispatches(): Promise<Dispatch[]> {
-    return [];
-  }
-
   destroy(): void {
     for (const b of [this.params, this.grads]) b.destroy();
   }

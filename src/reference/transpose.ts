@@ -1,4 +1,4 @@
-// CPU twin of shaders/transpose.wgsl.
+// The transpose of a row-major matrix, for tests that lay data out as a kernel reads it.
 import type { Vec } from './dense';
 
 /** The (cols, rows) transpose of a (rows, cols) row-major matrix. */

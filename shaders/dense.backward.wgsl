@@ -63,8 +63,6 @@ override PIECES: u32 = 1u;
 override WORKGROUP: u32 = 8u;
 override ALIGNED: bool = false;
 
-const KEEP_ALL: u32 = 16777216u;
-
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> saved: array<u32>;
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;

@@ -1,9 +1,11 @@
 // Dense layer, forward: y = act(dropout(x) W + b), act in {identity, relu, sigmoid, maxout(PIECES)}.
+// dropout(x) = mask * (scale * x + shift): with keep 1 and shift != 0 it is an affine map of the
+// input alone (D seeing [0, 1] pixels on [-1, 1]); shift is 0 for plain dropout.
 // Twin: src/reference/dense.ts (denseForward, dropoutForward). Test: test/kernels/dense.test.ts.
 //
 // Shapes (row-major):
 //   x       (batch, in_features)             the layer's input
-//   dropped (batch, in_features)             dropout(x): mask * scale * x
+//   dropped (batch, in_features)             dropout(x): mask * (scale * x + shift)
 //   weight  (in_features, units * PIECES)    column piece * units + unit ("piece-major", so one
 //                                            invocation owns every piece of its units); bound as
 //                                            vec4s, its size rounded up to 16 bytes
@@ -39,6 +41,7 @@ struct Params {
   seed: u32,
   stream: u32,
   sub: u32,
+  shift: f32,
 }
 
 struct Clock {
@@ -69,12 +72,17 @@ fn dropout(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row >= params.batch || col0 >= features) {
     return;
   }
-  let bits = draw_bits(params.seed, params.stream, clock.step, params.sub, row, col0);
+  // An affine map alone keeps everything and needs no draw.
+  var bits = vec4<u32>(0u);
+  if (params.keep24 < KEEP_ALL) {
+    bits = draw_bits(params.seed, params.stream, clock.step, params.sub, row, col0);
+  }
   for (var c = 0u; c < 4u; c++) {
     let col = col0 + c;
     if (col < features) {
       let i = row * features + col;
-      dropped[i] = select(0.0, x[i] * params.scale, keep_from_bits(bits[c], params.keep24));
+      let kept = params.keep24 >= KEEP_ALL || keep_from_bits(bits[c], params.keep24);
+      dropped[i] = select(0.0, x[i] * params.scale + params.shift, kept);
     }
   }
 }

@@ -60,6 +60,9 @@ fn unit_open_from_bits(bits: u32) -> f32 {
   return f32((bits >> 8u) + 1u) * (1.0 / 16777216.0);
 }
 
+// The keep threshold that keeps everything (keep = 1): no draw is needed.
+const KEEP_ALL: u32 = 16777216u;
+
 // Bernoulli(keep / 2^24): the dropout decision, exact integer comparison on both sides.
 fn keep_from_bits(bits: u32, keep24: u32) -> bool {
   return (bits >> 8u) < keep24;

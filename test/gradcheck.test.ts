@@ -1,5 +1,6 @@
 // Gradient check through a whole tiny GAN: G (relu, sigmoid) followed by D (two maxout layers with
-// dropout, a logit), for D's loss and for both of G's losses.
+// dropout, the first seeing its input mapped to 2x - 1, a logit), for D's loss and for both of G's
+// losses.
 //
 // 1. The reference's analytic gradients, in float64, against central finite differences of the
 //    reference's loss (h = 1e-5; the dropout masks stay fixed because they are keyed by the step).
@@ -37,7 +38,7 @@ const discriminatorSpec: NetworkSpec = {
   name: 'discriminator',
   inputFeatures: 5,
   layers: [
-    { units: 4, activation: 'maxout', pieces: 3, dropout: { keep: 0.8, scale: 1.25 } },
+    { units: 4, activation: 'maxout', pieces: 3, inputMap: { scale: 2, shift: -1 }, dropout: { keep: 0.8, scale: 1.25 } },
     { units: 3, activation: 'maxout', pieces: 2, dropout: { keep: 0.5, scale: 2 } },
     { units: 1, activation: 'identity', pieces: 1, dropout: { keep: 0.5, scale: 2 } },
   ],

@@ -33,6 +33,8 @@ function quadBinding(binding: BufferBinding): BufferBinding {
 export interface GpuDropout {
   keep: number;
   scale: number;
+  /** Added to kept inputs after scaling (an affine map of the input; see DropoutSpec). Default 0. */
+  shift?: number;
   seed: number;
   stream: number;
   sub: number;
@@ -86,7 +88,7 @@ export async function denseForward(
   dropout?: GpuDropout,
 ): Promise<Dispatch[]> {
   checkShape(shape);
-  const params = commonParams(shape, dropout);
+  const params = { ...commonParams(shape, dropout), shift: dropout?.shift ?? 0 };
   const dispatches: Dispatch[] = [];
   let input = buffers.x;
   if (dropout) {

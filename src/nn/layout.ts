@@ -15,8 +15,19 @@ export interface LayerSpec {
   activation: Activation;
   /** Maxout pieces per unit (1 unless activation is maxout). */
   pieces: number;
+  /**
+   * The layer sees scale * x + shift instead of its input x (before any dropout): D's first layer
+   * sees MNIST's [0, 1] pixels on [-1, 1], so the background, 0 in the data, carries weight in
+   * D's gradients.
+   */
+  inputMap?: InputMapConfig;
   /** Dropout on this layer's input. */
   dropout?: DropoutConfig;
+}
+
+export interface InputMapConfig {
+  scale: number;
+  shift: number;
 }
 
 export interface NetworkSpec {

@@ -4,7 +4,7 @@
 import type { Clock } from '../gpu/clock';
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
 import { denseBackward, denseForward, type GpuDropout } from '../kernels/dense';
-import { layerShape } from '../reference/mlp';
+import { inputTransform, layerShape } from '../reference/mlp';
 import { biasName, layerInputs, parameterLayout, tensor, weightName, type NetworkSpec, type ParameterLayout } from './layout';
 
 export class GpuNetwork {
@@ -84,7 +84,7 @@ export class GpuPass {
     const { rt, spec } = network;
     this.ys = spec.layers.map((layer, l) => rt.createBuffer(`${label}.${l}.y`, batch * layer.units * 4));
     this.winners = spec.layers.map((layer, l) => (layer.activation === 'maxout' ? rt.createBuffer(`${label}.${l}.winner`, batch * layer.units * 4) : undefined));
-    this.dropped = spec.layers.map((layer, l) => (layer.dropout && rng.dropout !== false ? rt.createBuffer(`${label}.${l}.dropped`, batch * layerInputs(spec, l) * 4) : undefined));
+    this.dropped = spec.layers.map((layer, l) => (inputTransform(layer, rng.dropout !== false) ? rt.createBuffer(`${label}.${l}.dropped`, batch * layerInputs(spec, l) * 4) : undefined));
     this.dys = spec.layers.slice(0, -1).map((layer, l) => rt.createBuffer(`${label}.${l}.dy`, batch * layer.units * 4));
     const widest = Math.max(...spec.layers.map((layer) => layer.units * layer.pieces));
     this.dz = rt.createBuffer(`${label}.dz`, batch * widest * 4);
@@ -97,8 +97,8 @@ export class GpuPass {
   }
 
   private dropout(l: number): GpuDropout | undefined {
-    const d = this.rng.dropout === false ? undefined : this.network.spec.layers[l].dropout;
-    return d && { ...d, seed: this.rng.seed, stream: this.rng.streamBase + l, sub: this.rng.sub };
+    const transform = inputTransform(this.network.spec.layers[l], this.rng.dropout !== false);
+    return transform && { ...transform, seed: this.rng.seed, stream: this.rng.streamBase + l, sub: this.rng.sub };
   }
 
   /** The layer's input as its product sees it. */

@@ -23,6 +23,11 @@ export interface DropoutSpec {
   keep: number;
   /** Multiplier of the kept inputs (the paper: 1.25 and 2.0, i.e. 1 / keep). */
   scale: number;
+  /**
+   * Added to the kept inputs after scaling, so that with `scale` the layer sees an affine map of its
+   * input (see inputTransform in ./mlp); dropped inputs stay 0. Default 0.
+   */
+  shift?: number;
   rng: RngKey;
 }
 
@@ -70,7 +75,11 @@ export function dropoutMask(batch: number, features: number, dropout: DropoutSpe
 export function dropoutForward<T extends Vec>(x: T, batch: number, features: number, dropout: DropoutSpec): T {
   const mask = dropoutMask(batch, features, dropout);
   const out = like(x, batch * features);
-  for (let i = 0; i < out.length; i++) out[i] = mask[i] ? x[i] * dropout.scale : 0;
+  // In float32 the scale and shift are the kernel's f32 params, and the product is rounded before
+  // the shift is added, as the kernel's two operations are (unless its compiler fuses them).
+  const round = x instanceof Float32Array ? Math.fround : (v: number) => v;
+  const [scale, shift] = [round(dropout.scale), round(dropout.shift ?? 0)];
+  for (let i = 0; i < out.length; i++) out[i] = mask[i] ? round(x[i] * scale) + shift : 0;
   return out;
 }
 

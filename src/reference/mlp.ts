@@ -1,7 +1,7 @@
 // CPU reference of a whole network (a stack of dense layers) forward and backward, built from the
 // layer twins in ./dense. It is the oracle for src/nn/mlp.ts, and it runs in float64 for the
 // finite-difference gradient check.
-import { layerInputs, parameterLayout, view, weightName, biasName, type NetworkSpec } from '../nn/layout';
+import { layerInputs, parameterLayout, view, weightName, biasName, type LayerSpec, type NetworkSpec } from '../nn/layout';
 import {
   denseForward,
   denseGradBias,
@@ -34,10 +34,23 @@ export function layerShape(spec: NetworkSpec, layer: number, batch: number): Den
   return { batch, inFeatures: layerInputs(spec, layer), units, pieces, activation };
 }
 
+/**
+ * What a layer's product does to its input, as the dropout kernel's (keep, scale, shift): dropout
+ * (when `withDropout`) of the layer's input map, kept inputs becoming scale * x + shift. Undefined
+ * when the product sees its input as it is.
+ */
+export function inputTransform(layer: LayerSpec, withDropout: boolean): { keep: number; scale: number; shift: number } | undefined {
+  const dropout = withDropout ? layer.dropout : undefined;
+  const map = layer.inputMap;
+  if (!dropout && !map) return undefined;
+  const dropoutScale = dropout?.scale ?? 1;
+  return { keep: dropout?.keep ?? 1, scale: dropoutScale * (map?.scale ?? 1), shift: dropoutScale * (map?.shift ?? 0) };
+}
+
 export function layerDropout(spec: NetworkSpec, layer: number, key: PassKey): DropoutSpec | undefined {
-  const dropout = spec.layers[layer].dropout;
-  if (!dropout) return undefined;
-  return { ...dropout, rng: { seed: key.seed, stream: key.streamBase + layer, step: key.step, sub: key.sub } };
+  const transform = inputTransform(spec.layers[layer], true);
+  if (!transform) return undefined;
+  return { ...transform, rng: { seed: key.seed, stream: key.streamBase + layer, step: key.step, sub: key.sub } };
 }
 
 export function mlpForward<T extends Vec>(spec: NetworkSpec, params: T, x: T, batch: number, key: PassKey): MlpCache<T> {

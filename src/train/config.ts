@@ -246,6 +246,10 @@ export function validateConfig(config: TrainConfig): TrainConfig {
       check(positiveInteger(layer.pieces), `${at}.pieces`, `must be a positive integer, got ${layer.pieces}`);
       check(['identity', 'relu', 'sigmoid', 'maxout'].includes(layer.activation), `${at}.activation`, `unknown activation '${layer.activation}'`);
       check(layer.activation === 'maxout' || layer.pieces === 1, `${at}.pieces`, `only maxout layers have pieces`);
+      if (layer.inputMap) {
+        check(Number.isFinite(layer.inputMap.scale) && layer.inputMap.scale !== 0, `${at}.inputMap.scale`, `must be finite and not 0, got ${layer.inputMap.scale}`);
+        check(Number.isFinite(layer.inputMap.shift), `${at}.inputMap.shift`, `must be finite, got ${layer.inputMap.shift}`);
+      }
       if (layer.dropout) {
         check(layer.dropout.keep > 0 && layer.dropout.keep <= 1, `${at}.dropout.keep`, `must be in (0, 1], got ${layer.dropout.keep}`);
         check(layer.dropout.scale > 0, `${at}.dropout.scale`, `must be positive, got ${layer.dropout.scale}`);

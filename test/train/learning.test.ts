@@ -69,10 +69,12 @@ test('small-mnist: after 400 iterations the samples are neither constant nor noi
   const correlation = pearson(average, means);
   const report = `mean ${generatedMean.toFixed(3)}, dark fraction ${dark.toFixed(3)}, spread ${spread.toFixed(3)}, correlation with the data's mean image ${correlation.toFixed(3)}`;
   t.diagnostic(report);
+  // Measured: mean 0.137, dark fraction 0.755, spread 0.136, correlation 0.855. Before D saw its
+  // pixels on [-1, 1] with dropout, the spread was 0.076 (samples collapsing onto a few shapes).
   assert.ok(generatedMean > 0.03 && generatedMean < 0.35, `mean intensity like digits (noise would be 0.5): ${report}`);
   assert.ok(dark > 0.5, `mostly dark background: ${report}`);
-  assert.ok(spread > 0.02, `samples differ from one another: ${report}`);
-  assert.ok(correlation > 0.5, `strokes where digits have them: ${report}`);
+  assert.ok(spread > 0.06, `samples differ from one another: ${report}`);
+  assert.ok(correlation > 0.7, `strokes where digits have them: ${report}`);
   destroySession(session);
 });
 

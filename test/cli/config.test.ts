@@ -36,6 +36,9 @@ test('config files and flags that are wrong are refused with the file and the fi
   refused('unknown.json', '{"optimizer": {"learning_rate": 0.1}}', /unknown\.json: unknown config field 'optimizer\.learning_rate'/);
   refused('type.json', '{"batch": "100"}', /type\.json: config field 'batch' must be a number, got "100"/);
   refused('range.json', '{"optimizer": {"generatorLrScale": -1}}', /range\.json: config field 'optimizer\.generatorLrScale': must be positive/);
+  const layers = (inputMap: string) => `{"discriminator": {"layers": [{"units": 8, "pieces": 2, "activation": "maxout", "inputMap": ${inputMap}}, {"units": 1, "pieces": 1, "activation": "identity"}]}}`;
+  refused('map.json', layers('{"scale": 0, "shift": -1}'), /map\.json: config field 'discriminator\.layers\[0\]\.inputMap\.scale': must be finite and not 0, got 0/);
+  assert.deepEqual(resolveConfig({ config: file('centred.json', layers('{"scale": 2, "shift": -1}')) }).discriminator.layers[0].inputMap, { scale: 2, shift: -1 });
   refused('preset.json', '{"preset": "nope"}', /preset\.json: config field 'preset' must name a preset/);
   refused('array.json', '[1, 2]', /array\.json: a config is a JSON object/);
   refused('broken.json', '{"batch": ', /broken\.json: not JSON/);

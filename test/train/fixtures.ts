@@ -34,7 +34,8 @@ export function tinyToyConfig(changes: Partial<TrainConfig> = {}): TrainConfig {
     { units: 2, pieces: 1, activation: 'identity' },
   ];
   config.discriminator.layers = [
-    { units: 6, pieces: 2, activation: 'maxout' },
+    // An input map without dropout, as small-mnist's D has (with other numbers: the toys' points are not pixels).
+    { units: 6, pieces: 2, activation: 'maxout', inputMap: { scale: 0.5, shift: 0.25 } },
     { units: 6, pieces: 2, activation: 'maxout', dropout: { keep: 0.5, scale: 2 } },
     { units: 1, pieces: 1, activation: 'identity', dropout: { keep: 0.5, scale: 2 } },
   ];

@@ -189,15 +189,11 @@ fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
       for (var half = 0u; half < ROWS / 4u; half++) {
         // One draw covers 4 consecutive features of a row: the same draw as the forward dropout.
         let feature0 = k0 + 4u * half;
-        var bits = vec4<u32>(0u);
-        if (params.keep24 < KEEP_ALL) {
-          bits = draw_bits(params.seed, params.stream, clock.step, params.sub, row, feature0);
-        }
+        let kept = keep_quad(params.seed, params.stream, clock.step, params.sub, row, feature0, params.keep24);
         for (var e = 0u; e < 4u; e++) {
           let feature = feature0 + e;
           if (feature < features) {
-            let kept = params.keep24 >= KEEP_ALL || keep_from_bits(bits[e], params.keep24);
-            dx[row * features + feature] = select(0.0, acc[4u * half + e][g][c] * params.scale, kept);
+            dx[row * features + feature] = select(0.0, acc[4u * half + e][g][c] * params.scale, kept[e]);
           }
         }
       }

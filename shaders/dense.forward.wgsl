@@ -72,17 +72,12 @@ fn dropout(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row >= params.batch || col0 >= features) {
     return;
   }
-  // An affine map alone keeps everything and needs no draw.
-  var bits = vec4<u32>(0u);
-  if (params.keep24 < KEEP_ALL) {
-    bits = draw_bits(params.seed, params.stream, clock.step, params.sub, row, col0);
-  }
+  let kept = keep_quad(params.seed, params.stream, clock.step, params.sub, row, col0, params.keep24);
   for (var c = 0u; c < 4u; c++) {
     let col = col0 + c;
     if (col < features) {
       let i = row * features + col;
-      let kept = params.keep24 >= KEEP_ALL || keep_from_bits(bits[c], params.keep24);
-      dropped[i] = select(0.0, x[i] * params.scale + params.shift, kept);
+      dropped[i] = select(0.0, x[i] * params.scale + params.shift, kept[c]);
     }
   }
 }

@@ -60,12 +60,22 @@ fn unit_open_from_bits(bits: u32) -> f32 {
   return f32((bits >> 8u) + 1u) * (1.0 / 16777216.0);
 }
 
-// The keep threshold that keeps everything (keep = 1): no draw is needed.
+// The keep threshold that keeps everything (keep = 1).
 const KEEP_ALL: u32 = 16777216u;
 
 // Bernoulli(keep / 2^24): the dropout decision, exact integer comparison on both sides.
 fn keep_from_bits(bits: u32, keep24: u32) -> bool {
   return (bits >> 8u) < keep24;
+}
+
+// The dropout decisions for columns 4*(col/4) .. 4*(col/4)+3 of `row`; a layer that keeps
+// everything (an input map alone) needs no draw.
+fn keep_quad(seed: u32, stream: u32, step: u32, sub: u32, row: u32, col: u32, keep24: u32) -> vec4<bool> {
+  if (keep24 >= KEEP_ALL) {
+    return vec4<bool>(true);
+  }
+  let bits = draw_bits(seed, stream, step, sub, row, col);
+  return vec4<bool>(keep_from_bits(bits.x, keep24), keep_from_bits(bits.y, keep24), keep_from_bits(bits.z, keep24), keep_from_bits(bits.w, keep24));
 }
 
 // An integer in [0, n), the high word of bits * n (bias below n / 2^32).

@@ -154,7 +154,8 @@ export const PRESETS: Record<string, TrainConfig> = {
     checkpointEvery: 2500,
   },
   // The paper's model at smaller widths, with Adam: about 9 iterations per second on a software
-  // adapter, where paper-mnist is several times slower. What keeps it from collapsing and speckling:
+  // adapter, where paper-mnist is several times slower. What keeps it from collapsing (some speckle
+  // remains at 5,000 iterations and thins with longer training):
   // - D sees the pixels on [-1, 1] (inputMap). On [0, 1] the background is 0, so D's first-layer
   //   weights learn nothing from the real digits' background and D's gradient there is whatever its
   //   initial weights say: G lights isolated background pixels that D does not see (speckle), and

@@ -8,8 +8,8 @@
 // A wrong index or a missing term errs by the size of a term, orders of magnitude above this.
 // Dropout is compared bit for bit: the mask comes from the same Philox bits on both sides. Kept
 // inputs that are shifted (scale * x + shift) may differ by the product's rounding, where the GPU's
-// compiler fuses the multiply and the add (lavapipe does). Shifted cases cover an affine input map alone (keep 1:
-// D's pixels on [-1, 1]) and dropout of a mapped input.
+// compiler fuses the multiply and the add (lavapipe does). Shifted cases cover an affine input map
+// alone (keep 1: D's pixels on [-1, 1]) and dropout of a mapped input.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { denseBackward, denseForward, type GpuDropout } from '../../src/kernels/dense';

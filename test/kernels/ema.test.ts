@@ -1,0 +1,75 @@
+// shaders/ema.wgsl against src/reference/ema.ts, and the decay's warm-up.
+//
+// Each step starts the reference from the average the GPU holds, so errors cannot compound, and
+// compares elementwise: |gpu - reference| <= 4u * M, M = decay |average| + (1 - decay) |param|,
+// u = 2^-24: the kernel rounds its two products and their sum (each at most u M; an FMA rounds
+// fewer), the reference rounds once. A wrong decay, weight or index errs by a whole term.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createEmaUpdate, emaDecayAt } from '../../src/kernels/ema';
+import { emaStep, emaWeights } from '../../src/reference/ema';
+import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
+
+const U = 2 ** -24;
+/** More elements than one row of 65535 workgroups of 64 covers: the 2-D dispatch path. */
+const TWO_D = 65535 * 64 + 1001;
+const SIZES = [1, 5, 1023, 4097, TWO_D];
+/** Decays of successive steps: the warm-up's first values, then a long average. */
+const DECAYS = [emaDecayAt(0.999, 1), emaDecayAt(0.999, 2), 0.5, 0.999, 0.9999, 0];
+
+for (const count of SIZES) {
+  test(`ema: ${count} parameters, ${DECAYS.length} steps with changing decays, matches the reference`, async () => {
+    const { rt } = await gpu();
+    const random = seededRandom(count);
+    let average = randomArray(random, count);
+    const param = rt.createBuffer('test.param', count * 4);
+    const averageBuffer = rt.upload('test.average', average);
+    const update = await createEmaUpdate(rt, count, { param, average: averageBuffer }, DECAYS[0]);
+    for (const [s, decay] of DECAYS.entries()) {
+      update.setDecay(decay);
+      const values = randomArray(random, count, -2, 2);
+      rt.device.queue.writeBuffer(param, 0, values);
+      rt.run([update.dispatch]);
+      const expected = average.slice();
+      emaStep(expected, values, decay);
+      const { weight } = emaWeights(decay);
+      const magnitude = average.map((a, i) => decay * Math.abs(a) + weight * Math.abs(values[i]));
+      const actual = await rt.readF32(averageBuffer, count);
+      assertClose(`step ${s + 1} (decay ${decay})`, actual, expected, { atol: 1e-30, rtol: 4 * U, magnitude });
+      if (decay === 0) assert.deepEqual(actual, values, 'decay 0: the average is the parameters');
+      average = actual as Float32Array<ArrayBuffer>;
+    }
+    for (const b of [param, averageBuffer]) b.destroy();
+  });
+}
+
+test('ema: decay .999 over a constant parameter converges to it, and the average lags a moving one', () => {
+  const average = new Float32Array([0, 10]);
+  const param = new Float32Array([1, 10]);
+  for (let t = 1; t <= 20_000; t++) emaStep(average, param, emaDecayAt(0.999, t));
+  assert.ok(Math.abs(average[0] - 1) < 1e-6, `average ${average[0]}`);
+  assert.equal(average[1], 10, 'an unchanged parameter stays exactly');
+  // A parameter rising by 1 per step: a long average trails it by about 1 / (1 - decay) steps.
+  const trailing = new Float32Array([0]);
+  for (let t = 1; t <= 20_000; t++) emaStep(trailing, new Float32Array([t]), 0.99);
+  assert.ok(Math.abs(20_000 - trailing[0] - 99) < 1, `lag ${20_000 - trailing[0]}`);
+});
+
+test('ema: the warm-up holds the decay back early and reaches the configured decay later', () => {
+  assert.equal(emaDecayAt(0.999, 1), 2 / 11);
+  assert.equal(emaDecayAt(0.999, 90), 91 / 100);
+  assert.equal(emaDecayAt(0.999, 10_000), 0.999);
+  assert.equal(emaDecayAt(0, 5), 0, 'decay 0: no averaging at all');
+  for (let t = 1; t < 20_000; t++) assert.ok(emaDecayAt(0.9995, t + 1) >= emaDecayAt(0.9995, t), `monotone at ${t}`);
+});
+
+test('ema: a decay out of range and a buffer too small are refused by name', async () => {
+  const { rt } = await gpu();
+  const small = rt.createBuffer('test.small', 16);
+  const big = rt.createBuffer('test.big', 400);
+  await assert.rejects(createEmaUpdate(rt, 100, { param: small, average: big }, 0.9), /'param' holds 16 bytes, fewer than count = 100/);
+  await assert.rejects(createEmaUpdate(rt, 4, { param: small, average: big }, 1), /decay = 1, it must be in \[0, 1\)/);
+  const update = await createEmaUpdate(rt, 4, { param: small, average: big }, 0.9);
+  assert.throws(() => update.setDecay(-0.1), /decay = -0.1/);
+  for (const b of [small, big]) b.destroy();
+});

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const session = await createSession(config);
   const { trainer } = session;
   if (job.resume) await trainer.loadState(decodeCheckpoint(base64ToBytes(job.resume.checkpoint), job.resume.file, networkSpecs));
+  if (job.rawGenerator) trainer.show('raw');
   await node.ganBegin(trainer.iteration, `${session.context.adapterName} (headless Chromium)`, !!job.resume);
   const sink: RunSink = {
     samples: (batch) => node.ganSamples(sampleBatchToWire(batch)),

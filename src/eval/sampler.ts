@@ -81,7 +81,7 @@ export class GeneratorSampler {
     const batch = options.batch ?? 500;
     const clock = new Clock(rt.device);
     const spec = generatorSpec(config);
-    const network = new GpuNetwork(rt, spec);
+    const network = new GpuNetwork(rt, spec, { trainable: false });
     await network.upload(params);
     const noiseDim = config.noise.dim;
     const z = rt.createBuffer('eval.z', batch * noiseDim * 4);

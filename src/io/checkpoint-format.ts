@@ -14,11 +14,15 @@ export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 export interface TrainingState {
   config: TrainConfig;
   iteration: number;
-  generator: { params: Float32Array; optimizer: Float32Array[] };
+  /** `average`: the moving average of G's weights, when the config keeps one (emaDecay > 0). */
+  generator: { params: Float32Array; optimizer: Float32Array[]; average?: Float32Array };
   discriminator: { params: Float32Array; optimizer: Float32Array[] };
   /** The loss statistics accumulated since the last log (GAN_STATS layout). */
   stats: Float32Array;
 }
+
+/** The suffix of the averaged generator's tensors: `generator.0.weight.ema` beside `generator.0.weight`. */
+export const AVERAGE_SUFFIX = 'ema';
 
 const STATE_NAMES: Record<string, string[]> = { 'sgd-pylearn2': ['velocity'], 'sgd-pytorch': ['velocity'], adam: ['adam_m', 'adam_v'] };
 
@@ -56,6 +60,7 @@ export function encodeCheckpoint(state: TrainingState, specs: { generator: Netwo
     splitNetwork(specs[player], state[player].params, '', tensors);
     stateNames(state.config).forEach((name, i) => splitNetwork(specs[player], state[player].optimizer[i], name, tensors));
   }
+  if (state.generator.average) splitNetwork(specs.generator, state.generator.average, AVERAGE_SUFFIX, tensors);
   tensors['training.stats'] = { dtype: 'F32', shape: [state.stats.length], data: state.stats };
   const unsigned = encodeSafetensors(tensors, {});
   const digest = bytesToHex(sha256(dataSection(unsigned)));
@@ -88,6 +93,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, specsOf: (conf
   } catch {
     throw new CheckpointError(`${file}: metadata 'config' is missing or not JSON.`);
   }
+  // A checkpoint from before the moving average existed has no emaDecay: its run kept no average.
+  if (typeof parsed === 'object' && parsed !== null && !('emaDecay' in parsed)) parsed = { ...parsed, emaDecay: 0 };
   const config = configFromJson(parsed, `${file} (metadata 'config')`);
   const iteration = Number(metadata.iteration);
   if (!Number.isSafeInteger(iteration) || iteration < 0) throw new CheckpointError(`${file}: metadata 'iteration' is ${JSON.stringify(metadata.iteration)}.`);
@@ -98,5 +105,6 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, specsOf: (conf
     params: joinNetwork(specs[player], '', tensors, file),
     optimizer: stateNames(config).map((name) => joinNetwork(specs[player], name, tensors, file)),
   });
-  return { config, iteration, generator: network('generator'), discriminator: network('discriminator'), stats: stats.data as Float32Array };
+  const generator = { ...network('generator'), ...(config.emaDecay > 0 && { average: joinNetwork(specs.generator, AVERAGE_SUFFIX, tensors, file) }) };
+  return { config, iteration, generator, discriminator: network('discriminator'), stats: stats.data as Float32Array };
 }

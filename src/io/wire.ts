@@ -44,6 +44,8 @@ export interface HeadlessJob {
   config: TrainConfig;
   /** A checkpoint to continue from, base64, and the file it came from (named in errors). */
   resume?: { checkpoint: string; file: string };
+  /** Sample batches from G itself instead of its moving average. */
+  rawGenerator?: boolean;
 }
 
 export interface HeadlessReport {

@@ -10,16 +10,23 @@ import { biasName, layerInputs, parameterLayout, tensor, weightName, type Networ
 export class GpuNetwork {
   readonly layout: ParameterLayout;
   readonly params: GPUBuffer;
-  readonly grads: GPUBuffer;
+  private readonly gradBuffer?: GPUBuffer;
 
+  /** `options.trainable` false: parameters only, for sampling (the averaged generator, evaluation). */
   constructor(
     readonly rt: Runtime,
     readonly spec: NetworkSpec,
+    options: { trainable: boolean } = { trainable: true },
   ) {
     this.layout = parameterLayout(spec);
     const bytes = this.layout.totalFloats * 4;
     this.params = rt.createBuffer(`${spec.name}.params`, bytes);
-    this.grads = rt.createBuffer(`${spec.name}.grads`, bytes);
+    if (options.trainable) this.gradBuffer = rt.createBuffer(`${spec.name}.grads`, bytes);
+  }
+
+  get grads(): GPUBuffer {
+    if (!this.gradBuffer) throw new Error(`${this.spec.name}: built for sampling only, it has no gradient buffer.`);
+    return this.gradBuffer;
   }
 
   /** A tensor's range in a buffer laid out by this network's layout (params or grads). */
@@ -37,7 +44,8 @@ export class GpuNetwork {
   }
 
   destroy(): void {
-    for (const b of [this.params, this.grads]) b.destroy();
+    this.params.destroy();
+    this.gradBuffer?.destroy();
   }
 }
 

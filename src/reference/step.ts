@@ -9,12 +9,15 @@ import { gatherRows } from './gather';
 import { mlpBackward, mlpForward, type PassKey } from './mlp';
 import { gaussianNoise, uniformNoise } from './noise';
 import { adamStep, sgdPylearn2Step, sgdPytorchStep } from './optimizer';
+import { emaDecayAt, emaStep } from './ema';
 import { STREAM_GATHER, STREAM_NOISE } from './rng';
 
 export interface ReferencePlayer {
   params: Float32Array;
   /** velocity, or Adam's first and second moments; laid out like params. */
   optimizer: Float32Array[];
+  /** The generator's moving average, when the config keeps one. */
+  average?: Float32Array;
 }
 
 export interface ReferenceState {
@@ -82,6 +85,7 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
     const gGrads = generatorGrads(sub, gCache, fake);
     update(config, d, grads, { ...hyper, step: iteration + 1 });
     update(config, g, gGrads, { ...gHyper, step: iteration + 1 });
+    updateAverage(config, g, iteration);
     return;
   }
   for (let j = 0; j < k; j++) {
@@ -93,4 +97,10 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
   const gCache = mlpForward(gSpec, g.params, drawNoise(sub), batch, gKey(sub));
   const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS));
   update(config, g, generatorGrads(sub, gCache, fake), { ...gHyper, step: iteration + 1 });
+  updateAverage(config, g, iteration);
+}
+
+/** After G update `iteration + 1`, the average's. */
+function updateAverage(config: TrainConfig, g: ReferencePlayer, iteration: number): void {
+  if (config.emaDecay > 0) emaStep(g.average!, g.params, emaDecayAt(config.emaDecay, iteration + 1));
 }

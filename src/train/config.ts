@@ -61,6 +61,12 @@ export interface TrainConfig {
   form: TrainingForm;
   gLoss: GeneratorLoss;
   optimizer: OptimizerConfig;
+  /**
+   * Decay of the exponential moving average of G's weights kept beside them (Polyak averaging), held
+   * back early by a warm-up (src/reference/ema.ts); 0 keeps no average. Samples and evaluations use
+   * the average when there is one.
+   */
+  emaDecay: number;
   iterations: number;
   seed: number;
   logEvery: number;
@@ -109,7 +115,7 @@ function reluGenerator(hidden: number[], output: number, outputActivation: 'sigm
   };
 }
 
-const common = { dataDir: '', seed: 1, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
+const common = { dataDir: '', seed: 1, emaDecay: 0, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
 
 const adam = (lr: number): OptimizerConfig => ({ ...paperOptimizer, kind: 'adam', lr, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 });
 
@@ -177,6 +183,7 @@ export const PRESETS: Record<string, TrainConfig> = {
     discriminator: maxoutDiscriminator(48, 5, 0.005, true, centredPixels),
     batch: 100,
     optimizer: { ...adam(0.0002), epsilon: 1e-6 },
+    emaDecay: 0.999,
     iterations: 5000,
     logEvery: 50,
     sampleEvery: 1000,
@@ -227,6 +234,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(Number.isInteger(config.seed) && config.seed >= 0 && config.seed <= 0xffffffff, 'seed', `must be an integer in [0, 2^32), got ${config.seed}`);
   check(config.form === 'alternating' || config.form === 'simultaneous', 'form', `must be 'alternating' or 'simultaneous', got '${config.form}'`);
   check(config.form === 'alternating' || config.k === 1, 'k', `the simultaneous form updates D and G from one pass, so k must be 1 (got ${config.k}); use --form alternating`);
+  check(config.emaDecay >= 0 && config.emaDecay < 1, 'emaDecay', `must be in [0, 1) (0: no average), got ${config.emaDecay}`);
   check(config.realTarget > 0 && config.realTarget <= 1, 'realTarget', `must be in (0, 1], got ${config.realTarget}`);
   check(config.gLoss === 'non-saturating' || config.gLoss === 'minimax', 'gLoss', `must be 'non-saturating' or 'minimax', got '${config.gLoss}'`);
   check(positiveInteger(config.noise.dim), 'noise.dim', `must be a positive integer, got ${config.noise.dim}`);

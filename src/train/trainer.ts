@@ -17,6 +17,7 @@ import type { Dispatch, Runtime } from '../gpu/runtime';
 import { isSoftwareAdapter, waitYieldingCores } from '../gpu/wait';
 import { clearStats, createStatsBuffer, discriminatorLoss, generatorLoss, averageGanStats, GAN_STATS, GAN_STATS_LENGTH } from '../kernels/gan_loss';
 import { createNonfiniteFlag, createOptimizer, type Optimizer } from '../kernels/optimizer';
+import { createEmaUpdate, emaDecayAt, type EmaUpdate } from '../kernels/ema';
 import { noiseDispatch } from '../kernels/noise';
 import { gatherDispatch } from '../kernels/gather';
 import type { GpuDataset } from '../data/dataset';
@@ -63,16 +64,24 @@ interface Plan {
   samples: GPUBuffer;
 }
 
+/** Which generator the views and sample copies show: the moving average of G's weights, or G itself. */
+export type ShownGenerator = 'average' | 'raw';
+
 export class Trainer {
   iteration = 0;
   readonly generator: GpuNetwork;
   readonly discriminator: GpuNetwork;
+  /** The moving average of G's weights (config.emaDecay > 0), updated after every G update. */
+  readonly generatorAverage?: GpuNetwork;
+  private emaUpdate?: EmaUpdate;
   /** Optimizer state, laid out like each network's parameters (velocity, or Adam's two moments). */
   readonly optimizerState: { generator: GPUBuffer[]; discriminator: GPUBuffer[] };
   readonly stats: GPUBuffer;
   readonly nonfinite: GPUBuffer;
   private readonly plans: Plan[] = [];
-  private readonly sampleDispatches: Dispatch[] = [];
+  /** G on the fixed noise (and D's curve), per generator that can be shown. */
+  private readonly sampling = new Map<ShownGenerator, { dispatches: Dispatch[]; output: GPUBuffer }>();
+  private shownGenerator: ShownGenerator = 'raw';
   private dOptimizers: Optimizer[] = [];
   private gOptimizer!: Optimizer;
   private readonly statsRing: ReadbackRing;
@@ -83,7 +92,6 @@ export class Trainer {
   private readonly owned: { destroy(): void }[] = [];
   private readonly iterationsPerEpoch: number;
   private fixedNoise!: GPUBuffer;
-  private sampleOutput!: GPUBuffer;
   private curveOutput?: GPUBuffer;
   private readonly pendingMetrics = new Map<number, { lr: number; momentum: number }>();
 
@@ -96,6 +104,7 @@ export class Trainer {
   ) {
     this.generator = new GpuNetwork(rt, generatorSpec(config));
     this.discriminator = new GpuNetwork(rt, discriminatorSpec(config));
+    if (config.emaDecay > 0) this.generatorAverage = new GpuNetwork(rt, { ...generatorSpec(config), name: 'generator_average' }, { trainable: false });
     const stateCount = config.optimizer.kind === 'adam' ? 2 : 1;
     const state = (network: GpuNetwork) =>
       Array.from({ length: stateCount }, (_, i) => rt.createBuffer(`${network.spec.name}.optimizer_state${i}`, network.layout.totalFloats * 4));
@@ -107,13 +116,14 @@ export class Trainer {
     this.sampleRing = new ReadbackRing(rt.device, options.sampleCount * dataFeatures(config) * 4, 2, 'samples.readback');
     if (options.curve) this.curveRing = new ReadbackRing(rt.device, options.curve.points * 4, 2, 'curve.readback');
     this.iterationsPerEpoch = Math.max(1, Math.floor(dataset.count / config.batch));
-    this.owned.push(this.generator, this.discriminator, this.statsRing, this.flagRing, this.sampleRing, ...(this.curveRing ? [this.curveRing] : []));
+    this.owned.push(this.generator, this.discriminator, ...(this.generatorAverage ? [this.generatorAverage] : []), this.statsRing, this.flagRing, this.sampleRing, ...(this.curveRing ? [this.curveRing] : []));
   }
 
   /** Builds the networks, uploads the initial parameters, and makes both step plans. */
   static async create(rt: Runtime, clock: Clock, config: TrainConfig, dataset: GpuDataset, initial: { generator: Float32Array; discriminator: Float32Array }, options: TrainerOptions): Promise<Trainer> {
     const trainer = new Trainer(rt, clock, config, dataset, options);
     await trainer.generator.upload(initial.generator);
+    await trainer.generatorAverage?.upload(initial.generator);
     await trainer.discriminator.upload(initial.discriminator);
     await trainer.buildOptimizers();
     for (const parity of [0, 1]) trainer.plans.push(await trainer.buildPlan(parity));
@@ -153,6 +163,15 @@ export class Trainer {
     // right for every one of the k updates recorded into a single submission.
     for (let j = 0; j < this.config.k; j++) this.dOptimizers.push(await make(this.discriminator, this.optimizerState.discriminator));
     this.gOptimizer = await make(this.generator, this.optimizerState.generator);
+    if (this.generatorAverage) {
+      const count = this.generator.layout.totalFloats;
+      this.emaUpdate = await createEmaUpdate(this.rt, count, { param: this.generator.params, average: this.generatorAverage.params }, emaDecayAt(this.config.emaDecay, 1));
+    }
+  }
+
+  /** G's update, then (with an average) the average's: the dispatches that end every plan. */
+  private get generatorUpdates(): Dispatch[] {
+    return [this.gOptimizer.dispatch, ...(this.emaUpdate ? [this.emaUpdate.dispatch] : [])];
   }
 
   private hyperparameters(iteration: number): { lr: number; momentum: number } {
@@ -210,7 +229,7 @@ export class Trainer {
         ...(await dBackward(real, fake)),
         ...(await gBackward(g, fake)),
         this.dOptimizers[0].dispatch,
-        this.gOptimizer.dispatch,
+        ...this.generatorUpdates,
       );
       return { dispatches, samples: g.output };
     }
@@ -228,43 +247,66 @@ export class Trainer {
       ...(await fake.forward()),
       await gLossDispatch(fake),
       ...(await gBackward(g, fake)),
-      this.gOptimizer.dispatch,
+      ...this.generatorUpdates,
     );
     return { dispatches, samples: g.output };
   }
 
-  /** The fixed noise of the sample grids, and (1-D data) D on an even grid of x, without dropout. */
+  /**
+   * The fixed noise of the sample grids, G (and its average) on it, and (1-D data) D on an even grid
+   * of x, without dropout. The average is shown when there is one.
+   */
   private async buildSampling(): Promise<void> {
     const { sampleCount, curve } = this.options;
     this.fixedNoise = this.buffer('samples.z', sampleCount * this.config.noise.dim);
     this.clock.set(0);
     this.rt.run([await this.noise(this.fixedNoise, sampleCount, FIXED_NOISE_PASS)], 'samples.noise');
-    const g = this.pass(this.generator, sampleCount, this.fixedNoise, FIXED_NOISE_PASS, 'samples.g');
-    this.sampleOutput = g.output;
-    this.sampleDispatches.push(...(await g.forward()));
+    const curveDispatches: Dispatch[] = [];
     if (curve) {
       const grid = new Float32Array(curve.points).map((_, i) => curve.lo + ((curve.hi - curve.lo) * i) / (curve.points - 1));
       const xs = this.rt.upload('curve.x', grid);
       this.owned.push(xs);
       const d = this.pass(this.discriminator, curve.points, xs, FIXED_NOISE_PASS, 'curve.d', false);
       this.curveOutput = d.output;
-      this.sampleDispatches.push(...(await d.forward()));
+      curveDispatches.push(...(await d.forward()));
     }
+    const generators: [ShownGenerator, GpuNetwork | undefined][] = [['raw', this.generator], ['average', this.generatorAverage]];
+    for (const [shown, network] of generators) {
+      if (!network) continue;
+      const g = this.pass(network, sampleCount, this.fixedNoise, FIXED_NOISE_PASS, `samples.${network.spec.name}`, false);
+      this.sampling.set(shown, { dispatches: [...(await g.forward()), ...curveDispatches], output: g.output });
+    }
+    this.shownGenerator = this.generatorAverage ? 'average' : 'raw';
   }
 
-  /** The update dispatches (D's k, G's one): what tests look for in the recorded order. */
-  get updateDispatches(): { discriminator: Dispatch[]; generator: Dispatch } {
-    return { discriminator: this.dOptimizers.map((o) => o.dispatch), generator: this.gOptimizer.dispatch };
+  /** Whether the views and sample copies show G's moving average or G itself. */
+  get shown(): ShownGenerator {
+    return this.shownGenerator;
   }
 
-  /** G's output on the fixed noise, (sampleCount, features): refreshed on sample iterations and by `recordSampling`. */
+  /** Shows the average (when the config keeps one) or G itself in the views and sample copies. */
+  show(generator: ShownGenerator): void {
+    if (!this.sampling.has(generator)) throw new Error(`This run keeps no moving average of G (emaDecay is 0): only the raw generator can be shown.`);
+    this.shownGenerator = generator;
+  }
+
+  private get shownSampling(): { dispatches: Dispatch[]; output: GPUBuffer } {
+    return this.sampling.get(this.shownGenerator)!;
+  }
+
+  /** The update dispatches (D's k, G's one, the average's): what tests look for in the recorded order. */
+  get updateDispatches(): { discriminator: Dispatch[]; generator: Dispatch; average?: Dispatch } {
+    return { discriminator: this.dOptimizers.map((o) => o.dispatch), generator: this.gOptimizer.dispatch, average: this.emaUpdate?.dispatch };
+  }
+
+  /** The shown generator's output on the fixed noise, (sampleCount, features): refreshed on sample iterations and by `recordSampling`. */
   get fixedNoiseSamples(): GPUBuffer {
-    return this.sampleOutput;
+    return this.shownSampling.output;
   }
 
-  /** Records G on the fixed noise (and D's curve) into a pass, without training: views between iterations. */
+  /** Records the shown generator on the fixed noise (and D's curve) into a pass, without training: views between iterations. */
   recordSampling(pass: GPUComputePassEncoder): void {
-    for (const d of this.sampleDispatches) d.record(pass);
+    for (const d of this.shownSampling.dispatches) d.record(pass);
   }
 
   /** The buffer holding the G step's most recent generated batch (the other plan writes next). */
@@ -284,10 +326,11 @@ export class Trainer {
     this.clock.set(i);
     for (let j = 0; j < this.dOptimizers.length; j++) this.dOptimizers[j].set({ lr, momentum, step: i * this.config.k + j + 1 });
     this.gOptimizer.set({ lr: lr * this.config.optimizer.generatorLrScale, momentum, step: i + 1 });
+    this.emaUpdate?.setDecay(emaDecayAt(this.config.emaDecay, i + 1));
     const encoder = this.rt.device.createCommandEncoder({ label: `iteration ${i}` });
     const pass = encoder.beginComputePass({ label: `iteration ${i}` });
     for (const d of this.plans[i % 2].dispatches) d.record(pass);
-    if (flags.sample) for (const d of this.sampleDispatches) d.record(pass);
+    if (flags.sample) this.recordSampling(pass);
     pass.end();
     if (flags.log) {
       const tag = i + 1;
@@ -298,7 +341,7 @@ export class Trainer {
       }
     }
     if (flags.sample) {
-      this.sampleRing.copy(encoder, this.sampleOutput, i + 1);
+      this.sampleRing.copy(encoder, this.fixedNoiseSamples, i + 1);
       if (this.curveRing && this.curveOutput) this.curveRing.copy(encoder, this.curveOutput, i + 1);
     }
     this.rt.device.queue.submit([encoder.finish()]);
@@ -371,7 +414,10 @@ export class Trainer {
     return {
       config: this.config,
       iteration: this.iteration,
-      generator: await network(this.generator, this.optimizerState.generator),
+      generator: {
+        ...(await network(this.generator, this.optimizerState.generator)),
+        ...(this.generatorAverage && { average: await read(this.generatorAverage.params, this.generator.layout.totalFloats) }),
+      },
       discriminator: await network(this.discriminator, this.optimizerState.discriminator),
       stats: await read(this.stats, GAN_STATS_LENGTH),
     };
@@ -382,6 +428,10 @@ export class Trainer {
     const queue = this.rt.device.queue;
     const write = (b: GPUBuffer, data: Float32Array) => queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
     await this.generator.upload(state.generator.params);
+    if (this.generatorAverage) {
+      // A state without an average (a run that kept none) starts one from G's weights.
+      await this.generatorAverage.upload(state.generator.average ?? state.generator.params);
+    }
     await this.discriminator.upload(state.discriminator.params);
     state.generator.optimizer.forEach((data, i) => write(this.optimizerState.generator[i], data));
     state.discriminator.optimizer.forEach((data, i) => write(this.optimizerState.discriminator[i], data));

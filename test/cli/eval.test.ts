@@ -58,6 +58,16 @@ test('eval prints one JSON object with finite Parzen figures and writes the two 
   assert.equal(interpolation.height, report.interpolation.rows * 57 + 1);
 });
 
+test('eval measures the moving average of G\'s weights when the checkpoint keeps one, and G itself with --raw-generator', async () => {
+  const small = { parzen: true, samples: '500', valid: '100', test: '200' };
+  const average = await evaluate({ checkpoint, ...small });
+  const raw = await evaluate({ checkpoint, ...small, rawGenerator: true });
+  assert.equal(average.generator, 'average');
+  assert.equal(raw.generator, 'raw');
+  assert.notEqual(average.ll, raw.ll, 'two generators, two figures');
+  assert.equal((await evaluate({ checkpoint, ...small })).ll, average.ll, 'the same figure again');
+});
+
 test('the Parzen anchors need no checkpoint: the training images score far above uniform noise', async () => {
   const ll = async (source: 'train' | 'noise') => {
     const report = await evaluate({ parzen: true, parzenSamples: source, samples: '500', valid: '100', test: '200' });

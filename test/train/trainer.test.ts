@@ -21,10 +21,10 @@ import { initial, makeTrainer, syntheticImages, tinyImageConfig, tinyToyConfig, 
 function recordedIteration(trainer: Trainer): string[] {
   const labels: string[] = [];
   const original = Dispatch.prototype.record;
-  const { discriminator, generator } = trainer.updateDispatches;
+  const { discriminator, generator, average } = trainer.updateDispatches;
   Dispatch.prototype.record = function (this: Dispatch, pass: GPUComputePassEncoder) {
     const d = discriminator.indexOf(this);
-    labels.push(d >= 0 ? `update D (${d})` : this === generator ? 'update G' : this.label);
+    labels.push(d >= 0 ? `update D (${d})` : this === generator ? 'update G' : this === average ? 'update G\'s average' : this.label);
     original.call(this, pass);
   };
   try {
@@ -39,12 +39,13 @@ const count = (labels: string[], what: string) => labels.filter((l) => l === wha
 
 test('Algorithm 1 with k = 3 records three D updates, then one G update, in that order', async () => {
   const { rt, clock } = await gpu();
-  const config = tinyImageConfig({ form: 'alternating', k: 3 });
+  const config = tinyImageConfig({ form: 'alternating', k: 3, emaDecay: 0.999 });
   const data = syntheticImages(rt);
   const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
   const labels = recordedIteration(trainer);
   const updates = labels.filter((l) => l.startsWith('update'));
-  assert.deepEqual(updates, ['update D (0)', 'update D (1)', 'update D (2)', 'update G']);
+  assert.deepEqual(updates, ['update D (0)', 'update D (1)', 'update D (2)', 'update G', 'update G\'s average']);
+  assert.equal(labels[labels.length - 1], 'update G\'s average', 'the average follows G\'s update and ends the iteration');
   assert.equal(count(labels, 'noise.uniform_noise'), 4, 'fresh noise for each D step and for the G step');
   assert.equal(count(labels, 'gather.gather_u8'), 3, 'a minibatch for each D step');
   assert.equal(count(labels, 'gan_loss.discriminator_loss'), 3);
@@ -69,7 +70,7 @@ test('the simultaneous form updates D and G from one pass', async () => {
   assert.equal(count(labels, 'dense.forward.forward_maxout'), 4, 'D runs once on the real and once on the generated batch');
   assert.equal(count(labels, 'gan_loss.discriminator_loss'), 1);
   assert.equal(count(labels, 'gan_loss.generator_loss'), 1);
-  assert.deepEqual(labels.filter((l) => l.startsWith('update')), ['update D (0)', 'update G']);
+  assert.deepEqual(labels.filter((l) => l.startsWith('update')), ['update D (0)', 'update G'], 'no average is kept when emaDecay is 0');
   assert.ok(labels.indexOf('update D (0)') > labels.indexOf('gan_loss.generator_loss'), 'D is updated after both gradients are taken');
   trainer.destroy();
   data.gpu.buffer.destroy();
@@ -79,7 +80,11 @@ function referenceState(config: TrainConfig, means?: Float64Array): ReferenceSta
   const start = initial(config, means);
   const states = config.optimizer.kind === 'adam' ? 2 : 1;
   return {
-    generator: { params: start.generator.slice(), optimizer: Array.from({ length: states }, () => new Float32Array(start.generator.length)) },
+    generator: {
+      params: start.generator.slice(),
+      optimizer: Array.from({ length: states }, () => new Float32Array(start.generator.length)),
+      ...(config.emaDecay > 0 && { average: start.generator.slice() }),
+    },
     discriminator: { params: start.discriminator.slice(), optimizer: Array.from({ length: states }, () => new Float32Array(start.discriminator.length)) },
   };
 }
@@ -96,7 +101,8 @@ async function compareSteps(config: TrainConfig, data: { gpu: Parameters<typeof 
   const state = await trainer.readState();
   for (const player of ['generator', 'discriminator'] as const) {
     const layout = player === 'generator' ? trainer.generator.layout : trainer.discriminator.layout;
-    const buffers = [['params', state[player].params, expected[player].params], ...state[player].optimizer.map((o, i) => [`optimizer state ${i}`, o, expected[player].optimizer[i]])] as const;
+    const average = player === 'generator' && config.emaDecay > 0 ? [['moving average', state.generator.average!, expected.generator.average!] as const] : [];
+    const buffers = [['params', state[player].params, expected[player].params], ...state[player].optimizer.map((o, i) => [`optimizer state ${i}`, o, expected[player].optimizer[i]] as const), ...average] as const;
     for (const [what, actual, reference] of buffers) {
       for (const t of layout.tensors) {
         const ref = (reference as Float32Array).subarray(t.offset, t.offset + t.size);
@@ -108,16 +114,16 @@ async function compareSteps(config: TrainConfig, data: { gpu: Parameters<typeof 
   trainer.destroy();
 }
 
-test('three simultaneous iterations of the paper\'s structure (pylearn2 momentum, decaying lr) equal the CPU twin', async () => {
+test('three simultaneous iterations of the paper\'s structure (pylearn2 momentum, decaying lr) and G\'s moving average equal the CPU twin', async () => {
   const { rt } = await gpu();
   const data = syntheticImages(rt);
-  await compareSteps(tinyImageConfig({ form: 'simultaneous' }), data, data.means, 3);
+  await compareSteps(tinyImageConfig({ form: 'simultaneous', emaDecay: 0.9 }), data, data.means, 3);
   data.gpu.buffer.destroy();
 });
 
-test('two iterations of Algorithm 1 with k = 2, Adam, gaussian noise, the minimax loss and a real target of .9 equal the CPU twin', async () => {
+test('two iterations of Algorithm 1 with k = 2, Adam, gaussian noise, the minimax loss, a real target of .9 and G\'s moving average equal the CPU twin', async () => {
   const { rt } = await gpu();
-  const config = tinyToyConfig({ form: 'alternating', k: 2, gLoss: 'minimax', realTarget: 0.9 });
+  const config = tinyToyConfig({ form: 'alternating', k: 2, gLoss: 'minimax', realTarget: 0.9, emaDecay: 0.999 });
   const data = toyData(rt, config);
   await compareSteps(config, data, undefined, 2);
   data.gpu.buffer.destroy();
@@ -154,9 +160,9 @@ async function trainFor(trainer: Trainer, until: number, logEvery: number): Prom
   return metrics;
 }
 
-test('the same seed gives the same bits, and an interrupted then resumed run equals an uninterrupted one', async () => {
+test('the same seed gives the same bits, and an interrupted then resumed run (G\'s moving average included) equals an uninterrupted one', async () => {
   const { rt, clock } = await gpu();
-  const config = tinyToyConfig({ form: 'alternating', k: 2 });
+  const config = tinyToyConfig({ form: 'alternating', k: 2, emaDecay: 0.99 });
   const data = toyData(rt, config);
   const run = async () => makeTrainer(rt, clock, config, data.gpu);
 
@@ -183,6 +189,9 @@ test('the same seed gives the same bits, and an interrupted then resumed run equ
   const resumedState = await second.readState();
   second.destroy();
   assert.deepEqual(resumedState.generator.params, wholeState.generator.params, 'resumed generator');
+  assert.ok(saved.generator.average && wholeState.generator.average, 'the state carries the average');
+  assert.notDeepEqual(wholeState.generator.average, wholeState.generator.params, 'the average is not G itself');
+  assert.deepEqual(resumedState.generator.average, wholeState.generator.average, 'resumed average');
   assert.deepEqual(resumedState.discriminator.params, wholeState.discriminator.params, 'resumed discriminator');
   assert.deepEqual(resumedState.discriminator.optimizer, wholeState.discriminator.optimizer, 'resumed optimizer state');
   assert.deepEqual([...firstMetrics, ...secondMetrics].filter((m) => m.iter !== 13), wholeMetrics);

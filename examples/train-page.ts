@@ -35,6 +35,7 @@ const controls = {
   load: $<HTMLInputElement>('#load'),
   endpoints: $<HTMLButtonElement>('#endpoints'),
   resume: $<HTMLButtonElement>('#resume'),
+  rawGenerator: $<HTMLInputElement>('#raw-generator'),
 };
 /** How often the page copies the model out, to resume from if the device is lost. */
 const KEEP_STATE_EVERY_MS = 10_000;
@@ -62,6 +63,8 @@ class TrainingPage {
   /** The state at the end of a recent window, kept so that a lost device loses at most a few seconds. */
   lastGood?: TrainingState;
   private lastGoodAt = 0;
+  /** The fixed-noise grid and the interpolation show G's own weights, not their moving average. */
+  private showRaw = false;
   private readonly charts = {
     losses: new Chart($('#charts'), 'losses', [{ label: 'D loss', stroke: '#1e6ec8' }, { label: 'G loss', stroke: '#dc5a1e' }]),
     outputs: new Chart($('#charts'), "D's mean output", [{ label: 'D(x)', stroke: '#1e6ec8' }, { label: 'D(G(z))', stroke: '#dc5a1e' }], { range: [0, 1] }),
@@ -126,6 +129,9 @@ class TrainingPage {
     for (const { grid } of Object.values(this.canvases)) grid.forgetBuffers();
     this.trainer = trainer;
     this.config = config;
+    if (this.showRaw) trainer.show('raw');
+    controls.rawGenerator.disabled = !trainer.generatorAverage;
+    controls.rawGenerator.checked = trainer.shown === 'raw';
     this.interpolation = await Interpolation.create(this.rt, this.clock, trainer, STRIP_STEPS);
     this.canvases.samples.grid.setShape({ columns: 10, count: Math.min(config.batch, IMAGE_SAMPLES), ...DIGIT });
     this.showConfig();
@@ -290,6 +296,16 @@ class TrainingPage {
     );
   }
 
+  /** Shows G's own weights (raw) or their moving average in the fixed-noise grid and the interpolation. */
+  async showGenerator(raw: boolean): Promise<void> {
+    await this.queue.run(async () => {
+      this.showRaw = raw;
+      if (this.trainer.generatorAverage) this.trainer.show(raw ? 'raw' : 'average');
+      controls.rawGenerator.checked = this.trainer.shown === 'raw';
+      this.draw();
+    });
+  }
+
   newEndpoints(): void {
     this.interpolation?.newEndpoints();
     void this.queue.run(async () => this.draw());
@@ -352,6 +368,7 @@ async function main(): Promise<void> {
   controls.step.addEventListener('click', () => void page.step());
   controls.save.addEventListener('click', () => void page.save());
   controls.endpoints.addEventListener('click', () => page.newEndpoints());
+  controls.rawGenerator.addEventListener('change', () => void page.showGenerator(controls.rawGenerator.checked));
   controls.load.addEventListener('change', () => {
     const file = controls.load.files?.[0];
     if (file) void page.load(file);

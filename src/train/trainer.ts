@@ -284,6 +284,11 @@ export class Trainer {
     return this.shownGenerator;
   }
 
+  /** The network the views show: G's moving average, or G. */
+  get shownNetwork(): GpuNetwork {
+    return this.shownGenerator === 'average' ? this.generatorAverage! : this.generator;
+  }
+
   /** Shows the average (when the config keeps one) or G itself in the views and sample copies. */
   show(generator: ShownGenerator): void {
     if (!this.sampling.has(generator)) throw new Error(`This run keeps no moving average of G (emaDecay is 0): only the raw generator can be shown.`);

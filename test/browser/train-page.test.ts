@@ -117,6 +117,15 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint, opens the comm
     // Two adapters (SwiftShader here, lavapipe for the command line) round differently: a grey level or two.
     assert.ok(worst <= 2, `the page's fixed-noise samples differ from the command line's by ${worst} grey levels`);
     await snapshotPng(page, 'fixed', 'page-cli-checkpoint.png');
+    // Both show the moving average of G's weights (the preset keeps one); the toggle shows G itself.
+    const readFixed = () => page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());
+    assert.equal(await page.isChecked('#raw-generator'), false);
+    await page.click('#raw-generator');
+    const raw = await readFixed();
+    assert.notDeepEqual(raw, samples, 'G itself draws other samples than its average');
+    await page.click('#raw-generator');
+    assert.deepEqual(await readFixed(), samples, 'and back to the average');
+    phase('raw and averaged generator toggled');
 
     // The device is lost: the next step fails, the page offers the model it kept, and resuming on a
     // new device continues from it, the same samples for the same z.

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runTrainCommand } from './train';
 import { runEvalCommand } from './eval';
+import { runExportCommand } from './export';
 import { PRESETS, DEFAULT_PRESET, ConfigError } from '../train/config';
 import { acquireDevice, DeviceLimitError, DeviceLostError, GpuUnavailableError } from '../gpu/device';
 import { DataFileError } from '../data/idx';
@@ -78,6 +79,13 @@ program
   .option('--out <dir>', "where the PNGs go (default: the checkpoint's directory)")
   .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')
   .action(async (flags) => runEvalCommand(flags));
+
+program
+  .command('export')
+  .description("Write a checkpoint's model to another file; prints one JSON object.")
+  .option('--checkpoint <file>', "a run's checkpoint.safetensors")
+  .option('--weights <out>', "G's and D's weights and G's moving average, without the optimizer state: evaluated and opened in the page, not resumed")
+  .action((flags) => runExportCommand(flags));
 
 program
   .command('info')

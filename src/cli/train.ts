@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCheckpoint, readCheckpointFile, type TrainingState } from '../io/checkpoint';
+import { CheckpointError } from '../io/safetensors';
 import { ConfigError, configFromJson, presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
 import { runToEnd } from '../train/run';
 import { DivergenceError } from '../train/trainer';
@@ -94,6 +95,7 @@ function readConfigFile(file: string): TrainConfig {
 export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   const resumeBytes = flags.resume ? readCheckpointFile(flags.resume) : undefined;
   const resumed = resumeBytes ? decodeCheckpoint(resumeBytes, flags.resume!, networkSpecs) : undefined;
+  if (resumed?.weightsOnly) throw new CheckpointError(`${flags.resume}: holds weights only, without the optimizer state a run continues from; it can be evaluated and opened in the page, not resumed.`);
   const config = resolveConfig(flags, resumed?.config);
   const output = new RunOutput(flags.out ?? join('runs', config.preset), config, toyData(config));
   // Ctrl-C stops after the current window and saves a checkpoint.

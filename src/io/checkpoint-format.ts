@@ -10,19 +10,27 @@ import { configFromJson, type TrainConfig } from '../train/config';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 
-/** Everything a run needs to continue: flat buffers laid out by each network's layout table. */
+/**
+ * Everything a run needs to continue: flat buffers laid out by each network's layout table. A
+ * weights-only file (`gan export --weights`, the pretrained models) has no optimizer state (empty
+ * `optimizer` arrays) and no statistics: it is sampled, evaluated and opened in the page, not resumed.
+ */
 export interface TrainingState {
   config: TrainConfig;
   iteration: number;
   /** `average`: the moving average of G's weights, when the config keeps one (emaDecay > 0). */
   generator: { params: Float32Array; optimizer: Float32Array[]; average?: Float32Array };
   discriminator: { params: Float32Array; optimizer: Float32Array[] };
-  /** The loss statistics accumulated since the last log (GAN_STATS layout). */
+  /** The loss statistics accumulated since the last log (GAN_STATS layout); empty in a weights-only file. */
   stats: Float32Array;
+  weightsOnly?: boolean;
 }
 
 /** The suffix of the averaged generator's tensors: `generator.0.weight.ema` beside `generator.0.weight`. */
 export const AVERAGE_SUFFIX = 'ema';
+
+/** The `contents` metadata of a file with weights only. */
+const WEIGHTS_ONLY = 'weights';
 
 const STATE_NAMES: Record<string, string[]> = { 'sgd-pylearn2': ['velocity'], 'sgd-pytorch': ['velocity'], adam: ['adam_m', 'adam_v'] };
 
@@ -54,14 +62,16 @@ function joinNetwork(spec: NetworkSpec, suffix: string, tensors: Record<string, 
   return flat;
 }
 
-export function encodeCheckpoint(state: TrainingState, specs: { generator: NetworkSpec; discriminator: NetworkSpec }): Uint8Array {
+/** `options.weightsOnly`: G's and D's weights (and G's average) only, for sampling and evaluation. */
+export function encodeCheckpoint(state: TrainingState, specs: { generator: NetworkSpec; discriminator: NetworkSpec }, options: { weightsOnly?: boolean } = {}): Uint8Array {
+  const weightsOnly = options.weightsOnly || state.weightsOnly;
   const tensors: Record<string, NamedTensor> = {};
   for (const player of ['generator', 'discriminator'] as const) {
     splitNetwork(specs[player], state[player].params, '', tensors);
-    stateNames(state.config).forEach((name, i) => splitNetwork(specs[player], state[player].optimizer[i], name, tensors));
+    if (!weightsOnly) stateNames(state.config).forEach((name, i) => splitNetwork(specs[player], state[player].optimizer[i], name, tensors));
   }
   if (state.generator.average) splitNetwork(specs.generator, state.generator.average, AVERAGE_SUFFIX, tensors);
-  tensors['training.stats'] = { dtype: 'F32', shape: [state.stats.length], data: state.stats };
+  if (!weightsOnly) tensors['training.stats'] = { dtype: 'F32', shape: [state.stats.length], data: state.stats };
   const unsigned = encodeSafetensors(tensors, {});
   const digest = bytesToHex(sha256(dataSection(unsigned)));
   return encodeSafetensors(tensors, {
@@ -71,6 +81,7 @@ export function encodeCheckpoint(state: TrainingState, specs: { generator: Netwo
     rng: 'philox4x32-10; key (seed, stream), counter (column / 4, row, iteration, pass)',
     maxout_layout: 'weight columns piece * units + unit',
     config: JSON.stringify(state.config),
+    contents: weightsOnly ? WEIGHTS_ONLY : 'training state',
     data_sha256: digest,
   });
 }
@@ -99,12 +110,13 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, specsOf: (conf
   const iteration = Number(metadata.iteration);
   if (!Number.isSafeInteger(iteration) || iteration < 0) throw new CheckpointError(`${file}: metadata 'iteration' is ${JSON.stringify(metadata.iteration)}.`);
   const specs = specsOf(config);
-  const stats = tensors['training.stats'];
+  const weightsOnly = metadata.contents === WEIGHTS_ONLY;
+  const stats = weightsOnly ? { dtype: 'F32', data: new Float32Array(0) } : tensors['training.stats'];
   if (!stats || stats.dtype !== 'F32') throw new CheckpointError(`${file}: tensor 'training.stats' is missing or not F32.`);
   const network = (player: 'generator' | 'discriminator') => ({
     params: joinNetwork(specs[player], '', tensors, file),
-    optimizer: stateNames(config).map((name) => joinNetwork(specs[player], name, tensors, file)),
+    optimizer: weightsOnly ? [] : stateNames(config).map((name) => joinNetwork(specs[player], name, tensors, file)),
   });
   const generator = { ...network('generator'), ...(config.emaDecay > 0 && { average: joinNetwork(specs.generator, AVERAGE_SUFFIX, tensors, file) }) };
-  return { config, iteration, generator, discriminator: network('discriminator'), stats: stats.data as Float32Array };
+  return { config, iteration, generator, discriminator: network('discriminator'), stats: stats.data as Float32Array, ...(weightsOnly && { weightsOnly }) };
 }

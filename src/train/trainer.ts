@@ -440,7 +440,8 @@ export class Trainer {
     await this.discriminator.upload(state.discriminator.params);
     state.generator.optimizer.forEach((data, i) => write(this.optimizerState.generator[i], data));
     state.discriminator.optimizer.forEach((data, i) => write(this.optimizerState.discriminator[i], data));
-    write(this.stats, state.stats);
+    // A weights-only state has no optimizer state or statistics: they start from zero.
+    if (state.stats.length > 0) write(this.stats, state.stats);
     this.iteration = state.iteration;
   }
 

@@ -5,7 +5,7 @@
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -66,6 +66,25 @@ test('eval measures the moving average of G\'s weights when the checkpoint keeps
   assert.equal(raw.generator, 'raw');
   assert.notEqual(average.ll, raw.ll, 'two generators, two figures');
   assert.equal((await evaluate({ checkpoint, ...small })).ll, average.ll, 'the same figure again');
+});
+
+test('gan export --weights writes a smaller file that evaluates the same and is refused by --resume', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gan-export-'));
+  const weights = join(dir, 'model.safetensors');
+  const exported = gan('export', '--checkpoint', checkpoint, '--weights', weights);
+  assert.equal(exported.status, 0, exported.stderr);
+  const report = JSON.parse(exported.stdout);
+  assert.equal(report.moving_average, true);
+  assert.ok(report.bytes < statSync(checkpoint).size / 2, `${report.bytes} bytes`);
+  const small = { parzen: true, samples: '500', valid: '100', test: '200' };
+  assert.equal((await evaluate({ checkpoint: weights, ...small })).ll, (await evaluate({ checkpoint, ...small })).ll);
+  const resumed = gan('train', '--resume', weights, '--iters', '20');
+  assert.equal(resumed.status, 1);
+  assert.match(resumed.stderr, /model\.safetensors: holds weights only, without the optimizer state/);
+  assert.equal(resumed.stderr.split('\n').length, 1, resumed.stderr);
+  const itself = gan('export', '--checkpoint', checkpoint, '--weights', checkpoint);
+  assert.equal(itself.status, 1);
+  assert.match(itself.stderr, /is the checkpoint itself/);
 });
 
 test('the Parzen anchors need no checkpoint: the training images score far above uniform noise', async () => {

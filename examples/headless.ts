@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     samples: (batch) => node.ganSamples(sampleBatchToWire(batch)),
     metrics: (record) => node.ganMetrics(record),
     window: (iteration, itsPerSecond) => void node.ganWindow(iteration, itsPerSecond),
-    checkpoint: (bytes) => node.ganCheckpoint(bytesToBase64(bytes)),
+    checkpoint: (bytes, iteration) => node.ganCheckpoint(bytesToBase64(bytes), iteration),
   };
   const { stopped } = await runToEnd(trainer, sink, () => stopRequested);
   status.textContent = `${stopped ? 'Stopped' : 'Done'} at iteration ${trainer.iteration}`;

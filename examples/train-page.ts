@@ -345,10 +345,7 @@ class TrainingPage {
 
   /** For tests: G's output on the fixed noise, computed now. */
   async readFixedSamples(): Promise<number[]> {
-    return this.queue.run(async () => {
-      this.draw();
-      return Array.from(await this.rt.readF32(this.trainer.fixedNoiseSamples, IMAGE_SAMPLES * 784));
-    });
+    return this.queue.run(async () => Array.from(await this.trainer.readFixedNoiseSamples()));
   }
 }
 

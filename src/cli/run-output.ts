@@ -80,14 +80,12 @@ export class RunOutput implements RunSink {
     this.bar?.update(iteration, this.latest);
   }
 
-  /** `iteration` is undefined when the bytes come from the page; the file's metadata then says it. */
-  checkpoint(bytes: Uint8Array, iteration?: number): void {
+  checkpoint(bytes: Uint8Array, iteration: number): void {
     writeFileAtomic(this.checkpointPath, bytes);
     const { keepEvery } = this.options;
-    if (!keepEvery || (iteration !== undefined && iteration % keepEvery !== 0)) return;
+    if (!keepEvery || iteration % keepEvery !== 0) return;
     const state = decodeCheckpoint(bytes, this.checkpointPath, networkSpecs);
-    if (state.iteration % keepEvery !== 0) return;
-    writeFileAtomic(join(this.out, `model-${state.iteration}.safetensors`), encodeCheckpoint(state, networkSpecs(state.config), { weightsOnly: true }));
+    writeFileAtomic(join(this.out, `model-${iteration}.safetensors`), encodeCheckpoint(state, networkSpecs(state.config), { weightsOnly: true }));
   }
 
   /** Stops the progress bar; call on every exit, error or not. */

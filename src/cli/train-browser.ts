@@ -55,7 +55,7 @@ export async function trainInBrowser(config: TrainConfig, output: RunOutput, opt
       ganSamples: async (batch) => output.samples(sampleBatchFromWire(batch)),
       ganMetrics: async (record) => output.metrics(record),
       ganWindow: async (iteration) => output.window(iteration),
-      ganCheckpoint: async (checkpoint) => output.checkpoint(base64ToBytes(checkpoint)),
+      ganCheckpoint: async (checkpoint, iteration) => output.checkpoint(base64ToBytes(checkpoint), iteration),
       ganEnd: async (iteration, stopped) => settle.resolve({ iteration, stopped }),
       ganFail: async (error) => settle.reject(pageError(error, browserName)),
     };

@@ -54,8 +54,8 @@ export interface HeadlessReport {
   ganSamples(batch: WireSampleBatch): Promise<void>;
   ganMetrics(record: RunMetrics): Promise<void>;
   ganWindow(iteration: number, itsPerSecond: number): Promise<void>;
-  /** A checkpoint's bytes, base64. */
-  ganCheckpoint(checkpoint: string): Promise<void>;
+  /** A checkpoint's bytes, base64, and the iteration it holds. */
+  ganCheckpoint(checkpoint: string, iteration: number): Promise<void>;
   ganEnd(iteration: number, stopped: boolean): Promise<void>;
   ganFail(error: { name: string; message: string }): Promise<void>;
 }

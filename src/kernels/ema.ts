@@ -19,12 +19,15 @@ export class EmaUpdate {
     /** average = decay * average + (1 - decay) * param over the whole buffer. */
     readonly dispatch: Dispatch,
     private readonly uniform: UniformBlock,
+    private decay: number,
   ) {}
 
-  /** The decay of the next recorded update; lands before the next submission. */
+  /** The decay of the next recorded update; lands before the next submission. Once the warm-up is over it no longer changes, and nothing is written. */
   setDecay(decay: number): void {
+    if (decay === this.decay) return;
     checkDecay(decay);
     this.uniform.write({ count: this.count, ...emaWeights(decay) });
+    this.decay = decay;
   }
 }
 
@@ -43,5 +46,5 @@ export async function createEmaUpdate(rt: Runtime, count: number, buffers: { par
     buffers: { param: buffers.param, average: buffers.average, params: uniform.buffer },
     workgroups: flatGrid(count, WORKGROUP, rt.limits.maxComputeWorkgroupsPerDimension),
   });
-  return new EmaUpdate(count, dispatch, uniform);
+  return new EmaUpdate(count, dispatch, uniform, decay);
 }

@@ -314,6 +314,12 @@ export class Trainer {
     for (const d of this.shownSampling.dispatches) d.record(pass);
   }
 
+  /** The shown generator on the fixed noise, computed now and read back (waits: between iterations only). */
+  async readFixedNoiseSamples(): Promise<Float32Array> {
+    this.rt.run(this.shownSampling.dispatches, 'samples.now');
+    return this.rt.readF32(this.fixedNoiseSamples, this.options.sampleCount * dataFeatures(this.config));
+  }
+
   /** The buffer holding the G step's most recent generated batch (the other plan writes next). */
   get latestSamples(): GPUBuffer {
     return this.plans[(this.iteration + 1) % 2].samples;

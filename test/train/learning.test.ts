@@ -50,14 +50,9 @@ test('small-mnist: after 400 iterations G\'s samples are neither constant nor no
   const pixels = 784;
   const count = 100;
   /** The 100 fixed-noise samples of G itself or of its moving average. */
-  const fixedNoise = async (generator: ShownGenerator) => {
+  const fixedNoise = (generator: ShownGenerator) => {
     session.trainer.show(generator);
-    const encoder = session.rt.device.createCommandEncoder({ label: 'test.sampling' });
-    const pass = encoder.beginComputePass();
-    session.trainer.recordSampling(pass);
-    pass.end();
-    session.rt.device.queue.submit([encoder.finish()]);
-    return session.rt.readF32(session.trainer.fixedNoiseSamples, count * pixels);
+    return session.trainer.readFixedNoiseSamples();
   };
   const images = await fixedNoise('raw');
   const means = session.data.pixelMeans!;

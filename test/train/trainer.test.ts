@@ -230,14 +230,7 @@ test('the sample copies show the moving average of G\'s weights when the config 
   const trainer = await makeTrainer(rt, clock, config, data.gpu);
   assert.equal(trainer.shown, 'average');
   await trainFor(trainer, 20, 10);
-  const fixedNoise = async () => {
-    const encoder = rt.device.createCommandEncoder({ label: 'test.sampling' });
-    const pass = encoder.beginComputePass();
-    trainer.recordSampling(pass);
-    pass.end();
-    rt.device.queue.submit([encoder.finish()]);
-    return rt.readF32(trainer.fixedNoiseSamples, 16 * 2);
-  };
+  const fixedNoise = () => trainer.readFixedNoiseSamples();
   const averaged = await fixedNoise();
   trainer.show('raw');
   assert.equal(trainer.shownNetwork, trainer.generator);

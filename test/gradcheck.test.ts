@@ -12,12 +12,14 @@
 //    index, mask or routing errs by the size of a whole term, orders of magnitude more.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { parameterLayout, type NetworkSpec } from '../src/nn/layout';
+import { parameterLayout } from '../src/nn/layout';
+import type { NetworkSpec } from '../src/spec/network';
 import { GpuNetwork, GpuPass } from '../src/nn/mlp';
 import { mlpBackward, mlpForward, type PassKey } from '../src/reference/mlp';
-import { discriminatorLoss as referenceDLoss, generatorLoss as referenceGLoss, type GeneratorLoss } from '../src/reference/gan_loss';
+import { discriminatorLoss as referenceDLoss, generatorLoss as referenceGLoss } from '../src/reference/gan_loss';
+import type { GeneratorLoss } from '../src/spec/stats';
 import { createStatsBuffer, discriminatorLoss, generatorLoss } from '../src/kernels/gan_loss';
-import { STREAM_DROPOUT } from '../src/reference/rng';
+import { STREAM_DROPOUT } from '../src/spec/rng';
 import { assertClose, gpu, randomArray, seededRandom } from './helpers';
 
 const BATCH = 4;

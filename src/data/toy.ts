@@ -1,9 +1,8 @@
 // The toy distributions: the paper's Figure 1 (a 1-D gaussian) and GAN Lab's 2-D mixtures (a ring
 // and a grid of gaussians). Points are drawn from the run's seed with the project's own Philox
 // generator, so a toy dataset is the same on every machine.
-import { drawBits, gaussianPair, unitFromBits } from '../reference/rng';
-
-export type ToyKind = 'toy-1d' | 'toy-2d-ring' | 'toy-2d-grid';
+import type { ToyKind } from '../spec/config';
+import { drawBits, gaussianPair, unitFromBits } from '../spec/rng';
 
 export interface ToyDistribution {
   kind: ToyKind;

@@ -1,23 +1,19 @@
 // An MNIST classifier for scoring samples beyond the paper: an MLP trained with the project's own
-// kernels (minibatch gather, dense layers, softmax cross-entropy, Adam), its weights cached on disk
-// under a name made of everything that shapes them (architecture, training schedule, seed), so a
-// score is reproducible and the classifier is trained once per machine. Its penultimate layer gives
+// kernels (minibatch gather, dense layers, softmax cross-entropy, Adam). The command line caches its
+// weights on disk under classifierKey (src/cli/classifier-cache.ts), so a score is reproducible and
+// the classifier is trained once per machine. Its penultimate layer gives
 // the features of the Frechet distance; its argmax the predicted digit of the class coverage.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { Clock } from '../gpu/clock';
 import type { Dispatch, Runtime } from '../gpu/runtime';
 import { uploadMnist } from '../data/dataset';
-import type { Mnist } from '../data/mnist';
+import type { Mnist } from '../data/mnist-format';
 import { gatherDispatch } from '../kernels/gather';
 import { createNonfiniteFlag, createOptimizer } from '../kernels/optimizer';
 import { createXentStats, softmaxCrossEntropy } from '../kernels/softmax_xent';
-import { writeFileAtomic } from '../io/checkpoint';
-import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors';
-import { parameterLayout, tensor, type NetworkSpec } from '../nn/layout';
+import { parameterLayout, tensor } from '../nn/layout';
+import type { NetworkSpec } from '../spec/network';
 import { GpuNetwork, GpuPass } from '../nn/mlp';
-import { STREAM_DROPOUT, STREAM_GATHER } from '../reference/rng';
+import { STREAM_DROPOUT, STREAM_GATHER } from '../spec/rng';
 import { initialParameters } from '../train/init';
 import type { Rows } from './window';
 
@@ -37,7 +33,6 @@ export interface ClassifierConfig {
 export const DEFAULT_CLASSIFIER: ClassifierConfig = { hidden: [256, 256], iterations: 2000, batch: 100, lr: 1e-3, initRange: 0.05, seed: 0 };
 
 export const CLASSES = 10;
-const CLASSIFIER_FORMAT = 'webgpu-gan-classifier/1';
 /** The initial weights' network index (G is 0, D 1) and the gather's pass: keys no GAN draw uses. */
 const CLASSIFIER_NETWORK = 2;
 const CLASSIFIER_PASS = 0xffe0;
@@ -55,21 +50,6 @@ export function classifierSpec(config: ClassifierConfig, features = 784): Networ
 /** The cache file's name: everything that shapes the weights. */
 export function classifierKey(config: ClassifierConfig): string {
   return `classifier-h${config.hidden.join('x')}-it${config.iterations}-b${config.batch}-lr${config.lr}-init${config.initRange}-seed${config.seed}`;
-}
-
-export function defaultCacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'webgpu-gan');
-}
-
-export interface TrainedClassifier {
-  config: ClassifierConfig;
-  params: Float32Array;
-  testAccuracy: number;
-  /** The file the weights were read from or written to. */
-  path: string;
-  cached: boolean;
-  /** Training time; 0 when read from the cache. */
-  seconds: number;
 }
 
 /** Trains on the paper's training split (train images 0..49999); returns the flat parameters. */
@@ -222,33 +202,3 @@ export async function testAccuracy(rt: Runtime, mnist: Mnist, config: Classifier
   }
 }
 
-function readCached(path: string, config: ClassifierConfig, spec: NetworkSpec): { params: Float32Array; testAccuracy: number } {
-  const { tensors, metadata } = decodeSafetensors(readFileSync(path), path);
-  if (metadata.format !== CLASSIFIER_FORMAT) throw new CheckpointError(`${path}: metadata format is ${JSON.stringify(metadata.format)}, expected '${CLASSIFIER_FORMAT}'; delete the file to retrain.`);
-  const layout = parameterLayout(spec);
-  const params = new Float32Array(layout.totalFloats);
-  for (const t of layout.tensors) {
-    const found = tensors[t.name];
-    if (!found || found.dtype !== 'F32' || found.shape.join('x') !== t.shape.join('x')) throw new CheckpointError(`${path}: tensor '${t.name}' is missing or not F32 ${t.shape.join('x')}; delete the file to retrain.`);
-    params.set(found.data as Float32Array, t.offset);
-  }
-  const accuracy = Number(metadata.test_accuracy);
-  if (!(accuracy >= 0 && accuracy <= 1)) throw new CheckpointError(`${path}: metadata test_accuracy is ${JSON.stringify(metadata.test_accuracy)}; delete the file to retrain.`);
-  return { params, testAccuracy: accuracy };
-}
-
-/** The classifier of `config`: read from `cacheDir` when it was trained before, else trained, measured and saved there. */
-export async function loadOrTrainClassifier(rt: Runtime, mnist: Mnist, config: ClassifierConfig, cacheDir = defaultCacheDir()): Promise<TrainedClassifier> {
-  const spec = classifierSpec(config, mnist.train.rows * mnist.train.cols);
-  const path = join(cacheDir, `${classifierKey(config)}.safetensors`);
-  if (existsSync(path)) return { config, ...readCached(path, config, spec), path, cached: true, seconds: 0 };
-  const started = performance.now();
-  const params = await trainClassifier(rt, mnist, config);
-  const accuracy = await testAccuracy(rt, mnist, config, params);
-  const seconds = Math.round((performance.now() - started) / 10) / 100;
-  const tensors: Record<string, NamedTensor> = {};
-  for (const t of parameterLayout(spec).tensors) tensors[t.name] = { dtype: 'F32', shape: t.shape, data: params.slice(t.offset, t.offset + t.size) };
-  mkdirSync(cacheDir, { recursive: true });
-  writeFileAtomic(path, encodeSafetensors(tensors, { format: CLASSIFIER_FORMAT, config: JSON.stringify(config), test_accuracy: String(accuracy), data: mnist.source }));
-  return { config, params, testAccuracy: accuracy, path, cached: false, seconds };
-}

@@ -6,9 +6,9 @@ import { Clock } from '../gpu/clock';
 import type { Dispatch, Runtime } from '../gpu/runtime';
 import { noiseDispatch, uniformNoise } from '../kernels/noise';
 import { GpuNetwork, GpuPass } from '../nn/mlp';
-import { STREAM_NOISE } from '../reference/rng';
-import { generatorSpec, type TrainConfig } from '../train/config';
-import { GENERATOR_DROPOUT_STREAM } from '../train/keys';
+import { STREAM_NOISE } from '../spec/rng';
+import { generatorSpec, type TrainConfig } from '../spec/config';
+import { GENERATOR_DROPOUT_STREAM } from '../spec/keys';
 
 /**
  * The pass numbers of the evaluation's draws. Training draws with passes 4j + {0, 1, 2} and the

@@ -2,29 +2,16 @@
 // iteration and the whole config in one safetensors file, named by the parameter layout table, with
 // a SHA-256 of the data that decoding verifies. Encoding and decoding touch no file system, so the
 // pages save and open the same files as the command line (./checkpoint.ts writes them to disk).
+import type { TrainingState } from '../spec/state';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { parameterLayout, type NetworkSpec } from '../nn/layout';
+import { parameterLayout } from '../nn/layout';
+import type { NetworkSpec } from '../spec/network';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
-import { configFromJson, type TrainConfig } from '../train/config';
+import { configFromJson } from '../train/config';
+import type { TrainConfig } from '../spec/config';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
-
-/**
- * Everything a run needs to continue: flat buffers laid out by each network's layout table. A
- * weights-only file (`gan export --weights`, the pretrained models) has no optimizer state (empty
- * `optimizer` arrays) and no statistics: it is sampled, evaluated and opened in the page, not resumed.
- */
-export interface TrainingState {
-  config: TrainConfig;
-  iteration: number;
-  /** `average`: the moving average of G's weights, when the config keeps one (emaDecay > 0). */
-  generator: { params: Float32Array; optimizer: Float32Array[]; average?: Float32Array };
-  discriminator: { params: Float32Array; optimizer: Float32Array[] };
-  /** The loss statistics accumulated since the last log (GAN_STATS layout); empty in a weights-only file. */
-  stats: Float32Array;
-  weightsOnly?: boolean;
-}
 
 /** The suffix of the averaged generator's tensors: `generator.0.weight.ema` beside `generator.0.weight`. */
 export const AVERAGE_SUFFIX = 'ema';

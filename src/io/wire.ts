@@ -1,8 +1,8 @@
 // What `gan train --browser` (src/cli/train-browser.ts) and its page (examples/headless.ts) say to
 // each other: functions Node exposes on the page. Playwright carries JSON values, so byte arrays
 // travel as base64 strings.
-import type { TrainConfig } from '../train/config';
-import type { RunMetrics } from '../train/run';
+import type { TrainConfig } from '../spec/config';
+import type { RunMetrics } from './run';
 import type { SampleBatch } from '../train/trainer';
 
 export function bytesToBase64(bytes: Uint8Array): string {

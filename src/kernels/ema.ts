@@ -1,10 +1,9 @@
 // Wrapper of shaders/ema.wgsl: the moving average of one parameter buffer, one dispatch that the
 // scheduler records after G's update, and the uniform of its decay, rewritten every step.
 import type { BufferBinding, Dispatch, Runtime, UniformBlock } from '../gpu/runtime';
-import { emaWeights } from '../reference/ema';
+import { emaWeights } from '../spec/ema';
 import { flatGrid } from './optimizer';
 
-export { emaDecayAt } from '../reference/ema';
 
 /** Invocations per workgroup: the default of the shader's WORKGROUP override. */
 const WORKGROUP = 64;

@@ -1,9 +1,8 @@
 // Wrapper of shaders/gan_loss.wgsl: builds the loss dispatches once; the scheduler records them every
 // iteration and copies the stats buffer out every N iterations (then zeroes it with clearStats).
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
-import { G_LOSS_CODE, GAN_STATS_LENGTH, type GeneratorLoss } from '../reference/gan_loss';
+import { G_LOSS_CODE, GAN_STATS_LENGTH, type GeneratorLoss } from '../spec/stats';
 
-export { GAN_STATS, GAN_STATS_LENGTH, averageGanStats, type GanStatsAverages, type GeneratorLoss } from '../reference/gan_loss';
 
 const STATS_BYTES = GAN_STATS_LENGTH * 4;
 

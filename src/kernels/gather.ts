@@ -4,7 +4,7 @@
 import type { Clock } from '../gpu/clock';
 import { workgroupCount, type Dispatch, type Runtime } from '../gpu/runtime';
 import type { GpuDataset } from '../data/dataset';
-import { STREAM_GATHER } from '../reference/rng';
+import { STREAM_GATHER } from '../spec/rng';
 
 /** Lanes per workgroup along the features. */
 const WORKGROUP = 64;

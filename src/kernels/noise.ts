@@ -2,7 +2,7 @@
 // likes, and each recording draws fresh numbers because the clock's step is part of the key.
 import type { Clock } from '../gpu/clock';
 import { workgroupCount, type Dispatch, type Runtime } from '../gpu/runtime';
-import { STREAM_NOISE } from '../reference/rng';
+import { STREAM_NOISE } from '../spec/rng';
 
 /** Invocations per workgroup; each covers 4 columns (one Philox draw). */
 const WORKGROUP = 64;

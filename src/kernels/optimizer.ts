@@ -2,14 +2,8 @@
 // updates the whole buffer and the uniform block of its hyperparameters. The scheduler records the
 // dispatch every iteration and calls set() when a schedule changes lr or momentum, or Adam's step.
 import { workgroupCount, type BufferBinding, type Dispatch, type Runtime, type UniformBlock } from '../gpu/runtime';
-import {
-  adamBiasCorrections,
-  DEFAULT_HYPERPARAMETERS,
-  type OptimizerHyperparameters,
-  type OptimizerRule,
-} from '../reference/optimizer';
+import { adamBiasCorrections, DEFAULT_HYPERPARAMETERS, type OptimizerHyperparameters, type OptimizerRule } from '../spec/optimizer';
 
-export { DEFAULT_HYPERPARAMETERS, type OptimizerHyperparameters, type OptimizerRule } from '../reference/optimizer';
 
 /** Invocations per workgroup: the default of the shader's WORKGROUP override, which the wrapper keeps. */
 const WORKGROUP = 64;

@@ -1,9 +1,8 @@
 // Wrapper of shaders/softmax_xent.wgsl: the classifier's loss dispatch, built once and recorded
 // every training step; the stats buffer is copied out now and then and zeroed with clearXentStats.
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
-import { XENT_STATS_LENGTH } from '../reference/softmax_xent';
+import { XENT_STATS_LENGTH } from '../spec/stats';
 
-export { XENT_STATS, XENT_STATS_LENGTH } from '../reference/softmax_xent';
 
 const STATS_BYTES = XENT_STATS_LENGTH * 4;
 

@@ -1,41 +1,7 @@
 // One layout table for a network's parameters: name, shape and offset of every tensor in one flat
 // buffer. The GPU path binds ranges of that buffer, the CPU reference slices the same ranges, and
 // the checkpoint stores the same names and shapes; gradients and optimizer state use the same table.
-import type { Activation } from '../reference/dense';
-
-export interface DropoutConfig {
-  /** Include probability of each input element. */
-  keep: number;
-  /** Multiplier of kept elements (1 / keep for inverted dropout). */
-  scale: number;
-}
-
-export interface LayerSpec {
-  units: number;
-  activation: Activation;
-  /** Maxout pieces per unit (1 unless activation is maxout). */
-  pieces: number;
-  /**
-   * The layer sees scale * x + shift instead of its input x (before any dropout): D's first layer
-   * sees MNIST's [0, 1] pixels on [-1, 1], so the background, 0 in the data, carries weight in
-   * D's gradients.
-   */
-  inputMap?: InputMapConfig;
-  /** Dropout on this layer's input. */
-  dropout?: DropoutConfig;
-}
-
-export interface InputMapConfig {
-  scale: number;
-  shift: number;
-}
-
-export interface NetworkSpec {
-  /** Prefix of the tensor names: 'generator' or 'discriminator'. */
-  name: string;
-  inputFeatures: number;
-  layers: LayerSpec[];
-}
+import type { DenseShape, LayerSpec, NetworkSpec } from '../spec/network';
 
 export interface TensorEntry {
   name: string;
@@ -93,4 +59,22 @@ export function tensor(layout: ParameterLayout, name: string): TensorEntry {
 export function view<T extends Float32Array | Float64Array>(flat: T, layout: ParameterLayout, name: string): T {
   const { offset, size } = tensor(layout, name);
   return flat.subarray(offset, offset + size) as T;
+}
+
+export function layerShape(spec: NetworkSpec, layer: number, batch: number): DenseShape {
+  const { units, pieces, activation } = spec.layers[layer];
+  return { batch, inFeatures: layerInputs(spec, layer), units, pieces, activation };
+}
+
+/**
+ * What a layer's product does to its input, as the dropout kernel's (keep, scale, shift): dropout
+ * (when `withDropout`) of the layer's input map, kept inputs becoming scale * x + shift. Undefined
+ * when the product sees its input as it is.
+ */
+export function inputTransform(layer: LayerSpec, withDropout: boolean): { keep: number; scale: number; shift: number } | undefined {
+  const dropout = withDropout ? layer.dropout : undefined;
+  const map = layer.inputMap;
+  if (!dropout && !map) return undefined;
+  const dropoutScale = dropout?.scale ?? 1;
+  return { keep: dropout?.keep ?? 1, scale: dropoutScale * (map?.scale ?? 1), shift: dropoutScale * (map?.shift ?? 0) };
 }

@@ -4,8 +4,8 @@
 import type { Clock } from '../gpu/clock';
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
 import { denseBackward, denseForward, type GpuDropout } from '../kernels/dense';
-import { inputTransform, layerShape } from '../reference/mlp';
-import { biasName, layerInputs, parameterLayout, tensor, weightName, type NetworkSpec, type ParameterLayout } from './layout';
+import { biasName, inputTransform, layerInputs, layerShape, parameterLayout, type ParameterLayout, tensor, weightName } from './layout';
+import type { NetworkSpec } from '../spec/network';
 
 export class GpuNetwork {
   readonly layout: ParameterLayout;

@@ -1,22 +1,10 @@
 // CPU twin of shaders/dense.forward.wgsl and shaders/dense.backward.wgsl: plain loops, the oracle
 // the kernels are tested against. Generic over Float32Array and Float64Array so that the gradient
 // check can run the same code in double precision.
-import { drawBits, keepFromBits, keepThreshold, type RngKey } from './rng';
+import type { Activation, DenseShape } from '../spec/network';
+import { drawBits, keepFromBits, keepThreshold, type RngKey } from '../spec/rng';
 
 export type Vec = Float32Array | Float64Array;
-
-export type Activation = 'identity' | 'relu' | 'sigmoid' | 'maxout';
-
-export const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, relu: 1, sigmoid: 2, maxout: 3 };
-
-export interface DenseShape {
-  batch: number;
-  inFeatures: number;
-  units: number;
-  /** Maxout pieces per unit; 1 for the other activations. */
-  pieces: number;
-  activation: Activation;
-}
 
 export interface DropoutSpec {
   /** Include probability (the paper: 0.8 on D's input, 0.5 elsewhere in D). */

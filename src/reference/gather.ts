@@ -1,5 +1,5 @@
 // CPU twin of shaders/gather.wgsl: the same indices from the same draws, and the same rows.
-import { elementBits, indexFromBits, type RngKey } from './rng';
+import { elementBits, indexFromBits, type RngKey } from '../spec/rng';
 
 export interface GatherSpec {
   batch: number;

@@ -1,18 +1,9 @@
 // CPU reference of a whole network (a stack of dense layers) forward and backward, built from the
 // layer twins in ./dense. It is the oracle for src/nn/mlp.ts, and it runs in float64 for the
 // finite-difference gradient check.
-import { layerInputs, parameterLayout, view, weightName, biasName, type LayerSpec, type NetworkSpec } from '../nn/layout';
-import {
-  denseForward,
-  denseGradBias,
-  denseGradInput,
-  denseGradWeight,
-  dropoutForward,
-  type DenseShape,
-  type DropoutSpec,
-  type SavedActivation,
-  type Vec,
-} from './dense';
+import { biasName, inputTransform, layerShape, parameterLayout, view, weightName } from '../nn/layout';
+import type { NetworkSpec } from '../spec/network';
+import { denseForward, denseGradBias, denseGradInput, denseGradWeight, dropoutForward, type DropoutSpec, type SavedActivation, type Vec } from './dense';
 
 /** Where the dropout masks of one pass come from: layer l uses stream `streamBase + l`. */
 export interface PassKey {
@@ -27,24 +18,6 @@ export interface MlpCache<T extends Vec> {
   inputs: T[];
   saved: SavedActivation<T>[];
   output: T;
-}
-
-export function layerShape(spec: NetworkSpec, layer: number, batch: number): DenseShape {
-  const { units, pieces, activation } = spec.layers[layer];
-  return { batch, inFeatures: layerInputs(spec, layer), units, pieces, activation };
-}
-
-/**
- * What a layer's product does to its input, as the dropout kernel's (keep, scale, shift): dropout
- * (when `withDropout`) of the layer's input map, kept inputs becoming scale * x + shift. Undefined
- * when the product sees its input as it is.
- */
-export function inputTransform(layer: LayerSpec, withDropout: boolean): { keep: number; scale: number; shift: number } | undefined {
-  const dropout = withDropout ? layer.dropout : undefined;
-  const map = layer.inputMap;
-  if (!dropout && !map) return undefined;
-  const dropoutScale = dropout?.scale ?? 1;
-  return { keep: dropout?.keep ?? 1, scale: dropoutScale * (map?.scale ?? 1), shift: dropoutScale * (map?.shift ?? 0) };
 }
 
 export function layerDropout(spec: NetworkSpec, layer: number, key: PassKey): DropoutSpec | undefined {

@@ -1,6 +1,6 @@
 // CPU twin of shaders/noise.wgsl: the same draws, element (row, col) taking component col % 4 of
 // drawBits(key, row, col), and the same float32 arithmetic step by step.
-import { drawBits, gaussianPair, unitFromBits, type RngKey } from './rng';
+import { drawBits, gaussianPair, unitFromBits, type RngKey } from '../spec/rng';
 
 export interface NoiseShape {
   rows: number;

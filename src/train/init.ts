@@ -1,8 +1,9 @@
 // Initial parameters, drawn from the run's seed with the project's Philox generator, so the same
 // seed gives the same network on every machine: weights uniform in [-range, range] (pylearn2's
 // irange), biases zero, and optionally G's output bias at the logit of each pixel's mean.
-import { parameterLayout, type NetworkSpec } from '../nn/layout';
-import { elementBits, unitFromBits } from '../reference/rng';
+import { parameterLayout } from '../nn/layout';
+import type { NetworkSpec } from '../spec/network';
+import { elementBits, unitFromBits } from '../spec/rng';
 
 /** Stream of the initial weights: distinct from every training stream. */
 const STREAM_INIT = 3;

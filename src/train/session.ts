@@ -11,7 +11,7 @@ import { pixelMeans, MNIST_TRAIN_COUNT, type Mnist } from '../data/mnist-format'
 import { uploadMnist, uploadPoints, type GpuDataset } from '../data/dataset';
 import { divergenceBins, histogram, jensenShannon, sampleToy, toyDistribution, type ToyDistribution } from '../data/toy';
 import { parameterLayout } from '../nn/layout';
-import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from './config';
+import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from '../spec/config';
 import { initialParameters } from './init';
 import { Trainer } from './trainer';
 
@@ -37,6 +37,12 @@ export interface TrainingData {
 export interface DataOptions {
   /** MNIST already in memory (a page keeps it between runs); otherwise it is read or fetched. */
   mnist?: Mnist;
+  /**
+   * Where MNIST is read (Node: a directory) or fetched (a page: a URL, relative to the page) when
+   * `mnist` is not given; default config.dataDir, and where that is empty the packaged files in Node
+   * and data/mnist/ in a page.
+   */
+  mnistFrom?: string;
   /** The toy's points, (count, dims), instead of the distribution's own (a distribution drawn by hand). */
   points?: Float32Array<ArrayBuffer>;
 }
@@ -79,7 +85,7 @@ export function toyData(config: TrainConfig, points?: Float32Array<ArrayBuffer>)
 
 export async function prepareData(rt: Runtime, config: TrainConfig, options: DataOptions = {}): Promise<TrainingData> {
   if (config.data === 'mnist') {
-    const mnist = options.mnist ?? (await readMnist(config.dataDir));
+    const mnist = options.mnist ?? (await readMnist(options.mnistFrom ?? config.dataDir));
     return { dataset: uploadMnist(rt, mnist), pixelMeans: pixelMeans(mnist.train, MNIST_TRAIN_COUNT) };
   }
   const toy = toyData(config, options.points)!;

@@ -15,18 +15,20 @@ import type { Clock } from '../gpu/clock';
 import { ReadbackRing } from '../gpu/readback';
 import type { Dispatch, Runtime } from '../gpu/runtime';
 import { isSoftwareAdapter, waitYieldingCores } from '../gpu/wait';
-import { clearStats, createStatsBuffer, discriminatorLoss, generatorLoss, averageGanStats, GAN_STATS, GAN_STATS_LENGTH } from '../kernels/gan_loss';
+import { clearStats, createStatsBuffer, discriminatorLoss, generatorLoss } from '../kernels/gan_loss';
+import { averageGanStats, GAN_STATS, GAN_STATS_LENGTH } from '../spec/stats';
 import { createNonfiniteFlag, createOptimizer, type Optimizer } from '../kernels/optimizer';
-import { createEmaUpdate, emaDecayAt, type EmaUpdate } from '../kernels/ema';
+import { createEmaUpdate, type EmaUpdate } from '../kernels/ema';
+import { emaDecayAt } from '../spec/ema';
 import { noiseDispatch } from '../kernels/noise';
 import { gatherDispatch } from '../kernels/gather';
 import type { GpuDataset } from '../data/dataset';
 import { GpuNetwork, GpuPass } from '../nn/mlp';
-import { STREAM_GATHER, STREAM_NOISE } from '../reference/rng';
-import { DISCRIMINATOR_DROPOUT_STREAM, FAKE_PASS, FIXED_NOISE_PASS, GENERATOR_DROPOUT_STREAM, REAL_PASS, dStepPass, gStepPass } from './keys';
-import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from './config';
-import { learningRate, momentum } from './schedule';
-import type { TrainingState } from '../io/checkpoint';
+import { STREAM_GATHER, STREAM_NOISE } from '../spec/rng';
+import { DISCRIMINATOR_DROPOUT_STREAM, FAKE_PASS, FIXED_NOISE_PASS, GENERATOR_DROPOUT_STREAM, REAL_PASS, dStepPass, gStepPass } from '../spec/keys';
+import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from '../spec/config';
+import { learningRate, momentum } from '../spec/schedule';
+import type { TrainingState } from '../spec/state';
 
 export interface MetricsRecord {
   iter: number;

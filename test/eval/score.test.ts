@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMnist } from '../../src/data/mnist';
-import { ClassifierFeatures, loadOrTrainClassifier, type ClassifierConfig } from '../../src/eval/classifier';
+import { loadMnist } from '../../src/data/mnist-files-node';
+import { ClassifierFeatures, type ClassifierConfig } from '../../src/eval/classifier';
+import { loadOrTrainClassifier } from '../../src/cli/classifier-cache';
 import { scoreAgainst, summarise } from '../../src/eval/score';
 import { gpu, randomArray, seededRandom } from '../helpers';
 

@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { speckle } from '../../src/eval/speckle';
-import { loadMnist } from '../../src/data/mnist';
+import { loadMnist } from '../../src/data/mnist-files-node';
 
 const SIDE = 28;
 

@@ -4,10 +4,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors';
-import { decodeCheckpoint, encodeCheckpoint, type TrainingState } from '../../src/io/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
+import type { TrainingState } from '../../src/spec/state';
 import { networkSpecs } from '../../src/train/session';
 import { parameterLayout } from '../../src/nn/layout';
-import type { TrainConfig } from '../../src/train/config';
+import type { TrainConfig } from '../../src/spec/config';
 import { seededRandom } from '../helpers';
 import { tinyToyConfig } from '../train/fixtures';
 

@@ -6,8 +6,9 @@
 // fewer), the reference rounds once. A wrong decay, weight or index errs by a whole term.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createEmaUpdate, emaDecayAt } from '../../src/kernels/ema';
-import { emaStep, emaWeights } from '../../src/reference/ema';
+import { createEmaUpdate } from '../../src/kernels/ema';
+import { emaDecayAt, emaWeights } from '../../src/spec/ema';
+import { emaStep } from '../../src/reference/ema';
 import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
 
 const U = 2 ** -24;

@@ -17,12 +17,9 @@
 // both below 1e-8 for these losses (|L| <= 50), so |fd - dlogit| <= 1e-8 + 1e-6 |dlogit|.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { clearStats, createStatsBuffer, discriminatorLoss, generatorLoss, GAN_STATS, GAN_STATS_LENGTH, averageGanStats } from '../../src/kernels/gan_loss';
-import {
-  discriminatorLoss as referenceDiscriminatorLoss,
-  generatorLoss as referenceGeneratorLoss,
-  type GeneratorLoss,
-} from '../../src/reference/gan_loss';
+import { clearStats, createStatsBuffer, discriminatorLoss, generatorLoss } from '../../src/kernels/gan_loss';
+import { averageGanStats, GAN_STATS, GAN_STATS_LENGTH, type GeneratorLoss } from '../../src/spec/stats';
+import { discriminatorLoss as referenceDiscriminatorLoss, generatorLoss as referenceGeneratorLoss } from '../../src/reference/gan_loss';
 import type { Runtime } from '../../src/gpu/runtime';
 import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
 

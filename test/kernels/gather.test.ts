@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { gatherDispatch } from '../../src/kernels/gather';
 import type { GpuDataset } from '../../src/data/dataset';
 import { gatherRows, type GatherSpec } from '../../src/reference/gather';
-import { STREAM_GATHER, type RngKey } from '../../src/reference/rng';
+import { STREAM_GATHER, type RngKey } from '../../src/spec/rng';
 import { gpu, randomArray, seededRandom } from '../helpers';
 
 type Runtime = Awaited<ReturnType<typeof gpu>>['rt'];

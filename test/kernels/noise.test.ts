@@ -21,7 +21,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { gaussianNoise, noiseBits, noiseDispatch, uniformNoise } from '../../src/kernels/noise';
 import * as reference from '../../src/reference/noise';
-import { STREAM_NOISE, unitFromBits, type RngKey } from '../../src/reference/rng';
+import { STREAM_NOISE, unitFromBits, type RngKey } from '../../src/spec/rng';
 import { assertClose, gpu } from '../helpers';
 
 const SQRT3 = Math.sqrt(3);

@@ -11,8 +11,9 @@
 // The nonfinite flag is compared exactly.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { clearNonfiniteFlag, createNonfiniteFlag, createOptimizer, flatGrid, type Optimizer, type OptimizerHyperparameters, type OptimizerRule } from '../../src/kernels/optimizer';
-import { adamBiasCorrections, adamStep, sgdPylearn2Step, sgdPytorchStep, type AdamState, type SgdState } from '../../src/reference/optimizer';
+import { clearNonfiniteFlag, createNonfiniteFlag, createOptimizer, flatGrid, type Optimizer } from '../../src/kernels/optimizer';
+import { adamBiasCorrections, type OptimizerHyperparameters, type OptimizerRule } from '../../src/spec/optimizer';
+import { adamStep, sgdPylearn2Step, sgdPytorchStep, type AdamState, type SgdState } from '../../src/reference/optimizer';
 import type { Runtime } from '../../src/gpu/runtime';
 import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
 

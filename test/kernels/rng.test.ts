@@ -33,7 +33,7 @@ import { readShaderFile } from '../../src/gpu/shader-files-node';
 import { denseForward } from '../../src/kernels/dense';
 import { gaussianNoise, noiseBits, uniformNoise } from '../../src/kernels/noise';
 import { noiseBits as referenceBits } from '../../src/reference/noise';
-import { philox4x32_10, STREAM_DROPOUT, STREAM_GATHER, STREAM_NOISE, type RngKey } from '../../src/reference/rng';
+import { philox4x32_10, STREAM_DROPOUT, STREAM_GATHER, STREAM_NOISE, type RngKey } from '../../src/spec/rng';
 import { gpu } from '../helpers';
 
 type Gpu = Awaited<ReturnType<typeof gpu>>;

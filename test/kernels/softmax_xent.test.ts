@@ -16,7 +16,8 @@
 // Finite differences (float64, h = 1e-5): truncation and rounding both stay below 1e-8 here.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { clearXentStats, createXentStats, softmaxCrossEntropy, XENT_STATS, XENT_STATS_LENGTH } from '../../src/kernels/softmax_xent';
+import { clearXentStats, createXentStats, softmaxCrossEntropy } from '../../src/kernels/softmax_xent';
+import { XENT_STATS, XENT_STATS_LENGTH } from '../../src/spec/stats';
 import { softmaxCrossEntropy as referenceCrossEntropy } from '../../src/reference/softmax_xent';
 import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
 

@@ -1,11 +1,11 @@
 // Small configs and datasets for the scheduler's tests: the paper's structure (maxout D with dropout,
 // sigmoid G with its bias from pixel means, pylearn2 momentum) at sizes a software adapter runs in
 // moments, on a synthetic byte dataset shaped like MNIST or on a toy distribution.
-import { presetConfig, validateConfig, type TrainConfig } from '../../src/train/config';
+import { presetConfig, validateConfig } from '../../src/train/config';
+import { discriminatorSpec, generatorSpec, type TrainConfig } from '../../src/spec/config';
 import { uploadPoints, type GpuDataset } from '../../src/data/dataset';
 import { sampleToy, toyDistribution } from '../../src/data/toy';
 import { initialParameters } from '../../src/train/init';
-import { generatorSpec, discriminatorSpec } from '../../src/train/config';
 import { Trainer } from '../../src/train/trainer';
 import type { Runtime } from '../../src/gpu/runtime';
 import type { Clock } from '../../src/gpu/clock';

@@ -3,7 +3,8 @@
 // measured there are given next to each.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { presetConfig, validateConfig, type TrainConfig } from '../../src/train/config';
+import { presetConfig, validateConfig } from '../../src/train/config';
+import type { TrainConfig } from '../../src/spec/config';
 import { runTraining } from '../../src/train/loop';
 import { createSession, destroySession, toyDivergence, type Session } from '../../src/train/session';
 import type { SampleBatch, ShownGenerator } from '../../src/train/trainer';

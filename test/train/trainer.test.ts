@@ -9,11 +9,11 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Dispatch } from '../../src/gpu/runtime';
 import { runTraining } from '../../src/train/loop';
-import { learningRate, momentum } from '../../src/train/schedule';
-import { presetConfig, type TrainConfig } from '../../src/train/config';
+import { learningRate, momentum } from '../../src/spec/schedule';
+import { presetConfig } from '../../src/train/config';
+import type { TrainConfig } from '../../src/spec/config';
 import { referenceIteration, type ReferenceDataset, type ReferenceState } from '../../src/reference/step';
-import type { Trainer } from '../../src/train/trainer';
-import type { MetricsRecord } from '../../src/train/trainer';
+import type { MetricsRecord, Trainer } from '../../src/train/trainer';
 import { assertClose, gpu } from '../helpers';
 import { initial, makeTrainer, syntheticImages, tinyImageConfig, tinyToyConfig, toyData } from './fixtures';
 

@@ -3,7 +3,7 @@
 // and minibatch with pass 4j, its real D pass with 4j + 1 and its fake pass with 4j + 2; the G step
 // uses 4k and 4k + 2. A run is a pure function of its seed, and resuming at iteration i draws
 // exactly what the uninterrupted run drew.
-import { STREAM_DROPOUT } from '../reference/rng';
+import { STREAM_DROPOUT } from './rng';
 
 export const PASSES_PER_D_STEP = 4;
 export const REAL_PASS = 1;

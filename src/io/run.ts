@@ -2,11 +2,11 @@
 // from the config, and everything a run produces (sample batches, metrics lines, progress, checkpoint
 // bytes) handed to a sink. In Node the sink writes the files (src/cli/run-output.ts); in a page driven
 // by `gan train --browser` it forwards them to Node, which writes them with the same sink.
-import { encodeCheckpoint } from '../io/checkpoint-format';
-import type { TrainConfig } from './config';
-import { runTraining, type LoopOptions } from './loop';
-import { networkSpecs } from './session';
-import type { MetricsRecord, SampleBatch, Trainer } from './trainer';
+import { encodeCheckpoint } from './checkpoint-format';
+import type { TrainConfig } from '../spec/config';
+import { runTraining, type LoopOptions } from '../train/loop';
+import { networkSpecs } from '../train/session';
+import type { MetricsRecord, SampleBatch, Trainer } from '../train/trainer';
 
 export type RunMetrics = MetricsRecord & { its_per_s: number };
 

@@ -1,0 +1,63 @@
+// The --score classifier's weights on disk: trained once per machine and kept under a name made of
+// everything that shapes them (architecture, training schedule, seed), in the user's cache directory.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Runtime } from '../gpu/runtime';
+import type { Mnist } from '../data/mnist-format';
+import { classifierKey, classifierSpec, testAccuracy, trainClassifier, type ClassifierConfig } from '../eval/classifier';
+import { writeFileAtomic } from '../io/checkpoint';
+import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors';
+import { parameterLayout } from '../nn/layout';
+import type { NetworkSpec } from '../spec/network';
+
+const CLASSIFIER_FORMAT = 'webgpu-gan-classifier/1';
+
+export function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'webgpu-gan');
+}
+
+
+export interface TrainedClassifier {
+  config: ClassifierConfig;
+  params: Float32Array;
+  testAccuracy: number;
+  /** The file the weights were read from or written to. */
+  path: string;
+  cached: boolean;
+  /** Training time; 0 when read from the cache. */
+  seconds: number;
+}
+
+
+function readCached(path: string, config: ClassifierConfig, spec: NetworkSpec): { params: Float32Array; testAccuracy: number } {
+  const { tensors, metadata } = decodeSafetensors(readFileSync(path), path);
+  if (metadata.format !== CLASSIFIER_FORMAT) throw new CheckpointError(`${path}: metadata format is ${JSON.stringify(metadata.format)}, expected '${CLASSIFIER_FORMAT}'; delete the file to retrain.`);
+  const layout = parameterLayout(spec);
+  const params = new Float32Array(layout.totalFloats);
+  for (const t of layout.tensors) {
+    const found = tensors[t.name];
+    if (!found || found.dtype !== 'F32' || found.shape.join('x') !== t.shape.join('x')) throw new CheckpointError(`${path}: tensor '${t.name}' is missing or not F32 ${t.shape.join('x')}; delete the file to retrain.`);
+    params.set(found.data as Float32Array, t.offset);
+  }
+  const accuracy = Number(metadata.test_accuracy);
+  if (!(accuracy >= 0 && accuracy <= 1)) throw new CheckpointError(`${path}: metadata test_accuracy is ${JSON.stringify(metadata.test_accuracy)}; delete the file to retrain.`);
+  return { params, testAccuracy: accuracy };
+}
+
+
+/** The classifier of `config`: read from `cacheDir` when it was trained before, else trained, measured and saved there. */
+export async function loadOrTrainClassifier(rt: Runtime, mnist: Mnist, config: ClassifierConfig, cacheDir = defaultCacheDir()): Promise<TrainedClassifier> {
+  const spec = classifierSpec(config, mnist.train.rows * mnist.train.cols);
+  const path = join(cacheDir, `${classifierKey(config)}.safetensors`);
+  if (existsSync(path)) return { config, ...readCached(path, config, spec), path, cached: true, seconds: 0 };
+  const started = performance.now();
+  const params = await trainClassifier(rt, mnist, config);
+  const accuracy = await testAccuracy(rt, mnist, config, params);
+  const seconds = Math.round((performance.now() - started) / 10) / 100;
+  const tensors: Record<string, NamedTensor> = {};
+  for (const t of parameterLayout(spec).tensors) tensors[t.name] = { dtype: 'F32', shape: t.shape, data: params.slice(t.offset, t.offset + t.size) };
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileAtomic(path, encodeSafetensors(tensors, { format: CLASSIFIER_FORMAT, config: JSON.stringify(config), test_accuracy: String(accuracy), data: mnist.source }));
+  return { config, params, testAccuracy: accuracy, path, cached: false, seconds };
+}

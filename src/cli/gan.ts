@@ -98,6 +98,10 @@ program
   .description("Write a checkpoint's model to another file; prints one JSON object.")
   .option('--checkpoint <file>', "a run's checkpoint.safetensors")
   .option('--weights <out>', "G's and D's weights and G's moving average, without the optimizer state: evaluated and opened in the page, not resumed")
+  .option('--onnx <out>', "G as an ONNX graph (opset 13): input z (batch, noise dim), output x; its moving average unless --raw-generator")
+  .option('--pytorch <out>', "G as a PyTorch state dict in safetensors: nn.Sequential of nn.Linear, names 0.weight, 0.bias, ...")
+  .option('--discriminator', 'with --onnx or --pytorch, also D, beside G as <stem>.discriminator.<ext> (inputs x, outputs logit and probability)')
+  .option('--raw-generator', "export G's own weights instead of their moving average (when the checkpoint keeps one)")
   .action((flags) => runExportCommand(flags));
 
 program

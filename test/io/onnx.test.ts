@@ -21,7 +21,7 @@ import { GeneratorSampler } from '../../src/eval/sampler';
 import { discriminatorSpec, generatorSpec, type TrainConfig } from '../../src/spec/config';
 import type { NetworkSpec } from '../../src/spec/network';
 import type { TrainingState } from '../../src/spec/state';
-import { encodeCheckpoint } from '../../src/io/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
 import { decodeSafetensors } from '../../src/io/safetensors';
 import { checkpointToOnnx, networkToOnnx, ONNX_OPSET } from '../../src/io/onnx';
 import { exportModel, discriminatorPath } from '../../src/cli/export';
@@ -180,6 +180,23 @@ for (const [what, make, range] of [
     assert.ok(maxDifference(torchG, expected) <= ATOL && maxDifference(torchD, logit) <= ATOL, 'the PyTorch layout computes the same networks');
   });
 }
+
+test(`the pretrained small-mnist model (trained weights, 512-wide G, 128 x 3 maxout D) exported to ONNX matches our kernels to ${ATOL}`, async () => {
+  const checkpoint = join(root, 'pretrained', 'small-mnist.safetensors');
+  const state = decodeCheckpoint(readFileSync(checkpoint), checkpoint, networkSpecs);
+  const { config } = state;
+  const onnx = join(dir, 'pretrained.onnx');
+  assert.equal(exportModel({ checkpoint, onnx, discriminator: true }).generator, 'average');
+  const z = randomArray(seededRandom(21), ROWS * config.noise.dim, config.noise.low, config.noise.high);
+  const expected = await ourGenerator(config, state.generator.average!, z, ROWS);
+  const generated = (await runOnnx(readFileSync(onnx), 'z', z, config.noise.dim)).x;
+  // D judges G's own samples: the inputs it was trained on.
+  const logit = await ourDiscriminator(config, state.discriminator.params, expected, ROWS);
+  const judged = (await runOnnx(readFileSync(discriminatorPath(onnx)), 'x', expected, 784)).logit;
+  const [gDiff, dDiff] = [maxDifference(generated, expected), maxDifference(judged, logit)];
+  console.log(`# pretrained: max |ONNX - ours| G ${gDiff.toExponential(2)}, D ${dDiff.toExponential(2)} (|logit| up to ${Math.max(...logit.map(Math.abs)).toFixed(2)})`);
+  assert.ok(gDiff <= ATOL && dDiff <= ATOL, `G ${gDiff}, D ${dDiff}`);
+});
 
 test('the ONNX graph is made of standard ops, with a symbolic batch', async () => {
   const config = imageConfig();

@@ -1,11 +1,8 @@
-// Browser: Vite bundles every shader as text.
-const files = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<
-  string,
-  string
->;
+// The repository's pages (Vite): every shader bundled as text by import.meta.glob. The built package
+// bundles them as strings instead (scripts/build-package.mjs), so nothing Vite-specific ships.
+import { shaderLookup } from './shader-table';
 
-export function readShaderFile(name: string): string {
-  const text = files[`../../shaders/${name}.wgsl`];
-  if (text === undefined) throw new Error(`Unknown shader 'shaders/${name}.wgsl'.`);
-  return text;
-}
+const globbed = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const byName = Object.fromEntries(Object.entries(globbed).map(([path, text]) => [path.replace(/^.*\/(.*)\.wgsl$/, '$1'), text]));
+
+export const readShaderFile = shaderLookup(byName);

@@ -6,22 +6,18 @@
 //
 // URL parameters: distribution=NAME, autostart=1. Tests read window.ganLab.
 import uPlot from 'uplot';
-import { presetConfig, type TrainConfig } from '../src/train/config';
-import { runTraining } from '../src/train/loop';
+import { presetConfig } from '../src/train/config';
+import { type TrainConfig } from '../src/spec/config';
+import { TrainingController } from '../src/train/controller';
+import { attachCanvas, type SampleCanvas } from '../src/train/canvas';
 import { createTrainer, modelLimits, prepareData, toyDivergence, TOY_DATASET_SIZE, type TrainingData } from '../src/train/session';
 import { histogram } from '../src/data/toy';
 import { Runtime } from '../src/gpu/runtime';
 import { Clock } from '../src/gpu/clock';
-import { GpuPass } from '../src/nn/mlp';
-import { PlaneRenderer, type PlaneLayer } from '../src/kernels/render';
 import type { GpuContext } from '../src/gpu/device';
-import type { Dispatch } from '../src/gpu/runtime';
 import type { SampleBatch, Trainer } from '../src/train/trainer';
-import { $, ActionQueue, Chart, gpuCanvas, pageDevice, windowSize } from './common';
+import { $, Chart, pageDevice } from './common';
 
-const HEATMAP_GRID = 48;
-const MESH_GRID = 16;
-const SHOWN_POINTS = 1000;
 const PLANE_PIXELS = 480;
 const BOUNDS = { lo: -3, hi: 3 };
 
@@ -77,83 +73,80 @@ class Lab {
   config!: TrainConfig;
   /** The distribution the current model learns (a value of the distribution control). */
   kind?: string;
-  trainer!: Trainer;
   data!: TrainingData;
-  running = false;
   /** The divergence at every logged iteration of the current run: [iteration, js]. */
   readonly divergences: [number, number][] = [];
-  private itsPerSecond = 0;
-  private views: { dispatches: Dispatch[]; layers: PlaneLayer[]; owned: { destroy(): void }[] } = { dispatches: [], layers: [], owned: [] };
-  private readonly queue = new ActionQueue();
+  /** The plane, made with the first 2-D model. */
+  private plane?: SampleCanvas;
   private readonly js = new Chart($('#charts'), 'Jensen-Shannon divergence (nats)', [{ label: 'JS(p_data, p_g)', stroke: '#7a3ea8' }]);
   private readonly losses = new Chart($('#charts'), 'losses', [{ label: 'D loss', stroke: '#1e6ec8' }, { label: 'G loss', stroke: '#dc5a1e' }]);
   private line?: uPlot;
+  readonly controller = new TrainingController({
+    // The divergence is measured at each window's end: windows of at least 5 iterations.
+    minWindow: 5,
+    sampleWithLogs: true,
+    onSamples: (batch) => {
+      const js = toyDivergence(this.data, batch.samples)!;
+      this.divergences.push([batch.iter, js]);
+      this.js.add(batch.iter, [js]);
+      if (this.data.toy!.distribution.dims === 1) this.showLine(batch);
+    },
+    onMetrics: (record) => this.losses.add(record.iter, [record.d_loss, record.g_loss]),
+    onWindow: () => {
+      this.draw();
+      this.showStatus();
+    },
+    onState: (state) => {
+      controls.start.textContent = state === 'running' ? 'Pause' : 'Start';
+      this.showStatus();
+    },
+    onError: (err) => showError(err?.message),
+  });
 
   constructor(
     readonly context: GpuContext,
     readonly rt: Runtime,
     readonly clock: Clock,
-    private readonly plane: PlaneRenderer,
-    private readonly canvas: GPUCanvasContext,
     readonly drawing: Drawing,
   ) {}
 
+  get trainer(): Trainer {
+    return this.controller.trainer;
+  }
+
+  get running(): boolean {
+    return this.controller.state === 'running';
+  }
+
+  private get twoD(): boolean {
+    return this.data?.toy!.distribution.dims === 2;
+  }
+
   async start(kind: string): Promise<void> {
-    await this.queue.run(async () => {
+    await this.controller.exclusive(async () => {
       const config = presetConfig(kind === 'drawn' ? 'toy-2d-ring' : kind);
       config.iterations = Number.MAX_SAFE_INTEGER;
       const data = await prepareData(this.rt, config, kind === 'drawn' ? { points: this.drawing.dataset() } : {});
       const trainer = await createTrainer(this.rt, this.clock, config, data);
-      this.trainer?.destroy();
+      const twoD = data.toy!.distribution.dims === 2;
+      if (twoD && this.plane) await this.plane.setTrainer(trainer);
+      else if (twoD) this.plane = await attachCanvas(trainer, $<HTMLCanvasElement>('#plane'), { plane: { ...BOUNDS, pixels: PLANE_PIXELS }, label: 'lab.plane' });
+      this.controller.setTrainer(trainer)?.destroy();
       this.data?.dataset.buffer.destroy();
-      for (const o of this.views.owned) o.destroy();
-      [this.config, this.data, this.trainer, this.kind] = [config, data, trainer, kind];
+      [this.config, this.data, this.kind] = [config, data, kind];
       this.divergences.length = 0;
       this.js.clear();
       this.losses.clear();
-      const twoD = data.toy!.distribution.dims === 2;
       $('#plane-view').hidden = !twoD;
       $('#line-view').hidden = twoD;
-      this.views = twoD ? await this.planeViews() : { dispatches: [], layers: [], owned: [] };
       this.draw();
       this.showStatus();
     });
   }
 
-  /** D on a grid over the plane and G on a grid of noise, built once per model; the plane's layers. */
-  private async planeViews(): Promise<Lab['views']> {
-    const { rt, clock, trainer, config } = this;
-    const { lo, hi } = BOUNDS;
-    const cells = new Float32Array(HEATMAP_GRID * HEATMAP_GRID * 2);
-    for (let j = 0; j < HEATMAP_GRID; j++) for (let i = 0; i < HEATMAP_GRID; i++) cells.set([lo + ((i + 0.5) * (hi - lo)) / HEATMAP_GRID, lo + ((j + 0.5) * (hi - lo)) / HEATMAP_GRID], 2 * (j * HEATMAP_GRID + i));
-    const noise = new Float32Array(MESH_GRID * MESH_GRID * 2);
-    for (let r = 0; r < MESH_GRID; r++) for (let c = 0; c < MESH_GRID; c++) noise.set([-2 + (4 * c) / (MESH_GRID - 1), -2 + (4 * r) / (MESH_GRID - 1)], 2 * (r * MESH_GRID + c));
-    const cellBuffer = rt.upload('lab.heatmap.x', cells);
-    const noiseBuffer = rt.upload('lab.mesh.z', noise);
-    const real = rt.upload('lab.real', this.data.toy!.points.slice(0, SHOWN_POINTS * 2));
-    const rng = { seed: config.seed, sub: 0, streamBase: 0, dropout: false };
-    const dPass = GpuPass.create(trainer.discriminator, clock, HEATMAP_GRID * HEATMAP_GRID, cellBuffer, rng, 'lab.heatmap.d');
-    const gPass = GpuPass.create(trainer.generator, clock, MESH_GRID * MESH_GRID, noiseBuffer, rng, 'lab.mesh.g');
-    const bounds = { ...BOUNDS, width: PLANE_PIXELS, height: PLANE_PIXELS };
-    const layers = [
-      this.plane.layer('heatmap', dPass.output, HEATMAP_GRID, bounds),
-      this.plane.layer('manifold', gPass.output, MESH_GRID, bounds, { color: [0.35, 0.35, 0.35, 0.6] }),
-      this.plane.layer('points', real, SHOWN_POINTS, bounds, { color: [0.12, 0.43, 0.78, 0.7], size: 3 }),
-      this.plane.layer('points', trainer.fixedNoiseSamples, SHOWN_POINTS, bounds, { color: [0.86, 0.35, 0.12, 0.8], size: 3 }),
-    ];
-    return { dispatches: [...(await dPass.forward()), ...(await gPass.forward())], layers, owned: [cellBuffer, noiseBuffer, real, dPass, gPass, ...layers.map((l) => l.uniform)] };
-  }
-
   /** G on the fixed noise, D over the plane, G's mesh, then the plane: one submission, no readback. */
   draw(): void {
-    if (this.views.layers.length === 0) return;
-    const encoder = this.rt.device.createCommandEncoder({ label: 'lab.views' });
-    const pass = encoder.beginComputePass({ label: 'lab.views' });
-    this.trainer.recordSampling(pass);
-    for (const d of this.views.dispatches) d.record(pass);
-    pass.end();
-    this.plane.draw(encoder, this.canvas.getCurrentTexture().createView(), this.views.layers);
-    this.rt.device.queue.submit([encoder.finish()]);
+    if (this.twoD) this.plane?.draw();
   }
 
   private showLine(batch: SampleBatch): void {
@@ -179,54 +172,38 @@ class Lab {
     } else this.line.setData(columns);
   }
 
-  private async window(count: number): Promise<void> {
-    const until = (Math.floor(this.trainer.iteration / count) + 1) * count;
-    await runTraining(this.trainer, { until, logEvery: count, sampleEvery: Number.MAX_SAFE_INTEGER, checkpointEvery: Number.MAX_SAFE_INTEGER, sampleWithLogs: true }, {
-      onSamples: (batch) => {
-        const js = toyDivergence(this.data, batch.samples)!;
-        this.divergences.push([batch.iter, js]);
-        this.js.add(batch.iter, [js]);
-        if (this.data.toy!.distribution.dims === 1) this.showLine(batch);
-      },
-      onMetrics: (record) => {
-        this.itsPerSecond = record.its_per_s;
-        this.losses.add(record.iter, [record.d_loss, record.g_loss]);
-      },
-    });
-    this.draw();
-    this.showStatus();
-  }
-
   private showStatus(): void {
+    if (!this.config) return;
     const state = this.running ? 'running' : 'paused';
+    const speed = this.controller.itsPerSecond;
     document.body.dataset.state = state;
     document.body.dataset.iteration = String(this.trainer.iteration);
     const js = this.divergences.at(-1);
-    status.textContent = `${this.context.adapterName} · ${controls.distribution.value} · iteration ${this.trainer.iteration} · ${js ? `JS ${js[1].toFixed(3)}` : ''} · ${this.itsPerSecond ? `${this.itsPerSecond.toFixed(2)} it/s` : '–'} · ${state}`;
+    status.textContent = `${this.context.adapterName} · ${controls.distribution.value} · iteration ${this.trainer.iteration} · ${js ? `JS ${js[1].toFixed(3)}` : ''} · ${speed ? `${speed.toFixed(2)} it/s` : '–'} · ${state}`;
   }
 
-  async run(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    controls.start.textContent = 'Pause';
-    while (this.running) {
-      // The divergence is measured at each window's end: windows of at least 5 iterations.
-      await this.queue.run(() => this.window(Math.max(5, windowSize(this.itsPerSecond)))).catch((err) => {
-        this.running = false;
-        showError((err as Error).message);
-      });
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    controls.start.textContent = 'Start';
-    this.showStatus();
+  /**
+   * For tests: the plane drawn by the same render pipelines into an offscreen texture and read back
+   * (headless Chromium on SwiftShader does not composite WebGPU canvases into screenshots).
+   */
+  async snapshot(): Promise<{ width: number; height: number; pixels: number[] }> {
+    return this.controller.exclusive(async () => {
+      if (!this.twoD || !this.plane) throw new Error('The plane shows 2-D data only.');
+      const { width, height, pixels } = await this.plane.snapshot();
+      return { width, height, pixels: Array.from(pixels) };
+    });
+  }
+
+  run(): Promise<void> {
+    return this.controller.run();
   }
 
   pause(): void {
-    this.running = false;
+    this.controller.pause();
   }
 
   step(): Promise<void> {
-    return this.queue.run(() => this.window(1)).catch((err) => showError((err as Error).message));
+    return this.controller.step(1);
   }
 }
 
@@ -236,15 +213,13 @@ async function main(): Promise<void> {
   const limits = modelLimits(presetConfig('toy-2d-grid'));
   const context = await pageDevice(limits);
   if (!context) return;
-  const rt = new Runtime(context);
-  const { context: canvas, format } = gpuCanvas($<HTMLCanvasElement>('#plane'), context.device, PLANE_PIXELS, PLANE_PIXELS);
-  const lab = new Lab(context, rt, new Clock(context.device), await PlaneRenderer.create(rt, format), canvas, new Drawing($<HTMLCanvasElement>('#strokes')));
+  const lab = new Lab(context, new Runtime(context), new Clock(context.device), new Drawing($<HTMLCanvasElement>('#strokes')));
   (window as unknown as { ganLab: Lab }).ganLab = lab;
   const restart = () => {
     lab.pause();
     return lab.start(controls.distribution.value).then(
-      () => (showError(undefined), true),
-      (err: Error) => (showError(err.message), false),
+      () => (lab.controller.report(), true),
+      (err: Error) => (lab.controller.report(err), false),
     );
   };
   controls.start.addEventListener('click', async () => {

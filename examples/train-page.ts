@@ -4,25 +4,25 @@
 //
 // URL parameters: preset=NAME, config=JSON (a partial config merged onto its preset, as --config),
 // autostart=1. Tests read window.ganPage and document.body.dataset.state.
-import { decodeCheckpoint, encodeCheckpoint, type TrainingState } from '../src/io/checkpoint-format';
-import { configFromJson, presetConfig, PRESETS, validateConfig, type TrainConfig } from '../src/train/config';
-import { runTraining } from '../src/train/loop';
-import type { RunMetrics } from '../src/train/run';
-import { createTrainer, modelBuffers, modelLimits, networkSpecs, prepareData, IMAGE_SAMPLES, type TrainingData } from '../src/train/session';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint-format';
+import { type TrainingState } from '../src/spec/state';
+import { configFromJson, presetConfig, PRESETS, validateConfig } from '../src/train/config';
+import { type TrainConfig } from '../src/spec/config';
+import { TrainingController, type ControllerMetrics } from '../src/train/controller';
+import { attachCanvas, drawCanvases, type SampleCanvas } from '../src/train/canvas';
+import { createTrainer, modelBuffers, modelLimits, networkSpecs, prepareData, type TrainingData } from '../src/train/session';
 import { Runtime } from '../src/gpu/runtime';
 import { Clock } from '../src/gpu/clock';
-import { ImageGrid, gridPixels, renderGridPixels, type GridShape } from '../src/kernels/render';
 import { readMnist } from '#mnist-files';
 import type { Mnist } from '../src/data/mnist-format';
 import { checkBuffersFit, DeviceLostError, type GpuContext } from '../src/gpu/device';
 import type { Trainer } from '../src/train/trainer';
-import { $, ActionQueue, Chart, Interpolation, download, gpuCanvas, pageDevice, windowSize } from './common';
+import { $, Chart, download, pageDevice } from './common';
 // The model README.md's figures come from (pretrained/README.md): bundled as a file, fetched on demand.
 import pretrainedUrl from '../pretrained/small-mnist.safetensors?url';
 
 const MNIST_PRESETS = Object.keys(PRESETS).filter((name) => PRESETS[name].data === 'mnist');
 const STRIP_STEPS = 12;
-const DIGIT = { width: 28, height: 28, zoom: 2 };
 
 const controls = {
   preset: $<HTMLSelectElement>('#preset'),
@@ -50,22 +50,18 @@ function showError(message: string | undefined): void {
   errorBox.textContent = message ?? '';
 }
 
+type View = 'samples' | 'fixed' | 'strip';
+
 class TrainingPage {
   config!: TrainConfig;
-  trainer!: Trainer;
   private data?: TrainingData;
   private mnist?: Mnist;
-  private interpolation?: Interpolation;
-  running = false;
   /** Every metrics record of this page's runs, in order (the charts' data). */
-  readonly metrics: RunMetrics[] = [];
-  private itsPerSecond = 0;
-  private snapshotGrid?: ImageGrid;
-  private readonly queue = new ActionQueue();
-  private canvases: Record<'samples' | 'fixed' | 'strip', { context: GPUCanvasContext; grid: ImageGrid }>;
+  readonly metrics: ControllerMetrics[] = [];
+  /** The last G step's minibatch, G on the fixed noise, the interpolation: made with the first model. */
+  private views?: Record<View, SampleCanvas>;
   /** The state at the end of a recent window, kept so that a lost device loses at most a few seconds. */
   lastGood?: TrainingState;
-  private lastGoodAt = 0;
   /** The fixed-noise grid and the interpolation show G's own weights, not their moving average. */
   private showRaw = false;
   private readonly charts = {
@@ -73,43 +69,48 @@ class TrainingPage {
     outputs: new Chart($('#charts'), "D's mean output", [{ label: 'D(x)', stroke: '#1e6ec8' }, { label: 'D(G(z))', stroke: '#dc5a1e' }], { range: [0, 1] }),
     speed: new Chart($('#charts'), 'iterations per second', [{ label: 'it/s', stroke: '#289640' }]),
   };
+  readonly controller = new TrainingController({
+    checkpointEveryMs: KEEP_STATE_EVERY_MS,
+    onMetrics: (record) => {
+      this.metrics.push(record);
+      this.charts.losses.add(record.iter, [record.d_loss, record.g_loss]);
+      this.charts.outputs.add(record.iter, [record.d_real, record.d_fake]);
+      this.charts.speed.add(record.iter, [record.its_per_s]);
+    },
+    onWindow: () => {
+      this.draw();
+      this.showStatus();
+    },
+    onCheckpoint: async () => void (this.lastGood = await this.trainer.readState()),
+    onState: (state) => {
+      controls.start.textContent = state === 'running' ? 'Pause' : 'Start';
+      this.showStatus();
+    },
+    onError: (err) => this.showFailure(err),
+  });
 
-  private constructor(
+  constructor(
     public context: GpuContext,
     public rt: Runtime,
     public clock: Clock,
-    canvases: TrainingPage['canvases'],
-  ) {
-    this.canvases = canvases;
+  ) {}
+
+  get trainer(): Trainer {
+    return this.controller.trainer;
   }
 
-  static async create(context: GpuContext): Promise<TrainingPage> {
-    const rt = new Runtime(context);
-    return new TrainingPage(context, rt, new Clock(context.device), await TrainingPage.canvasesOn(context, rt));
-  }
-
-  private static async canvasesOn(context: GpuContext, rt: Runtime): Promise<TrainingPage['canvases']> {
-    const canvas = async (selector: string, shape: GridShape) => {
-      const size = gridPixels(shape);
-      const { context: canvasContext, format } = gpuCanvas($<HTMLCanvasElement>(selector), context.device, size.width, size.height);
-      return { context: canvasContext, grid: await ImageGrid.create(rt, format, shape, `render.${selector.slice(1)}`) };
-    };
-    const grid = { columns: 10, count: IMAGE_SAMPLES, ...DIGIT };
-    return {
-      samples: await canvas('#samples', grid),
-      fixed: await canvas('#fixed', grid),
-      strip: await canvas('#strip', { columns: STRIP_STEPS, count: STRIP_STEPS, ...DIGIT }),
-    };
+  get running(): boolean {
+    return this.controller.state === 'running';
   }
 
   /** After a device loss: the same page on a new device, continuing from the state kept in memory. */
   async recover(context: GpuContext): Promise<void> {
-    await this.queue.run(async () => {
+    await this.controller.exclusive(async () => {
       this.context = context;
       this.rt = new Runtime(context);
       this.clock = new Clock(context.device);
-      this.canvases = await TrainingPage.canvasesOn(context, this.rt);
-      this.snapshotGrid = undefined;
+      for (const view of Object.values(this.views ?? {})) view.destroy();
+      this.views = undefined;
       // The old device's buffers are gone with it: the dataset is uploaded again, the trainer rebuilt.
       this.data = undefined;
       await this.build(this.config, this.lastGood);
@@ -126,17 +127,19 @@ class TrainingPage {
     const trainer = await createTrainer(this.rt, this.clock, config, this.data);
     if (state) await trainer.loadState(state);
     this.lastGood = state ?? (await trainer.readState());
-    this.lastGoodAt = performance.now();
-    this.trainer?.destroy();
-    this.interpolation?.destroy();
-    for (const { grid } of Object.values(this.canvases)) grid.forgetBuffers();
-    this.trainer = trainer;
-    this.config = config;
     if (this.showRaw) trainer.show('raw');
+    if (this.views) for (const view of Object.values(this.views)) await view.setTrainer(trainer);
+    else {
+      this.views = {
+        samples: await attachCanvas(trainer, $<HTMLCanvasElement>('#samples'), { show: 'latest', label: 'samples' }),
+        fixed: await attachCanvas(trainer, $<HTMLCanvasElement>('#fixed'), { label: 'fixed' }),
+        strip: await attachCanvas(trainer, $<HTMLCanvasElement>('#strip'), { show: 'interpolation', steps: STRIP_STEPS, label: 'strip' }),
+      };
+    }
+    this.controller.setTrainer(trainer)?.destroy();
+    this.config = config;
     controls.rawGenerator.disabled = !trainer.generatorAverage;
     controls.rawGenerator.checked = trainer.shown === 'raw';
-    this.interpolation = await Interpolation.create(this.rt, this.clock, trainer, STRIP_STEPS);
-    this.canvases.samples.grid.setShape({ columns: 10, count: Math.min(config.batch, IMAGE_SAMPLES), ...DIGIT });
     this.showConfig();
     this.draw();
     this.showStatus();
@@ -144,7 +147,7 @@ class TrainingPage {
 
   /** Starts a fresh model. */
   async start(config: TrainConfig): Promise<void> {
-    await this.queue.run(async () => {
+    await this.controller.exclusive(async () => {
       await this.build(config);
       for (const chart of Object.values(this.charts)) chart.clear();
     });
@@ -162,94 +165,46 @@ class TrainingPage {
   }
 
   private showStatus(): void {
+    if (!this.config) return;
     const state = this.running ? 'running' : 'paused';
+    const speed = this.controller.itsPerSecond;
     document.body.dataset.state = state;
     document.body.dataset.iteration = String(this.trainer.iteration);
-    status.textContent = `${this.context.adapterName} · ${this.config.preset} · iteration ${this.trainer.iteration} · ${this.itsPerSecond ? `${this.itsPerSecond.toFixed(2)} it/s` : '–'} · ${state}`;
+    status.textContent = `${this.context.adapterName} · ${this.config.preset} · iteration ${this.trainer.iteration} · ${speed ? `${speed.toFixed(2)} it/s` : '–'} · ${state}`;
+  }
+
+  /** A failed window says what went wrong; a lost device also offers the model kept in this page. */
+  private showFailure(err: Error | undefined): void {
+    if (err instanceof DeviceLostError && this.lastGood) {
+      showError(`${err.message} The model of iteration ${this.lastGood.iteration} is kept in this page.`);
+      controls.resume.textContent = `Resume from iteration ${this.lastGood.iteration}`;
+      controls.resume.hidden = false;
+      document.body.dataset.state = 'lost';
+      return;
+    }
+    showError(err?.message);
   }
 
   /** G on the fixed noise and the interpolation, then the three grids: one submission, no readback. */
   draw(): void {
-    const { device } = this.rt;
-    const encoder = device.createCommandEncoder({ label: 'views' });
-    const pass = encoder.beginComputePass({ label: 'views' });
-    this.trainer.recordSampling(pass);
-    this.interpolation!.record(pass);
-    pass.end();
-    const target = (name: keyof TrainingPage['canvases']) => this.canvases[name].context.getCurrentTexture().createView();
-    this.canvases.samples.grid.draw(encoder, target('samples'), this.trainer.latestSamples);
-    this.canvases.fixed.grid.draw(encoder, target('fixed'), this.trainer.fixedNoiseSamples);
-    this.canvases.strip.grid.draw(encoder, target('strip'), this.interpolation!.output);
-    device.queue.submit([encoder.finish()]);
+    if (this.views) drawCanvases([this.views.samples, this.views.fixed, this.views.strip]);
   }
 
-  /** Trains `count` iterations (or to the next multiple of the window), logging at the end. */
-  private async window(count: number): Promise<void> {
-    const from = this.trainer.iteration;
-    const until = (Math.floor(from / count) + 1) * count;
-    await runTraining(this.trainer, { until, logEvery: count, sampleEvery: Number.MAX_SAFE_INTEGER, checkpointEvery: Number.MAX_SAFE_INTEGER }, {
-      onMetrics: (record) => {
-        this.itsPerSecond = record.its_per_s;
-        this.metrics.push(record);
-        this.charts.losses.add(record.iter, [record.d_loss, record.g_loss]);
-        this.charts.outputs.add(record.iter, [record.d_real, record.d_fake]);
-        this.charts.speed.add(record.iter, [record.its_per_s]);
-      },
-    });
-    this.draw();
-    this.showStatus();
-    if (performance.now() - this.lastGoodAt > KEEP_STATE_EVERY_MS) await this.keepState();
-  }
-
-  private async keepState(): Promise<void> {
-    this.lastGood = await this.trainer.readState();
-    this.lastGoodAt = performance.now();
-  }
-
-  private fail(err: unknown): void {
-    this.running = false;
-    if (err instanceof DeviceLostError && this.lastGood) {
-      showError(`${(err as Error).message} The model of iteration ${this.lastGood.iteration} is kept in this page.`);
-      controls.resume.textContent = `Resume from iteration ${this.lastGood.iteration}`;
-      controls.resume.hidden = false;
-      document.body.dataset.state = 'lost';
-      controls.start.textContent = 'Start';
-      return;
-    }
-    showError((err as Error).message);
-    controls.start.textContent = 'Start';
-    this.showStatus();
-  }
-
-  async run(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    controls.start.textContent = 'Pause';
-    this.showStatus();
-    while (this.running) {
-      try {
-        await this.queue.run(() => this.window(this.running ? windowSize(this.itsPerSecond) : 1));
-      } catch (err) {
-        this.fail(err);
-      }
-      // Lets clicks and frames in between windows.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+  run(): Promise<void> {
+    return this.controller.run();
   }
 
   pause(): void {
-    this.running = false;
-    controls.start.textContent = 'Start';
-    this.showStatus();
+    this.controller.pause();
   }
 
   step(): Promise<void> {
-    return this.queue.run(() => this.window(1)).catch((err) => this.fail(err));
+    return this.controller.step(1);
   }
 
   /** The controls' values applied between two windows: same weights, new trainer. */
   async applyControls(): Promise<void> {
-    await this.queue.run(async () => {
+    await this.controller.exclusive(async () => {
       const next = structuredClone(this.config);
       next.k = Number(controls.k.value);
       next.optimizer.lr = Number(controls.lr.value);
@@ -273,11 +228,11 @@ class TrainingPage {
         }
       }
       await this.build(next, state);
-    }).then(() => showError(undefined), (err) => showError((err as Error).message));
+    }).then(() => this.controller.report(), (err) => this.controller.report(err));
   }
 
   async save(): Promise<void> {
-    await this.queue.run(async () => {
+    await this.controller.exclusive(async () => {
       const bytes = encodeCheckpoint(await this.trainer.readState(), networkSpecs(this.config));
       download(bytes as Uint8Array<ArrayBuffer>, `${this.config.preset}-${this.trainer.iteration}.safetensors`);
     });
@@ -304,18 +259,18 @@ class TrainingPage {
       state = decodeCheckpoint(await read(), name, networkSpecs);
       if (state.config.data !== 'mnist') throw new Error(`${name}: a ${state.config.data} checkpoint; open it in the lab (lab.html).`);
     } catch (err) {
-      showError((err as Error).message);
+      this.controller.report(err);
       return;
     }
-    await this.queue.run(() => this.build(state.config, state)).then(
-      () => showError(undefined),
-      (err) => showError(`${name}: ${(err as Error).message}`),
+    await this.controller.exclusive(() => this.build(state.config, state)).then(
+      () => this.controller.report(),
+      (err) => this.controller.report(new Error(`${name}: ${(err as Error).message}`)),
     );
   }
 
   /** Shows G's own weights (raw) or their moving average in the fixed-noise grid and the interpolation. */
   async showGenerator(raw: boolean): Promise<void> {
-    await this.queue.run(async () => {
+    await this.controller.exclusive(async () => {
       this.showRaw = raw;
       if (this.trainer.generatorAverage) this.trainer.show(raw ? 'raw' : 'average');
       controls.rawGenerator.checked = this.trainer.shown === 'raw';
@@ -324,28 +279,25 @@ class TrainingPage {
   }
 
   newEndpoints(): void {
-    this.interpolation?.newEndpoints();
-    void this.queue.run(async () => this.draw());
+    this.views?.strip.newEndpoints();
+    void this.controller.exclusive(async () => this.draw());
   }
 
   /**
    * For tests and snapshots: a view drawn by the same render pipeline into an offscreen texture and
    * read back (headless Chromium on SwiftShader does not composite WebGPU canvases into screenshots).
    */
-  async snapshot(view: 'samples' | 'fixed' | 'strip'): Promise<{ width: number; height: number; pixels: number[] }> {
-    return this.queue.run(async () => {
+  async snapshot(view: View): Promise<{ width: number; height: number; pixels: number[] }> {
+    return this.controller.exclusive(async () => {
       this.draw();
-      const images = { samples: this.trainer.latestSamples, fixed: this.trainer.fixedNoiseSamples, strip: this.interpolation!.output }[view];
-      const shape = view === 'strip' ? { columns: STRIP_STEPS, count: STRIP_STEPS, ...DIGIT } : { columns: 10, count: view === 'samples' ? Math.min(this.config.batch, IMAGE_SAMPLES) : IMAGE_SAMPLES, ...DIGIT };
-      this.snapshotGrid ??= await ImageGrid.create(this.rt, 'rgba8unorm', shape, 'render.snapshot');
-      const { width, height, pixels } = await renderGridPixels(this.rt, shape, images, this.snapshotGrid);
+      const { width, height, pixels } = await this.views![view].snapshot();
       return { width, height, pixels: Array.from(pixels) };
     });
   }
 
   /** For tests: G's output on the fixed noise, computed now. */
   async readFixedSamples(): Promise<number[]> {
-    return this.queue.run(async () => Array.from(await this.trainer.readFixedNoiseSamples()));
+    return this.controller.exclusive(async () => Array.from(await this.trainer.readFixedNoiseSamples()));
   }
 }
 
@@ -365,14 +317,14 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(modelLimits(config))) limits[name] = Math.max(limits[name], value);
   const context = await pageDevice(limits);
   if (!context) return;
-  const page = await TrainingPage.create(context);
+  const page = new TrainingPage(context, new Runtime(context), new Clock(context.device));
   controls.resume.addEventListener('click', async () => {
     controls.resume.hidden = true;
     const fresh = await pageDevice(limits);
     if (!fresh) return;
     await page.recover(fresh).then(
-      () => showError(undefined),
-      (err: Error) => showError(err.message),
+      () => page.controller.report(),
+      (err: Error) => page.controller.report(err),
     );
   });
   (window as unknown as { ganPage: TrainingPage }).ganPage = page;
@@ -389,7 +341,7 @@ async function main(): Promise<void> {
     if (file) void page.load(file);
     controls.load.value = '';
   });
-  controls.preset.addEventListener('change', () => void page.start(presetConfig(controls.preset.value)).catch((err: Error) => showError(err.message)));
+  controls.preset.addEventListener('change', () => void page.start(presetConfig(controls.preset.value)).catch((err: Error) => page.controller.report(err)));
   for (const control of [controls.k, controls.lr, controls.batch, controls.gLoss, controls.optimizer]) control.addEventListener('change', () => void page.applyControls());
   if (params.get('autostart') === '1') void page.run();
 }

@@ -4,23 +4,32 @@
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { readShaderFile } from '#shader-files';
 import type { GpuContext } from './device';
-import {
-  assembleShader,
-  compileModule,
-  packUniform,
-  reflectEntry,
-  uniformLayout,
-  ShaderCompileError,
-  type EntryReflection,
-  type ShaderSource,
-  type UniformLayout,
-} from './shaders';
+import { assembleShader, compileModule, packUniform, reflectEntry, uniformLayout, ShaderCompileError, type BindingInfo, type EntryReflection, type ShaderSource, type UniformLayout } from './shaders';
 
 export type Constants = Record<string, number>;
 
 export interface CompiledEntry {
   pipeline: GPUComputePipeline;
   reflection: EntryReflection;
+  groupLayouts: GPUBindGroupLayout[];
+  label: string;
+}
+
+/** A render pipeline: a vertex and a fragment entry point of one shader, drawing into one format. */
+export interface RenderPipelineSpec {
+  shader: string;
+  vertex: string;
+  fragment: string;
+  format: GPUTextureFormat;
+  topology?: GPUPrimitiveTopology;
+  blend?: GPUBlendState;
+  constants?: Constants;
+}
+
+export interface CompiledRender {
+  pipeline: GPURenderPipeline;
+  /** The resources either stage uses, by group and binding. */
+  bindings: BindingInfo[];
   groupLayouts: GPUBindGroupLayout[];
   label: string;
 }
@@ -40,6 +49,10 @@ export interface DispatchSpec {
 }
 
 export const PARAMS_BINDING = 'params';
+
+// wgsl_reflect's ResourceType values (its enum is declared in its types only), as src/gpu/shaders.ts reads them.
+const RESOURCE_UNIFORM = 0;
+const RESOURCE_STORAGE = 1;
 
 export function ceilDiv(n: number, d: number): number {
   return Math.floor((n + d - 1) / d);
@@ -97,6 +110,7 @@ export class Runtime {
   private readonly sources = new Map<string, { source: ShaderSource; reflection: WgslReflect }>();
   private readonly modules = new Map<string, Promise<GPUShaderModule>>();
   private readonly pipelines = new Map<string, Promise<CompiledEntry>>();
+  private readonly renderPipelines = new Map<string, Promise<CompiledRender>>();
 
   /** `readShader` exists for tests that compile a shader of their own; it defaults to shaders/. */
   constructor(
@@ -184,6 +198,91 @@ export class Runtime {
       throw new ShaderCompileError(`Pipeline '${label}' with constants ${JSON.stringify(constants)} failed: ${message}`);
     }
     return { pipeline, reflection: entryReflection, groupLayouts, label };
+  }
+
+  /**
+   * A render pipeline, cached like compute pipelines: by shader, entry points, target format,
+   * topology, blend state and override constants.
+   */
+  renderPipeline(spec: RenderPipelineSpec): Promise<CompiledRender> {
+    const { shader, vertex, fragment, format, topology = 'triangle-list', blend, constants = {} } = spec;
+    const key = `${shader}:${vertex}:${fragment}:${format}:${topology}:${JSON.stringify(blend ?? null)}:${JSON.stringify(Object.entries(constants).sort())}`;
+    let compiled = this.renderPipelines.get(key);
+    if (!compiled) {
+      compiled = this.createRenderPipeline({ shader, vertex, fragment, format, topology, blend, constants });
+      this.renderPipelines.set(key, compiled);
+      compiled.catch(() => this.renderPipelines.delete(key));
+    }
+    return compiled;
+  }
+
+  private async createRenderPipeline(spec: Required<Omit<RenderPipelineSpec, 'blend'>> & { blend?: GPUBlendState }): Promise<CompiledRender> {
+    const { shader, vertex, fragment, format, topology, blend, constants } = spec;
+    const { reflection } = this.sourceOf(shader);
+    const label = `${shader}.${fragment}`;
+    const stage = (kind: 'vertex' | 'fragment', name: string) => {
+      const fn = reflection.entry[kind].find((f) => f.name === name);
+      if (!fn) throw new ShaderCompileError(`Shader '${shader}' has no ${kind} entry point '${name}' (it has: ${reflection.entry[kind].map((f) => f.name).join(', ') || 'none'}).`);
+      return fn;
+    };
+    const overrides = reflection.overrides.map((o) => o.name);
+    for (const name of Object.keys(constants)) {
+      if (!overrides.includes(name)) throw new ShaderCompileError(`Shader '${shader}' has no override constant '${name}' (it has: ${overrides.join(', ') || 'none'}).`);
+    }
+    const bindings = new Map<string, BindingInfo>();
+    for (const variable of [...stage('vertex', vertex).resources, ...stage('fragment', fragment).resources]) {
+      const type = variable.resourceType as number;
+      const kind = type === RESOURCE_UNIFORM ? 'uniform' : type === RESOURCE_STORAGE && variable.access === 'read' ? 'read-only-storage' : undefined;
+      if (!kind) throw new ShaderCompileError(`Shader '${shader}' binding '${variable.name}': render pipelines read uniforms and read-only storage buffers only.`);
+      bindings.set(variable.name, { name: variable.name, group: variable.group, binding: variable.binding, kind, variable });
+    }
+    const sorted = [...bindings.values()].sort((a, b) => a.group - b.group || a.binding - b.binding);
+    // Both stages see every binding, so the layouts of one shader's pipelines are equal and a bind
+    // group made for one of them serves the others (and every target format).
+    const visibility = GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT;
+    const groupLayouts = Array.from({ length: Math.max(0, ...sorted.map((b) => b.group + 1)) }, (_, group) =>
+      this.device.createBindGroupLayout({
+        label: `${label}.group${group}`,
+        entries: sorted.filter((b) => b.group === group).map((b) => ({ binding: b.binding, visibility, buffer: { type: b.kind } })),
+      }),
+    );
+    const module = await this.module(shader);
+    this.device.pushErrorScope('validation');
+    const pipeline = await this.device
+      .createRenderPipelineAsync({
+        label,
+        layout: this.device.createPipelineLayout({ label, bindGroupLayouts: groupLayouts }),
+        vertex: { module, entryPoint: vertex, constants },
+        fragment: { module, entryPoint: fragment, constants, targets: [{ format, ...(blend && { blend }) }] },
+        primitive: { topology },
+      })
+      .catch((err: Error) => err);
+    const scopeError = await this.device.popErrorScope();
+    if (pipeline instanceof Error || scopeError) {
+      const message = pipeline instanceof Error ? pipeline.message : scopeError!.message;
+      throw new ShaderCompileError(`Render pipeline '${label}' (${vertex}, ${format}) with constants ${JSON.stringify(constants)} failed: ${message}`);
+    }
+    return { pipeline, bindings: sorted, groupLayouts, label };
+  }
+
+  /**
+   * One bind group of a render pipeline, its buffers given by their WGSL names and checked against
+   * the shader's bindings (made when a view is built, never per frame).
+   */
+  renderBindGroup(compiled: CompiledRender, group: number, buffers: Record<string, BufferBinding>, label = `${compiled.label}.group${group}`): GPUBindGroup {
+    const wanted = compiled.bindings.filter((b) => b.group === group);
+    for (const name of Object.keys(buffers)) {
+      if (!wanted.some((b) => b.name === name)) throw new Error(`${compiled.label}: group ${group} has no binding '${name}' (it has ${wanted.map((b) => b.name).join(', ') || 'none'}).`);
+    }
+    return this.device.createBindGroup({
+      label,
+      layout: compiled.groupLayouts[group],
+      entries: wanted.map((b) => {
+        const r = buffers[b.name];
+        if (!r) throw new Error(`${compiled.label}: binding '${b.name}' (group ${group}, binding ${b.binding}) was not given a buffer.`);
+        return { binding: b.binding, resource: 'buffer' in r ? r : { buffer: r } };
+      }),
+    });
   }
 
   /**

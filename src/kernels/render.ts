@@ -1,11 +1,13 @@
 // Render pipelines that draw GPU buffers into a texture (a page's canvas, or a test's texture) with
 // no readback. ImageGrid draws shaders/render.wgsl: a grid of images from a storage buffer, laid out
-// as src/io/images.ts imageGridPng draws the same images into a PNG.
+// as src/io/images.ts imageGridPng draws the same images into a PNG. PlaneRenderer draws
+// shaders/render.plane.wgsl: the 2-D lab's plane.
 //
-// Built once per target: the pipeline, the uniform and one bind group per images buffer (the
-// trainer's sample buffers alternate between two, so the cache holds two); a draw only records.
-import { assembleShader, compileModule } from '../gpu/shaders';
-import type { Runtime } from '../gpu/runtime';
+// Pipelines come from the runtime's cache (one per shader, entry points and target format, however
+// many views draw with them). Built once per view: the uniform and the bind groups (one per images
+// buffer: the trainer's sample buffers alternate between two, so the cache holds two); a draw only
+// records, into a render-pass descriptor that is reused.
+import type { CompiledRender, Runtime } from '../gpu/runtime';
 
 export interface GridShape {
   columns: number;
@@ -23,58 +25,50 @@ export function gridPixels(shape: GridShape): { width: number; height: number } 
   return { width: shape.columns * (shape.width * shape.zoom + 1) + 1, height: rows * (shape.height * shape.zoom + 1) + 1 };
 }
 
-export async function renderModule(rt: Runtime, shader: string): Promise<GPUShaderModule> {
-  return compileModule(rt.device, assembleShader(shader));
-}
-
 export class ImageGrid {
   private readonly uniform: GPUBuffer;
   private readonly uniformData = new Uint32Array(8);
   private readonly bindGroups = new Map<GPUBuffer, GPUBindGroup>();
   private readonly paramsGroup: GPUBindGroup;
+  private readonly attachment: GPURenderPassColorAttachment;
+  private readonly passDescriptor: GPURenderPassDescriptor;
 
   private constructor(
-    private readonly device: GPUDevice,
-    private readonly pipeline: GPURenderPipeline,
-    private readonly layouts: GPUBindGroupLayout[],
+    private readonly rt: Runtime,
+    private readonly compiled: CompiledRender,
     readonly label: string,
     shape: GridShape,
   ) {
-    this.uniform = device.createBuffer({ label: `${label}.grid`, size: this.uniformData.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.paramsGroup = device.createBindGroup({ label: `${label}.group1`, layout: layouts[1], entries: [{ binding: 0, resource: { buffer: this.uniform } }] });
+    this.uniform = rt.device.createBuffer({ label: `${label}.grid`, size: this.uniformData.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.paramsGroup = rt.renderBindGroup(compiled, 1, { grid: this.uniform }, `${label}.group1`);
+    this.attachment = { view: undefined as unknown as GPUTextureView, loadOp: 'clear', storeOp: 'store', clearValue: [0, 0, 0, 1] };
+    this.passDescriptor = { label, colorAttachments: [this.attachment] };
     this.setShape(shape);
   }
 
   static async create(rt: Runtime, format: GPUTextureFormat, shape: GridShape, label = 'render.image_grid'): Promise<ImageGrid> {
-    const { device } = rt;
-    const module = await renderModule(rt, 'render');
-    const layouts = [
-      device.createBindGroupLayout({ label: `${label}.group0`, entries: [{ binding: 0, visibility: GPUShaderStage.FRAGMENT, buffer: { type: 'read-only-storage' } }] }),
-      device.createBindGroupLayout({ label: `${label}.group1`, entries: [{ binding: 0, visibility: GPUShaderStage.FRAGMENT, buffer: { type: 'uniform' } }] }),
-    ];
-    const pipeline = await device.createRenderPipelineAsync({
-      label,
-      layout: device.createPipelineLayout({ label, bindGroupLayouts: layouts }),
-      vertex: { module, entryPoint: 'fullscreen' },
-      fragment: { module, entryPoint: 'image_grid', targets: [{ format }] },
-      primitive: { topology: 'triangle-list' },
-    });
-    return new ImageGrid(device, pipeline, layouts, label, shape);
+    const compiled = await rt.renderPipeline({ shader: 'render', vertex: 'fullscreen', fragment: 'image_grid', format });
+    return new ImageGrid(rt, compiled, label, shape);
   }
 
   /** Changes what is drawn (outside the hot path: when a view's model or layout changes). */
   setShape(shape: GridShape): void {
     this.uniformData.set([shape.columns, shape.count, shape.first ?? 0, shape.width, shape.height, shape.zoom]);
-    this.device.queue.writeBuffer(this.uniform, 0, this.uniformData);
+    this.rt.device.queue.writeBuffer(this.uniform, 0, this.uniformData);
   }
 
   private bindGroup(images: GPUBuffer): GPUBindGroup {
     let group = this.bindGroups.get(images);
     if (!group) {
-      group = this.device.createBindGroup({ label: `${this.label}.group0`, layout: this.layouts[0], entries: [{ binding: 0, resource: { buffer: images } }] });
+      group = this.rt.renderBindGroup(this.compiled, 0, { images }, `${this.label}.group0`);
       this.bindGroups.set(images, group);
     }
     return group;
+  }
+
+  /** Makes the bind group of a buffer that will be drawn, so that the first frame makes none either. */
+  prepare(images: GPUBuffer): void {
+    this.bindGroup(images);
   }
 
   /** Forgets the bind groups of buffers that were destroyed (a new trainer has new buffers). */
@@ -84,8 +78,9 @@ export class ImageGrid {
 
   /** Records the grid of `images` into `target`. */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, images: GPUBuffer): void {
-    const pass = encoder.beginRenderPass({ label: this.label, colorAttachments: [{ view: target, loadOp: 'clear', storeOp: 'store', clearValue: [0, 0, 0, 1] }] });
-    pass.setPipeline(this.pipeline);
+    this.attachment.view = target;
+    const pass = encoder.beginRenderPass(this.passDescriptor);
+    pass.setPipeline(this.compiled.pipeline);
     pass.setBindGroup(0, this.bindGroup(images));
     pass.setBindGroup(1, this.paramsGroup);
     pass.draw(3);
@@ -94,6 +89,7 @@ export class ImageGrid {
 
   destroy(): void {
     this.uniform.destroy();
+    this.bindGroups.clear();
   }
 }
 
@@ -155,39 +151,36 @@ export interface PlaneLayer {
  * made when a model is built; a frame records them into one render pass.
  */
 export class PlaneRenderer {
-  private constructor(
-    private readonly device: GPUDevice,
-    private readonly pipelines: Record<PlaneLayer['kind'], GPURenderPipeline>,
-    private readonly layouts: GPUBindGroupLayout[],
-  ) {}
+  private readonly attachment: GPURenderPassColorAttachment;
+  private readonly passDescriptor: GPURenderPassDescriptor;
 
-  static async create(rt: Runtime, format: GPUTextureFormat): Promise<PlaneRenderer> {
-    const { device } = rt;
-    const module = await renderModule(rt, 'render.plane');
-    const stages = GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT;
-    const layouts = [
-      device.createBindGroupLayout({ label: 'render.plane.group0', entries: [{ binding: 0, visibility: stages, buffer: { type: 'read-only-storage' } }] }),
-      device.createBindGroupLayout({ label: 'render.plane.group1', entries: [{ binding: 0, visibility: stages, buffer: { type: 'uniform' } }] }),
-    ];
-    const layout = device.createPipelineLayout({ label: 'render.plane', bindGroupLayouts: layouts });
-    const blend: GPUBlendState = { color: { srcFactor: 'src-alpha', dstFactor: 'one-minus-src-alpha' }, alpha: { srcFactor: 'one', dstFactor: 'one-minus-src-alpha' } };
-    const pipeline = (label: string, vertex: string, fragment: string, topology: GPUPrimitiveTopology) =>
-      device.createRenderPipelineAsync({
-        label: `render.plane.${label}`,
-        layout,
-        vertex: { module, entryPoint: vertex },
-        fragment: { module, entryPoint: fragment, targets: [{ format, blend }] },
-        primitive: { topology },
-      });
-    return new PlaneRenderer(device, {
-      heatmap: await pipeline('heatmap', 'fullscreen', 'd_heatmap', 'triangle-list'),
-      points: await pipeline('points', 'point', 'point_color', 'triangle-list'),
-      manifold: await pipeline('manifold', 'manifold', 'point_color', 'line-list'),
-    }, layouts);
+  private constructor(
+    private readonly rt: Runtime,
+    private readonly pipelines: Record<PlaneLayer['kind'], CompiledRender>,
+  ) {
+    this.attachment = { view: undefined as unknown as GPUTextureView, loadOp: 'clear', storeOp: 'store', clearValue: [1, 1, 1, 1] };
+    this.passDescriptor = { label: 'render.plane', colorAttachments: [this.attachment] };
   }
 
+  static async create(rt: Runtime, format: GPUTextureFormat): Promise<PlaneRenderer> {
+    const blend: GPUBlendState = { color: { srcFactor: 'src-alpha', dstFactor: 'one-minus-src-alpha' }, alpha: { srcFactor: 'one', dstFactor: 'one-minus-src-alpha' } };
+    const pipeline = (vertex: string, fragment: string, topology: GPUPrimitiveTopology) => rt.renderPipeline({ shader: 'render.plane', vertex, fragment, format, topology, blend });
+    const [heatmap, points, manifold] = await Promise.all([
+      pipeline('fullscreen', 'd_heatmap', 'triangle-list'),
+      pipeline('point', 'point_color', 'triangle-list'),
+      pipeline('manifold', 'point_color', 'line-list'),
+    ]);
+    return new PlaneRenderer(rt, { heatmap, points, manifold });
+  }
+
+  /**
+   * A layer of `values` (made once per model: a uniform and two bind groups). Layers do not depend
+   * on the target format: a layer made by one renderer draws with another (the bind-group layouts of
+   * one shader's pipelines are equal).
+   */
   layer(kind: PlaneLayer['kind'], values: GPUBuffer, count: number, bounds: PlaneBounds, style: { color?: [number, number, number, number]; size?: number } = {}): PlaneLayer {
-    const uniform = this.device.createBuffer({ label: `render.plane.${kind}.view`, size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const { device } = this.rt;
+    const uniform = device.createBuffer({ label: `render.plane.${kind}.view`, size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const data = new ArrayBuffer(48);
     new Float32Array(data, 0, 4).set(style.color ?? [0, 0, 0, 1]);
     const view = new DataView(data);
@@ -197,15 +190,20 @@ export class PlaneRenderer {
     view.setFloat32(28, style.size ?? 4, true);
     view.setFloat32(32, bounds.width, true);
     view.setFloat32(36, bounds.height, true);
-    this.device.queue.writeBuffer(uniform, 0, data);
-    const group = (i: number, buffer: GPUBuffer) => this.device.createBindGroup({ label: `render.plane.${kind}.group${i}`, layout: this.layouts[i], entries: [{ binding: 0, resource: { buffer } }] });
-    return { kind, count, groups: [group(0, values), group(1, uniform)], uniform };
+    device.queue.writeBuffer(uniform, 0, data);
+    const compiled = this.pipelines[kind];
+    const groups: [GPUBindGroup, GPUBindGroup] = [
+      this.rt.renderBindGroup(compiled, 0, { values }, `render.plane.${kind}.group0`),
+      this.rt.renderBindGroup(compiled, 1, { view: uniform }, `render.plane.${kind}.group1`),
+    ];
+    return { kind, count, groups, uniform };
   }
 
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, layers: PlaneLayer[]): void {
-    const pass = encoder.beginRenderPass({ label: 'render.plane', colorAttachments: [{ view: target, loadOp: 'clear', storeOp: 'store', clearValue: [1, 1, 1, 1] }] });
+    this.attachment.view = target;
+    const pass = encoder.beginRenderPass(this.passDescriptor);
     for (const layer of layers) {
-      pass.setPipeline(this.pipelines[layer.kind]);
+      pass.setPipeline(this.pipelines[layer.kind].pipeline);
       pass.setBindGroup(0, layer.groups[0]);
       pass.setBindGroup(1, layer.groups[1]);
       if (layer.kind === 'heatmap') pass.draw(3);

@@ -104,13 +104,15 @@ export class TrainingController {
   }
 
   /**
-   * Trains `trainer` from now on (call it inside `exclusive` when a run may be going: the run goes on
-   * with the new trainer). The caller still owns the old trainer.
+   * Trains `trainer` from now on (inside `exclusive` when a run may be going: the run goes on with
+   * the new trainer). Returns the previous trainer, which the caller still owns.
    */
-  setTrainer(trainer: Trainer): void {
+  setTrainer(trainer: Trainer): Trainer | undefined {
+    const previous = this.current;
     this.current = trainer;
     this.lastCheckpoint = { iteration: trainer.iteration, at: performance.now() };
     if (!this.running) this.setState(trainer.iteration >= this.until ? 'done' : 'idle');
+    return previous;
   }
 
   /** Sets the one message (an error of the page's own, or a failed window), or clears it. */

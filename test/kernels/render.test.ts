@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { gpu, randomArray, seededRandom } from '../helpers';
-import { gridPixels, PlaneRenderer, renderGridPixels, renderPixels, type GridShape } from '../../src/kernels/render';
+import { gridPixels, PlaneRenderer, renderGridPixels, renderPixels, type GridShape, type PlaneLayer } from '../../src/kernels/render';
 import { heatmapPixels } from '../../src/reference/plane';
 import { imageGridPng } from '../../src/io/images';
 
@@ -65,3 +65,32 @@ for (const [n, width, height] of [[7, 35, 21], [5, 13, 11], [1, 4, 3]]) {
     values.destroy();
   });
 }
+
+// Render pipelines come from the runtime's cache, as compute pipelines do: views of one shader and
+// format share a pipeline, and a plane layer (its bind groups made for one target format) draws
+// unchanged with another format's pipelines, which the canvases' snapshots rely on.
+test('render pipelines are cached by the runtime and their bind groups serve every format', async () => {
+  const { rt } = await gpu();
+  const spec = { shader: 'render', vertex: 'fullscreen', fragment: 'image_grid', format: 'rgba8unorm' as const };
+  const first = await rt.renderPipeline(spec);
+  assert.equal(await rt.renderPipeline({ ...spec }), first, 'the same spec gives the cached pipeline');
+  assert.notEqual(await rt.renderPipeline({ ...spec, format: 'bgra8unorm' }), first, 'another format, another pipeline');
+  assert.deepEqual(first.bindings.map((b) => [b.name, b.group, b.binding, b.kind]), [['images', 0, 0, 'read-only-storage'], ['grid', 1, 0, 'uniform']]);
+  await assert.rejects(rt.renderPipeline({ ...spec, fragment: 'nothing' }), /no fragment entry point 'nothing' \(it has: image_grid\)/);
+  const buffer = rt.upload('render.test.images', new Float32Array(4));
+  assert.throws(() => rt.renderBindGroup(first, 0, { pixels: buffer }), /group 0 has no binding 'pixels' \(it has images\)/);
+  assert.throws(() => rt.renderBindGroup(first, 1, {}), /binding 'grid' \(group 1, binding 0\) was not given a buffer/);
+  buffer.destroy();
+
+  const [n, width, height] = [5, 13, 11];
+  const logits = randomArray(seededRandom(3), n * n, -6, 6);
+  const values = rt.upload('render.test.logits', logits);
+  const canvasFormat = await PlaneRenderer.create(rt, 'bgra8unorm');
+  const offscreen = await PlaneRenderer.create(rt, 'rgba8unorm');
+  const layer = canvasFormat.layer('heatmap', values, n, { lo: -1, hi: 1, width, height });
+  const own = offscreen.layer('heatmap', values, n, { lo: -1, hi: 1, width, height });
+  const drawn = (layers: PlaneLayer[]) => renderPixels(rt, width, height, (encoder, target) => offscreen.draw(encoder, target, layers));
+  assert.deepEqual(await drawn([layer]), await drawn([own]));
+  for (const l of [layer, own]) l.uniform.destroy();
+  values.destroy();
+});

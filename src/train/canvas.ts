@@ -1,0 +1,371 @@
+// A canvas that shows what a trainer generates, drawn by the render pipelines of src/kernels/render.ts
+// straight from the trainer's buffers (no readback): a grid of images for image data, the plane for
+// 2-D toys (D's output over it, G's image of a grid of noise, real and generated points). It
+// follows the generator the trainer shows (trainer.shown: G or the moving average of its weights).
+//
+//   const view = await attachCanvas(trainer, document.querySelector('canvas'));
+//   ... after each training window: view.draw();
+//
+// Everything a frame uses (passes, uniforms, bind groups) is made when the view or its trainer is
+// set; a frame records one compute pass and one render pass and submits once.
+import type { Runtime } from '../gpu/runtime';
+import { gridPixels, ImageGrid, PlaneRenderer, renderPixels, type GridShape, type PlaneLayer } from '../kernels/render';
+import { GpuPass, type GpuNetwork } from '../nn/mlp';
+import { GENERATOR_DROPOUT_STREAM } from '../spec/keys';
+import type { Trainer } from './trainer';
+
+/** A canvas element, or an OffscreenCanvas (in a worker). */
+export type CanvasTarget = HTMLCanvasElement | OffscreenCanvas;
+
+export interface SampleCanvasOptions {
+  /**
+   * What is drawn: G on the trainer's fixed noise ('fixed', the default), the last G step's
+   * minibatch ('latest'), or G along a straight line in z space ('interpolation', image data only:
+   * the paper's Figure 3).
+   */
+  show?: 'fixed' | 'latest' | 'interpolation';
+  /**
+   * Images: at most this many (default 100; the interpolation draws `steps`), `columns` a row
+   * (default 10), each pixel `zoom` x `zoom` (default 2). 2-D data: generated points drawn (default 1000).
+   */
+  count?: number;
+  columns?: number;
+  zoom?: number;
+  /** Points on the interpolation's segment, both ends included (default 12). */
+  steps?: number;
+  /** 2-D data: the square [lo, hi]^2 shown (default [-3, 3]), `pixels` across (default 480). */
+  plane?: { lo?: number; hi?: number; pixels?: number };
+  /** The canvas's texture format (default: the browser's preferred format). */
+  format?: GPUTextureFormat;
+  label?: string;
+}
+
+/** Image data's picture size (MNIST's 28 x 28); undefined for the toys' points. */
+function imageSize(trainer: Trainer): { width: number; height: number } | undefined {
+  return trainer.config.data === 'mnist' ? { width: 28, height: 28 } : undefined;
+}
+
+function preferredFormat(): GPUTextureFormat {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  return gpu?.getPreferredCanvasFormat() ?? 'bgra8unorm';
+}
+
+/** One noise vector from the config's noise distribution (the view's own draws: not the run's RNG). */
+function drawNoise(noise: Trainer['config']['noise']): Float32Array {
+  const { dim, distribution, low, high, std } = noise;
+  return Float32Array.from({ length: dim }, () => {
+    if (distribution === 'uniform') return low + (high - low) * Math.random();
+    const u = 1 - Math.random();
+    return std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
+  });
+}
+
+/**
+ * The paper's Figure 3: G along a straight line in z space, `steps` points from one random z to
+ * another. The z rows are written when new endpoints are drawn; G's pass is built once per network
+ * the trainer can show and recorded with each frame.
+ */
+export class Interpolation {
+  private readonly z: GPUBuffer;
+  private readonly passes = new Map<GpuNetwork, { pass: GpuPass; dispatches: { record(pass: GPUComputePassEncoder): void }[] }>();
+
+  private constructor(private readonly trainer: Trainer, readonly steps: number) {
+    this.z = trainer.rt.createBuffer('interpolation.z', steps * trainer.config.noise.dim * 4);
+  }
+
+  static async create(trainer: Trainer, steps: number): Promise<Interpolation> {
+    const interpolation = new Interpolation(trainer, steps);
+    for (const network of [trainer.generator, trainer.generatorAverage]) {
+      if (!network) continue;
+      const rng = { seed: trainer.config.seed, sub: 0, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false };
+      const pass = GpuPass.create(network, trainer.clock, steps, interpolation.z, rng, `interpolation.${network.spec.name}`);
+      interpolation.passes.set(network, { pass, dispatches: await pass.forward() });
+    }
+    interpolation.newEndpoints();
+    return interpolation;
+  }
+
+  private get shown() {
+    return this.passes.get(this.trainer.shownNetwork)!;
+  }
+
+  /** The images along the segment, from the generator the trainer shows. */
+  get output(): GPUBuffer {
+    return this.shown.pass.output;
+  }
+
+  /** Two new random endpoints (drawn at the next frame). */
+  newEndpoints(): void {
+    const { noise } = this.trainer.config;
+    const [from, to] = [drawNoise(noise), drawNoise(noise)];
+    const rows = new Float32Array(this.steps * noise.dim);
+    for (let s = 0; s < this.steps; s++) {
+      const t = this.steps === 1 ? 0 : s / (this.steps - 1);
+      for (let j = 0; j < noise.dim; j++) rows[s * noise.dim + j] = (1 - t) * from[j] + t * to[j];
+    }
+    this.trainer.rt.device.queue.writeBuffer(this.z, 0, rows);
+  }
+
+  record(pass: GPUComputePassEncoder): void {
+    for (const d of this.shown.dispatches) d.record(pass);
+  }
+
+  destroy(): void {
+    this.z.destroy();
+    for (const { pass } of this.passes.values()) pass.destroy();
+  }
+}
+
+const HEATMAP_GRID = 48;
+const MESH_GRID = 16;
+const SHOWN_POINTS = 1000;
+
+/** The plane's passes and layers for one trainer: D over a grid of the plane, G's mesh per network. */
+interface PlaneModel {
+  dispatches: { record(pass: GPUComputePassEncoder): void }[];
+  heatmap: PlaneLayer;
+  real: PlaneLayer;
+  /** Per network the trainer can show: its mesh's dispatches and layer. */
+  meshes: Map<GpuNetwork, { dispatches: { record(pass: GPUComputePassEncoder): void }[]; layer: PlaneLayer }>;
+  /** Generated points, per sample buffer (G's and the average's fixed-noise output, or the latest batches). */
+  points: Map<GPUBuffer, PlaneLayer>;
+  owned: { destroy(): void }[];
+  /** Reused by every frame. */
+  layers: PlaneLayer[];
+}
+
+export class SampleCanvas {
+  readonly width: number;
+  readonly height: number;
+  private current!: Trainer;
+  private grid?: ImageGrid;
+  private plane?: PlaneRenderer;
+  private planeModel?: PlaneModel;
+  private snapshotGrid?: ImageGrid;
+  private snapshotPlane?: PlaneRenderer;
+  private interpolation?: Interpolation;
+  private readonly show: 'fixed' | 'latest' | 'interpolation';
+  private readonly label: string;
+
+  private constructor(
+    readonly rt: Runtime,
+    readonly context: GPUCanvasContext,
+    readonly format: GPUTextureFormat,
+    private readonly options: SampleCanvasOptions,
+    size: { width: number; height: number },
+  ) {
+    this.show = options.show ?? 'fixed';
+    this.label = options.label ?? `canvas.${this.show}`;
+    [this.width, this.height] = [size.width, size.height];
+  }
+
+  /**
+   * Sizes `canvas` for the view, configures its WebGPU context on the trainer's device and builds
+   * the view. 1-D toys have no canvas view (their picture is a curve: SampleBatch.discriminatorCurve).
+   */
+  static async create(source: Trainer | { trainer: Trainer }, canvas: CanvasTarget, options: SampleCanvasOptions = {}): Promise<SampleCanvas> {
+    const trainer = 'trainer' in source ? source.trainer : source;
+    const size = SampleCanvas.pixels(trainer, options);
+    canvas.width = size.width;
+    canvas.height = size.height;
+    const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
+    if (!context) throw new Error('This canvas gives no WebGPU context (it may already have a 2-D or WebGL one).');
+    const format = options.format ?? preferredFormat();
+    context.configure({ device: trainer.rt.device, format, alphaMode: 'opaque' });
+    const view = new SampleCanvas(trainer.rt, context, format, options, size);
+    await view.setTrainer(trainer);
+    return view;
+  }
+
+  /** The canvas size that shows the view whole. */
+  private static pixels(trainer: Trainer, options: SampleCanvasOptions): { width: number; height: number } {
+    if (imageSize(trainer)) return gridPixels(SampleCanvas.shapeFor(trainer, options, true));
+    if (trainer.config.data === 'toy-1d') throw new Error('1-D data has no canvas view: draw SampleBatch.samples and .discriminatorCurve as curves.');
+    if (options.show === 'interpolation') throw new Error('The interpolation view draws images: this run generates 2-D points.');
+    const pixels = options.plane?.pixels ?? 480;
+    return { width: pixels, height: pixels };
+  }
+
+  /** The grid drawn: `whole` gives the largest (the canvas's size), otherwise what the trainer has now. */
+  private static shapeFor(trainer: Trainer, options: SampleCanvasOptions, whole = false): GridShape {
+    const image = imageSize(trainer)!;
+    const zoom = options.zoom ?? 2;
+    if (options.show === 'interpolation') {
+      const steps = options.steps ?? 12;
+      return { columns: options.columns ?? steps, count: steps, zoom, ...image };
+    }
+    const most = options.count ?? 100;
+    const available = options.show === 'latest' ? trainer.config.batch : trainer.options.sampleCount;
+    return { columns: options.columns ?? 10, count: whole ? most : Math.min(most, available), zoom, ...image };
+  }
+
+  get trainer(): Trainer {
+    return this.current;
+  }
+
+  /**
+   * Shows another trainer on the same device (a new model, or the same one with other settings):
+   * rebuilds what the frames use. The caller destroys the old trainer afterwards.
+   */
+  async setTrainer(trainer: Trainer): Promise<void> {
+    if (trainer.rt.device !== this.rt.device) throw new Error('The new trainer is on another device: make a new SampleCanvas for it.');
+    if (imageSize(trainer)) {
+      const shape = SampleCanvas.shapeFor(trainer, this.options);
+      const interpolation = this.show === 'interpolation' ? await Interpolation.create(trainer, shape.count) : undefined;
+      this.grid ??= await ImageGrid.create(this.rt, this.format, shape, `render.${this.label}`);
+      this.grid.forgetBuffers();
+      this.grid.setShape(shape);
+      this.snapshotGrid?.forgetBuffers();
+      this.interpolation?.destroy();
+      this.interpolation = interpolation;
+      this.current = trainer;
+      this.grid.prepare(this.images);
+    } else {
+      SampleCanvas.pixels(trainer, this.options);
+      this.plane ??= await PlaneRenderer.create(this.rt, this.format);
+      const model = await this.buildPlane(trainer, this.plane);
+      this.destroyPlane();
+      this.planeModel = model;
+      this.current = trainer;
+    }
+  }
+
+  private async buildPlane(trainer: Trainer, plane: PlaneRenderer): Promise<PlaneModel> {
+    const { rt, clock, config } = trainer;
+    const lo = this.options.plane?.lo ?? -3;
+    const hi = this.options.plane?.hi ?? 3;
+    const bounds = { lo, hi, width: this.width, height: this.height };
+    const cells = new Float32Array(HEATMAP_GRID * HEATMAP_GRID * 2);
+    for (let j = 0; j < HEATMAP_GRID; j++) for (let i = 0; i < HEATMAP_GRID; i++) cells.set([lo + ((i + 0.5) * (hi - lo)) / HEATMAP_GRID, lo + ((j + 0.5) * (hi - lo)) / HEATMAP_GRID], 2 * (j * HEATMAP_GRID + i));
+    const noise = new Float32Array(MESH_GRID * MESH_GRID * config.noise.dim);
+    // G's image of a square of noise: the first two noise dimensions on a grid over [-2, 2], any others 0.
+    for (let r = 0; r < MESH_GRID; r++) for (let c = 0; c < MESH_GRID; c++) noise.set([-2 + (4 * c) / (MESH_GRID - 1), -2 + (4 * r) / (MESH_GRID - 1)], config.noise.dim * (r * MESH_GRID + c));
+    const cellBuffer = rt.upload('canvas.heatmap.x', cells);
+    const noiseBuffer = rt.upload('canvas.mesh.z', noise);
+    const rng = { seed: config.seed, sub: 0, streamBase: 0, dropout: false };
+    const dPass = GpuPass.create(trainer.discriminator, clock, HEATMAP_GRID * HEATMAP_GRID, cellBuffer, rng, 'canvas.heatmap.d');
+    const heatmap = plane.layer('heatmap', dPass.output, HEATMAP_GRID, bounds);
+    // The data's first rows, straight from the dataset on the GPU.
+    const real = plane.layer('points', trainer.dataset.buffer, Math.min(SHOWN_POINTS, trainer.dataset.count), bounds, { color: [0.12, 0.43, 0.78, 0.7], size: 3 });
+    const owned: { destroy(): void }[] = [cellBuffer, noiseBuffer, dPass, heatmap.uniform, real.uniform];
+    const meshes: PlaneModel['meshes'] = new Map();
+    for (const network of [trainer.generator, trainer.generatorAverage]) {
+      if (!network) continue;
+      const gPass = GpuPass.create(network, clock, MESH_GRID * MESH_GRID, noiseBuffer, rng, `canvas.mesh.${network.spec.name}`);
+      const layer = plane.layer('manifold', gPass.output, MESH_GRID, bounds, { color: [0.35, 0.35, 0.35, 0.6] });
+      meshes.set(network, { dispatches: await gPass.forward(), layer });
+      owned.push(gPass, layer.uniform);
+    }
+    const model: PlaneModel = { dispatches: await dPass.forward(), heatmap, real, meshes, points: new Map(), owned, layers: [] };
+    this.pointsLayer(model, trainer, plane, bounds);
+    return model;
+  }
+
+  /** The generated points' layer of the buffer shown now, made the first time that buffer is shown. */
+  private pointsLayer(model: PlaneModel, trainer: Trainer, plane: PlaneRenderer, bounds = { lo: this.options.plane?.lo ?? -3, hi: this.options.plane?.hi ?? 3, width: this.width, height: this.height }): PlaneLayer {
+    const buffer = this.show === 'latest' ? trainer.latestSamples : trainer.fixedNoiseSamples;
+    let layer = model.points.get(buffer);
+    if (!layer) {
+      const available = this.show === 'latest' ? trainer.config.batch : trainer.options.sampleCount;
+      layer = plane.layer('points', buffer, Math.min(this.options.count ?? SHOWN_POINTS, available), bounds, { color: [0.86, 0.35, 0.12, 0.8], size: 3 });
+      model.points.set(buffer, layer);
+      model.owned.push(layer.uniform);
+    }
+    return layer;
+  }
+
+  private destroyPlane(): void {
+    for (const o of this.planeModel?.owned ?? []) o.destroy();
+    this.planeModel = undefined;
+  }
+
+  /** The images buffer drawn now. */
+  private get images(): GPUBuffer {
+    if (this.interpolation) return this.interpolation.output;
+    return this.show === 'latest' ? this.current.latestSamples : this.current.fixedNoiseSamples;
+  }
+
+  /** The interpolation view: two new endpoints (drawn at the next frame). */
+  newEndpoints(): void {
+    this.interpolation?.newEndpoints();
+  }
+
+  /** Records what the frame computes (G on the fixed noise or the segment, D over the plane, G's mesh). */
+  recordCompute(pass: GPUComputePassEncoder): void {
+    if (this.show === 'fixed') this.current.recordSampling(pass);
+    this.interpolation?.record(pass);
+    if (this.planeModel) {
+      for (const d of this.planeModel.dispatches) d.record(pass);
+      for (const d of this.planeModel.meshes.get(this.current.shownNetwork)!.dispatches) d.record(pass);
+    }
+  }
+
+  /** Records the frame's render pass into `target` (default: the canvas's current texture). */
+  recordDraw(encoder: GPUCommandEncoder, target?: GPUTextureView): void {
+    const view = target ?? this.context.getCurrentTexture().createView();
+    if (this.grid) this.grid.draw(encoder, view, this.images);
+    else this.plane!.draw(encoder, view, this.frameLayers(this.plane!));
+  }
+
+  private frameLayers(plane: PlaneRenderer): PlaneLayer[] {
+    const model = this.planeModel!;
+    const layers = model.layers;
+    layers.length = 0;
+    layers.push(model.heatmap, model.meshes.get(this.current.shownNetwork)!.layer, model.real, this.pointsLayer(model, this.current, plane));
+    return layers;
+  }
+
+  /** Computes and draws a frame: one submission, no readback. */
+  draw(): void {
+    drawCanvases([this]);
+  }
+
+  /**
+   * The frame drawn into an offscreen texture and read back, row-major RGBA bytes of what the canvas
+   * shows (the image grid at its current size). For tests and snapshots: it allocates and waits.
+   */
+  async snapshot(): Promise<{ width: number; height: number; pixels: Uint8Array }> {
+    const compute = this.rt.device.createCommandEncoder({ label: `${this.label}.snapshot` });
+    const pass = compute.beginComputePass({ label: `${this.label}.snapshot` });
+    this.recordCompute(pass);
+    pass.end();
+    this.rt.device.queue.submit([compute.finish()]);
+    if (this.grid) {
+      const shape = SampleCanvas.shapeFor(this.current, this.options);
+      const { width, height } = gridPixels(shape);
+      this.snapshotGrid ??= await ImageGrid.create(this.rt, 'rgba8unorm', shape, `render.${this.label}.snapshot`);
+      this.snapshotGrid.setShape(shape);
+      const images = this.images;
+      return { width, height, pixels: await renderPixels(this.rt, width, height, (encoder, target) => this.snapshotGrid!.draw(encoder, target, images)) };
+    }
+    this.snapshotPlane ??= await PlaneRenderer.create(this.rt, 'rgba8unorm');
+    const layers = [...this.frameLayers(this.plane!)];
+    return { width: this.width, height: this.height, pixels: await renderPixels(this.rt, this.width, this.height, (encoder, target) => this.snapshotPlane!.draw(encoder, target, layers)) };
+  }
+
+  /** Frees the view's buffers (not the trainer's) and unconfigures the canvas. */
+  destroy(): void {
+    this.grid?.destroy();
+    this.snapshotGrid?.destroy();
+    this.interpolation?.destroy();
+    this.destroyPlane();
+    this.context.unconfigure();
+  }
+}
+
+/** A view of `source`'s samples in `canvas`: SampleCanvas.create. */
+export function attachCanvas(source: Trainer | { trainer: Trainer }, canvas: CanvasTarget, options: SampleCanvasOptions = {}): Promise<SampleCanvas> {
+  return SampleCanvas.create(source, canvas, options);
+}
+
+/** Computes and draws several views of one device: one compute pass, one render pass each, one submission. */
+export function drawCanvases(views: SampleCanvas[]): void {
+  if (views.length === 0) return;
+  const { device } = views[0].rt;
+  const encoder = device.createCommandEncoder({ label: 'canvas.frame' });
+  const pass = encoder.beginComputePass({ label: 'canvas.frame' });
+  for (const view of views) view.recordCompute(pass);
+  pass.end();
+  for (const view of views) view.recordDraw(encoder);
+  device.queue.submit([encoder.finish()]);
+}

@@ -130,6 +130,7 @@ interface PlaneModel {
   /** Generated points, per sample buffer (G's and the average's fixed-noise output, or the latest batches). */
   points: Map<GPUBuffer, PlaneLayer>;
   owned: { destroy(): void }[];
+  bounds: { lo: number; hi: number; width: number; height: number };
   /** Reused by every frame. */
   layers: PlaneLayer[];
 }
@@ -209,6 +210,7 @@ export class SampleCanvas {
    */
   async setTrainer(trainer: Trainer): Promise<void> {
     if (trainer.rt.device !== this.rt.device) throw new Error('The new trainer is on another device: make a new SampleCanvas for it.');
+    if ((this.grid && !imageSize(trainer)) || (this.plane && imageSize(trainer))) throw new Error(`This canvas shows ${this.grid ? 'images' : '2-D points'}; the new trainer's data (${trainer.config.data}) needs a SampleCanvas of its own.`);
     if (imageSize(trainer)) {
       const shape = SampleCanvas.shapeFor(trainer, this.options);
       const interpolation = this.show === 'interpolation' ? await Interpolation.create(trainer, shape.count) : undefined;
@@ -256,18 +258,18 @@ export class SampleCanvas {
       meshes.set(network, { dispatches: await gPass.forward(), layer });
       owned.push(gPass, layer.uniform);
     }
-    const model: PlaneModel = { dispatches: await dPass.forward(), heatmap, real, meshes, points: new Map(), owned, layers: [] };
-    this.pointsLayer(model, trainer, plane, bounds);
+    const model: PlaneModel = { dispatches: await dPass.forward(), heatmap, real, meshes, points: new Map(), owned, bounds, layers: [] };
+    this.pointsLayer(model, trainer, plane);
     return model;
   }
 
   /** The generated points' layer of the buffer shown now, made the first time that buffer is shown. */
-  private pointsLayer(model: PlaneModel, trainer: Trainer, plane: PlaneRenderer, bounds = { lo: this.options.plane?.lo ?? -3, hi: this.options.plane?.hi ?? 3, width: this.width, height: this.height }): PlaneLayer {
+  private pointsLayer(model: PlaneModel, trainer: Trainer, plane: PlaneRenderer): PlaneLayer {
     const buffer = this.show === 'latest' ? trainer.latestSamples : trainer.fixedNoiseSamples;
     let layer = model.points.get(buffer);
     if (!layer) {
       const available = this.show === 'latest' ? trainer.config.batch : trainer.options.sampleCount;
-      layer = plane.layer('points', buffer, Math.min(this.options.count ?? SHOWN_POINTS, available), bounds, { color: [0.86, 0.35, 0.12, 0.8], size: 3 });
+      layer = plane.layer('points', buffer, Math.min(this.options.count ?? SHOWN_POINTS, available), model.bounds, { color: [0.86, 0.35, 0.12, 0.8], size: 3 });
       model.points.set(buffer, layer);
       model.owned.push(layer.uniform);
     }

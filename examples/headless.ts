@@ -3,8 +3,9 @@
 import { decodeCheckpoint } from '../src/io/checkpoint-format';
 import { sampleBatchToWire, bytesToBase64, base64ToBytes, type HeadlessReport } from '../src/io/wire';
 import { configFromJson } from '../src/train/config';
-import { runToEnd, type RunSink } from '../src/train/run';
+import { runToEnd, type RunSink } from '../src/io/run';
 import { createSession, networkSpecs } from '../src/train/session';
+import { MNIST_URL } from '../src/data/mnist-files-browser';
 
 const node = window as unknown as HeadlessReport & { ganStop?: () => void };
 const status = document.querySelector<HTMLParagraphElement>('#status')!;
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
   const job = await node.ganJob();
   const config = configFromJson(job.config, 'the run\'s config');
   status.textContent = `Training ${config.preset}`;
-  const session = await createSession(config);
+  // The run's dataDir is a path on the machine that serves this page, which serves that directory at data/mnist/.
+  const session = await createSession(config, { mnistFrom: MNIST_URL });
   const { trainer } = session;
   if (job.resume) await trainer.loadState(decodeCheckpoint(base64ToBytes(job.resume.checkpoint), job.resume.file, networkSpecs));
   if (job.rawGenerator) trainer.show('raw');

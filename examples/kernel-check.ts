@@ -4,7 +4,8 @@ import { acquireDevice } from '../src/gpu/device';
 import { Clock } from '../src/gpu/clock';
 import { Runtime } from '../src/gpu/runtime';
 import { denseForward } from '../src/kernels/dense';
-import { denseForward as referenceForward, type DenseShape } from '../src/reference/dense';
+import { denseForward as referenceForward } from '../src/reference/dense';
+import type { DenseShape } from '../src/spec/network';
 
 const status = document.querySelector<HTMLParagraphElement>('#status')!;
 const table = document.querySelector<HTMLTableElement>('#results')!;

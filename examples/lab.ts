@@ -6,16 +6,25 @@
 //
 // URL parameters: distribution=NAME, autostart=1. Tests read window.ganLab.
 import uPlot from 'uplot';
-import { presetConfig } from '../src/train/config';
-import { type TrainConfig } from '../src/spec/config';
-import { TrainingController } from '../src/train/controller';
-import { attachCanvas, type SampleCanvas } from '../src/train/canvas';
-import { createTrainer, modelLimits, prepareData, toyDivergence, TOY_DATASET_SIZE, type TrainingData } from '../src/train/session';
-import { histogram } from '../src/data/toy';
-import { Runtime } from '../src/gpu/runtime';
-import { Clock } from '../src/gpu/clock';
-import type { GpuContext } from '../src/gpu/device';
-import type { SampleBatch, Trainer } from '../src/train/trainer';
+import {
+  attachCanvas,
+  Clock,
+  createTrainer,
+  type GpuContext,
+  histogram,
+  modelLimits,
+  prepareData,
+  presetConfig,
+  Runtime,
+  type SampleBatch,
+  type SampleCanvas,
+  TOY_DATASET_SIZE,
+  toyDivergence,
+  type TrainConfig,
+  type Trainer,
+  TrainingController,
+  type TrainingData,
+} from '../src/index';
 import { $, Chart, pageDevice } from './common';
 
 const PLANE_PIXELS = 480;

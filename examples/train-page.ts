@@ -4,24 +4,41 @@
 //
 // URL parameters: preset=NAME, config=JSON (a partial config merged onto its preset, as --config),
 // autostart=1. Tests read window.ganPage and document.body.dataset.state.
-import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint-format';
-import { type TrainingState } from '../src/spec/state';
-import { configFromJson, presetConfig, PRESETS, validateConfig } from '../src/train/config';
-import { type TrainConfig } from '../src/spec/config';
-import { TrainingController, type ControllerMetrics } from '../src/train/controller';
-import { attachCanvas, drawCanvases, type SampleCanvas } from '../src/train/canvas';
-import { createTrainer, modelBuffers, modelLimits, networkSpecs, prepareData, type TrainingData } from '../src/train/session';
-import { Runtime } from '../src/gpu/runtime';
-import { Clock } from '../src/gpu/clock';
-import { readMnist } from '#mnist-files';
-import type { Mnist } from '../src/data/mnist-format';
-import { checkBuffersFit, DeviceLostError, type GpuContext } from '../src/gpu/device';
-import type { Trainer } from '../src/train/trainer';
+import {
+  attachCanvas,
+  checkpointToOnnx,
+  checkBuffersFit,
+  Clock,
+  configFromJson,
+  type ControllerMetrics,
+  createTrainer,
+  decodeCheckpoint,
+  DeviceLostError,
+  drawCanvases,
+  encodeCheckpoint,
+  type GpuContext,
+  loadMnist,
+  type Mnist,
+  modelBuffers,
+  modelLimits,
+  networkSpecs,
+  prepareData,
+  presetConfig,
+  presets,
+  Runtime,
+  type SampleCanvas,
+  type TrainConfig,
+  type Trainer,
+  TrainingController,
+  type TrainingData,
+  type TrainingState,
+  validateConfig,
+} from '../src/index';
 import { $, Chart, download, pageDevice } from './common';
 // The model README.md's figures come from (pretrained/README.md): bundled as a file, fetched on demand.
 import pretrainedUrl from '../pretrained/small-mnist.safetensors?url';
 
-const MNIST_PRESETS = Object.keys(PRESETS).filter((name) => PRESETS[name].data === 'mnist');
+const MNIST_PRESETS = Object.keys(presets).filter((name) => presets[name].data === 'mnist');
 const STRIP_STEPS = 12;
 
 const controls = {
@@ -34,6 +51,7 @@ const controls = {
   start: $<HTMLButtonElement>('#start'),
   step: $<HTMLButtonElement>('#step'),
   save: $<HTMLButtonElement>('#save'),
+  onnx: $<HTMLButtonElement>('#onnx'),
   load: $<HTMLInputElement>('#load'),
   endpoints: $<HTMLButtonElement>('#endpoints'),
   resume: $<HTMLButtonElement>('#resume'),
@@ -120,7 +138,7 @@ class TrainingPage {
   /** A new trainer for `config` (the data is reused when it is the same), continuing `state` if given. */
   private async build(config: TrainConfig, state?: TrainingState): Promise<void> {
     status.textContent = 'Loading MNIST (55 MB)…';
-    this.mnist ??= await readMnist('');
+    this.mnist ??= await loadMnist();
     this.data ??= await prepareData(this.rt, config, { mnist: this.mnist });
     status.textContent = `Building ${config.preset}…`;
     checkBuffersFit(this.context.device.limits, 'this device', modelBuffers(config));
@@ -238,6 +256,14 @@ class TrainingPage {
     });
   }
 
+  /** G as an ONNX model: the weights the views show (the moving average unless raw G is ticked). */
+  async saveOnnx(): Promise<void> {
+    await this.controller.exclusive(async () => {
+      const bytes = checkpointToOnnx(await this.trainer.readState(), 'generator', { rawGenerator: this.trainer.shown === 'raw' });
+      download(bytes as Uint8Array<ArrayBuffer>, `${this.config.preset}-${this.trainer.iteration}.generator.onnx`);
+    });
+  }
+
   /** Opens a checkpoint; a bad file is reported by name and the model in training goes on. */
   async load(file: File): Promise<void> {
     await this.open(file.name, async () => new Uint8Array(await file.arrayBuffer()));
@@ -329,11 +355,12 @@ async function main(): Promise<void> {
   });
   (window as unknown as { ganPage: TrainingPage }).ganPage = page;
   await page.start(config);
-  for (const control of [controls.start, controls.step, controls.save, controls.load, controls.endpoints, controls.pretrained]) control.disabled = false;
+  for (const control of [controls.start, controls.step, controls.save, controls.onnx, controls.load, controls.endpoints, controls.pretrained]) control.disabled = false;
   controls.pretrained.addEventListener('click', () => void page.loadPretrained());
   controls.start.addEventListener('click', () => (page.running ? page.pause() : void page.run()));
   controls.step.addEventListener('click', () => void page.step());
   controls.save.addEventListener('click', () => void page.save());
+  controls.onnx.addEventListener('click', () => void page.saveOnnx().catch((err) => page.controller.report(err)));
   controls.endpoints.addEventListener('click', () => page.newEndpoints());
   controls.rawGenerator.addEventListener('change', () => void page.showGenerator(controls.rawGenerator.checked));
   controls.load.addEventListener('change', () => {

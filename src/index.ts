@@ -25,6 +25,12 @@ export { runTraining, type LoopHooks, type LoopOptions } from './train/loop';
 export { TrainingController, type ControllerHooks, type ControllerMetrics, type ControllerOptions, type ControllerState } from './train/controller';
 export { attachCanvas, drawCanvases, Interpolation, SampleCanvas, type CanvasTarget, type SampleCanvasOptions } from './train/canvas';
 export { assembleMnist, MNIST_FILES, type Mnist, type MnistFile } from './data/mnist-format';
+// For pages that keep one device (and its compiled pipelines) across models: what createSession is made of.
+export { createTrainer, modelBuffers, modelLimits, prepareData, TOY_DATASET_SIZE, type TrainingData } from './train/session';
+export { checkBuffersFit } from './gpu/device';
+export { Runtime } from './gpu/runtime';
+export { Clock } from './gpu/clock';
+export { histogram } from './data/toy';
 export { DataFileError } from './data/idx';
 export { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint } from './io/checkpoint-format';
 export { CheckpointError } from './io/safetensors';

@@ -1,8 +1,8 @@
 // The live MNIST page (examples/index.html) in headless Chromium on SwiftShader, with a small model
 // so a few dozen iterations take seconds: it gets an adapter and trains, the losses move, the render
 // pipeline draws digits that are not blank, a corrupt checkpoint is refused by name while training
-// goes on, and a checkpoint written by `gan train` opens in the page and gives the same samples for
-// the same z. Views are saved under test-artifacts/.
+// goes on, a checkpoint written by `gan train` opens in the page and gives the same samples for
+// the same z, and G downloads as the ONNX file the command line writes. Views are saved under test-artifacts/.
 //
 // Headless Chromium on SwiftShader does not composite WebGPU canvases into screenshots, so the views
 // are checked through the page's snapshot(), which draws them with the same render pipeline into an
@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { chromium, type Page } from 'playwright-core';
 import { browserLaunchOptions, withBrowser } from '../../src/cli/browser';
-import { packagedMnistDir } from '../../src/data/mnist';
+import { packagedMnistDir } from '../../src/data/mnist-files-node';
+import { checkpointToOnnx, decodeCheckpoint, networkSpecs } from '../../src/index';
 
 const root = new URL('../..', import.meta.url).pathname;
 const artifacts = join(root, 'test-artifacts');
@@ -162,6 +163,15 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint, opens the comm
       const { mean, std, bright } = await snapshotPng(page, view, name);
       assert.ok(std > 10 && bright > 0.01, `${view}: grey mean ${mean.toFixed(1)}, std ${std.toFixed(1)}, ${(100 * bright).toFixed(1)}% bright: the grid is blank`);
     }
+
+    // Download G as ONNX: the same bytes `gan export --onnx` writes for the same model (test/io/onnx.test.ts runs those in onnxruntime).
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#onnx')]);
+    assert.equal(download.suggestedFilename(), `small-mnist-${pretrainedIteration}.generator.onnx`);
+    const downloaded = readFileSync(await download.path());
+    const pretrainedFile = join(root, 'pretrained', 'small-mnist.safetensors');
+    const expected = checkpointToOnnx(decodeCheckpoint(readFileSync(pretrainedFile), pretrainedFile, networkSpecs));
+    assert.ok(Buffer.from(expected).equals(downloaded), `the page's ONNX file (${downloaded.length} bytes) differs from the command line's (${expected.length} bytes)`);
+    phase('ONNX downloaded');
   });
 });
 

@@ -3,7 +3,7 @@
 // (src/train/controller.ts, src/train/canvas.ts), as a page of anyone's would use them.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { acquireDevice, GpuUnavailableError, type GpuContext } from '../src/gpu/device';
+import { acquireDevice, GpuUnavailableError, type GpuContext } from '../src/index';
 
 export const $ = <T extends HTMLElement = HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const imports = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).imports;
 const shaderDir = join(root, 'shaders');
 const shaders = Object.fromEntries(
   readdirSync(shaderDir)
@@ -16,7 +17,7 @@ const shaders = Object.fromEntries(
     .map((f) => [f.slice(0, -'.wgsl'.length), readFileSync(join(shaderDir, f), 'utf8')]),
 );
 
-/** '#shader-files' as the shaders' text, and '#mnist-files' as the platform's half. */
+/** '#shader-files' as the shaders' text, and the other '#' imports as the platform's half. */
 function packageImports(platform) {
   return {
     name: 'package-imports',
@@ -27,7 +28,11 @@ function packageImports(platform) {
         loader: 'ts',
         resolveDir: root,
       }));
-      builder.onResolve({ filter: /^#mnist-files$/ }, () => ({ path: join(root, `src/data/mnist-files-${platform}.ts`) }));
+      builder.onResolve({ filter: /^#/ }, ({ path }) => {
+        const halves = imports[path];
+        if (!halves) return { errors: [{ text: `${path} is not in package.json's imports` }] };
+        return { path: join(root, platform === 'browser' ? halves.browser : halves.default) };
+      });
     },
   };
 }

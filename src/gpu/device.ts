@@ -1,5 +1,7 @@
 // One way to get a GPUDevice, in a browser (navigator.gpu) and in Node (Dawn through the `webgpu`
-// package), with the limits the model needs and errors that say what to install or change.
+// package; '#gpu-platform' is the half for each), with the limits the model needs and errors that say
+// what to install or change.
+import { adapterFromEnvironment, platformGpu, platformHelp, PlatformGpuError } from '#gpu-platform';
 
 export interface DeviceOptions {
   /** Substring of the adapter's name to pick (Node: Dawn's adapter option). Env: GAN_ADAPTER. */
@@ -59,43 +61,13 @@ export class DeviceLimitError extends Error {
   override name = 'DeviceLimitError';
 }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-
-const linuxHelp =
-  'On Linux without a GPU, install a software Vulkan driver that Dawn accepts: Mesa lavapipe 24 or newer ' +
-  '(Debian bookworm: `apt-get install -t bookworm-backports mesa-vulkan-drivers`; bookworm\'s own Mesa 22.3 is ' +
-  'rejected), or SwiftShader from Debian\'s chromium package with ' +
-  'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json. With a GPU, install its Vulkan driver.';
-
-const browserHelp =
-  'This browser exposes no WebGPU adapter. Use Chrome or Edge 113 or newer (on Linux start Chrome with ' +
-  '--enable-unsafe-webgpu --enable-features=Vulkan), or Safari 26 / Firefox 141 or newer with WebGPU enabled.';
-
-// Dawn's Node binding aborts the process if the object returned by create() is garbage-collected,
-// so the module keeps each one for the process's lifetime, by adapter name.
-const nodeGpus = new Map<string, GPU>();
-
 async function getGpu(adapterName: string | undefined): Promise<GPU> {
-  if (!isNode) {
-    const gpu = (globalThis as { navigator?: Navigator }).navigator?.gpu;
-    if (!gpu) throw new GpuUnavailableError(browserHelp);
-    return gpu;
-  }
-  const known = nodeGpus.get(adapterName ?? '');
-  if (known) return known;
-  const moduleName = 'webgpu';
-  let dawn: { create(options: string[]): GPU; globals: object };
   try {
-    dawn = await import(/* @vite-ignore */ moduleName);
+    return platformGpu(adapterName);
   } catch (err) {
-    throw new GpuUnavailableError(
-      `The npm package 'webgpu' (Dawn for Node) could not be loaded: ${(err as Error).message}. Run \`npm install\`.`,
-    );
+    if (err instanceof PlatformGpuError) throw new GpuUnavailableError(err.message);
+    throw err;
   }
-  Object.assign(globalThis, dawn.globals);
-  const gpu = dawn.create(adapterName ? [`adapter=${adapterName}`] : []);
-  nodeGpus.set(adapterName ?? '', gpu);
-  return gpu;
 }
 
 export function describeAdapter(adapter: GPUAdapter): string {
@@ -121,18 +93,18 @@ export function checkLimits(adapter: GPUAdapter, required: Record<string, number
 }
 
 export async function acquireDevice(options: DeviceOptions = {}): Promise<GpuContext> {
-  const wanted = options.adapter ?? (isNode ? process.env.GAN_ADAPTER : undefined);
+  const wanted = options.adapter ?? adapterFromEnvironment();
   const gpu = await getGpu(wanted);
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   } catch (err) {
     if (wanted) throw new GpuUnavailableError(`No WebGPU adapter matches '${wanted}' (the adapter option or GAN_ADAPTER): ${(err as Error).message}`);
-    throw new GpuUnavailableError(`Requesting a WebGPU adapter failed: ${(err as Error).message}. ${isNode ? linuxHelp : browserHelp}`);
+    throw new GpuUnavailableError(`Requesting a WebGPU adapter failed: ${(err as Error).message}. ${platformHelp}`);
   }
   if (!adapter) {
     const what = wanted ? `No WebGPU adapter matches '${wanted}'.` : 'No WebGPU adapter was found.';
-    throw new GpuUnavailableError(`${what} ${isNode ? linuxHelp : browserHelp}`);
+    throw new GpuUnavailableError(`${what} ${platformHelp}`);
   }
   if (options.buffers) checkBuffersFit(adapter.limits, `the adapter '${describeAdapter(adapter)}'`, options.buffers);
   const requiredLimits = { ...options.requiredLimits };

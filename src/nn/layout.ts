@@ -33,6 +33,16 @@ export function biasName(spec: NetworkSpec, layer: number): string {
   return `${spec.name}.${layer}.bias`;
 }
 
+/** The per-class rows of a conditional network's first layer (the one-hot input's columns of its weight). */
+export function classWeightName(spec: NetworkSpec): string {
+  return `${spec.name}.0.class_weight`;
+}
+
+/** Classes of a conditional network, 0 for an unconditional one. */
+export function networkClasses(spec: NetworkSpec): number {
+  return spec.classes ?? 0;
+}
+
 export function parameterLayout(spec: NetworkSpec): ParameterLayout {
   const tensors: TensorEntry[] = [];
   let offset = 0;
@@ -45,6 +55,9 @@ export function parameterLayout(spec: NetworkSpec): ParameterLayout {
     const width = layer.units * layer.pieces;
     add(weightName(spec, l), [layerInputs(spec, l), width]);
     add(biasName(spec, l), [width]);
+    // Beside layer 0's own tensors, so an unconditional network's layout is unchanged and G's output
+    // bias stays the last tensor.
+    if (l === 0 && networkClasses(spec) > 0) add(classWeightName(spec), [networkClasses(spec), width]);
   });
   return { tensors, totalFloats: offset };
 }

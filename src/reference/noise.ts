@@ -1,6 +1,6 @@
 // CPU twin of shaders/noise.wgsl: the same draws, element (row, col) taking component col % 4 of
 // drawBits(key, row, col), and the same float32 arithmetic step by step.
-import { drawBits, gaussianPair, unitFromBits, type RngKey } from '../spec/rng';
+import { drawBits, elementBits, gaussianPair, indexFromBits, unitFromBits, type RngKey } from '../spec/rng';
 
 export interface NoiseShape {
   rows: number;
@@ -42,4 +42,11 @@ export function gaussianNoise(shape: NoiseShape, key: RngKey, std: number, mean 
 /** The raw u32 draw of every element. */
 export function noiseBits(shape: NoiseShape, key: RngKey): Uint32Array {
   return fill(shape, key, new Uint32Array(shape.rows * shape.cols), (draw, c) => draw[c]);
+}
+
+/** A conditional G's classes: labels[r] = index_from_bits(element (0, r) of the key, classes). */
+export function classNoise(rows: number, classes: number, key: RngKey): Uint32Array {
+  const labels = new Uint32Array(rows);
+  for (let r = 0; r < rows; r++) labels[r] = indexFromBits(elementBits(key, 0, r), classes);
+  return labels;
 }

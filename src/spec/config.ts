@@ -76,6 +76,11 @@ export interface TrainConfig {
   image?: ImageShape;
   noise: NoiseConfig;
   generator: NetworkConfig;
+  /**
+   * A conditional GAN (Mirza and Osindero, 2014): the number of classes of the labelled data, fed to G
+   * beside z and to D beside x as a one-hot vector; 0 for the paper's unconditional GAN.
+   */
+  classes: number;
   /** Initialise G's output bias to the logit of each pixel's mean (the authors' init_sigmoid_bias_from_marginals). */
   outputBiasFromData: boolean;
   discriminator: NetworkConfig;
@@ -108,9 +113,19 @@ export function dataFeatures(config: TrainConfig): number {
 }
 
 export function generatorSpec(config: TrainConfig): NetworkSpec {
-  return { name: 'generator', inputFeatures: config.noise.dim, layers: config.generator.layers };
+  return { name: 'generator', inputFeatures: config.noise.dim, layers: config.generator.layers, ...classTerm(config) };
 }
 
 export function discriminatorSpec(config: TrainConfig): NetworkSpec {
-  return { name: 'discriminator', inputFeatures: dataFeatures(config), layers: config.discriminator.layers };
+  return { name: 'discriminator', inputFeatures: dataFeatures(config), layers: config.discriminator.layers, ...classTerm(config) };
+}
+
+/** The class term of a conditional config's networks; nothing for an unconditional one (and configs written before it). */
+function classTerm(config: Pick<TrainConfig, 'classes'>): { classes?: number } {
+  return config.classes > 0 ? { classes: config.classes } : {};
+}
+
+/** Whether the run is a conditional GAN. */
+export function isConditional(config: Pick<TrainConfig, 'classes'>): boolean {
+  return config.classes > 0;
 }

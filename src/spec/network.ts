@@ -47,4 +47,10 @@ export interface NetworkSpec {
   name: string;
   inputFeatures: number;
   layers: LayerSpec[];
+  /**
+   * Classes of a conditional network (Mirza and Osindero, 2014); absent or 0: unconditional. The
+   * first layer then sees a one-hot class beside its input, stored as the per-class rows of its
+   * product: y = act(x W + E[c] + b), E the tensor `<name>.0.class_weight` (classes, width).
+   */
+  classes?: number;
 }

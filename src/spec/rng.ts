@@ -7,6 +7,8 @@ const W1 = 0xbb67ae85;
 
 export const STREAM_NOISE = 1;
 export const STREAM_GATHER = 2;
+/** A conditional G's classes (3 is the initial weights', src/train/init.ts). */
+export const STREAM_CLASS = 4;
 export const STREAM_DROPOUT = 256;
 
 /** High 32 bits of the unsigned 64-bit product, by 16-bit halves as the shader does. */

@@ -1,7 +1,7 @@
 // The full description of a training run: data, the two networks, the game, the optimizer and its
 // schedules. Presets are complete configs; flags override single fields; `validateConfig` rejects
 // anything out of range with the field's name, before anything is allocated.
-import { dataFeatures, type NetworkConfig, type NoiseConfig, type OptimizerConfig, type ToyKind, type TrainConfig, type TrainingForm } from '../spec/config';
+import { dataFeatures, isToyData, type NetworkConfig, type NoiseConfig, type OptimizerConfig, type ToyKind, type TrainConfig, type TrainingForm } from '../spec/config';
 import type { InputMapConfig, LayerSpec } from '../spec/network';
 import type { GeneratorLoss } from '../spec/stats';
 
@@ -46,7 +46,7 @@ function reluGenerator(hidden: number[], output: number, outputActivation: 'sigm
   };
 }
 
-const common = { dataDir: '', seed: 1, emaDecay: 0, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
+const common = { dataDir: '', seed: 1, classes: 0, emaDecay: 0, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
 
 const adam = (lr: number): OptimizerConfig => ({ ...paperOptimizer, kind: 'adam', lr, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 });
 
@@ -130,6 +130,26 @@ export const PRESETS: Record<string, TrainConfig> = {
     sampleEvery: 1000,
     checkpointEvery: 500,
   },
+  // small-mnist's recipe as a conditional GAN (Mirza and Osindero, 2014): G and D both see the digit's
+  // class as a one-hot vector (the per-class rows of their first layers), so G draws the digit asked
+  // for. The figures (class agreement, Parzen, time) are in README.md, "Conditional GAN".
+  'cmnist-small': {
+    ...common,
+    preset: 'cmnist-small',
+    data: 'mnist',
+    classes: 10,
+    noise: paperNoise,
+    generator: reluGenerator([512, 512], 784, 'sigmoid', 0.1),
+    outputBiasFromData: true,
+    discriminator: maxoutDiscriminator(128, 3, 0.005, true, centredPixels),
+    batch: 100,
+    optimizer: { ...adam(0.0007), epsilon: 1e-6 },
+    emaDecay: 0.999,
+    iterations: 4500,
+    logEvery: 50,
+    sampleEvery: 1000,
+    checkpointEvery: 500,
+  },
   // Figure 1: a 1-D gaussian learned from uniform noise.
   'toy-1d': toyPreset('toy-1d', { dim: 1, distribution: 'uniform', low: -1, high: 1, std: 1 }, 32, 0.5, 128, 0.002, 1500, 250),
   'toy-2d-ring': toyPreset('toy-2d-ring', gaussianPlaneNoise, 64, 0.3, 256, 0.001, 2000, 250),
@@ -137,6 +157,14 @@ export const PRESETS: Record<string, TrainConfig> = {
 };
 
 export const DEFAULT_PRESET = 'small-mnist';
+
+/** The most classes a conditional config may name (EMNIST's 62 and far more; the class rows are one (classes, width) tensor). */
+export const MAX_CLASSES = 65535;
+
+/** The classes of a labelled data kind whose count is fixed, for --conditional; undefined where the data decides (IDX, image folders). */
+export function knownClasses(data: TrainConfig['data']): number | undefined {
+  return data === 'mnist' || data === 'fashion-mnist' || data === 'cifar10' ? 10 : undefined;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -162,6 +190,9 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(Number.isInteger(config.seed) && config.seed >= 0 && config.seed <= 0xffffffff, 'seed', `must be an integer in [0, 2^32), got ${config.seed}`);
   check(config.form === 'alternating' || config.form === 'simultaneous', 'form', `must be 'alternating' or 'simultaneous', got '${config.form}'`);
   check(config.form === 'alternating' || config.k === 1, 'k', `the simultaneous form updates D and G from one pass, so k must be 1 (got ${config.k}); use --form alternating`);
+  check(Number.isInteger(config.classes) && config.classes >= 0 && config.classes <= MAX_CLASSES, 'classes', `must be an integer in [0, ${MAX_CLASSES}] (0: unconditional), got ${config.classes}`);
+  check(config.classes !== 1, 'classes', 'a conditional GAN needs at least 2 classes (0: unconditional)');
+  check(config.classes === 0 || !isToyData(config.data), 'classes', `the toy data '${config.data}' has no labels, so it cannot train a conditional GAN`);
   check(config.emaDecay >= 0 && config.emaDecay < 1, 'emaDecay', `must be in [0, 1) (0: no average), got ${config.emaDecay}`);
   check(config.realTarget > 0 && config.realTarget <= 1, 'realTarget', `must be in (0, 1], got ${config.realTarget}`);
   check(config.gLoss === 'non-saturating' || config.gLoss === 'minimax', 'gLoss', `must be 'non-saturating' or 'minimax', got '${config.gLoss}'`);

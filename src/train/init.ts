@@ -12,7 +12,8 @@ export function initialParameters(spec: NetworkSpec, initRange: number, seed: nu
   const layout = parameterLayout(spec);
   const flat = new Float32Array(layout.totalFloats);
   layout.tensors.forEach((tensor, index) => {
-    if (tensor.name.endsWith('.weight')) {
+    // The class rows are the one-hot input's rows of the first weight, so they start as its others do.
+    if (tensor.name.endsWith('.weight') || tensor.name.endsWith('.class_weight')) {
       const key = { seed, stream: STREAM_INIT, step: index, sub: networkIndex };
       for (let e = 0; e < tensor.size; e++) flat[tensor.offset + e] = initRange * (2 * unitFromBits(elementBits(key, 0, e)) - 1);
     }

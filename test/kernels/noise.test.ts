@@ -19,9 +19,9 @@
 //   wrong key errs by O(std).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { gaussianNoise, noiseBits, noiseDispatch, uniformNoise } from '../../src/kernels/noise';
+import { classNoise, gaussianNoise, noiseBits, noiseDispatch, uniformNoise } from '../../src/kernels/noise';
 import * as reference from '../../src/reference/noise';
-import { STREAM_NOISE, unitFromBits, type RngKey } from '../../src/spec/rng';
+import { STREAM_CLASS, STREAM_NOISE, unitFromBits, type RngKey } from '../../src/spec/rng';
 import { assertClose, gpu } from '../helpers';
 
 const SQRT3 = Math.sqrt(3);
@@ -146,4 +146,40 @@ test('noise: bad shapes, ranges and buffers are refused with the field named', a
   await assert.rejects(gaussianNoise(rt, clock, { ...key, rows: 1, cols: 4, std: -1 }, small), /std -1/);
   await assert.rejects(noiseBits(rt, clock, { ...key, rows: 3, cols: 4 }, small), /'test.small' holds 16 bytes, fewer than 3 x 4 values need/);
   small.destroy();
+});
+
+// A conditional G's classes: integer draws, so exact. Odd row counts (1, 3, a workgroup and one more,
+// more rows than one draw's four lanes) and class counts (2, 3, 10, 47, 1000).
+for (const [rows, classes] of [[1, 10], [3, 2], [65, 3], [100, 10], [257, 47], [1000, 1000]]) {
+  test(`noise classes: ${rows} rows of ${classes} classes equal the reference`, async () => {
+    const { rt, clock } = await gpu();
+    const key: RngKey = { seed: 31 + rows, stream: STREAM_CLASS, step: 7 + classes, sub: 2 };
+    const out = outputBuffer(rt, 'test.labels', rows);
+    clock.set(key.step);
+    rt.run([await classNoise(rt, clock, { rows, classes, seed: key.seed, sub: key.sub }, out)]);
+    const labels = new Uint32Array(await readChecked(rt, out, rows, 'classes'));
+    const twin = reference.classNoise(rows, classes, key);
+    assert.deepEqual(labels, twin);
+    assert.ok(labels.every((c) => c < classes), 'every class is in range');
+    out.destroy();
+  });
+}
+
+test('noise classes: uniform over the classes, and apart from z\'s draws', async () => {
+  const { rt, clock } = await gpu();
+  const [rows, classes] = [10_000, 10];
+  const out = rt.createBuffer('test.labels', rows * 4);
+  clock.set(4);
+  rt.run([await classNoise(rt, clock, { rows, classes, seed: 9, sub: 0 }, out)]);
+  const labels = await rt.readU32(out, rows);
+  const counts = new Array(classes).fill(0);
+  for (const c of labels) counts[c]++;
+  // Each count is binomial(10,000, .1): sd 30; 150 is five of them.
+  for (const [c, n] of counts.entries()) assert.ok(Math.abs(n - rows / classes) < 150, `class ${c} drawn ${n} times of ${rows}`);
+  // Keyed by STREAM_CLASS, not STREAM_NOISE: the same key on z's stream draws other classes.
+  const onNoiseStream = reference.classNoise(rows, classes, { seed: 9, stream: STREAM_NOISE, step: 4, sub: 0 });
+  assert.ok(labels.some((c, i) => c !== onNoiseStream[i]), 'the classes come from their own stream');
+  await assert.rejects(classNoise(rt, clock, { rows: 0, classes, seed: 1, sub: 0 }, out), /noise: rows must be a positive integer/);
+  await assert.rejects(classNoise(rt, clock, { rows: 20_000, classes, seed: 1, sub: 0 }, out), /fewer than 20000 labels need/);
+  out.destroy();
 });

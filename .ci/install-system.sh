@@ -12,7 +12,15 @@ case "$mesa_version" in 2[4-9].*|3*) ;; *) need_apt=1 ;; esac
 
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo "deb http://deb.debian.org/debian bookworm-backports main" | $SUDO tee /etc/apt/sources.list.d/backports.list >/dev/null
+  # Backports from the mirror the machine already uses for bookworm (a local mirror or proxy, signed-by
+  # and components kept), not from a hard-coded host it may not reach.
+  source "$(dirname "$0")/apt-backports.sh"
+  if ! line=$(backports_line /etc/apt); then
+    echo "no apt source for bookworm in /etc/apt/sources.list or /etc/apt/sources.list.d/: add one, or bookworm-backports itself" >&2
+    exit 1
+  fi
+  echo "adding apt source: $line"
+  echo "$line" | $SUDO tee /etc/apt/sources.list.d/backports.list >/dev/null
 fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null

@@ -8,8 +8,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
-import { build } from 'vite';
+// playwright-core and vite load only when a browser is wanted: every other command starts without them.
+import type { Browser, LaunchOptions } from 'playwright-core';
 import { GpuUnavailableError } from '../gpu/device';
 import { MNIST_FILES } from '../data/mnist-format';
 
@@ -38,6 +38,7 @@ export function browserLaunchOptions(): LaunchOptions {
 export async function launchBrowser(): Promise<Browser> {
   const options = browserLaunchOptions();
   try {
+    const { chromium } = await import('playwright-core');
     return await chromium.launch(options);
   } catch (err) {
     const which = options.executablePath ?? 'Google Chrome (install it, or set CHROMIUM_PATH to a Chromium or Chrome)';
@@ -48,6 +49,7 @@ export async function launchBrowser(): Promise<Browser> {
 /** Builds every page of examples/ into a new temporary directory. */
 export async function buildPages(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), 'gan-pages-'));
+  const { build } = await import('vite');
   await build({ configFile: join(root, 'vite.config.ts'), root: join(root, 'examples'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
   return outDir;
 }

@@ -8,17 +8,22 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { acquireDevice, limitsForBuffers } from '../gpu/device';
 import { Runtime } from '../gpu/runtime';
-import { loadMnist, MNIST_TRAIN_COUNT, MNIST_VALID_COUNT, MNIST_VALID_FIRST, type Mnist } from '../data/mnist';
-import { decodeCheckpoint, readCheckpointFile, type TrainingState } from '../io/checkpoint';
+import { loadMnist } from '../data/mnist-files-node';
+import { MNIST_TRAIN_COUNT, MNIST_VALID_COUNT, MNIST_VALID_FIRST, type Mnist } from '../data/mnist-format';
+import { decodeCheckpoint, readCheckpointFile } from '../io/checkpoint';
+import type { TrainingState } from '../spec/state';
 import { CheckpointError } from '../io/safetensors';
 import { imageGridPng, neighbourGridPng } from '../io/images';
 import { parameterLayout } from '../nn/layout';
-import { ConfigError, generatorSpec } from '../train/config';
+import { ConfigError } from '../train/config';
+import { generatorSpec } from '../spec/config';
 import { networkSpecs } from '../train/session';
 import { parzenEvaluation } from '../eval/parzen';
 import { drawNoise, EVAL_INTERPOLATION_PASS, GeneratorSampler, noiseImages } from '../eval/sampler';
 import { SampleWindow, type Rows } from '../eval/window';
-import { ClassifierFeatures, DEFAULT_CLASSIFIER, defaultCacheDir, loadOrTrainClassifier } from '../eval/classifier';
+import { ClassifierFeatures, DEFAULT_CLASSIFIER } from '../eval/classifier';
+import { defaultCacheDir, loadOrTrainClassifier } from './classifier-cache';
+import { atPath } from './fs-errors';
 import { scoreAgainst, summarise } from '../eval/score';
 import { speckle, SPECKLE_BRIGHT, SPECKLE_NEIGHBOUR_DARK } from '../eval/speckle';
 
@@ -102,20 +107,166 @@ function checkFinite(samples: Float32Array, file: string): void {
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-/** Everything `gan eval` does but the printing: returns the report. */
-export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown>> {
-  const started = performance.now();
-  const source: ParzenSource = flags.parzenSamples ?? 'generator';
+type Figures = { parzen: boolean; neighbours: boolean; interpolate: boolean; score: boolean };
+type Counts = typeof PAPER_COUNTS;
+
+/** The figures asked for; none named means Parzen, and with a checkpoint Figures 2 and 3. */
+function chooseFigures(flags: EvalFlags): Figures {
   const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate, score: !!flags.score };
   if (!chosen.parzen && !chosen.neighbours && !chosen.interpolate && !chosen.score) {
     chosen.parzen = true;
     chosen.neighbours = chosen.interpolate = !!flags.checkpoint;
   }
-  const counts = {
+  return chosen;
+}
+
+function chooseCounts(flags: EvalFlags, source: ParzenSource): Counts {
+  return {
     samples: count('--samples', flags.samples, PAPER_COUNTS.samples, source === 'train' ? MNIST_TRAIN_COUNT : MAX_SAMPLES, source === 'train' ? 'the training images' : 'samples of the window'),
     valid: count('--valid', flags.valid, PAPER_COUNTS.valid, MNIST_VALID_COUNT, 'the validation images, train images 50000..59999'),
     test: count('--test', flags.test, PAPER_COUNTS.test, MNIST_TEST_COUNT, 'the test images'),
   };
+}
+
+/** The samples --parzen and --score measure (G's, the training images or noise), drawn once, when first asked for. */
+class MeasuredSamples {
+  private drawn?: Rows;
+  /** G's samples, once drawn: Figure 2 starts from the same images. */
+  generated?: Float32Array;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly source: ParzenSource,
+    private readonly count: number,
+    private readonly mnist: Mnist,
+    private readonly seed: number,
+    private readonly sampler: GeneratorSampler | undefined,
+    private readonly checkpoint: string | undefined,
+  ) {}
+
+  async rows(): Promise<Rows> {
+    if (this.drawn) return this.drawn;
+    const features = IMAGE_SIDE * IMAGE_SIDE;
+    if (this.source === 'train') return (this.drawn = imageRows(this.mnist.train.pixels, 0, this.count));
+    const values = this.source === 'noise' ? await noiseImages(this.rt, this.count, features, this.seed) : await this.sampler!.sample(this.count);
+    if (this.source === 'generator') {
+      checkFinite(values, this.checkpoint!);
+      this.generated = values;
+    }
+    return (this.drawn = { values, count: this.count, features });
+  }
+}
+
+/** The paper's Table 1 figure: the Parzen window's log-likelihood of the test images, sigma chosen on the validation images. */
+async function parzenFigure(rt: Runtime, samples: Rows, mnist: Mnist, counts: Counts): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const window = await SampleWindow.create(rt, samples);
+  try {
+    const result = await parzenEvaluation(window, imageRows(mnist.train.pixels, MNIST_VALID_FIRST, counts.valid), imageRows(mnist.test.pixels, 0, counts.test));
+    return {
+      n_samples: result.nSamples,
+      n_valid: result.nValid,
+      n_test: result.nTest,
+      ll: result.ll,
+      se: result.se,
+      sigma: result.sigma,
+      ll_by_sigma: result.bySigma,
+      parzen_seconds: seconds(t0),
+    };
+  } finally {
+    window.destroy();
+  }
+}
+
+/** The Frechet distance, class coverage and speckle of the samples in the cached classifier's features, beside the training images' floor. */
+async function scoreFigure(rt: Runtime, samples: MeasuredSamples, mnist: Mnist, counts: Counts, cacheDir: string): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const classifier = await loadOrTrainClassifier(rt, mnist, DEFAULT_CLASSIFIER, cacheDir);
+  const extractor = await ClassifierFeatures.create(rt, classifier.config, classifier.params, IMAGE_SIDE * IMAGE_SIDE);
+  try {
+    const testRows = imageRows(mnist.test.pixels, 0, counts.test);
+    const test = await summarise(extractor, testRows);
+    // The floor: as many real training images against the same test images.
+    const floorCount = Math.min(counts.test, MNIST_TRAIN_COUNT);
+    const floor = scoreAgainst(await summarise(extractor, imageRows(mnist.train.pixels, 0, floorCount)), test);
+    const rows = await samples.rows();
+    const score = scoreAgainst(await summarise(extractor, rows), test);
+    const [sampleSpeckle, testSpeckle] = [speckle(rows), speckle(testRows)];
+    return {
+      fd: score.fd,
+      class_distribution: score.classDistribution,
+      class_entropy: score.classEntropy,
+      fd_train_images: floor.fd,
+      train_images_class_entropy: floor.classEntropy,
+      speckle: sampleSpeckle.share,
+      test_images_speckle: testSpeckle.share,
+      speckle_pixels: { bright_above: SPECKLE_BRIGHT, isolated_when_every_neighbour_below: SPECKLE_NEIGHBOUR_DARK, bright: sampleSpeckle.brightPixels, isolated: sampleSpeckle.isolatedPixels },
+      n_samples: counts.samples,
+      n_test: counts.test,
+      classifier: { path: classifier.path, cached: classifier.cached, test_accuracy: classifier.testAccuracy, hidden: classifier.config.hidden, iterations: classifier.config.iterations, seed: classifier.config.seed, train_seconds: classifier.seconds },
+      seconds: seconds(t0),
+    };
+  } finally {
+    extractor.destroy();
+  }
+}
+
+/** Figure 2: rows of samples, each ending with the training image nearest its last sample; writes the PNG. */
+async function neighboursFigure(rt: Runtime, sampler: GeneratorSampler, generated: Float32Array | undefined, mnist: Mnist, png: string, checkpoint: string): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const features = IMAGE_SIDE * IMAGE_SIDE;
+  const shown = NEIGHBOUR_ROWS * NEIGHBOUR_SAMPLES_PER_ROW;
+  // The first samples of the seed's draw: the same images the Parzen window starts with.
+  const images = generated && generated.length >= shown * features ? generated.subarray(0, shown * features) : await sampler.sample(shown);
+  checkFinite(images, checkpoint);
+  const queries = new Float32Array(NEIGHBOUR_ROWS * features);
+  for (let r = 0; r < NEIGHBOUR_ROWS; r++) queries.set(images.subarray(((r + 1) * NEIGHBOUR_SAMPLES_PER_ROW - 1) * features, (r + 1) * NEIGHBOUR_SAMPLES_PER_ROW * features), r * features);
+  const training = await SampleWindow.create(rt, imageRows(mnist.train.pixels, 0, MNIST_TRAIN_COUNT));
+  let nearest: { index: Uint32Array; distance: Float32Array };
+  try {
+    nearest = await training.nearest({ values: queries, count: NEIGHBOUR_ROWS, features });
+  } finally {
+    training.destroy();
+  }
+  atPath(png, () => writeFileSync(png, neighbourGridPng(images, imagesAsFloats(mnist.train.pixels, nearest.index), NEIGHBOUR_ROWS, NEIGHBOUR_SAMPLES_PER_ROW, IMAGE_SIDE, IMAGE_SIDE)));
+  return {
+    png,
+    rows: NEIGHBOUR_ROWS,
+    samples_per_row: NEIGHBOUR_SAMPLES_PER_ROW,
+    nearest: Array.from(nearest.index, (index, row) => ({ row, train_index: index, squared_distance: nearest.distance[row] })),
+    seconds: seconds(t0),
+  };
+}
+
+/** z at t = 0, 1/(steps - 1), ..., 1 on the segment between each pair of `ends`, row after row. */
+function interpolationNoise(ends: Float32Array, rows: number, steps: number, dim: number): Float32Array {
+  const z = new Float32Array(rows * steps * dim);
+  for (let r = 0; r < rows; r++) {
+    for (let s = 0; s < steps; s++) {
+      const t = s / (steps - 1);
+      for (let k = 0; k < dim; k++) z[(r * steps + s) * dim + k] = (1 - t) * ends[2 * r * dim + k] + t * ends[(2 * r + 1) * dim + k];
+    }
+  }
+  return z;
+}
+
+/** Figure 3: G decoded along straight segments between independent draws of z; writes the PNG. */
+async function interpolationFigure(rt: Runtime, state: TrainingState, sampler: GeneratorSampler, seed: number, png: string, checkpoint: string): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const ends = await drawNoise(rt, state.config, 2 * INTERPOLATION_ROWS, seed, EVAL_INTERPOLATION_PASS);
+  const z = interpolationNoise(ends, INTERPOLATION_ROWS, INTERPOLATION_STEPS, state.config.noise.dim);
+  const images = await sampler.decode(z, INTERPOLATION_ROWS * INTERPOLATION_STEPS);
+  checkFinite(images, checkpoint);
+  atPath(png, () => writeFileSync(png, imageGridPng(images, INTERPOLATION_ROWS * INTERPOLATION_STEPS, IMAGE_SIDE, IMAGE_SIDE, INTERPOLATION_STEPS)));
+  return { png, rows: INTERPOLATION_ROWS, steps: INTERPOLATION_STEPS, seconds: seconds(t0) };
+}
+
+/** Everything `gan eval` does but the printing: checks the flags, then each figure asked for, in the report's order. */
+export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown>> {
+  const started = performance.now();
+  const source: ParzenSource = flags.parzenSamples ?? 'generator';
+  const chosen = chooseFigures(flags);
+  const counts = chooseCounts(flags, source);
   const seed = seedOf(flags.seed);
   const needsGenerator = ((chosen.parzen || chosen.score) && source === 'generator') || chosen.neighbours || chosen.interpolate;
   if (needsGenerator && !flags.checkpoint) {
@@ -123,134 +274,33 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
   }
   const state = flags.checkpoint ? loadCheckpoint(flags.checkpoint) : undefined;
   const mnist: Mnist = loadMnist(flags.data ?? (state?.config.dataDir || undefined));
-  const features = mnist.train.rows * mnist.train.cols;
-  if (features !== IMAGE_SIDE * IMAGE_SIDE) throw new ConfigError(`${mnist.source}: images are ${mnist.train.rows}x${mnist.train.cols}; the models are built for 28x28 MNIST.`);
+  if (mnist.train.rows * mnist.train.cols !== IMAGE_SIDE * IMAGE_SIDE) throw new ConfigError(`${mnist.source}: images are ${mnist.train.rows}x${mnist.train.cols}; the models are built for 28x28 MNIST.`);
   const out = flags.out ?? (flags.checkpoint ? dirname(flags.checkpoint) : '.');
 
   const generatorFloats = state ? parameterLayout(generatorSpec(state.config)).totalFloats : 0;
   const context = await acquireDevice({ adapter: flags.adapter, requiredLimits: limitsForBuffers([{ name: 'generator.params', bytes: generatorFloats * 4 }]) });
   const rt = new Runtime(context);
-  const report: Record<string, unknown> = {
-    checkpoint: flags.checkpoint ?? null,
-    iteration: state?.iteration ?? null,
-    preset: state?.config.preset ?? null,
-    adapter: context.adapterName,
-    seed,
-  };
+  const report: Record<string, unknown> = { checkpoint: flags.checkpoint ?? null, iteration: state?.iteration ?? null, preset: state?.config.preset ?? null, adapter: context.adapterName, seed };
   const pngs: string[] = [];
   // The moving average of G's weights when the checkpoint keeps one, unless --raw-generator.
   const average = flags.rawGenerator ? undefined : state?.generator.average;
   if (state) report.generator = average ? 'average' : 'raw';
   const sampler = state ? await GeneratorSampler.create(rt, state.config, average ?? state.generator.params, { seed }) : undefined;
   try {
-    let generated: Float32Array | undefined;
-    let drawn: Rows | undefined;
-    // The samples --parzen and --score measure, drawn once.
-    const samplesOf = async (): Promise<Rows> => {
-      if (drawn) return drawn;
-      if (source === 'train') return (drawn = imageRows(mnist.train.pixels, 0, counts.samples));
-      const values = source === 'noise' ? await noiseImages(rt, counts.samples, features, seed) : await sampler!.sample(counts.samples);
-      if (source === 'generator') {
-        checkFinite(values, flags.checkpoint!);
-        generated = values;
-      }
-      return (drawn = { values, count: counts.samples, features });
-    };
+    const samples = new MeasuredSamples(rt, source, counts.samples, mnist, seed, sampler, flags.checkpoint);
     if (chosen.parzen || chosen.score) report.samples = source;
-    if (chosen.parzen) {
-      const t0 = performance.now();
-      const window = await SampleWindow.create(rt, await samplesOf());
-      try {
-        const result = await parzenEvaluation(window, imageRows(mnist.train.pixels, MNIST_VALID_FIRST, counts.valid), imageRows(mnist.test.pixels, 0, counts.test));
-        Object.assign(report, {
-          n_samples: result.nSamples,
-          n_valid: result.nValid,
-          n_test: result.nTest,
-          ll: result.ll,
-          se: result.se,
-          sigma: result.sigma,
-          ll_by_sigma: result.bySigma,
-          parzen_seconds: seconds(t0),
-        });
-      } finally {
-        window.destroy();
-      }
-    }
-    if (chosen.score) {
-      const t0 = performance.now();
-      const classifier = await loadOrTrainClassifier(rt, mnist, DEFAULT_CLASSIFIER, flags.cache ?? defaultCacheDir());
-      const extractor = await ClassifierFeatures.create(rt, classifier.config, classifier.params, features);
-      try {
-        const testRows = imageRows(mnist.test.pixels, 0, counts.test);
-        const test = await summarise(extractor, testRows);
-        // The floor: as many real training images against the same test images.
-        const floorCount = Math.min(counts.test, MNIST_TRAIN_COUNT);
-        const floor = scoreAgainst(await summarise(extractor, imageRows(mnist.train.pixels, 0, floorCount)), test);
-        const samples = await samplesOf();
-        const score = scoreAgainst(await summarise(extractor, samples), test);
-        const [sampleSpeckle, testSpeckle] = [speckle(samples), speckle(testRows)];
-        report.score = {
-          fd: score.fd,
-          class_distribution: score.classDistribution,
-          class_entropy: score.classEntropy,
-          fd_train_images: floor.fd,
-          train_images_class_entropy: floor.classEntropy,
-          speckle: sampleSpeckle.share,
-          test_images_speckle: testSpeckle.share,
-          speckle_pixels: { bright_above: SPECKLE_BRIGHT, isolated_when_every_neighbour_below: SPECKLE_NEIGHBOUR_DARK, bright: sampleSpeckle.brightPixels, isolated: sampleSpeckle.isolatedPixels },
-          n_samples: counts.samples,
-          n_test: counts.test,
-          classifier: { path: classifier.path, cached: classifier.cached, test_accuracy: classifier.testAccuracy, hidden: classifier.config.hidden, iterations: classifier.config.iterations, seed: classifier.config.seed, train_seconds: classifier.seconds },
-          seconds: seconds(t0),
-        };
-      } finally {
-        extractor.destroy();
-      }
-    }
-    if (chosen.neighbours || chosen.interpolate) mkdirSync(out, { recursive: true });
+    if (chosen.parzen) Object.assign(report, await parzenFigure(rt, await samples.rows(), mnist, counts));
+    if (chosen.score) report.score = await scoreFigure(rt, samples, mnist, counts, flags.cache ?? defaultCacheDir());
+    if (chosen.neighbours || chosen.interpolate) atPath(out, () => mkdirSync(out, { recursive: true }));
     if (chosen.neighbours) {
-      const t0 = performance.now();
-      const shown = NEIGHBOUR_ROWS * NEIGHBOUR_SAMPLES_PER_ROW;
-      // The first samples of the seed's draw: the same images the Parzen window starts with.
-      const images = generated && generated.length >= shown * features ? generated.subarray(0, shown * features) : await sampler!.sample(shown);
-      checkFinite(images, flags.checkpoint!);
-      const queries = new Float32Array(NEIGHBOUR_ROWS * features);
-      for (let r = 0; r < NEIGHBOUR_ROWS; r++) queries.set(images.subarray(((r + 1) * NEIGHBOUR_SAMPLES_PER_ROW - 1) * features, (r + 1) * NEIGHBOUR_SAMPLES_PER_ROW * features), r * features);
-      const training = await SampleWindow.create(rt, imageRows(mnist.train.pixels, 0, MNIST_TRAIN_COUNT));
-      let nearest: { index: Uint32Array; distance: Float32Array };
-      try {
-        nearest = await training.nearest({ values: queries, count: NEIGHBOUR_ROWS, features });
-      } finally {
-        training.destroy();
-      }
       const png = join(out, `neighbours-${state!.iteration}.png`);
-      writeFileSync(png, neighbourGridPng(images, imagesAsFloats(mnist.train.pixels, nearest.index), NEIGHBOUR_ROWS, NEIGHBOUR_SAMPLES_PER_ROW, IMAGE_SIDE, IMAGE_SIDE));
+      report.neighbours = await neighboursFigure(rt, sampler!, samples.generated, mnist, png, flags.checkpoint!);
       pngs.push(png);
-      report.neighbours = {
-        png,
-        rows: NEIGHBOUR_ROWS,
-        samples_per_row: NEIGHBOUR_SAMPLES_PER_ROW,
-        nearest: Array.from(nearest.index, (index, row) => ({ row, train_index: index, squared_distance: nearest.distance[row] })),
-        seconds: seconds(t0),
-      };
     }
     if (chosen.interpolate) {
-      const t0 = performance.now();
-      const dim = state!.config.noise.dim;
-      const ends = await drawNoise(rt, state!.config, 2 * INTERPOLATION_ROWS, seed, EVAL_INTERPOLATION_PASS);
-      const z = new Float32Array(INTERPOLATION_ROWS * INTERPOLATION_STEPS * dim);
-      for (let r = 0; r < INTERPOLATION_ROWS; r++) {
-        for (let s = 0; s < INTERPOLATION_STEPS; s++) {
-          const t = s / (INTERPOLATION_STEPS - 1);
-          for (let k = 0; k < dim; k++) z[(r * INTERPOLATION_STEPS + s) * dim + k] = (1 - t) * ends[2 * r * dim + k] + t * ends[(2 * r + 1) * dim + k];
-        }
-      }
-      const images = await sampler!.decode(z, INTERPOLATION_ROWS * INTERPOLATION_STEPS);
-      checkFinite(images, flags.checkpoint!);
       const png = join(out, `interpolation-${state!.iteration}.png`);
-      writeFileSync(png, imageGridPng(images, INTERPOLATION_ROWS * INTERPOLATION_STEPS, IMAGE_SIDE, IMAGE_SIDE, INTERPOLATION_STEPS));
+      report.interpolation = await interpolationFigure(rt, state!, sampler!, seed, png, flags.checkpoint!);
       pngs.push(png);
-      report.interpolation = { png, rows: INTERPOLATION_ROWS, steps: INTERPOLATION_STEPS, seconds: seconds(t0) };
     }
   } finally {
     sampler?.destroy();

@@ -11,6 +11,8 @@ import { DataFileError } from '../data/idx';
 import { CheckpointError } from '../io/safetensors';
 import { DivergenceError } from '../train/trainer';
 import { ShaderCompileError } from '../gpu/shaders';
+import { runWithDawnWarningsFiltered } from './dawn-stderr';
+import { FileSystemError, fileSystemErrorLine } from './fs-errors';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -115,13 +117,16 @@ program
     device.destroy();
   });
 
-const userErrors = [ConfigError, DataFileError, CheckpointError, GpuUnavailableError, DeviceLimitError, DeviceLostError, DivergenceError, ShaderCompileError];
+const userErrors = [FileSystemError, ConfigError, DataFileError, CheckpointError, GpuUnavailableError, DeviceLimitError, DeviceLostError, DivergenceError, ShaderCompileError];
+
+await runWithDawnWarningsFiltered();
 
 try {
   await program.parseAsync(process.argv);
   process.exit(0);
 } catch (err) {
   const known = userErrors.some((E) => err instanceof E);
-  console.error(known ? `gan: ${(err as Error).message}` : err);
+  const line = known ? (err as Error).message : fileSystemErrorLine(err);
+  console.error(line !== undefined ? `gan: ${line}` : err);
   process.exit(1);
 }

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { decodeCheckpoint, encodeCheckpoint, writeFileAtomic } from '../io/checkpoint';
 import { densityPng, imageGridPng, scatterPng } from '../io/images';
-import type { TrainConfig } from '../train/config';
-import type { RunMetrics, RunSink } from '../train/run';
+import { atPath } from './fs-errors';
+import type { TrainConfig } from '../spec/config';
+import type { RunMetrics, RunSink } from '../io/run';
 import { networkSpecs, toyDivergence, type ToyData } from '../train/session';
 import type { SampleBatch } from '../train/trainer';
 
@@ -43,7 +44,7 @@ export class RunOutput implements RunSink {
   /** Writes config.json, trims the metrics of a resumed run, starts the progress display. */
   begin(iteration: number, adapterName: string, resumed: boolean): void {
     const { config } = this;
-    writeFileSync(join(this.out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    writeFileAtomic(join(this.out, 'config.json'), new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n'));
     keepMetricsUpTo(this.metricsPath, iteration, config.logEvery);
     if (process.stderr.isTTY) {
       this.bar = new cliProgress.SingleBar(
@@ -58,21 +59,26 @@ export class RunOutput implements RunSink {
   samples(batch: SampleBatch): void {
     if (this.toy) this.divergences.set(batch.iter, toyDivergence({ toy: this.toy }, batch.samples)!);
     if (batch.iter % this.config.sampleEvery === 0 || batch.iter === this.config.iterations) {
-      writeFileSync(join(this.out, `samples-${batch.iter}.png`), samplePng(this.toy, batch));
+      const png = join(this.out, `samples-${batch.iter}.png`);
+      atPath(png, () => writeFileSync(png, samplePng(this.toy, batch)));
     }
   }
 
   metrics(record: RunMetrics): void {
     const js = this.divergences.get(record.iter);
     this.divergences.delete(record.iter);
-    const line = { ...record, ...(js !== undefined ? { js } : {}) };
-    appendFileSync(this.metricsPath, JSON.stringify(line) + '\n');
+    // Adam's beta1 sits in the momentum slot of the optimizer's uniform, but it is a constant of the
+    // rule, not a schedule: only SGD's momentum is reported.
+    const sgd = this.config.optimizer.kind !== 'adam';
+    const { momentum, ...rest } = record;
+    const line = { ...rest, ...(sgd ? { momentum } : {}), ...(js !== undefined ? { js } : {}) };
+    atPath(this.metricsPath, () => appendFileSync(this.metricsPath, JSON.stringify(line) + '\n'));
     const fixed = (v: number) => v.toFixed(3);
     Object.assign(this.latest, { d_loss: fixed(record.d_loss), g_loss: fixed(record.g_loss), d_real: fixed(record.d_real), d_fake: fixed(record.d_fake), speed: record.its_per_s.toFixed(2) });
     if (!this.bar) {
       const { latest } = this;
       const divergence = js !== undefined ? ` js ${js.toFixed(4)}` : '';
-      console.log(`iter ${record.iter}/${this.config.iterations} d_loss ${latest.d_loss} g_loss ${latest.g_loss} D(x) ${latest.d_real} D(G(z)) ${latest.d_fake}${divergence} lr ${record.lr.toPrecision(4)} momentum ${record.momentum.toFixed(3)} ${latest.speed} it/s`);
+      console.log(`iter ${record.iter}/${this.config.iterations} d_loss ${latest.d_loss} g_loss ${latest.g_loss} D(x) ${latest.d_real} D(G(z)) ${latest.d_fake}${divergence} lr ${record.lr.toPrecision(4)}${sgd ? ` momentum ${momentum.toFixed(3)}` : ''} ${latest.speed} it/s`);
     }
   }
 
@@ -107,7 +113,7 @@ export class RunOutput implements RunSink {
 function keepMetricsUpTo(path: string, iteration: number, logEvery: number): void {
   if (!existsSync(path)) return;
   if (iteration === 0) {
-    writeFileSync(path, '');
+    writeFileAtomic(path, new Uint8Array());
     return;
   }
   const kept = readFileSync(path, 'utf8')
@@ -121,5 +127,6 @@ function keepMetricsUpTo(path: string, iteration: number, logEvery: number): voi
         return false;
       }
     });
-  writeFileSync(path, kept.map((l) => l + '\n').join(''));
+  // Rewritten whole or not at all: a full disk must not cost the lines already logged.
+  writeFileAtomic(path, new TextEncoder().encode(kept.map((l) => l + '\n').join('')));
 }

@@ -4,14 +4,17 @@
 // with a progress bar on a terminal and plain lines otherwise.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeCheckpoint, readCheckpointFile, type TrainingState } from '../io/checkpoint';
+import { decodeCheckpoint, readCheckpointFile } from '../io/checkpoint';
+import type { TrainingState } from '../spec/state';
 import { CheckpointError } from '../io/safetensors';
-import { ConfigError, configFromJson, presetConfig, validateConfig, DEFAULT_PRESET, type TrainConfig } from '../train/config';
-import { runToEnd } from '../train/run';
+import { ConfigError, configFromJson, presetConfig, validateConfig, DEFAULT_PRESET } from '../train/config';
+import type { TrainConfig } from '../spec/config';
+import { runToEnd } from '../io/run';
 import { DivergenceError } from '../train/trainer';
 import { DeviceLostError } from '../gpu/device';
 import { createSession, destroySession, networkSpecs, toyData } from '../train/session';
 import { RunOutput } from './run-output';
+import { FileSystemError, fileSystemErrorLine } from './fs-errors';
 import { trainInBrowser } from './train-browser';
 
 export interface TrainFlags {
@@ -99,6 +102,11 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   const resumed = resumeBytes ? decodeCheckpoint(resumeBytes, flags.resume!, networkSpecs) : undefined;
   if (resumed?.weightsOnly) throw new CheckpointError(`${flags.resume}: holds weights only, without the optimizer state a run continues from; it can be evaluated and opened in the page, not resumed.`);
   const config = resolveConfig(flags, resumed?.config);
+  // A resumed run with nothing left to train would only rewrite the run's files with no new iteration.
+  if (resumed && config.iterations <= resumed.iteration) {
+    const asked = flags.iters !== undefined ? `--iters ${flags.iters}` : `the run's ${config.iterations} iterations (no --iters given)`;
+    throw new ConfigError(`${flags.resume} is at iteration ${resumed.iteration}, and ${asked} is not past it: give --iters above ${resumed.iteration} to continue.`);
+  }
   // The loop hands out the weights only at checkpoint iterations.
   if (flags.keepEvery !== undefined && flags.keepEvery % config.checkpointEvery !== 0) {
     throw new ConfigError(`--keep-every ${flags.keepEvery} must be a multiple of --checkpoint-every (${config.checkpointEvery}): models are kept only at checkpoints.`);
@@ -121,15 +129,18 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   }
 }
 
-/** A run that ends in divergence or device loss says where its last good checkpoint is. */
+/** A run that ends in divergence, device loss or a failed write says where its last good checkpoint is. */
 export function withLastCheckpoint(err: unknown, checkpointPath: string): unknown {
   const lost = err instanceof DeviceLostError;
-  if (!lost && !(err instanceof DivergenceError)) return err;
+  const diskLine = fileSystemErrorLine(err);
+  if (!lost && !(err instanceof DivergenceError) && diskLine === undefined) return err;
   let note = 'No checkpoint had been written yet.';
   if (existsSync(checkpointPath)) {
     const saved = decodeCheckpoint(readCheckpointFile(checkpointPath), checkpointPath, networkSpecs);
-    note = `The last good checkpoint, ${checkpointPath} (iteration ${saved.iteration}), is intact: ${lost ? `continue with --resume ${checkpointPath}` : 'lower the learning rate and train again'}.`;
+    const next = lost ? `continue with --resume ${checkpointPath}` : diskLine !== undefined ? `free the space or fix the directory, then continue with --resume ${checkpointPath}` : 'lower the learning rate and train again';
+    note = `The last good checkpoint, ${checkpointPath} (iteration ${saved.iteration}), is intact: ${next}.`;
   }
+  if (diskLine !== undefined) return new FileSystemError(`${diskLine} ${note}`);
   const message = `${(err as Error).message} ${note}`;
   return lost ? new DeviceLostError(message) : new DivergenceError(message);
 }

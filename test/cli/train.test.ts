@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { decodeSafetensors } from '../../src/io/safetensors';
-import { MNIST_FILES, packagedMnistDir } from '../../src/data/mnist';
+import { MNIST_FILES } from '../../src/data/mnist-format';
+import { packagedMnistDir } from '../../src/data/mnist-files-node';
 import { seededRandom } from '../helpers';
 
 const root = new URL('../..', import.meta.url).pathname;
 
 function gan(...args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], { cwd: root, encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr.split('\n').filter((l) => !l.startsWith('Warning: maxDynamic')).join('\n') };
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 function metrics(dir: string): Record<string, number>[] {
@@ -29,15 +30,18 @@ test('a toy run writes config.json, metrics.jsonl, sample PNGs and a safetensors
   const run = gan('train', '--preset', 'toy-1d', '--iters', '60', '--log-every', '20', '--sample-every', '30', '--out', out);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /iter 60\/60 d_loss/, 'plain progress lines when not on a terminal');
+  assert.equal(run.stderr, '', "nothing on stderr, Dawn's adapter-limit warnings included");
+  assert.doesNotMatch(run.stdout, /momentum/, "Adam's beta1 is not shown as a momentum schedule");
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   assert.equal(config.preset, 'toy-1d');
   assert.equal(config.iterations, 60);
   const lines = metrics(out);
   assert.deepEqual(lines.map((l) => l.iter), [20, 40, 60]);
   for (const line of lines) {
-    for (const key of ['iter', 'd_loss', 'g_loss', 'd_real', 'd_fake', 'lr', 'momentum', 'its_per_s', 'js']) {
+    for (const key of ['iter', 'd_loss', 'g_loss', 'd_real', 'd_fake', 'lr', 'its_per_s', 'js']) {
       assert.ok(Number.isFinite(line[key]), `metrics line ${line.iter} has a finite ${key}`);
     }
+    assert.ok(!('momentum' in line), 'an Adam run logs no momentum');
   }
   for (const name of ['samples-30.png', 'samples-60.png']) {
     const png = PNG.sync.read(readFileSync(join(out, name)));
@@ -49,6 +53,14 @@ test('a toy run writes config.json, metrics.jsonl, sample PNGs and a safetensors
   assert.deepEqual(tensors['generator.0.weight'].shape, [1, 32]);
   assert.deepEqual(tensors['discriminator.0.weight'].shape, [1, 96]);
   assert.ok(tensors['generator.0.weight.adam_m'], 'optimizer state is saved');
+});
+
+test("an SGD run shows and logs its momentum schedule", () => {
+  const out = mkdtempSync(join(tmpdir(), 'gan-sgd-'));
+  const run = gan('train', '--preset', 'toy-1d', '--optimizer', 'sgd-pylearn2', '--iters', '20', '--log-every', '10', '--sample-every', '1000', '--out', out);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /iter 20\/20 .* lr \S+ momentum 0\.\d{3} /);
+  for (const line of metrics(out)) assert.ok(line.momentum >= 0.5 && line.momentum <= 0.7, `metrics line ${line.iter} has pylearn2's momentum`);
 });
 
 test('an interrupted run resumed from its checkpoint, or rerun from its config.json, writes the same metrics as an uninterrupted one', () => {
@@ -64,6 +76,19 @@ test('an interrupted run resumed from its checkpoint, or rerun from its config.j
   assert.deepEqual(withoutSpeed(metrics(parts)), withoutSpeed(metrics(whole)));
   const weights = (dir: string) => decodeSafetensors(readFileSync(join(dir, 'checkpoint.safetensors')), dir).tensors;
   assert.deepEqual(weights(parts)['generator.1.weight'].data, weights(whole)['generator.1.weight'].data);
+
+  // Nothing left to train: refused, naming both iterations, with the run's files untouched.
+  const checkpoint = join(parts, 'checkpoint.safetensors');
+  const before = [readFileSync(checkpoint), readFileSync(join(parts, 'metrics.jsonl'))];
+  for (const iters of ['40', '30']) {
+    const refused = gan('train', '--resume', checkpoint, '--iters', iters, '--out', parts);
+    assert.equal(refused.status, 1, `--iters ${iters} at or below the checkpoint's 40 is refused`);
+    assert.match(refused.stderr, new RegExp(`^gan: ${checkpoint} is at iteration 40, and --iters ${iters} is not past it: give --iters above 40 to continue\\.\\n$`));
+  }
+  const finished = gan('train', '--resume', checkpoint, '--out', parts);
+  assert.equal(finished.status, 1);
+  assert.match(finished.stderr, /is at iteration 40, and the run's 40 iterations \(no --iters given\) is not past it/);
+  assert.deepEqual([readFileSync(checkpoint), readFileSync(join(parts, 'metrics.jsonl'))], before);
 
   const again = mkdtempSync(join(tmpdir(), 'gan-again-'));
   const rerun = gan('train', '--config', join(whole, 'config.json'), '--out', again);

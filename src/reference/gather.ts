@@ -9,6 +9,11 @@ export interface GatherSpec {
   count: number;
   /** Multiplies every value copied (1/255 turns pixel bytes into [0, 1]). */
   scale: number;
+  /**
+   * Per dataset row (offset, scale), (rows, 2): the value becomes (scale * v - offset) * rowScale,
+   * global contrast normalisation with the row's pair computed at load.
+   */
+  contrast?: Float32Array;
 }
 
 /** indices[r] = first + index_from_bits(element (0, r) of the key, count). */
@@ -27,9 +32,22 @@ export function gatherRows(dataset: Float32Array | Uint8Array, spec: GatherSpec,
   const indices = gatherIndices(spec, key);
   const scale = Math.fround(spec.scale);
   const x = new Float32Array(spec.batch * spec.features);
+  const { contrast } = spec;
   for (let r = 0; r < spec.batch; r++) {
     const source = indices[r] * spec.features;
+    if (contrast) {
+      // Each operation rounded to float32, in the shader's order.
+      const offset = contrast[2 * indices[r]];
+      const rowScale = contrast[2 * indices[r] + 1];
+      for (let f = 0; f < spec.features; f++) x[r * spec.features + f] = Math.fround(Math.fround(scale * dataset[source + f]) - offset) * rowScale;
+      continue;
+    }
     for (let f = 0; f < spec.features; f++) x[r * spec.features + f] = scale * dataset[source + f];
   }
   return { x, indices };
+}
+
+/** The class of each gathered row: labels[indices[r]]. */
+export function gatherLabels(labels: ArrayLike<number>, indices: Uint32Array): Uint32Array {
+  return indices.map((i) => labels[i]);
 }

@@ -5,13 +5,17 @@
 // Tolerance: exact. The indices are integer arithmetic on the same Philox bits; the values are a
 // copy times scale, one f32 multiply on both sides (the twin's float64 product of a float32 and a
 // byte or float32 is exact, so storing it rounds once, as the GPU does).
+// Contrast-normalised bytes (gather_u8_contrast, CIFAR-10's global contrast normalisation): equal to
+// the twin within 2^-22 * (rowScale + |x|). The twin rounds scale * v and then the difference, as the
+// WGSL is written; a compiler may fuse the two into one multiply-add, which skips the product's
+// rounding (at most 2^-24 of a value in [0, 1]) before the row's scale multiplies it.
 // The distribution check: over 20,000 draws from 10 rows, the chi-square of the row counts (9
 // degrees of freedom, mean 9, standard deviation sqrt(18) = 4.2) must be below 9 + 5 * 4.2 = 30.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { gatherDispatch } from '../../src/kernels/gather';
-import type { GpuDataset } from '../../src/data/dataset';
-import { gatherRows, type GatherSpec } from '../../src/reference/gather';
+import { gatherDispatch, gatherLabelsDispatch } from '../../src/kernels/gather';
+import { contrastParams, splitValues, type GpuDataset } from '../../src/data/dataset';
+import { gatherLabels, gatherRows, type GatherSpec } from '../../src/reference/gather';
 import { STREAM_GATHER, type RngKey } from '../../src/spec/rng';
 import { gpu, randomArray, seededRandom } from '../helpers';
 
@@ -84,6 +88,75 @@ for (const [index, c] of cases.entries()) {
   });
 }
 
+interface ContrastCase {
+  name: string;
+  channels: number;
+  height: number;
+  width: number;
+  rows: number;
+  batch: number;
+  first?: number;
+  count?: number;
+}
+
+const contrastCases: ContrastCase[] = [
+  { name: '1 x 3 x 3, one row', channels: 1, height: 3, width: 3, rows: 1, batch: 3 },
+  { name: '3 x 5 x 7 (odd, rows start mid-word), rows 2..9', channels: 3, height: 5, width: 7, rows: 11, batch: 37, first: 2, count: 7 },
+  { name: '3 x 32 x 32 (CIFAR-10), 300 rows, batch 100', channels: 3, height: 32, width: 32, rows: 300, batch: 100 },
+  { name: '3 x 9 x 13, 70 rows, batch 65 (two workgroups a row)', channels: 3, height: 9, width: 13, rows: 70, batch: 65 },
+];
+
+for (const [index, c] of contrastCases.entries()) {
+  test(`gather u8 with contrast normalisation, ${c.name}: equals the reference`, async () => {
+    const { rt, clock } = await gpu();
+    const features = c.channels * c.height * c.width;
+    const first = c.first ?? 0;
+    const count = c.count ?? c.rows - first;
+    const bytes = randomBytes(50 + index, c.rows * features);
+    // A flat image (every byte the same) takes pylearn2's divisor-of-1 branch.
+    bytes.fill(77, 0, features);
+    const pairs = contrastParams(bytes, c.rows, features, 55);
+    const dataset: GpuDataset = { buffer: uploadBytes(rt, bytes), format: 'u8', features, first, count, scale: 1 / 255, contrast: rt.upload('test.contrast', pairs) };
+    const key: RngKey = { seed: 77 + index, stream: STREAM_GATHER, step: 5 + index, sub: index % 3 };
+    const got = await runGather(rt, clock, dataset, c.batch, key);
+    const expected = gatherRows(bytes, { batch: c.batch, features, first, count, scale: 1 / 255, contrast: pairs }, key);
+    assert.deepEqual(got.indices, expected.indices);
+    for (let r = 0; r < c.batch; r++) {
+      const rowScale = pairs[2 * got.indices[r] + 1];
+      for (let f = 0; f < features; f++) {
+        const [g, e] = [got.x[r * features + f], expected.x[r * features + f]];
+        assert.ok(Math.abs(g - e) <= 2 ** -22 * (rowScale + Math.abs(e)), `row ${r} feature ${f}: GPU ${g}, reference ${e}`);
+      }
+    }
+    dataset.buffer.destroy();
+    dataset.contrast!.destroy();
+  });
+}
+
+test('contrast normalisation: every image centred, norm 55 (pylearn2 global_contrast_normalize), a flat image all zero', () => {
+  const [channels, height, width, rows] = [3, 5, 7, 6];
+  const features = channels * height * width;
+  const bytes = randomBytes(3, rows * features);
+  bytes.fill(200, 2 * features, 3 * features);
+  const values = splitValues({ channels, height, width, contrastScale: 55 }, { pixels: bytes }, 0, rows);
+  for (let i = 0; i < rows; i++) {
+    const row = values.subarray(i * features, (i + 1) * features);
+    const mean = row.reduce((a, v) => a + v, 0) / features;
+    const norm = Math.sqrt(row.reduce((a, v) => a + v * v, 0));
+    assert.ok(Math.abs(mean) < 1e-5, `image ${i}: mean ${mean}`);
+    if (i === 2) assert.equal(norm, 0, 'the flat image');
+    else assert.ok(Math.abs(norm - 55) < 1e-3, `image ${i}: norm ${norm}`);
+    // Against the definition in float64 on the byte values.
+    const raw = Array.from(bytes.subarray(i * features, (i + 1) * features));
+    const rawMean = raw.reduce((a, v) => a + v, 0) / features;
+    const rawNorm = Math.sqrt(raw.reduce((a, v) => a + (v - rawMean) ** 2, 0));
+    for (let f = 0; f < features; f++) {
+      const want = rawNorm / 55 < 1e-8 ? raw[f] - rawMean : ((raw[f] - rawMean) * 55) / rawNorm;
+      assert.ok(Math.abs(row[f] - want) < 1e-4, `image ${i} value ${f}: ${row[f]} against ${want}`);
+    }
+  }
+});
+
 test('gather: the stream defaults to STREAM_GATHER, and other keys and steps draw other batches', async () => {
   const { rt, clock } = await gpu();
   const points = randomArray(seededRandom(9), 1000 * 2);
@@ -141,7 +214,50 @@ test('gather: bad batches, ranges and buffers are refused with the limit named',
   await assert.rejects(gatherDispatch(rt, clock, key, { ...dataset, first: 1 }, { x, indices }), /'test.dataset_u8' holds 64 bytes, fewer than rows \[1, 9\)/);
   await assert.rejects(gatherDispatch(rt, clock, key, { ...dataset, format: 'f32', count: 4 }, { x, indices }), /fewer than rows \[0, 4\) of 8 f32 values need \(128\)/);
   await assert.rejects(gatherDispatch(rt, clock, { ...key, batch: 3 }, dataset, { x, indices }), /'test.x' holds 64 bytes, fewer than 3 x 8 floats need/);
+  // Padded to 48 bytes, the (offset, scale) of 6 rows: rows [0, 8) need 64.
+  const contrast = rt.createBuffer('test.contrast', 48);
+  await assert.rejects(gatherDispatch(rt, clock, key, { ...dataset, contrast }, { x, indices }), /contrast buffer 'test.contrast' holds 48 bytes, fewer than rows \[0, 8\) of \(offset, scale\) need \(64\)/);
+  await assert.rejects(gatherDispatch(rt, clock, key, { ...dataset, format: 'f32', count: 2, contrast }, { x, indices }), /contrast normalisation applies to byte datasets, not f32/);
+  contrast.destroy();
   const big = { x: rt.createBuffer('test.big_x', 70000 * 4), indices: rt.createBuffer('test.big_indices', 70000 * 4) };
   await assert.rejects(gatherDispatch(rt, clock, { ...key, batch: 70000 }, { ...dataset, features: 1 }, big), /70000 workgroups along axis y exceed the device limit maxComputeWorkgroupsPerDimension/);
   for (const b of [buffer, x, indices, big.x, big.indices]) b.destroy();
+});
+
+// A conditional GAN's labels: each gathered row's class, read on the GPU from labels uploaded once.
+// Exact (integers). Odd batches (1, 3, a workgroup and one more), a range past row 0, 47 classes.
+for (const [batch, rows, first, classes] of [[1, 5, 0, 10], [3, 17, 4, 2], [65, 300, 20, 10], [257, 1000, 0, 47]]) {
+  test(`gather labels: batch ${batch} of rows ${first}..${rows - 1}, ${classes} classes, equal the reference`, async () => {
+    const { rt, clock } = await gpu();
+    const features = 3;
+    const random = seededRandom(batch);
+    const data = randomBytes(batch, rows * features);
+    const labelValues = Uint32Array.from({ length: rows }, () => Math.floor(random() * classes));
+    const labels = rt.upload('test.labels', labelValues);
+    const dataset: GpuDataset = { buffer: uploadBytes(rt, data), format: 'u8', features, first, count: rows - first, scale: 1 / 255, labels, classes };
+    const key: RngKey = { seed: 5 + batch, stream: STREAM_GATHER, step: 3, sub: 4 };
+    const x = rt.createBuffer('test.x', batch * features * 4);
+    const indices = rt.createBuffer('test.indices', batch * 4);
+    // One word past the batch, to catch a write beyond it.
+    const rowLabels = rt.upload('test.row_labels', new Uint32Array(batch + 1).fill(0xdeadbeef));
+    clock.set(key.step);
+    rt.run([
+      await gatherDispatch(rt, clock, { batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, { x, indices }),
+      await gatherLabelsDispatch(rt, batch, dataset, { indices, rowLabels }),
+    ]);
+    const expected = gatherRows(data, { batch, features, first, count: rows - first, scale: 1 / 255 }, key);
+    const got = await rt.readU32(rowLabels, batch + 1);
+    assert.deepEqual(got.subarray(0, batch), gatherLabels(labelValues, expected.indices));
+    assert.equal(got[batch], 0xdeadbeef, 'nothing written past the batch');
+    for (const b of [x, indices, rowLabels, labels, dataset.buffer]) b.destroy();
+  });
+}
+
+test('gather labels: data without labels is refused by name', async () => {
+  const { rt } = await gpu();
+  const buffer = rt.upload('test.unlabelled', new Float32Array(8));
+  const b = rt.createBuffer('test.b', 16);
+  await assert.rejects(gatherLabelsDispatch(rt, 4, { buffer, format: 'f32', features: 2, first: 0, count: 4, scale: 1 }, { indices: b, rowLabels: b }), /gather: dataset buffer 'test.unlabelled' has no labels/);
+  buffer.destroy();
+  b.destroy();
 });

@@ -79,8 +79,20 @@ export interface DenseForwardResult<T extends Vec> {
   preactivation: T;
 }
 
-/** y = act(x W + b), W (inFeatures, units * pieces) with column piece * units + unit. */
-export function denseForward<T extends Vec>(x: T, weight: T, bias: T, shape: DenseShape): DenseForwardResult<T> {
+/**
+ * A conditional layer's class term: row b adds row labels[b] of `weight` (classes, units * pieces),
+ * which is what a one-hot class beside the input contributes through its rows of the layer's weight.
+ */
+export interface ClassTerm<T extends Vec> {
+  weight: T;
+  labels: Uint32Array;
+}
+
+/**
+ * y = act(x W + E[c] + b), W (inFeatures, units * pieces) with column piece * units + unit, E[c] the
+ * class term's row for the row's class (absent: none), added in that order as the kernel's tail does.
+ */
+export function denseForward<T extends Vec>(x: T, weight: T, bias: T, shape: DenseShape, classTerm?: ClassTerm<T>): DenseForwardResult<T> {
   const { batch, inFeatures, units, pieces, activation } = shape;
   const width = units * pieces;
   const y = like(x, batch * units);
@@ -91,6 +103,7 @@ export function denseForward<T extends Vec>(x: T, weight: T, bias: T, shape: Den
     for (let n = 0; n < width; n++) {
       let sum = 0;
       for (let k = 0; k < inFeatures; k++) sum += x[b * inFeatures + k] * weight[k * width + n];
+      if (classTerm) sum += classTerm.weight[classTerm.labels[b] * width + n];
       z[n] = sum + bias[n];
     }
     for (let u = 0; u < units; u++) {
@@ -188,4 +201,23 @@ export function denseGradBias<T extends Vec>(dy: T, saved: SavedActivation<T>, s
     db[n] += sum;
   }
   return db;
+}
+
+/**
+ * dE = the per-class sums of dz over the rows of that class: dE[c, n] = sum over b with labels[b] = c
+ * of dz[b, n] (a one-hot input's rows of x^T dz), plus the old dE when accumulating.
+ */
+export function denseGradClass<T extends Vec>(dy: T, saved: SavedActivation<T>, shape: DenseShape, labels: Uint32Array, classes: number, accumulateInto?: T): T {
+  const { batch, units, pieces } = shape;
+  const width = units * pieces;
+  const dz = preactivationGrad(dy, saved, shape);
+  const de = accumulateInto ? (accumulateInto.slice() as T) : like(dy, classes * width);
+  for (let c = 0; c < classes; c++) {
+    for (let n = 0; n < width; n++) {
+      let sum = 0;
+      for (let b = 0; b < batch; b++) if (labels[b] === c) sum += dz[b * width + n];
+      de[c * width + n] += sum;
+    }
+  }
+  return de;
 }

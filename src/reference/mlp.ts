@@ -1,9 +1,9 @@
 // CPU reference of a whole network (a stack of dense layers) forward and backward, built from the
 // layer twins in ./dense. It is the oracle for src/nn/mlp.ts, and it runs in float64 for the
 // finite-difference gradient check.
-import { biasName, inputTransform, layerShape, parameterLayout, view, weightName } from '../nn/layout';
+import { biasName, classWeightName, inputTransform, layerShape, networkClasses, parameterLayout, view, weightName } from '../nn/layout';
 import type { NetworkSpec } from '../spec/network';
-import { denseForward, denseGradBias, denseGradInput, denseGradWeight, dropoutForward, type DropoutSpec, type SavedActivation, type Vec } from './dense';
+import { denseForward, denseGradBias, denseGradClass, denseGradInput, denseGradWeight, dropoutForward, type DropoutSpec, type SavedActivation, type Vec } from './dense';
 
 /** Where the dropout masks of one pass come from: layer l uses stream `streamBase + l`. */
 export interface PassKey {
@@ -18,6 +18,8 @@ export interface MlpCache<T extends Vec> {
   inputs: T[];
   saved: SavedActivation<T>[];
   output: T;
+  /** A conditional network's class of every row. */
+  labels?: Uint32Array;
 }
 
 export function layerDropout(spec: NetworkSpec, layer: number, key: PassKey): DropoutSpec | undefined {
@@ -26,15 +28,27 @@ export function layerDropout(spec: NetworkSpec, layer: number, key: PassKey): Dr
   return { ...transform, rng: { seed: key.seed, stream: key.streamBase + layer, step: key.step, sub: key.sub } };
 }
 
-export function mlpForward<T extends Vec>(spec: NetworkSpec, params: T, x: T, batch: number, key: PassKey): MlpCache<T> {
+/** The class of each row, (batch) u32: required by a conditional network (spec.classes > 0), ignored otherwise. */
+function checkLabels(spec: NetworkSpec, batch: number, labels?: Uint32Array): Uint32Array | undefined {
+  const classes = networkClasses(spec);
+  if (classes === 0) return undefined;
+  if (!labels || labels.length < batch) throw new Error(`${spec.name}: a conditional network needs the class of each of its ${batch} rows`);
+  if (labels.some((c, b) => b < batch && c >= classes)) throw new Error(`${spec.name}: a class is not below ${classes}`);
+  return labels;
+}
+
+export function mlpForward<T extends Vec>(spec: NetworkSpec, params: T, x: T, batch: number, key: PassKey, labels?: Uint32Array): MlpCache<T> {
   const layout = parameterLayout(spec);
-  const cache: MlpCache<T> = { inputs: [], saved: [], output: x };
+  const classLabels = checkLabels(spec, batch, labels);
+  const cache: MlpCache<T> = { inputs: [], saved: [], output: x, labels: classLabels };
   let h = x;
   spec.layers.forEach((_, l) => {
     const shape = layerShape(spec, l, batch);
     const dropout = layerDropout(spec, l, key);
     const input = dropout ? dropoutForward(h, batch, shape.inFeatures, dropout) : h;
-    const { y, winner } = denseForward(input, view(params, layout, weightName(spec, l)), view(params, layout, biasName(spec, l)), shape);
+    // Dropout (and the input map) act on x only: the class term is added after the product.
+    const classTerm = l === 0 && classLabels ? { weight: view(params, layout, classWeightName(spec)), labels: classLabels } : undefined;
+    const { y, winner } = denseForward(input, view(params, layout, weightName(spec, l)), view(params, layout, biasName(spec, l)), shape, classTerm);
     cache.inputs.push(input);
     cache.saved.push({ y, winner });
     h = y;
@@ -68,6 +82,7 @@ export function mlpBackward<T extends Vec>(
     const saved = cache.saved[l];
     view(grads, layout, weightName(spec, l)).set(denseGradWeight(cache.inputs[l], dy, saved, shape));
     view(grads, layout, biasName(spec, l)).set(denseGradBias(dy, saved, shape));
+    if (l === 0 && cache.labels) view(grads, layout, classWeightName(spec)).set(denseGradClass(dy, saved, shape, cache.labels, networkClasses(spec)));
     if (l > 0 || wantInputGrad) {
       const dx = denseGradInput(dy, saved, view(params, layout, weightName(spec, l)), shape, layerDropout(spec, l, key));
       if (l > 0) dy = dx;

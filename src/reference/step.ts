@@ -5,13 +5,13 @@ import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from
 import { DISCRIMINATOR_DROPOUT_STREAM, FAKE_PASS, GENERATOR_DROPOUT_STREAM, REAL_PASS, dStepPass, gStepPass } from '../spec/keys';
 import { learningRate, momentum } from '../spec/schedule';
 import { discriminatorLoss, generatorLoss } from './gan_loss';
-import { gatherRows } from './gather';
+import { gatherLabels, gatherRows } from './gather';
 import { mlpBackward, mlpForward, type PassKey } from './mlp';
-import { gaussianNoise, uniformNoise } from './noise';
+import { classNoise, gaussianNoise, uniformNoise } from './noise';
 import { adamStep, sgdPylearn2Step, sgdPytorchStep } from './optimizer';
 import { emaDecayAt } from '../spec/ema';
 import { emaStep } from './ema';
-import { STREAM_GATHER, STREAM_NOISE } from '../spec/rng';
+import { STREAM_CLASS, STREAM_GATHER, STREAM_NOISE } from '../spec/rng';
 
 export interface ReferencePlayer {
   params: Float32Array;
@@ -31,6 +31,8 @@ export interface ReferenceDataset {
   first: number;
   count: number;
   scale: number;
+  /** Labelled data: the class of every row (a conditional config needs them). */
+  labels?: ArrayLike<number>;
 }
 
 function update(config: TrainConfig, player: ReferencePlayer, grads: Float32Array, hyper: { lr: number; momentum: number; step: number }): void {
@@ -52,23 +54,32 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
   const features = dataFeatures(config);
   const hyper = { lr: learningRate(config.optimizer, iteration), momentum: momentum(config.optimizer, iteration, iterationsPerEpoch) };
   const gHyper = { ...hyper, lr: hyper.lr * config.optimizer.generatorLrScale };
+  const conditional = config.classes > 0;
+  if (conditional && !dataset.labels) throw new Error('a conditional config needs a labelled dataset');
+  /** z and, for a conditional G, the class of each row (which D's fake pass reuses). */
   const drawNoise = (sub: number) => {
     const key = { seed, stream: STREAM_NOISE, step: iteration, sub };
     const shape = { rows: batch, cols: noise.dim };
-    return noise.distribution === 'uniform' ? uniformNoise(shape, key, noise.low, noise.high) : gaussianNoise(shape, key, noise.std);
+    const z = noise.distribution === 'uniform' ? uniformNoise(shape, key, noise.low, noise.high) : gaussianNoise(shape, key, noise.std);
+    return { z, labels: conditional ? classNoise(batch, config.classes, { seed, stream: STREAM_CLASS, step: iteration, sub }) : undefined };
   };
-  const drawData = (sub: number) =>
-    gatherRows(dataset.values, { batch, features, first: dataset.first, count: dataset.count, scale: dataset.scale }, { seed, stream: STREAM_GATHER, step: iteration, sub }).x;
+  /** The minibatch and, for a conditional D, its rows' classes. */
+  const drawData = (sub: number) => {
+    const { x, indices } = gatherRows(dataset.values, { batch, features, first: dataset.first, count: dataset.count, scale: dataset.scale }, { seed, stream: STREAM_GATHER, step: iteration, sub });
+    return { x, labels: conditional ? gatherLabels(dataset.labels!, indices) : undefined };
+  };
+  type Noise = ReturnType<typeof drawNoise>;
+  type Data = ReturnType<typeof drawData>;
   const gKey = (sub: number): PassKey => ({ seed, step: iteration, sub, streamBase: GENERATOR_DROPOUT_STREAM });
   const dKey = (sub: number): PassKey => ({ seed, step: iteration, sub, streamBase: DISCRIMINATOR_DROPOUT_STREAM });
   const g = state.generator;
   const d = state.discriminator;
 
   /** D's gradient from its loss on a real and a fake pass; G's from its loss through the fake pass. */
-  const discriminatorGrads = (sub: number, z: Float32Array, x: Float32Array) => {
-    const gCache = mlpForward(gSpec, g.params, z, batch, gKey(sub));
-    const real = mlpForward(dSpec, d.params, x, batch, dKey(sub + REAL_PASS));
-    const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS));
+  const discriminatorGrads = (sub: number, z: Noise, x: Data) => {
+    const gCache = mlpForward(gSpec, g.params, z.z, batch, gKey(sub), z.labels);
+    const real = mlpForward(dSpec, d.params, x.x, batch, dKey(sub + REAL_PASS), x.labels);
+    const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS), z.labels);
     const loss = discriminatorLoss(real.output, fake.output, config.realTarget);
     const realGrads = mlpBackward(dSpec, d.params, real, loss.dlogitsReal, batch, dKey(sub + REAL_PASS)).grads;
     const fakeGrads = mlpBackward(dSpec, d.params, fake, loss.dlogitsFake, batch, dKey(sub + FAKE_PASS)).grads;
@@ -95,8 +106,9 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
     update(config, d, grads, { ...hyper, step: iteration * k + j + 1 });
   }
   const sub = gStepPass(k);
-  const gCache = mlpForward(gSpec, g.params, drawNoise(sub), batch, gKey(sub));
-  const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS));
+  const z = drawNoise(sub);
+  const gCache = mlpForward(gSpec, g.params, z.z, batch, gKey(sub), z.labels);
+  const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS), z.labels);
   update(config, g, generatorGrads(sub, gCache, fake), { ...gHyper, step: iteration + 1 });
   updateAverage(config, g, iteration);
 }

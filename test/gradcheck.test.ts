@@ -1,6 +1,8 @@
 // Gradient check through a whole tiny GAN: G (relu, sigmoid) followed by D (two maxout layers with
 // dropout, the first seeing its input mapped to 2x - 1, a logit), for D's loss and for both of G's
-// losses.
+// losses; and the same GAN conditional (3 classes: G and D's first layers with class rows, G's classes
+// reused by D's fake pass, D's real pass with the data's own), whose class rows are checked as every
+// other tensor is.
 //
 // 1. The reference's analytic gradients, in float64, against central finite differences of the
 //    reference's loss (h = 1e-5; the dropout masks stay fixed because they are keyed by the step).
@@ -46,6 +48,15 @@ const discriminatorSpec: NetworkSpec = {
   ],
 };
 
+/** The conditional twins: the same layers, and class rows in the first layer of each. */
+const CLASSES = 3;
+const conditionalSpecs = { generator: { ...generatorSpec, classes: CLASSES }, discriminator: { ...discriminatorSpec, classes: CLASSES } };
+const unconditionalSpecs = { generator: generatorSpec, discriminator: discriminatorSpec };
+type Specs = typeof unconditionalSpecs;
+/** Every class in each batch of 4, in different rows, one class twice, so each row of dE sums something different. */
+const fakeLabels = Uint32Array.from([2, 0, 1, 2]);
+const realLabels = Uint32Array.from([1, 1, 0, 2]);
+
 const generatorKey: PassKey = { seed: SEED, step: STEP, sub: 0, streamBase: STREAM_DROPOUT + 16 };
 const realKey: PassKey = { seed: SEED, step: STEP, sub: 1, streamBase: STREAM_DROPOUT };
 const fakeKey: PassKey = { seed: SEED, step: STEP, sub: 2, streamBase: STREAM_DROPOUT };
@@ -59,6 +70,10 @@ function initialParams(spec: NetworkSpec, seed: number): Float32Array<ArrayBuffe
 }
 
 interface Problem {
+  specs: Specs;
+  /** The classes of G's rows (and D's fake pass) and of the data's rows; undefined: unconditional. */
+  fakeLabels?: Uint32Array;
+  realLabels?: Uint32Array;
   g: Float64Array;
   d: Float64Array;
   z: Float64Array;
@@ -67,10 +82,11 @@ interface Problem {
 
 /** Both losses and every gradient, in float64, from the reference. */
 function referenceGan(p: Problem, gLoss: GeneratorLoss) {
-  const gCache = mlpForward(generatorSpec, p.g, p.z, BATCH, generatorKey);
+  const { generator: generatorSpec, discriminator: discriminatorSpec } = p.specs;
+  const gCache = mlpForward(generatorSpec, p.g, p.z, BATCH, generatorKey, p.fakeLabels);
   const samples = gCache.output;
-  const realCache = mlpForward(discriminatorSpec, p.d, p.x, BATCH, realKey);
-  const fakeCache = mlpForward(discriminatorSpec, p.d, samples, BATCH, fakeKey);
+  const realCache = mlpForward(discriminatorSpec, p.d, p.x, BATCH, realKey, p.realLabels);
+  const fakeCache = mlpForward(discriminatorSpec, p.d, samples, BATCH, fakeKey, p.fakeLabels);
   const dLoss = referenceDLoss(realCache.output, fakeCache.output);
   const gLossResult = referenceGLoss(fakeCache.output, gLoss);
   const dGradsReal = mlpBackward(discriminatorSpec, p.d, realCache, dLoss.dlogitsReal, BATCH, realKey).grads;
@@ -81,15 +97,17 @@ function referenceGan(p: Problem, gLoss: GeneratorLoss) {
   return { dLoss: dLoss.loss, gLoss: gLossResult.loss, dGrads, gGrads };
 }
 
-function problem(): { f32: { g: Float32Array<ArrayBuffer>; d: Float32Array<ArrayBuffer>; z: Float32Array<ArrayBuffer>; x: Float32Array<ArrayBuffer> }; f64: Problem } {
+function problem(conditional: boolean): { f32: { g: Float32Array<ArrayBuffer>; d: Float32Array<ArrayBuffer>; z: Float32Array<ArrayBuffer>; x: Float32Array<ArrayBuffer> }; f64: Problem } {
   const random = seededRandom(4242);
+  const specs = conditional ? conditionalSpecs : unconditionalSpecs;
+  const labels = conditional ? { fakeLabels, realLabels } : {};
   const f32 = {
-    g: initialParams(generatorSpec, 1),
-    d: initialParams(discriminatorSpec, 2),
+    g: initialParams(specs.generator, 1),
+    d: initialParams(specs.discriminator, 2),
     z: randomArray(random, BATCH * NOISE, -Math.sqrt(3), Math.sqrt(3)),
     x: randomArray(random, BATCH * 5, 0, 1),
   };
-  return { f32, f64: { g: Float64Array.from(f32.g), d: Float64Array.from(f32.d), z: Float64Array.from(f32.z), x: Float64Array.from(f32.x) } };
+  return { f32, f64: { specs, ...labels, g: Float64Array.from(f32.g), d: Float64Array.from(f32.d), z: Float64Array.from(f32.z), x: Float64Array.from(f32.x) } };
 }
 
 function checkFiniteDifferences(p: Problem, gLoss: GeneratorLoss): void {
@@ -112,15 +130,20 @@ function checkFiniteDifferences(p: Problem, gLoss: GeneratorLoss): void {
   }
 }
 
-for (const gLoss of ['non-saturating', 'minimax'] as const) {
-  test(`reference gradients of a tiny G -> D equal finite differences in float64 (${gLoss})`, () => {
-    checkFiniteDifferences(problem().f64, gLoss);
+for (const [gLoss, conditional] of [['non-saturating', false], ['minimax', false], ['non-saturating', true], ['minimax', true]] as const) {
+  const what = `${conditional ? 'conditional ' : ''}G -> D (${gLoss})`;
+  test(`reference gradients of a tiny ${what} equal finite differences in float64`, () => {
+    checkFiniteDifferences(problem(conditional).f64, gLoss);
   });
 
-  test(`GPU gradients of a tiny G -> D equal the float64 reference (${gLoss})`, async () => {
+  test(`GPU gradients of a tiny ${what} equal the float64 reference`, async () => {
     const { rt, clock } = await gpu();
-    const { f32, f64 } = problem();
+    const { f32, f64 } = problem(conditional);
+    const { generator: generatorSpec, discriminator: discriminatorSpec } = f64.specs;
     const expected = referenceGan(f64, gLoss);
+    if (conditional) assert.ok(parameterLayout(generatorSpec).tensors.some((t) => t.name === 'generator.0.class_weight'), 'the conditional G has class rows');
+    const gLabels = conditional ? rt.upload('gradcheck.fake_labels', fakeLabels) : undefined;
+    const dLabels = conditional ? rt.upload('gradcheck.real_labels', realLabels) : undefined;
 
     const generator = new GpuNetwork(rt, generatorSpec);
     const discriminator = new GpuNetwork(rt, discriminatorSpec);
@@ -128,9 +151,9 @@ for (const gLoss of ['non-saturating', 'minimax'] as const) {
     await discriminator.upload(f32.d);
     const z = rt.upload('gradcheck.z', f32.z);
     const x = rt.upload('gradcheck.x', f32.x);
-    const gPass = GpuPass.create(generator, clock, BATCH, z, generatorKey, 'gradcheck.g');
-    const realPass = GpuPass.create(discriminator, clock, BATCH, x, realKey, 'gradcheck.d_real');
-    const fakePass = GpuPass.create(discriminator, clock, BATCH, gPass.output, fakeKey, 'gradcheck.d_fake');
+    const gPass = GpuPass.create(generator, clock, BATCH, z, generatorKey, 'gradcheck.g', gLabels);
+    const realPass = GpuPass.create(discriminator, clock, BATCH, x, realKey, 'gradcheck.d_real', dLabels);
+    const fakePass = GpuPass.create(discriminator, clock, BATCH, gPass.output, fakeKey, 'gradcheck.d_fake', gLabels);
     const dlogitsReal = rt.createBuffer('gradcheck.dlogits_real', BATCH * 4);
     const dlogitsFake = rt.createBuffer('gradcheck.dlogits_fake', BATCH * 4);
     const dlogitsG = rt.createBuffer('gradcheck.dlogits_g', BATCH * 4);
@@ -162,7 +185,7 @@ for (const gLoss of ['non-saturating', 'minimax'] as const) {
         assertClose(`${name} ${t.name}`, actual.subarray(t.offset, t.offset + t.size), slice, { atol: 1e-4 * scale });
       }
     }
-    for (const b of [z, x, dlogitsReal, dlogitsFake, dlogitsG, sampleGrad, stats]) b.destroy();
+    for (const b of [z, x, dlogitsReal, dlogitsFake, dlogitsG, sampleGrad, stats, gLabels, dLabels]) b?.destroy();
     for (const o of [gPass, realPass, fakePass, generator, discriminator]) o.destroy();
   });
 }

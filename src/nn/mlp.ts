@@ -4,7 +4,7 @@
 import type { Clock } from '../gpu/clock';
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
 import { denseBackward, denseForward, type GpuDropout } from '../kernels/dense';
-import { biasName, inputTransform, layerInputs, layerShape, parameterLayout, type ParameterLayout, tensor, weightName } from './layout';
+import { biasName, classWeightName, inputTransform, layerInputs, layerShape, networkClasses, parameterLayout, type ParameterLayout, tensor, weightName } from './layout';
 import type { NetworkSpec } from '../spec/network';
 
 export class GpuNetwork {
@@ -69,6 +69,16 @@ export interface BackwardOptions {
   inputGrad?: GPUBuffer;
 }
 
+/**
+ * A conditional pass's classes: `labels` (batch) u32 picks row labels[r] of the class rows for row r.
+ * `rows` replaces the network's own class rows in the forward pass (a (rows, width) buffer, `count`
+ * rows): the page's interpolation between two classes feeds mixtures of two rows that way.
+ */
+export interface PassClasses {
+  labels: GPUBuffer;
+  rows?: { buffer: BufferBinding; count: number };
+}
+
 /** The activations of one batch through a network, and the dispatches that fill them. */
 export class GpuPass {
   readonly output: GPUBuffer;
@@ -88,8 +98,11 @@ export class GpuPass {
     readonly input: GPUBuffer,
     readonly rng: PassRng,
     readonly label: string,
+    readonly classes?: PassClasses,
   ) {
     const { rt, spec } = network;
+    if (networkClasses(spec) > 0 && !classes) throw new Error(`${label}: '${spec.name}' is conditional, so its pass needs the class of each row`);
+    if (classes && classes.labels.size < batch * 4) throw new Error(`${label}: label buffer '${classes.labels.label}' holds fewer than ${batch} classes`);
     this.ys = spec.layers.map((layer, l) => rt.createBuffer(`${label}.${l}.y`, batch * layer.units * 4));
     this.winners = spec.layers.map((layer, l) => (layer.activation === 'maxout' ? rt.createBuffer(`${label}.${l}.winner`, batch * layer.units * 4) : undefined));
     this.dropped = spec.layers.map((layer, l) => (inputTransform(layer, rng.dropout !== false) ? rt.createBuffer(`${label}.${l}.dropped`, batch * layerInputs(spec, l) * 4) : undefined));
@@ -100,8 +113,20 @@ export class GpuPass {
     this.output = this.ys[this.ys.length - 1];
   }
 
-  static create(network: GpuNetwork, clock: Clock, batch: number, input: GPUBuffer, rng: PassRng, label: string): GpuPass {
-    return new GpuPass(network, clock, batch, input, rng, label);
+  /** `classes`: a conditional network's classes of the batch's rows (ignored by an unconditional one). */
+  static create(network: GpuNetwork, clock: Clock, batch: number, input: GPUBuffer, rng: PassRng, label: string, classes?: PassClasses | GPUBuffer): GpuPass {
+    const conditional = networkClasses(network.spec) > 0;
+    const given = classes && 'labels' in classes ? classes : classes ? { labels: classes as GPUBuffer } : undefined;
+    return new GpuPass(network, clock, batch, input, rng, label, conditional ? given : undefined);
+  }
+
+  /** Layer 0's class term in the forward pass: the network's class rows (or the pass's own) picked by the labels. */
+  private forwardClassTerm(l: number) {
+    if (l > 0 || !this.classes) return undefined;
+    const { rows } = this.classes;
+    const own = { buffer: this.network.range(this.network.params, classWeightName(this.network.spec)), count: networkClasses(this.network.spec) };
+    const { buffer, count } = rows ?? own;
+    return { weight: buffer, labels: this.classes.labels, classes: count };
   }
 
   private dropout(l: number): GpuDropout | undefined {
@@ -125,6 +150,7 @@ export class GpuPass {
         y: this.ys[l],
         winner: this.winners[l],
         dropped: this.dropped[l],
+        classTerm: this.forwardClassTerm(l),
       };
       dispatches.push(...(await denseForward(rt, this.clock, layerShape(spec, l, this.batch), buffers, this.dropout(l))));
     }
@@ -146,6 +172,7 @@ export class GpuPass {
         dz: this.dz,
         dzT: this.dzT,
         dx,
+        classTerm: l === 0 && this.classes ? { dweight: this.network.range(grads, classWeightName(spec)), labels: this.classes.labels, classes: networkClasses(spec) } : undefined,
       };
       const layerOptions = { dropout: this.dropout(l), accumulate: options.accumulate, weightGrads: options.weightGrads };
       dispatches.push(...(await denseBackward(rt, this.clock, layerShape(spec, l, this.batch), buffers, layerOptions)));

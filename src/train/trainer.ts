@@ -20,13 +20,16 @@ import { averageGanStats, GAN_STATS, GAN_STATS_LENGTH } from '../spec/stats';
 import { createNonfiniteFlag, createOptimizer, type Optimizer } from '../kernels/optimizer';
 import { createEmaUpdate, type EmaUpdate } from '../kernels/ema';
 import { emaDecayAt } from '../spec/ema';
-import { noiseDispatch } from '../kernels/noise';
-import { gatherDispatch } from '../kernels/gather';
+import { classNoise, noiseDispatch } from '../kernels/noise';
+import { gatherDispatch, gatherLabelsDispatch } from '../kernels/gather';
+import { denseForward } from '../kernels/dense';
+import { ConfigError } from './config';
+import { classWeightName } from '../nn/layout';
 import type { GpuDataset } from '../data/dataset';
 import { GpuNetwork, GpuPass } from '../nn/mlp';
 import { STREAM_GATHER, STREAM_NOISE } from '../spec/rng';
 import { DISCRIMINATOR_DROPOUT_STREAM, FAKE_PASS, FIXED_NOISE_PASS, GENERATOR_DROPOUT_STREAM, REAL_PASS, dStepPass, gStepPass } from '../spec/keys';
-import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from '../spec/config';
+import { dataFeatures, discriminatorSpec, generatorSpec, isConditional, type TrainConfig } from '../spec/config';
 import { learningRate, momentum } from '../spec/schedule';
 import type { TrainingState } from '../spec/state';
 
@@ -66,6 +69,16 @@ interface Plan {
   samples: GPUBuffer;
 }
 
+interface ClassInterpolation {
+  steps: number;
+  /** The one z, repeated on every row. */
+  z: GPUBuffer;
+  /** (steps, classes): row i the mixture of the two one-hots at t = i / (steps - 1). */
+  mix: GPUBuffer;
+  runs: Map<ShownGenerator, { dispatches: Dispatch[]; output: GPUBuffer }>;
+  destroy(): void;
+}
+
 /** Which generator the views and sample copies show: the moving average of G's weights, or G itself. */
 export type ShownGenerator = 'average' | 'raw';
 
@@ -94,6 +107,11 @@ export class Trainer {
   private readonly owned: { destroy(): void }[] = [];
   private readonly iterationsPerEpoch: number;
   private fixedNoise!: GPUBuffer;
+  /** A conditional G's class of each fixed-noise sample (sampleCount) u32: one class per grid row unless the page chose others. */
+  private fixedLabels?: GPUBuffer;
+  private sampleClassList?: Uint32Array<ArrayBuffer>;
+  /** The interpolation between two classes at fixed z, built on first use (setClassInterpolation). */
+  private classInterpolation?: ClassInterpolation;
   private curveOutput?: GPUBuffer;
   private readonly pendingMetrics = new Map<number, { lr: number; momentum: number }>();
 
@@ -104,6 +122,10 @@ export class Trainer {
     readonly dataset: GpuDataset,
     readonly options: TrainerOptions,
   ) {
+    if (isConditional(config)) {
+      if (!dataset.labels) throw new ConfigError(`config field 'classes': ${config.classes} classes asked for, but the data '${config.data}' has no labels`);
+      if (dataset.classes !== config.classes) throw new ConfigError(`config field 'classes': ${config.classes} classes asked for, but the data '${config.data}' has ${dataset.classes}`);
+    }
     this.generator = new GpuNetwork(rt, generatorSpec(config));
     this.discriminator = new GpuNetwork(rt, discriminatorSpec(config));
     if (config.emaDecay > 0) this.generatorAverage = new GpuNetwork(rt, { ...generatorSpec(config), name: 'generator_average' }, { trainable: false });
@@ -139,9 +161,9 @@ export class Trainer {
     return b;
   }
 
-  private pass(network: GpuNetwork, batch: number, input: GPUBuffer, sub: number, label: string, dropout = true): GpuPass {
-    const streamBase = network === this.generator ? GENERATOR_DROPOUT_STREAM : DISCRIMINATOR_DROPOUT_STREAM;
-    const pass = GpuPass.create(network, this.clock, batch, input, { seed: this.config.seed, sub, streamBase, dropout }, label);
+  private pass(network: GpuNetwork, batch: number, input: GPUBuffer, sub: number, label: string, dropout = true, labels?: GPUBuffer): GpuPass {
+    const streamBase = network === this.discriminator ? DISCRIMINATOR_DROPOUT_STREAM : GENERATOR_DROPOUT_STREAM;
+    const pass = GpuPass.create(network, this.clock, batch, input, { seed: this.config.seed, sub, streamBase, dropout }, label, labels);
     this.owned.push(pass);
     return pass;
   }
@@ -149,6 +171,12 @@ export class Trainer {
   private noise(z: GPUBuffer, rows: number, sub: number): Promise<Dispatch> {
     const { noise, seed } = this.config;
     return noiseDispatch(this.rt, this.clock, { ...noise, rows, cols: noise.dim, seed, stream: STREAM_NOISE, sub }, z);
+  }
+
+  /** z and, for a conditional G, the class of each row, keyed by the same pass. */
+  private async noiseAndClasses(z: GPUBuffer, labels: GPUBuffer | undefined, rows: number, sub: number): Promise<Dispatch[]> {
+    const classes = labels ? [await classNoise(this.rt, this.clock, { rows, classes: this.config.classes, seed: this.config.seed, sub }, labels)] : [];
+    return [await this.noise(z, rows, sub), ...classes];
   }
 
   private async buildOptimizers(): Promise<void> {
@@ -192,7 +220,15 @@ export class Trainer {
     const dlogitsFake = this.buffer(`${p}.dlogits_fake`, batch);
     const dlogitsG = this.buffer(`${p}.dlogits_g`, batch);
     const sampleGrad = this.buffer(`${p}.sample_grad`, batch * features);
-    const gather = (sub: number) => gatherDispatch(this.rt, this.clock, { batch, seed: this.config.seed, stream: STREAM_GATHER, sub }, this.dataset, { x, indices });
+    // A conditional GAN's classes: G's rows' from the noise kernel (D's fake pass reads the same),
+    // the minibatch's from the gather's labels.
+    const conditional = isConditional(this.config);
+    const gLabels = conditional ? this.buffer(`${p}.g_labels`, batch) : undefined;
+    const realLabels = conditional ? this.buffer(`${p}.real_labels`, batch) : undefined;
+    const gather = async (sub: number) => [
+      await gatherDispatch(this.rt, this.clock, { batch, seed: this.config.seed, stream: STREAM_GATHER, sub }, this.dataset, { x, indices }),
+      ...(realLabels ? [await gatherLabelsDispatch(this.rt, batch, this.dataset, { indices, rowLabels: realLabels })] : []),
+    ];
     const dLoss = (real: GpuPass, fake: GpuPass) =>
       discriminatorLoss(this.rt, { nReal: batch, nFake: batch, realTarget: this.config.realTarget }, { logitsReal: real.output, logitsFake: fake.output, dlogitsReal, dlogitsFake, stats: this.stats });
     const gLossDispatch = (fake: GpuPass) => generatorLoss(this.rt, { n: batch, loss: gLoss }, { logitsFake: fake.output, dlogitsFake: dlogitsG, stats: this.stats });
@@ -209,12 +245,12 @@ export class Trainer {
     /** D step j's passes: fresh z and x, G forward, D forward on both, D's loss. */
     const discriminatorStep = async (j: number, label: string) => {
       const sub = dStepPass(j);
-      const g = this.pass(this.generator, batch, z, sub, `${label}.g`);
-      const real = this.pass(this.discriminator, batch, x, sub + REAL_PASS, `${label}.d_real`);
-      const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${label}.d_fake`);
+      const g = this.pass(this.generator, batch, z, sub, `${label}.g`, true, gLabels);
+      const real = this.pass(this.discriminator, batch, x, sub + REAL_PASS, `${label}.d_real`, true, realLabels);
+      const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${label}.d_fake`, true, gLabels);
       const forward = [
-        await this.noise(z, batch, sub),
-        await gather(sub),
+        ...(await this.noiseAndClasses(z, gLabels, batch, sub)),
+        ...(await gather(sub)),
         ...(await g.forward()),
         ...(await real.forward()),
         ...(await fake.forward()),
@@ -241,10 +277,10 @@ export class Trainer {
       dispatches.push(...forward, ...(await dBackward(real, fake)), this.dOptimizers[j].dispatch);
     }
     const sub = gStepPass(k);
-    const g = this.pass(this.generator, batch, z, sub, `${p}.g_step.g`);
-    const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${p}.g_step.d_fake`);
+    const g = this.pass(this.generator, batch, z, sub, `${p}.g_step.g`, true, gLabels);
+    const fake = this.pass(this.discriminator, batch, g.output, sub + FAKE_PASS, `${p}.g_step.d_fake`, true, gLabels);
     dispatches.push(
-      await this.noise(z, batch, sub),
+      ...(await this.noiseAndClasses(z, gLabels, batch, sub)),
       ...(await g.forward()),
       ...(await fake.forward()),
       await gLossDispatch(fake),
@@ -263,6 +299,10 @@ export class Trainer {
     this.fixedNoise = this.buffer('samples.z', sampleCount * this.config.noise.dim);
     this.clock.set(0);
     this.rt.run([await this.noise(this.fixedNoise, sampleCount, FIXED_NOISE_PASS)], 'samples.noise');
+    if (isConditional(this.config)) {
+      this.fixedLabels = this.buffer('samples.labels', sampleCount);
+      this.setSampleClasses();
+    }
     const curveDispatches: Dispatch[] = [];
     if (curve) {
       const grid = new Float32Array(curve.points).map((_, i) => curve.lo + ((curve.hi - curve.lo) * i) / (curve.points - 1));
@@ -275,10 +315,136 @@ export class Trainer {
     const generators: [ShownGenerator, GpuNetwork | undefined][] = [['raw', this.generator], ['average', this.generatorAverage]];
     for (const [shown, network] of generators) {
       if (!network) continue;
-      const g = this.pass(network, sampleCount, this.fixedNoise, FIXED_NOISE_PASS, `samples.${network.spec.name}`, false);
+      const g = this.pass(network, sampleCount, this.fixedNoise, FIXED_NOISE_PASS, `samples.${network.spec.name}`, false, this.fixedLabels);
       this.sampling.set(shown, { dispatches: [...(await g.forward()), ...curveDispatches], output: g.output });
     }
     this.shownGenerator = this.generatorAverage ? 'average' : 'raw';
+  }
+
+  /** The grid's default classes: one class per row of a square grid (10 x 10 for 10 classes: row r = class r). */
+  defaultSampleClasses(): Uint32Array<ArrayBuffer> {
+    const count = this.options.sampleCount;
+    const columns = Math.max(1, Math.round(Math.sqrt(count)));
+    return Uint32Array.from({ length: count }, (_, i) => Math.floor(i / columns) % this.config.classes);
+  }
+
+  /**
+   * A conditional model's classes for the fixed-noise samples: one class for all of them (a number),
+   * one per sample (an array of sampleCount classes), or none given: the default grid, one class per
+   * row. The samples keep their z, so the same noise is drawn as another class; the views and sample
+   * copies show it from the next recording on (`recordSampling`, a sample iteration or
+   * `readFixedNoiseSamples`). Between iterations only (it writes a buffer the plan reads).
+   */
+  setSampleClasses(classes?: number | number[] | Uint32Array): void {
+    if (!this.fixedLabels) throw new ConfigError(`config field 'classes': this model is not conditional (classes 0), so its samples have no class to choose`);
+    const count = this.options.sampleCount;
+    const list = classes === undefined ? this.defaultSampleClasses() : typeof classes === 'number' ? new Uint32Array(count).fill(classes) : Uint32Array.from(classes);
+    if (list.length !== count) throw new RangeError(`setSampleClasses: ${list.length} classes given for ${count} samples (give one class, or one per sample)`);
+    const asked = typeof classes === 'number' ? [classes] : classes === undefined ? [] : Array.from(classes);
+    const bad = asked.find((c) => !Number.isInteger(c) || c < 0 || c >= this.config.classes);
+    if (bad !== undefined) throw new RangeError(`setSampleClasses: class ${bad} is not an integer in [0, ${this.config.classes})`);
+    this.sampleClassList = list;
+    this.rt.device.queue.writeBuffer(this.fixedLabels, 0, list);
+  }
+
+  /** The class of each fixed-noise sample (a copy); undefined for an unconditional model. */
+  get sampleClasses(): Uint32Array | undefined {
+    return this.sampleClassList?.slice();
+  }
+
+  /**
+   * The interpolation between two classes at fixed z (the page's strip): `steps` samples, all from
+   * fixed-noise sample `sample`'s z, whose one-hot class goes in a straight line from `from` to `to`
+   * (t = 0, 1 / (steps - 1), ..., 1): G's first layer sees (1 - t) E[from] + t E[to], the rows of the
+   * class rows that mixture of one-hots picks. Built on first use (its buffers, pipelines and bind
+   * groups); later calls with the same `steps` only rewrite two small buffers. The samples land in
+   * `classInterpolationSamples` when `recordClassInterpolation` is recorded (or
+   * `readClassInterpolation` is called). Between iterations only.
+   */
+  async setClassInterpolation(from: number, to: number, options: { steps?: number; sample?: number } = {}): Promise<void> {
+    const classes = this.config.classes;
+    if (!isConditional(this.config)) throw new ConfigError(`config field 'classes': this model is not conditional (classes 0), so it has no classes to interpolate`);
+    const { steps = 10, sample = 0 } = options;
+    for (const [name, c] of [['from', from], ['to', to]] as const) {
+      if (!Number.isInteger(c) || c < 0 || c >= classes) throw new RangeError(`setClassInterpolation: '${name}' class ${c} is not an integer in [0, ${classes})`);
+    }
+    if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`setClassInterpolation: steps must be an integer of at least 2, got ${steps}`);
+    if (!Number.isInteger(sample) || sample < 0 || sample >= this.options.sampleCount) throw new RangeError(`setClassInterpolation: sample ${sample} is not one of the ${this.options.sampleCount} fixed-noise samples`);
+    if (this.classInterpolation && this.classInterpolation.steps !== steps) {
+      this.classInterpolation.destroy();
+      this.classInterpolation = undefined;
+    }
+    this.classInterpolation ??= await this.buildClassInterpolation(steps);
+    const mix = new Float32Array(steps * classes);
+    for (let i = 0; i < steps; i++) {
+      const t = i / (steps - 1);
+      mix[i * classes + from] += 1 - t;
+      mix[i * classes + to] += t;
+    }
+    const { rt } = this;
+    rt.device.queue.writeBuffer(this.classInterpolation.mix, 0, mix);
+    const dim = this.config.noise.dim;
+    const encoder = rt.device.createCommandEncoder({ label: 'class_interpolation.z' });
+    for (let i = 0; i < steps; i++) encoder.copyBufferToBuffer(this.fixedNoise, sample * dim * 4, this.classInterpolation.z, i * dim * 4, dim * 4);
+    rt.device.queue.submit([encoder.finish()]);
+  }
+
+  private async buildClassInterpolation(steps: number): Promise<ClassInterpolation> {
+    const { rt } = this;
+    const classes = this.config.classes;
+    const owned: { destroy(): void }[] = [];
+    const make = (label: string, floats: number) => {
+      const b = rt.createBuffer(label, floats * 4);
+      owned.push(b);
+      return b;
+    };
+    const first = this.generator.spec.layers[0];
+    const width = first.units * first.pieces;
+    const z = make('class_interpolation.z', steps * this.config.noise.dim);
+    const mix = make('class_interpolation.mix', steps * classes);
+    const zeros = make('class_interpolation.zeros', width);
+    const rows = make('class_interpolation.rows', steps * width);
+    const labels = rt.upload('class_interpolation.labels', Uint32Array.from({ length: steps }, (_, i) => i));
+    owned.push(labels);
+    const runs = new Map<ShownGenerator, { dispatches: Dispatch[]; output: GPUBuffer }>();
+    const generators: [ShownGenerator, GpuNetwork | undefined][] = [['raw', this.generator], ['average', this.generatorAverage]];
+    for (const [shown, network] of generators) {
+      if (!network) continue;
+      // The mixed class rows, (steps, width) = mix (steps, classes) x E (classes, width): the dense
+      // product itself, with an identity activation and a zero bias.
+      const mixRows = await denseForward(rt, this.clock, { batch: steps, inFeatures: classes, units: width, pieces: 1, activation: 'identity' }, {
+        x: mix,
+        weight: network.range(network.params, classWeightName(network.spec)),
+        bias: zeros,
+        y: rows,
+      });
+      const g = GpuPass.create(network, this.clock, steps, z, { seed: this.config.seed, sub: FIXED_NOISE_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, `class_interpolation.${network.spec.name}`, { labels, rows: { buffer: rows, count: steps } });
+      owned.push(g);
+      runs.set(shown, { dispatches: [...mixRows, ...(await g.forward())], output: g.output });
+    }
+    return { steps, z, mix, runs, destroy: () => owned.forEach((o) => o.destroy()) };
+  }
+
+  /** The shown generator's class interpolation, (steps, features): filled by `recordClassInterpolation`. */
+  get classInterpolationSamples(): GPUBuffer {
+    return this.interpolationRun().output;
+  }
+
+  /** Records the shown generator's class interpolation into a pass (after setClassInterpolation). */
+  recordClassInterpolation(pass: GPUComputePassEncoder): void {
+    for (const d of this.interpolationRun().dispatches) d.record(pass);
+  }
+
+  /** The class interpolation computed now and read back, (steps, features) (waits: between iterations only). */
+  async readClassInterpolation(): Promise<Float32Array> {
+    const run = this.interpolationRun();
+    this.rt.run(run.dispatches, 'class_interpolation.now');
+    return this.rt.readF32(run.output, this.classInterpolation!.steps * dataFeatures(this.config));
+  }
+
+  private interpolationRun(): { dispatches: Dispatch[]; output: GPUBuffer } {
+    if (!this.classInterpolation) throw new Error('No class interpolation yet: call setClassInterpolation(from, to) first.');
+    return this.classInterpolation.runs.get(this.shownGenerator)!;
   }
 
   /** Whether the views and sample copies show G's moving average or G itself. */
@@ -454,6 +620,7 @@ export class Trainer {
   }
 
   destroy(): void {
+    this.classInterpolation?.destroy();
     for (const o of this.owned) o.destroy();
     for (const b of [...this.optimizerState.generator, ...this.optimizerState.discriminator, this.stats, this.nonfinite]) b.destroy();
   }

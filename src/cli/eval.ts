@@ -24,7 +24,7 @@ import { SampleWindow, type Rows } from '../eval/window';
 import { ClassifierFeatures, DEFAULT_CLASSIFIER } from '../eval/classifier';
 import { defaultCacheDir, loadOrTrainClassifier } from './classifier-cache';
 import { atPath } from './fs-errors';
-import { scoreAgainst, summarise } from '../eval/score';
+import { classAgreement, scoreAgainst, summarise } from '../eval/score';
 import { speckle, SPECKLE_BRIGHT, SPECKLE_NEIGHBOUR_DARK } from '../eval/speckle';
 
 export type ParzenSource = 'generator' | 'train' | 'noise';
@@ -133,6 +133,8 @@ class MeasuredSamples {
   private drawn?: Rows;
   /** G's samples, once drawn: Figure 2 starts from the same images. */
   generated?: Float32Array;
+  /** A conditional G's samples: the class each was drawn as. */
+  generatedClasses?: Uint32Array;
 
   constructor(
     private readonly rt: Runtime,
@@ -152,6 +154,7 @@ class MeasuredSamples {
     if (this.source === 'generator') {
       checkFinite(values, this.checkpoint!);
       this.generated = values;
+      this.generatedClasses = this.sampler!.sampledClasses;
     }
     return (this.drawn = { values, count: this.count, features });
   }
@@ -190,9 +193,14 @@ async function scoreFigure(rt: Runtime, samples: MeasuredSamples, mnist: Mnist, 
     const floorCount = Math.min(counts.test, MNIST_TRAIN_COUNT);
     const floor = scoreAgainst(await summarise(extractor, imageRows(mnist.train.pixels, 0, floorCount)), test);
     const rows = await samples.rows();
-    const score = scoreAgainst(await summarise(extractor, rows), test);
+    const summary = await summarise(extractor, rows);
+    const score = scoreAgainst(summary, test);
     const [sampleSpeckle, testSpeckle] = [speckle(rows), speckle(testRows)];
+    // A conditional model: how often the classifier reads a sample as the class it was drawn as.
+    const asked = samples.generatedClasses;
+    const agreement = asked && { class_agreement: classAgreement(summary.predictions, asked) };
     return {
+      ...agreement,
       fd: score.fd,
       class_distribution: score.classDistribution,
       class_entropy: score.classEntropy,
@@ -255,7 +263,10 @@ async function interpolationFigure(rt: Runtime, state: TrainingState, sampler: G
   const t0 = performance.now();
   const ends = await drawNoise(rt, state.config, 2 * INTERPOLATION_ROWS, seed, EVAL_INTERPOLATION_PASS);
   const z = interpolationNoise(ends, INTERPOLATION_ROWS, INTERPOLATION_STEPS, state.config.noise.dim);
-  const images = await sampler.decode(z, INTERPOLATION_ROWS * INTERPOLATION_STEPS);
+  // A conditional G keeps one class along each row (row r: class r), so the row shows z's path alone.
+  const count = INTERPOLATION_ROWS * INTERPOLATION_STEPS;
+  const rowClasses = sampler.classes > 0 ? Uint32Array.from({ length: count }, (_, i) => Math.floor(i / INTERPOLATION_STEPS) % sampler.classes) : undefined;
+  const images = await sampler.decode(z, count, rowClasses);
   checkFinite(images, checkpoint);
   atPath(png, () => writeFileSync(png, imageGridPng(images, INTERPOLATION_ROWS * INTERPOLATION_STEPS, IMAGE_SIDE, IMAGE_SIDE, INTERPOLATION_STEPS)));
   return { png, rows: INTERPOLATION_ROWS, steps: INTERPOLATION_STEPS, seconds: seconds(t0) };

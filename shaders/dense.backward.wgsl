@@ -20,24 +20,29 @@
 // Shapes (row-major):
 //   dy        (batch, units)
 //   saved     (batch, units)                  y as u32 bits, or the maxout winner
-//   x         (batch, in_features)            the input the product saw: dropout(x) when dropout;
-//                                             bound as vec4s (size rounded up to 16 bytes)
-//   weight    (in_features, units * PIECES)   the layer's weight
+//   lhs       the left-hand side of a product, bound twice: as scalars (lhs) and as vec4s
+//   lhs_quads (lhs_quads, size rounded up to 16 bytes)
+//             grad_input:  (in_features, units * PIECES), the layer's weight
+//             grad_weight: (batch, in_features), the input the product saw (dropout(x) when
+//                          dropout), read transposed
+//   rhs_quads the right-hand side of a product, bound as vec4s (size rounded up to 16 bytes):
+//             grad_input:  dz_t; grad_weight: dz
 //   dz        (batch, units * PIECES)         the gradient of the pre-activation, written by
-//   dz_in                                     `preactivation`; read as scalars (dz_in) by grad_bias,
-//   dz_quads                                  as vec4s (dz_quads) by grad_weight
-//   dz_t      (units * PIECES, batch)         the same, transposed, written by `preactivation` and
-//   dz_t_quads                                read as vec4s (dz_t_quads) by grad_input
+//   dz_in                                     `preactivation`; read as scalars (dz_in) by grad_bias
+//   dz_t      (units * PIECES, batch)         the same, transposed, written by `preactivation`
 //   dx        (batch, in_features)            (dz W^T) * mask * scale: the mask is redrawn from the
 //                                             same key as the forward's dropout entry point
 //   dweight   (in_features, units * PIECES)   x^T dz  (+ old dweight when params.accumulate = 1)
 //   dbias     (units * PIECES)                sum over the batch of dz (+ old dbias likewise)
 //
-// Dispatch geometry (tiles of ROWS x QUADS quads, shaders/tiles.wgsl; lanes along the output
-// columns; workgroups that follow one another share a block of columns, which stays in cache):
+// Dispatch geometry. grad_input and grad_weight are the GEMM of shaders/tiles.wgsl (tile_product;
+// this file defines both products' operands, below) with their own tails: one invocation per
+// TILE_ROWS rows x TILE_QUADS quads of 4 output columns, lanes along the columns, workgroup
+// TILE_WORKGROUP; their tiles are src/kernels/tiles.ts's denseGradInput and denseGradWeight.
 //   preactivation  (ceil(ceil(units * PIECES / 4) / WORKGROUP), batch): a quad of columns each
-//   grad_input     (ceil(in_features / ROWS), ceil(ceil(batch / 4) / (QUADS * WORKGROUP)))
-//   grad_weight    (ceil(in_features / ROWS), ceil(ceil(units * PIECES / 4) / (QUADS * WORKGROUP)))
+//   grad_input     (ceil(in_features / TILE_ROWS), ceil(ceil(batch / 4) / (TILE_QUADS * TILE_LANES)))
+//   grad_weight    (ceil(in_features / TILE_ROWS),
+//                   ceil(ceil(units * PIECES / 4) / (TILE_QUADS * TILE_LANES)))
 //   grad_bias      (ceil(units * PIECES / WORKGROUP))
 // ALIGNED: grad_input, batch a multiple of 4; grad_weight, in_features and units * PIECES
 // multiples of 4. Quads are then single vec4 loads; otherwise their elements are picked one by one.
@@ -60,21 +65,21 @@ struct Clock {
 
 override ACTIVATION: u32 = ACT_IDENTITY;
 override PIECES: u32 = 1u;
-override WORKGROUP: u32 = 8u;
-override ALIGNED: bool = false;
+// The elementwise entry points' workgroup; the products take theirs from the tile (shaders/tiles.wgsl).
+override WORKGROUP: u32;
+override ALIGNED: bool;
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> saved: array<u32>;
-@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> weight: array<f32>;
-@group(0) @binding(4) var<storage, read> dz_in: array<f32>;
-@group(0) @binding(9) var<storage, read> dz_quads: array<vec4<f32>>;
-@group(0) @binding(11) var<storage, read> dz_t_quads: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dz: array<f32>;
-@group(0) @binding(10) var<storage, read_write> dz_t: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dweight: array<f32>;
-@group(0) @binding(8) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(2) var<storage, read> lhs: array<f32>;
+@group(0) @binding(3) var<storage, read> lhs_quads: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> rhs_quads: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> dz_in: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dz: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dz_t: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dbias: array<f32>;
 @group(1) @binding(0) var<uniform> params: Params;
 @group(1) @binding(1) var<uniform> clock: Clock;
 
@@ -87,47 +92,6 @@ fn preactivation_grad(row: u32, column: u32) -> f32 {
   let piece = column / params.units;
   let i = row * params.units + column - piece * params.units;
   return select(0.0, dy[i], saved[i] == piece);
-}
-
-// Columns 4 * quad .. 4 * quad + 3 of row `row` of a row-major matrix with `columns` columns,
-// clamped at the last column (clamped ones are never stored). One per vec4-bound matrix.
-fn dz_t_quad(row: u32, quad: u32) -> vec4<f32> {
-  let columns = params.batch;
-  if (ALIGNED) {
-    return dz_t_quads[row * (columns / 4u) + min(quad, columns / 4u - 1u)];
-  }
-  var v: vec4<f32>;
-  for (var c = 0u; c < 4u; c++) {
-    let i = row * columns + min(4u * quad + c, columns - 1u);
-    v[c] = dz_t_quads[i / 4u][i % 4u];
-  }
-  return v;
-}
-
-fn x_quad(row: u32, quad: u32) -> vec4<f32> {
-  let columns = params.in_features;
-  if (ALIGNED) {
-    return x[row * (columns / 4u) + min(quad, columns / 4u - 1u)];
-  }
-  var v: vec4<f32>;
-  for (var c = 0u; c < 4u; c++) {
-    let i = row * columns + min(4u * quad + c, columns - 1u);
-    v[c] = x[i / 4u][i % 4u];
-  }
-  return v;
-}
-
-fn dz_quad(row: u32, quad: u32) -> vec4<f32> {
-  let columns = params.units * PIECES;
-  if (ALIGNED) {
-    return dz_quads[row * (columns / 4u) + min(quad, columns / 4u - 1u)];
-  }
-  var v: vec4<f32>;
-  for (var c = 0u; c < 4u; c++) {
-    let i = row * columns + min(4u * quad + c, columns - 1u);
-    v[c] = dz_quads[i / 4u][i % 4u];
-  }
-  return v;
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -144,49 +108,98 @@ fn preactivation(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 
-// dx[quads[g], k0 + r] = weight[k0 + r, :] dz_t[:, quads[g]], then the dropout mask and scale.
-// Named accumulators as in dense.forward.wgsl (ROWS = 8, QUADS = 2).
-@compute @workgroup_size(WORKGROUP)
-fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let k0 = wid.x * ROWS;
-  let features = params.in_features;
-  let width = params.units * PIECES;
-  let quads = tile_quads(first_quad(wid.y, lane));
-  let last = features - 1u;
-  let r0 = min(k0, last) * width;
-  let r1 = min(k0 + 1u, last) * width;
-  let r2 = min(k0 + 2u, last) * width;
-  let r3 = min(k0 + 3u, last) * width;
-  let r4 = min(k0 + 4u, last) * width;
-  let r5 = min(k0 + 5u, last) * width;
-  let r6 = min(k0 + 6u, last) * width;
-  let r7 = min(k0 + 7u, last) * width;
-  let q0 = quads[0];
-  let q1 = quads[1];
-  var a00 = vec4<f32>(); var a01 = vec4<f32>(); var a10 = vec4<f32>(); var a11 = vec4<f32>();
-  var a20 = vec4<f32>(); var a21 = vec4<f32>(); var a30 = vec4<f32>(); var a31 = vec4<f32>();
-  var a40 = vec4<f32>(); var a41 = vec4<f32>(); var a50 = vec4<f32>(); var a51 = vec4<f32>();
-  var a60 = vec4<f32>(); var a61 = vec4<f32>(); var a70 = vec4<f32>(); var a71 = vec4<f32>();
-  for (var n = 0u; n < width; n++) {
-    let g0 = dz_t_quad(n, q0);
-    let g1 = dz_t_quad(n, q1);
-    let w0 = weight[r0 + n]; let w1 = weight[r1 + n]; let w2 = weight[r2 + n]; let w3 = weight[r3 + n];
-    let w4 = weight[r4 + n]; let w5 = weight[r5 + n]; let w6 = weight[r6 + n]; let w7 = weight[r7 + n];
-    a00 += w0 * g0; a01 += w0 * g1; a10 += w1 * g0; a11 += w1 * g1;
-    a20 += w2 * g0; a21 += w2 * g1; a30 += w3 * g0; a31 += w3 * g1;
-    a40 += w4 * g0; a41 += w4 * g1; a50 += w5 * g0; a51 += w5 * g1;
-    a60 += w6 * g0; a61 += w6 * g1; a70 += w7 * g0; a71 += w7 * g1;
+// The two products' operands for shaders/tiles.wgsl, chosen by the constant each entry point
+// passes. A binding that only one product read would still be used, in WGSL's sense, by both
+// entry points, so both read their left-hand side from one buffer bound twice, as scalars (lhs) and
+// as vec4s (lhs_quads), and their right-hand side from rhs_quads:
+//   GRAD_INPUT   A = lhs = weight (in_features, units * PIECES), row by row; B = rhs_quads = dz_t
+//   GRAD_WEIGHT  A = x^T (in_features, batch): quads of rows of lhs_quads = x; B = rhs_quads = dz
+// grad_weight's A as 8 scalar loads instead of 2 vec4 loads made it 10-20% slower.
+const GRAD_INPUT: u32 = 0u;
+const GRAD_WEIGHT: u32 = 1u;
+
+fn tile_depth(product: u32) -> u32 {
+  if (product == GRAD_INPUT) {
+    return params.units * PIECES;
   }
-  var acc: array<array<vec4<f32>, QUADS>, ROWS>;
-  acc[0] = array(a00, a01); acc[1] = array(a10, a11); acc[2] = array(a20, a21); acc[3] = array(a30, a31);
-  acc[4] = array(a40, a41); acc[5] = array(a50, a51); acc[6] = array(a60, a61); acc[7] = array(a70, a71);
-  for (var g = 0u; g < QUADS; g++) {
+  return params.batch;
+}
+
+// GRAD_INPUT: where row r of the weight starts (rows past the last clamped to it). GRAD_WEIGHT: the
+// tile's rows are columns row0 .. row0 + 7 of x, quads row0 / 4 and row0 / 4 + 1 of each row.
+fn tile_a_rows(product: u32, row0: u32) -> TileRows {
+  var rows: TileRows;
+  if (product == GRAD_INPUT) {
+    let last = params.in_features - 1u;
+    for (var r = 0u; r < TILE_MAX_ROWS; r++) {
+      rows[r] = min(row0 + r, last) * params.units * PIECES;
+    }
+  } else {
+    rows[0] = row0 / 4u;
+    rows[1] = row0 / 4u + 1u;
+  }
+  return rows;
+}
+
+fn tile_a(product: u32, rows: TileRows, k: u32) -> TileColumn {
+  var a: TileColumn;
+  if (product == GRAD_INPUT) {
+    a[0] = vec4<f32>(lhs[rows[0] + k], lhs[rows[1] + k], lhs[rows[2] + k], lhs[rows[3] + k]);
+    if (TILE_ROWS == 8u) {
+      a[1] = vec4<f32>(lhs[rows[4] + k], lhs[rows[5] + k], lhs[rows[6] + k], lhs[rows[7] + k]);
+    }
+  } else {
+    a[0] = x_quad(k, rows[0]);
+    if (TILE_ROWS == 8u) {
+      a[1] = x_quad(k, rows[1]);
+    }
+  }
+  return a;
+}
+
+// Columns 4 * quad .. 4 * quad + 3 of row `row` of x (lhs_quads), clamped at the last column.
+fn x_quad(row: u32, quad: u32) -> vec4<f32> {
+  let columns = params.in_features;
+  if (ALIGNED) {
+    return lhs_quads[row * (columns / 4u) + min(quad, columns / 4u - 1u)];
+  }
+  var v: vec4<f32>;
+  for (var c = 0u; c < 4u; c++) {
+    let i = row * columns + min(4u * quad + c, columns - 1u);
+    v[c] = lhs_quads[i / 4u][i % 4u];
+  }
+  return v;
+}
+
+// Columns 4 * quad .. 4 * quad + 3 of row k of B (dz_t, batch columns, or dz, units * PIECES),
+// clamped at the last column (clamped ones are never stored).
+fn tile_b(product: u32, k: u32, quad: u32) -> vec4<f32> {
+  let columns = select(params.units * PIECES, params.batch, product == GRAD_INPUT);
+  if (ALIGNED) {
+    return rhs_quads[k * (columns / 4u) + min(quad, columns / 4u - 1u)];
+  }
+  var v: vec4<f32>;
+  for (var c = 0u; c < 4u; c++) {
+    let i = k * columns + min(4u * quad + c, columns - 1u);
+    v[c] = rhs_quads[i / 4u][i % 4u];
+  }
+  return v;
+}
+
+// dx[quads[g], k0 + r] = weight[k0 + r, :] dz_t[:, quads[g]], then the dropout mask and scale.
+@compute @workgroup_size(TILE_WORKGROUP)
+fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let k0 = tile_row0(wid.x);
+  let features = params.in_features;
+  let quads = tile_quads(wid.y, lane);
+  let acc = tile_product(GRAD_INPUT, k0, quads);
+  for (var g = 0u; g < TILE_QUADS; g++) {
     for (var c = 0u; c < 4u; c++) {
       let row = 4u * quads[g] + c;
       if (row >= params.batch) {
         break;
       }
-      for (var half = 0u; half < ROWS / 4u; half++) {
+      for (var half = 0u; half < TILE_ROWS / 4u; half++) {
         // One draw covers 4 consecutive features of a row: the same draw as the forward dropout.
         let feature0 = k0 + 4u * half;
         let kept = keep_quad(params.seed, params.stream, clock.step, params.sub, row, feature0, params.keep24);
@@ -202,41 +215,19 @@ fn grad_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
 }
 
 // dweight[k0 + r, quads[g]] = x[:, k0 + r] dz[:, quads[g]] (+ the old value when accumulating).
-// The ROWS rows of x an invocation needs are two quads of each row of x (rows of the weight are
-// columns of x), so both operands arrive as vec4 loads.
-@compute @workgroup_size(WORKGROUP)
+@compute @workgroup_size(TILE_WORKGROUP)
 fn grad_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let k0 = wid.x * ROWS;
+  let k0 = tile_row0(wid.x);
   let features = params.in_features;
   let width = params.units * PIECES;
-  let quads = tile_quads(first_quad(wid.y, lane));
-  let xq0 = k0 / 4u;
-  let xq1 = xq0 + 1u;
-  let q0 = quads[0];
-  let q1 = quads[1];
-  var a00 = vec4<f32>(); var a01 = vec4<f32>(); var a10 = vec4<f32>(); var a11 = vec4<f32>();
-  var a20 = vec4<f32>(); var a21 = vec4<f32>(); var a30 = vec4<f32>(); var a31 = vec4<f32>();
-  var a40 = vec4<f32>(); var a41 = vec4<f32>(); var a50 = vec4<f32>(); var a51 = vec4<f32>();
-  var a60 = vec4<f32>(); var a61 = vec4<f32>(); var a70 = vec4<f32>(); var a71 = vec4<f32>();
-  for (var b = 0u; b < params.batch; b++) {
-    let g0 = dz_quad(b, q0);
-    let g1 = dz_quad(b, q1);
-    let lo = x_quad(b, xq0);
-    let hi = x_quad(b, xq1);
-    a00 += lo.x * g0; a01 += lo.x * g1; a10 += lo.y * g0; a11 += lo.y * g1;
-    a20 += lo.z * g0; a21 += lo.z * g1; a30 += lo.w * g0; a31 += lo.w * g1;
-    a40 += hi.x * g0; a41 += hi.x * g1; a50 += hi.y * g0; a51 += hi.y * g1;
-    a60 += hi.z * g0; a61 += hi.z * g1; a70 += hi.w * g0; a71 += hi.w * g1;
-  }
-  var acc: array<array<vec4<f32>, QUADS>, ROWS>;
-  acc[0] = array(a00, a01); acc[1] = array(a10, a11); acc[2] = array(a20, a21); acc[3] = array(a30, a31);
-  acc[4] = array(a40, a41); acc[5] = array(a50, a51); acc[6] = array(a60, a61); acc[7] = array(a70, a71);
-  for (var r = 0u; r < ROWS; r++) {
+  let quads = tile_quads(wid.y, lane);
+  let acc = tile_product(GRAD_WEIGHT, k0, quads);
+  for (var r = 0u; r < TILE_ROWS; r++) {
     let k = k0 + r;
     if (k >= features) {
       break;
     }
-    for (var g = 0u; g < QUADS; g++) {
+    for (var g = 0u; g < TILE_QUADS; g++) {
       for (var c = 0u; c < 4u; c++) {
         let column = 4u * quads[g] + c;
         if (column < width) {

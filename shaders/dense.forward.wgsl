@@ -16,10 +16,13 @@
 // Entry points:
 //   dropout         one invocation per 4 consecutive features of a row (one Philox draw covers
 //                   them); dispatch (ceil(ceil(in_features / 4) / WORKGROUP), batch).
-//   forward         one invocation per ROWS x COLS tile of y (shaders/tiles.wgsl): ROWS rows by
-//   forward_maxout  QUADS quads of 4 units, lanes along the units; dispatch (ceil(batch / ROWS),
-//                   ceil(ceil(units / 4) / (QUADS * WORKGROUP))): workgroups that follow one
-//                   another share a block of weight columns, which stays in cache.
+//   forward         the GEMM dropout(x) W of shaders/tiles.wgsl (tile_product; this file defines
+//   forward_maxout  its operands: A = x, as bound, B = one piece's weight columns), then bias and
+//                   activation, or the max over the pieces and its winner, in the same invocation:
+//                   one invocation per TILE_ROWS rows x TILE_QUADS quads of 4 units, lanes along
+//                   the units; dispatch (ceil(batch / TILE_ROWS),
+//                   ceil(ceil(units / 4) / (TILE_QUADS * TILE_LANES))), workgroup TILE_WORKGROUP.
+//                   The tile is src/kernels/tiles.ts's denseForward.
 //
 // ALIGNED (units a multiple of 4, so every row and every piece of the weight starts on a vec4):
 // a quad of the weight is one vec4 load. Otherwise (the 1-unit output of D, the toys' 1- and
@@ -27,8 +30,8 @@
 // are tiny. Which won and why: see shaders/tiles.wgsl.
 //
 // Why dropout is its own entry point: the mask of element (row, col) is a Philox draw; computing it
-// inside the product loop would redo it for every tile of y that reads x (units / COLS times) and
-// again in grad_weight. Written once, `dropped` serves forward and grad_weight, and grad_input
+// inside the product loop would redo it for every tile of y that reads x (units / (4 TILE_QUADS)
+// times) and again in grad_weight. Written once, `dropped` serves forward and grad_weight, and grad_input
 // redraws the mask once per quad of dx.
 
 struct Params {
@@ -50,10 +53,9 @@ struct Clock {
 
 override ACTIVATION: u32 = ACT_IDENTITY;
 override PIECES: u32 = 1u;
-override WORKGROUP: u32 = 8u;
-override ALIGNED: bool = false;
-
-// ROWS, QUADS, COLS and tile_quads come from shaders/tiles.wgsl.
+// The dropout entry point's workgroup; the products take theirs from the tile (shaders/tiles.wgsl).
+override WORKGROUP: u32;
+override ALIGNED: bool;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> weight: array<vec4<f32>>;
@@ -82,9 +84,33 @@ fn dropout(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 
+// The product's operands for shaders/tiles.wgsl: A = dropout(x) (batch, in_features), B = the
+// weight columns of the piece that tile_product passes as its operands (in_features, units).
+fn tile_depth(piece: u32) -> u32 {
+  return params.in_features;
+}
+
+fn tile_a_rows(piece: u32, row0: u32) -> TileRows {
+  let last = params.batch - 1u;
+  var rows: TileRows;
+  for (var r = 0u; r < TILE_MAX_ROWS; r++) {
+    rows[r] = min(row0 + r, last) * params.in_features;
+  }
+  return rows;
+}
+
+fn tile_a(piece: u32, rows: TileRows, k: u32) -> TileColumn {
+  var a: TileColumn;
+  a[0] = vec4<f32>(x[rows[0] + k], x[rows[1] + k], x[rows[2] + k], x[rows[3] + k]);
+  if (TILE_ROWS == 8u) {
+    a[1] = vec4<f32>(x[rows[4] + k], x[rows[5] + k], x[rows[6] + k], x[rows[7] + k]);
+  }
+  return a;
+}
+
 // Units 4 * quad .. 4 * quad + 3 of piece `piece` in row k of the weight (clamped at the last unit;
 // the clamped columns are never stored).
-fn weight_quad(k: u32, piece: u32, quad: u32) -> vec4<f32> {
+fn tile_b(piece: u32, k: u32, quad: u32) -> vec4<f32> {
   let units = params.units;
   let start = k * units * PIECES + piece * units;
   if (ALIGNED) {
@@ -98,61 +124,30 @@ fn weight_quad(k: u32, piece: u32, quad: u32) -> vec4<f32> {
   return w;
 }
 
-// z[r][g] = x[row0 + r, :] weight[:, piece, quads[g]] + bias, for ROWS rows (clamped at the end of
-// the batch; their results are never stored). The accumulators are named variables rather than an
-// array, which keeps lavapipe's compiler from addressing them through memory. They assume
-// ROWS = 8 and QUADS = 2.
-fn tile_product(piece: u32, row0: u32, quads: array<u32, QUADS>) -> array<array<vec4<f32>, QUADS>, ROWS> {
-  let features = params.in_features;
-  let last = params.batch - 1u;
-  let r0 = min(row0, last) * features;
-  let r1 = min(row0 + 1u, last) * features;
-  let r2 = min(row0 + 2u, last) * features;
-  let r3 = min(row0 + 3u, last) * features;
-  let r4 = min(row0 + 4u, last) * features;
-  let r5 = min(row0 + 5u, last) * features;
-  let r6 = min(row0 + 6u, last) * features;
-  let r7 = min(row0 + 7u, last) * features;
-  let q0 = quads[0];
-  let q1 = quads[1];
-  var a00 = vec4<f32>(); var a01 = vec4<f32>(); var a10 = vec4<f32>(); var a11 = vec4<f32>();
-  var a20 = vec4<f32>(); var a21 = vec4<f32>(); var a30 = vec4<f32>(); var a31 = vec4<f32>();
-  var a40 = vec4<f32>(); var a41 = vec4<f32>(); var a50 = vec4<f32>(); var a51 = vec4<f32>();
-  var a60 = vec4<f32>(); var a61 = vec4<f32>(); var a70 = vec4<f32>(); var a71 = vec4<f32>();
-  for (var k = 0u; k < features; k++) {
-    let w0 = weight_quad(k, piece, q0);
-    let w1 = weight_quad(k, piece, q1);
-    let x0 = x[r0 + k]; let x1 = x[r1 + k]; let x2 = x[r2 + k]; let x3 = x[r3 + k];
-    let x4 = x[r4 + k]; let x5 = x[r5 + k]; let x6 = x[r6 + k]; let x7 = x[r7 + k];
-    a00 += x0 * w0; a01 += x0 * w1; a10 += x1 * w0; a11 += x1 * w1;
-    a20 += x2 * w0; a21 += x2 * w1; a30 += x3 * w0; a31 += x3 * w1;
-    a40 += x4 * w0; a41 += x4 * w1; a50 += x5 * w0; a51 += x5 * w1;
-    a60 += x6 * w0; a61 += x6 * w1; a70 += x7 * w0; a71 += x7 * w1;
-  }
-  var acc: array<array<vec4<f32>, QUADS>, ROWS>;
-  acc[0] = array(a00, a01); acc[1] = array(a10, a11); acc[2] = array(a20, a21); acc[3] = array(a30, a31);
-  acc[4] = array(a40, a41); acc[5] = array(a50, a51); acc[6] = array(a60, a61); acc[7] = array(a70, a71);
+// z[r][g] = dropout(x)[row0 + r, :] weight[:, piece, quads[g]] + bias[piece, quads[g]].
+fn pre_activation(piece: u32, row0: u32, quads: TileQuads) -> TileSums {
+  var z = tile_product(piece, row0, quads);
   let units = params.units;
-  for (var g = 0u; g < QUADS; g++) {
+  for (var g = 0u; g < TILE_QUADS; g++) {
     var b: vec4<f32>;
     for (var c = 0u; c < 4u; c++) {
       b[c] = bias[piece * units + min(4u * quads[g] + c, units - 1u)];
     }
-    for (var r = 0u; r < ROWS; r++) {
-      acc[r][g] += b;
+    for (var r = 0u; r < TILE_ROWS; r++) {
+      z[r][g] += b;
     }
   }
-  return acc;
+  return z;
 }
 
-@compute @workgroup_size(WORKGROUP)
+@compute @workgroup_size(TILE_WORKGROUP)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let row0 = wid.x * ROWS;
-  let quads = tile_quads(first_quad(wid.y, lane));
-  let z = tile_product(0u, row0, quads);
-  for (var r = 0u; r < ROWS; r++) {
+  let row0 = tile_row0(wid.x);
+  let quads = tile_quads(wid.y, lane);
+  let z = pre_activation(0u, row0, quads);
+  for (var r = 0u; r < TILE_ROWS; r++) {
     let row = row0 + r;
-    for (var g = 0u; g < QUADS; g++) {
+    for (var g = 0u; g < TILE_QUADS; g++) {
       for (var c = 0u; c < 4u; c++) {
         let unit = 4u * quads[g] + c;
         if (row < params.batch && unit < params.units) {
@@ -163,17 +158,17 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   }
 }
 
-@compute @workgroup_size(WORKGROUP)
+@compute @workgroup_size(TILE_WORKGROUP)
 fn forward_maxout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let row0 = wid.x * ROWS;
-  let quads = tile_quads(first_quad(wid.y, lane));
+  let row0 = tile_row0(wid.x);
+  let quads = tile_quads(wid.y, lane);
   // The running max lives outside the product loop, so it costs registers only between pieces.
-  var best = tile_product(0u, row0, quads);
-  var best_piece: array<array<vec4<u32>, QUADS>, ROWS>;
+  var best = pre_activation(0u, row0, quads);
+  var best_piece: array<array<vec4<u32>, TILE_MAX_QUADS>, TILE_MAX_ROWS>;
   for (var piece = 1u; piece < PIECES; piece++) {
-    let z = tile_product(piece, row0, quads);
-    for (var r = 0u; r < ROWS; r++) {
-      for (var g = 0u; g < QUADS; g++) {
+    let z = pre_activation(piece, row0, quads);
+    for (var r = 0u; r < TILE_ROWS; r++) {
+      for (var g = 0u; g < TILE_QUADS; g++) {
         // Strictly greater: ties go to the lowest piece, as the reference does.
         let better = z[r][g] > best[r][g];
         best[r][g] = select(best[r][g], z[r][g], better);
@@ -181,9 +176,9 @@ fn forward_maxout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
       }
     }
   }
-  for (var r = 0u; r < ROWS; r++) {
+  for (var r = 0u; r < TILE_ROWS; r++) {
     let row = row0 + r;
-    for (var g = 0u; g < QUADS; g++) {
+    for (var g = 0u; g < TILE_QUADS; g++) {
       for (var c = 0u; c < 4u; c++) {
         let unit = 4u * quads[g] + c;
         if (row < params.batch && unit < params.units) {

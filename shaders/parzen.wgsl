@@ -8,7 +8,9 @@
 // Shapes (row-major; d = params.features, J = SIGMAS; ll and the nearest_* outputs hold every point
 // of the evaluation, N of them, the chunk's rows starting at params.first_point):
 //   x                 (T, d)   the points
-//   mu_t              (d, S)   the samples, transposed: the product's lanes read consecutive samples
+//   mu_t              (d, S)   the samples, transposed: the product's lanes read consecutive samples;
+//   mu_t_quads                 read as scalars (mu_t) by column_norms, as vec4s (mu_t_quads, its
+//                              size rounded up to 16 bytes) by distances
 //   x_norm            (T)      ||x_t||^2, from row_norms
 //   mu_norm           (S)      ||mu_s||^2, from column_norms
 //   sigmas            (J)
@@ -27,10 +29,13 @@
 //
 // Entry points and dispatch geometry:
 //   row_norms, column_norms  one invocation per row of x / column of mu_t: (ceil(T or S / LANES)).
-//   distances   the GEMM: one invocation per ROWS x COLS tile of dist, lanes along the samples (x
-//               loads are the same in every lane, so software Vulkan broadcasts them, and each
-//               mu_t element a lane loads feeds ROWS multiply-adds; see shaders/dense.forward.wgsl):
-//               (ceil(T / ROWS), ceil(S / (COLS * WORKGROUP))).
+//   distances   the GEMM x mu_t of shaders/tiles.wgsl (tile_product; the operands are defined
+//               below), then dist = max(0, ||x||^2 + ||mu||^2 - 2 x.mu) in the same invocation: one
+//               invocation per TILE_ROWS points x TILE_QUADS quads of 4 samples, lanes along the
+//               samples (x loads are the same in every lane, so software Vulkan broadcasts them,
+//               and each quad of mu_t a lane loads feeds 4 TILE_ROWS multiply-adds); dispatch
+//               (ceil(T / TILE_ROWS), ceil(ceil(S / 4) / (TILE_QUADS * TILE_LANES))), workgroup
+//               TILE_WORKGROUP. The tile is src/kernels/tiles.ts's parzenDistances.
 //   accumulate  one workgroup of LANES per point: the chunk's min m, then for every sigma
 //               sum_i exp(-(dist_i - m) a_j), a_j = 1 / (2 sigma_j^2), merged into the running
 //               state. Every term is at most 1 and the largest is exactly 1, so the sum neither
@@ -52,15 +57,14 @@ struct Params {
   total_samples: u32,
 }
 
-override WORKGROUP: u32 = 8u;
+// mu_t's rows start on vec4s (S a multiple of 4): a quad of samples is one vec4 load; otherwise its
+// 4 elements are picked one by one.
+override ALIGNED: bool;
 // How many sigmas accumulate serves in one pass (the paper's grid has 10).
 override SIGMAS: u32 = 1u;
 const MAX_SIGMAS: u32 = 16u;
-// A power of two: the tree reductions halve it.
-const LANES: u32 = 64u;
-const ROWS: u32 = 4u;
-const GROUPS: u32 = 4u;
-const COLS: u32 = 4u * GROUPS;
+// The workgroup of every entry point but distances; a power of two: the tree reductions halve it.
+override LANES: u32;
 const LARGEST_F32: f32 = 0x1.fffffep+127f;
 const TWO_PI: f32 = 6.28318530717958648;
 
@@ -77,11 +81,13 @@ const TWO_PI: f32 = 6.28318530717958648;
 @group(0) @binding(10) var<storage, read_write> ll: array<f32>;
 @group(0) @binding(11) var<storage, read_write> nearest_distance: array<f32>;
 @group(0) @binding(12) var<storage, read_write> nearest_index: array<u32>;
+@group(0) @binding(13) var<storage, read> mu_t_quads: array<vec4<f32>>;
 @group(1) @binding(0) var<uniform> params: Params;
 
 var<workgroup> shared_min: array<f32, LANES>;
 var<workgroup> shared_index: array<u32, LANES>;
-var<workgroup> shared_sum: array<array<f32, LANES>, MAX_SIGMAS>;
+// Sigma j's sums at j * LANES (an override-sized array cannot be the element of another array).
+var<workgroup> shared_sum: array<f32, LANES * MAX_SIGMAS>;
 
 @compute @workgroup_size(LANES)
 fn row_norms(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -112,59 +118,60 @@ fn column_norms(@builtin(global_invocation_id) gid: vec3<u32>) {
   norms[column] = sum;
 }
 
-// The 4 x 4 accumulators are named variables, not an array: lavapipe then keeps them in registers
-// (as in dense.forward.wgsl, which measured the difference). They assume ROWS = GROUPS = 4.
-@compute @workgroup_size(WORKGROUP)
+// The product's operands for shaders/tiles.wgsl: A = x (T, d), B = mu_t (d, S).
+fn tile_depth(operands: u32) -> u32 {
+  return params.features;
+}
+
+fn tile_a_rows(operands: u32, row0: u32) -> TileRows {
+  let last = params.points - 1u;
+  var rows: TileRows;
+  for (var r = 0u; r < TILE_MAX_ROWS; r++) {
+    rows[r] = min(row0 + r, last) * params.features;
+  }
+  return rows;
+}
+
+fn tile_a(operands: u32, rows: TileRows, k: u32) -> TileColumn {
+  var a: TileColumn;
+  a[0] = vec4<f32>(x[rows[0] + k], x[rows[1] + k], x[rows[2] + k], x[rows[3] + k]);
+  if (TILE_ROWS == 8u) {
+    a[1] = vec4<f32>(x[rows[4] + k], x[rows[5] + k], x[rows[6] + k], x[rows[7] + k]);
+  }
+  return a;
+}
+
+// Samples 4 * quad .. 4 * quad + 3 of feature k (clamped at the last sample; the clamped columns
+// are never stored).
+fn tile_b(operands: u32, k: u32, quad: u32) -> vec4<f32> {
+  let samples = params.samples;
+  if (ALIGNED) {
+    return mu_t_quads[k * (samples / 4u) + min(quad, samples / 4u - 1u)];
+  }
+  var m: vec4<f32>;
+  for (var c = 0u; c < 4u; c++) {
+    let i = k * samples + min(4u * quad + c, samples - 1u);
+    m[c] = mu_t_quads[i / 4u][i % 4u];
+  }
+  return m;
+}
+
+@compute @workgroup_size(TILE_WORKGROUP)
 fn distances(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let points = params.points;
   let samples = params.samples;
-  let features = params.features;
-  let row0 = wid.x * ROWS;
-  let first = wid.y * WORKGROUP * COLS + lane;
-  // Columns WORKGROUP apart, so the lanes of a workgroup read consecutive addresses; columns past
-  // the end are clamped for loading and never stored.
-  var column: array<vec4<u32>, GROUPS>;
-  for (var g = 0u; g < GROUPS; g++) {
-    for (var c = 0u; c < 4u; c++) {
-      column[g][c] = min(first + (4u * g + c) * WORKGROUP, samples - 1u);
-    }
-  }
-  let c0 = column[0]; let c1 = column[1]; let c2 = column[2]; let c3 = column[3];
-  let r0 = min(row0, points - 1u) * features;
-  let r1 = min(row0 + 1u, points - 1u) * features;
-  let r2 = min(row0 + 2u, points - 1u) * features;
-  let r3 = min(row0 + 3u, points - 1u) * features;
-  var a00 = vec4<f32>(); var a01 = vec4<f32>(); var a02 = vec4<f32>(); var a03 = vec4<f32>();
-  var a10 = vec4<f32>(); var a11 = vec4<f32>(); var a12 = vec4<f32>(); var a13 = vec4<f32>();
-  var a20 = vec4<f32>(); var a21 = vec4<f32>(); var a22 = vec4<f32>(); var a23 = vec4<f32>();
-  var a30 = vec4<f32>(); var a31 = vec4<f32>(); var a32 = vec4<f32>(); var a33 = vec4<f32>();
-  for (var k = 0u; k < features; k++) {
-    let base = vec4<u32>(k * samples);
-    let i0 = c0 + base; let i1 = c1 + base; let i2 = c2 + base; let i3 = c3 + base;
-    let m0 = vec4<f32>(mu_t[i0.x], mu_t[i0.y], mu_t[i0.z], mu_t[i0.w]);
-    let m1 = vec4<f32>(mu_t[i1.x], mu_t[i1.y], mu_t[i1.z], mu_t[i1.w]);
-    let m2 = vec4<f32>(mu_t[i2.x], mu_t[i2.y], mu_t[i2.z], mu_t[i2.w]);
-    let m3 = vec4<f32>(mu_t[i3.x], mu_t[i3.y], mu_t[i3.z], mu_t[i3.w]);
-    let x0 = x[r0 + k]; let x1 = x[r1 + k]; let x2 = x[r2 + k]; let x3 = x[r3 + k];
-    a00 += x0 * m0; a01 += x0 * m1; a02 += x0 * m2; a03 += x0 * m3;
-    a10 += x1 * m0; a11 += x1 * m1; a12 += x1 * m2; a13 += x1 * m3;
-    a20 += x2 * m0; a21 += x2 * m1; a22 += x2 * m2; a23 += x2 * m3;
-    a30 += x3 * m0; a31 += x3 * m1; a32 += x3 * m2; a33 += x3 * m3;
-  }
-  var product: array<array<vec4<f32>, GROUPS>, ROWS>;
-  product[0] = array(a00, a01, a02, a03);
-  product[1] = array(a10, a11, a12, a13);
-  product[2] = array(a20, a21, a22, a23);
-  product[3] = array(a30, a31, a32, a33);
-  for (var r = 0u; r < ROWS; r++) {
+  let row0 = tile_row0(wid.x);
+  let quads = tile_quads(wid.y, lane);
+  let product = tile_product(0u, row0, quads);
+  for (var r = 0u; r < TILE_ROWS; r++) {
     let row = row0 + r;
     if (row >= points) {
       break;
     }
     let row_norm = x_norm[row];
-    for (var g = 0u; g < GROUPS; g++) {
+    for (var g = 0u; g < TILE_QUADS; g++) {
       for (var c = 0u; c < 4u; c++) {
-        let col = first + (4u * g + c) * WORKGROUP;
+        let col = 4u * quads[g] + c;
         if (col < samples) {
           // Rounding can take the difference of nearly equal terms below zero.
           dist[row * samples + col] = max(0.0, row_norm + mu_norm[col] - 2.0 * product[r][g][c]);
@@ -206,13 +213,13 @@ fn accumulate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     }
   }
   for (var j = 0u; j < SIGMAS; j++) {
-    shared_sum[j][lane] = sum[j];
+    shared_sum[j * LANES + lane] = sum[j];
   }
   workgroupBarrier();
   for (var stride = LANES / 2u; stride > 0u; stride /= 2u) {
     if (lane < stride) {
       for (var j = 0u; j < SIGMAS; j++) {
-        shared_sum[j][lane] += shared_sum[j][lane + stride];
+        shared_sum[j * LANES + lane] += shared_sum[j * LANES + lane + stride];
       }
     }
     workgroupBarrier();
@@ -223,14 +230,14 @@ fn accumulate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     if (params.reset == 1u) {
       row_min[point] = chunk_min;
       for (var j = 0u; j < SIGMAS; j++) {
-        row_sum[point * SIGMAS + j] = shared_sum[j][0];
+        row_sum[point * SIGMAS + j] = shared_sum[j * LANES];
       }
     } else {
       let old_min = row_min[point];
       let new_min = min(old_min, chunk_min);
       for (var j = 0u; j < SIGMAS; j++) {
         let i = point * SIGMAS + j;
-        row_sum[i] = row_sum[i] * exp(-(old_min - new_min) * a[j]) + shared_sum[j][0] * exp(-(chunk_min - new_min) * a[j]);
+        row_sum[i] = row_sum[i] * exp(-(old_min - new_min) * a[j]) + shared_sum[j * LANES] * exp(-(chunk_min - new_min) * a[j]);
       }
       row_min[point] = new_min;
     }

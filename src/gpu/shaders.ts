@@ -7,10 +7,11 @@ import { readShaderFile } from '#shader-files';
 /** Shared WGSL prepended, in this order, to every kernel file. */
 export const PRELUDE_FILES = ['rng', 'activations'] as const;
 
-/** Shared WGSL that only some kernels use, prepended after the prelude. */
+/** Shared WGSL that only some kernels use, prepended after the prelude: the GEMM tile of every product. */
 export const KERNEL_INCLUDES: Record<string, string[]> = {
   'dense.forward': ['tiles'],
   'dense.backward': ['tiles'],
+  parzen: ['tiles'],
 };
 
 export interface ShaderSource {

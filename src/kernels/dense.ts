@@ -1,33 +1,13 @@
 // Wrapper of shaders/dense.forward.wgsl and shaders/dense.backward.wgsl: builds the dispatches of one
 // dense layer once; the caller records them into its own pass as often as it likes.
 import { Dispatch, workgroupCount, type BufferBinding, type Runtime } from '../gpu/runtime';
+import { GEMM_TILES, quadBinding, tileConstants, tileWorkgroups, type GemmTile } from './tiles';
 import type { Clock } from '../gpu/clock';
-import { ACTIVATION_CODE, type DenseShape } from '../reference/dense';
-import { keepThreshold } from '../reference/rng';
+import { ACTIVATION_CODE, type DenseShape } from '../spec/network';
+import { keepThreshold } from '../spec/rng';
 
-/** Invocations per workgroup and the tile of each (rows, quads of 4 columns); must match shaders/tiles.wgsl. */
+/** Invocations per workgroup of the elementwise entry points (dropout, preactivation, grad_bias). */
 const WORKGROUP = 8;
-const TILE_ROWS = 8;
-const TILE_QUADS = 2;
-
-/** Workgroups along the columns for `columns` output columns: each covers TILE_QUADS * WORKGROUP quads. */
-function columnBlocks(columns: number): number {
-  return workgroupCount(Math.ceil(columns / 4), TILE_QUADS * WORKGROUP);
-}
-
-/**
- * A binding read as vec4s: its size rounded up to whole vec4s (the shader never reads the padding's
- * values into results, but a vec4 array must cover every element). Buffers from Runtime.createBuffer
- * and tensors of the parameter layout always have that room.
- */
-function quadBinding(binding: BufferBinding): BufferBinding {
-  if (!('buffer' in binding)) return binding;
-  const offset = binding.offset ?? 0;
-  const size = binding.size ?? binding.buffer.size - offset;
-  const rounded = Math.ceil(size / 16) * 16;
-  if (offset + rounded > binding.buffer.size) throw new RangeError(`${binding.buffer.label}: no room to read ${size} bytes at ${offset} as whole vec4s`);
-  return { buffer: binding.buffer, offset, size: rounded };
-}
 
 /** Dropout of the layer's input on the GPU: the RNG key without its step, which the clock gives. */
 export interface GpuDropout {
@@ -63,9 +43,14 @@ function commonParams(shape: DenseShape, dropout?: GpuDropout) {
   };
 }
 
-/** `aligned`: the quads the kernel reads start on 16-byte boundaries, so each is one vec4 load. */
-function constants(shape: DenseShape, aligned: boolean) {
-  return { ACTIVATION: ACTIVATION_CODE[shape.activation], PIECES: shape.pieces, WORKGROUP, ALIGNED: aligned ? 1 : 0 };
+/** The constants of a product on `tile`; `aligned`: the quads it reads start on 16-byte boundaries, so each is one vec4 load. */
+function productConstants(shape: DenseShape, tile: GemmTile, aligned: boolean) {
+  return { ACTIVATION: ACTIVATION_CODE[shape.activation], PIECES: shape.pieces, ALIGNED: aligned ? 1 : 0, ...tileConstants(tile) };
+}
+
+/** The constants of an elementwise entry point. */
+function elementwiseConstants(shape: DenseShape) {
+  return { ACTIVATION: ACTIVATION_CODE[shape.activation], PIECES: shape.pieces, WORKGROUP };
 }
 
 export interface DenseForwardBuffers {
@@ -112,12 +97,12 @@ export async function denseForward(
       shader: 'dense.forward',
       entry: maxout ? 'forward_maxout' : 'forward',
       // Every row and every piece of the weight starts on a vec4 when the units are a multiple of 4.
-      constants: constants(shape, shape.units % 4 === 0),
+      constants: productConstants(shape, GEMM_TILES.denseForward, shape.units % 4 === 0),
       buffers: maxout
         ? { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, winner: buffers.winner! }
         : { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y },
       params,
-      workgroups: [workgroupCount(shape.batch, TILE_ROWS), columnBlocks(shape.units)],
+      workgroups: tileWorkgroups(GEMM_TILES.denseForward, shape.batch, shape.units),
     }),
   );
   return dispatches;
@@ -162,10 +147,11 @@ export async function denseBackward(
   const params = { ...commonParams(shape, options.dropout), accumulate: options.accumulate ? 1 : 0 };
   const { dy, saved } = buffers;
   const width = shape.units * shape.pieces;
-  const spec = (aligned: boolean) => ({ shader: 'dense.backward', constants: constants(shape, aligned), params });
+  const elementwise = { shader: 'dense.backward', constants: elementwiseConstants(shape), params };
+  const product = (tile: GemmTile, aligned: boolean) => ({ shader: 'dense.backward', constants: productConstants(shape, tile, aligned), params });
   const dispatches: Dispatch[] = [
     await rt.dispatch({
-      ...spec(false),
+      ...elementwise,
       entry: 'preactivation',
       buffers: { dy, saved, dz: buffers.dz, dz_t: buffers.dzT },
       workgroups: [workgroupCount(Math.ceil(width / 4), WORKGROUP), shape.batch],
@@ -175,23 +161,25 @@ export async function denseBackward(
     dispatches.push(
       await rt.dispatch({
         // dx^T = W dz^T: rows are input features, quads are quads of the batch.
-        ...spec(shape.batch % 4 === 0),
+        ...product(GEMM_TILES.denseGradInput, shape.batch % 4 === 0),
         entry: 'grad_input',
-        buffers: { dz_t_quads: quadBinding(buffers.dzT), weight: buffers.weight, dx: buffers.dx, clock: clock.buffer },
-        workgroups: [workgroupCount(shape.inFeatures, TILE_ROWS), columnBlocks(shape.batch)],
+        // The weight is bound under both of lhs's views (the shader says why).
+        buffers: { lhs: buffers.weight, lhs_quads: quadBinding(buffers.weight), rhs_quads: quadBinding(buffers.dzT), dx: buffers.dx, clock: clock.buffer },
+        workgroups: tileWorkgroups(GEMM_TILES.denseGradInput, shape.inFeatures, shape.batch),
       }),
     );
   }
   if (options.weightGrads === false) return dispatches;
   dispatches.push(
     await rt.dispatch({
-      ...spec(shape.inFeatures % 4 === 0 && width % 4 === 0),
+      ...product(GEMM_TILES.denseGradWeight, shape.inFeatures % 4 === 0 && width % 4 === 0),
       entry: 'grad_weight',
-      buffers: { dz_quads: quadBinding(buffers.dz), x: quadBinding(buffers.input), dweight: buffers.dweight },
-      workgroups: [workgroupCount(shape.inFeatures, TILE_ROWS), columnBlocks(width)],
+      // dW = x^T dz: quads of the input's rows and of dz's rows.
+      buffers: { lhs: buffers.input, lhs_quads: quadBinding(buffers.input), rhs_quads: quadBinding(buffers.dz), dweight: buffers.dweight },
+      workgroups: tileWorkgroups(GEMM_TILES.denseGradWeight, shape.inFeatures, width),
     }),
     await rt.dispatch({
-      ...spec(false),
+      ...elementwise,
       entry: 'grad_bias',
       buffers: { dz_in: buffers.dz, dbias: buffers.dbias },
       workgroups: [workgroupCount(width, WORKGROUP)],

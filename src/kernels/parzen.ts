@@ -3,12 +3,9 @@
 // log-likelihoods, the nearest-sample update). Built once per chunk; src/eval/window.ts records
 // and submits them.
 import { workgroupCount, type BufferBinding, type Dispatch, type Runtime } from '../gpu/runtime';
+import { GEMM_TILES, quadBinding, tileConstants, tileWorkgroups } from './tiles';
 
-/** Invocations per workgroup of the distance GEMM, and its tile; must match the shader. */
-const WORKGROUP = 8;
-const TILE_ROWS = 4;
-const TILE_COLS = 16;
-/** Invocations per workgroup of the other entry points; must match the shader's LANES. */
+/** Invocations per workgroup of every entry point but the distance GEMM (whose tile is GEMM_TILES.parzenDistances): the shader's LANES. A power of two. */
 const LANES = 64;
 /** The most sigmas one accumulate pass serves; must match the shader's MAX_SIGMAS. */
 export const MAX_SIGMAS = 16;
@@ -61,12 +58,12 @@ function nowhere(shape: ChunkShape): ChunkPlace {
 
 /** norms[t] = ||x_t||^2 for the chunk's points, x (points, features). */
 export function rowNorms(rt: Runtime, shape: ChunkShape, x: BufferBinding, norms: GPUBuffer): Promise<Dispatch> {
-  return rt.dispatch({ shader: 'parzen', entry: 'row_norms', buffers: { x, norms }, params: params(shape, nowhere(shape)), workgroups: [workgroupCount(shape.points, LANES)] });
+  return rt.dispatch({ shader: 'parzen', entry: 'row_norms', constants: { LANES }, buffers: { x, norms }, params: params(shape, nowhere(shape)), workgroups: [workgroupCount(shape.points, LANES)] });
 }
 
 /** norms[s] = ||mu_s||^2 for the chunk's samples, mu_t (features, samples). */
 export function columnNorms(rt: Runtime, shape: ChunkShape, muT: BufferBinding, norms: GPUBuffer): Promise<Dispatch> {
-  return rt.dispatch({ shader: 'parzen', entry: 'column_norms', buffers: { mu_t: muT, norms }, params: params(shape, nowhere(shape)), workgroups: [workgroupCount(shape.samples, LANES)] });
+  return rt.dispatch({ shader: 'parzen', entry: 'column_norms', constants: { LANES }, buffers: { mu_t: muT, norms }, params: params(shape, nowhere(shape)), workgroups: [workgroupCount(shape.samples, LANES)] });
 }
 
 export interface DistanceBuffers {
@@ -80,13 +77,15 @@ export interface DistanceBuffers {
 
 /** dist = ||x||^2 + ||mu||^2 - 2 x mu_t, clamped at 0: one tiled GEMM. */
 export function pairDistances(rt: Runtime, shape: ChunkShape, buffers: DistanceBuffers): Promise<Dispatch> {
+  const tile = GEMM_TILES.parzenDistances;
   return rt.dispatch({
     shader: 'parzen',
     entry: 'distances',
-    constants: { WORKGROUP },
-    buffers: { x: buffers.x, mu_t: buffers.muT, x_norm: buffers.xNorm, mu_norm: buffers.muNorm, dist: buffers.dist },
+    // Every row of mu_t starts on a vec4 when the samples are a multiple of 4.
+    constants: { ALIGNED: shape.samples % 4 === 0 ? 1 : 0, ...tileConstants(tile) },
+    buffers: { x: buffers.x, mu_t_quads: quadBinding(buffers.muT), x_norm: buffers.xNorm, mu_norm: buffers.muNorm, dist: buffers.dist },
     params: params(shape, nowhere(shape)),
-    workgroups: [workgroupCount(shape.points, TILE_ROWS), workgroupCount(shape.samples, TILE_COLS * WORKGROUP)],
+    workgroups: tileWorkgroups(tile, shape.points, shape.samples),
   });
 }
 
@@ -103,7 +102,7 @@ export function accumulateWindow(rt: Runtime, shape: ChunkShape, buffers: Window
   return rt.dispatch({
     shader: 'parzen',
     entry: 'accumulate',
-    constants: { SIGMAS: place.sigmaCount },
+    constants: { SIGMAS: place.sigmaCount, LANES },
     buffers: { dist_in: buffers.dist, sigmas: buffers.sigmas, row_min: buffers.rowMin, row_sum: buffers.rowSum },
     params: params(shape, place),
     workgroups: [shape.points],
@@ -115,7 +114,7 @@ export function finishWindow(rt: Runtime, shape: ChunkShape, buffers: { sigmas: 
   return rt.dispatch({
     shader: 'parzen',
     entry: 'finish',
-    constants: { SIGMAS: place.sigmaCount },
+    constants: { SIGMAS: place.sigmaCount, LANES },
     buffers: { sigmas: buffers.sigmas, row_min: buffers.rowMin, row_sum: buffers.rowSum, ll: buffers.ll },
     params: params(shape, place),
     workgroups: [workgroupCount(shape.points, LANES)],
@@ -127,6 +126,7 @@ export function nearestUpdate(rt: Runtime, shape: ChunkShape, buffers: { dist: G
   return rt.dispatch({
     shader: 'parzen',
     entry: 'nearest',
+    constants: { LANES },
     buffers: { dist_in: buffers.dist, nearest_distance: buffers.nearestDistance, nearest_index: buffers.nearestIndex },
     params: params(shape, { ...place, sigmaCount: 1 }),
     workgroups: [shape.points],

@@ -1,5 +1,5 @@
 // shaders/parzen.wgsl (through src/kernels/parzen.ts and src/eval/window.ts) against
-// src/reference/parzen.ts, on shapes that are not multiples of the tiles (4 points x 128 samples per
+// src/reference/parzen.ts, on shapes that are not multiples of the tiles (8 points x 64 samples per
 // workgroup of the product, 64 lanes per point in the reductions) and with the samples and points
 // cut into several chunks.
 //

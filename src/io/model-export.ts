@@ -2,6 +2,7 @@
 // by the ONNX and PyTorch exports; no file system, so the pages use it as the command line does.
 import { discriminatorSpec, generatorSpec } from '../spec/config';
 import type { NetworkSpec } from '../spec/network';
+import { classWeightName, layerInputs, networkClasses, parameterLayout, view, weightName } from '../nn/layout';
 import type { TrainingState } from '../spec/state';
 
 export type Player = 'generator' | 'discriminator';
@@ -37,4 +38,19 @@ export function exportedNetwork(state: TrainingState, player: Player, choice: Ex
     data: config.data,
   };
   return { spec, params, weights, metadata };
+}
+
+/**
+ * Layer `l`'s weight as the export writes it: ours, and for a conditional network's first layer the
+ * class rows below it, the rows a one-hot class appended to the input meets: [in + classes, width].
+ */
+export function exportedWeight(spec: NetworkSpec, params: Float32Array, l: number): { weight: Float32Array; inputs: number } {
+  const layout = parameterLayout(spec);
+  const w = view(params, layout, weightName(spec, l));
+  const classes = l === 0 ? networkClasses(spec) : 0;
+  if (classes === 0) return { weight: w, inputs: layerInputs(spec, l) };
+  const weight = new Float32Array(w.length + classes * (w.length / layerInputs(spec, l)));
+  weight.set(w);
+  weight.set(view(params, layout, classWeightName(spec)), w.length);
+  return { weight, inputs: layerInputs(spec, l) + classes };
 }

@@ -8,10 +8,10 @@
 // subset of onnx/onnx.proto (proto2, field numbers as published) that an inference graph of dense
 // layers uses; the ONNX-specific packages on npm pin protobufjs 6 and are no longer released.
 import protobuf from 'protobufjs';
-import { biasName, layerInputs, parameterLayout, view, weightName } from '../nn/layout';
+import { biasName, layerInputs, networkClasses, parameterLayout, view, weightName } from '../nn/layout';
 import type { NetworkSpec } from '../spec/network';
 import type { TrainingState } from '../spec/state';
-import { exportedNetwork, type ExportChoice, type Player } from './model-export';
+import { exportedNetwork, exportedWeight, type ExportChoice, type Player } from './model-export';
 
 const ONNX_PROTO = `
 syntax = "proto2";
@@ -159,13 +159,18 @@ function valueInfo(name: string, features: number) {
   return { name, type: { tensor_type: { elem_type: FLOAT, shape: { dim: [{ dim_param: ONNX_BATCH_DIM }, { dim_value: features }] } } } };
 }
 
+/** A conditional network's second input: the class as a one-hot float vector, (batch, classes). */
+export const ONNX_CLASS_INPUT = 'class';
+
 /**
  * The network's inference pass as an ONNX model (opset 13), `params` laid out by the network's
  * layout table (src/nn/layout.ts), as a checkpoint decodes them. Per layer: [Mul, Add for an input
  * map], Gemm with our [in, out] weight (transB = 0), then Relu, Sigmoid, nothing for identity, or
  * for maxout Reshape to (batch, pieces, units) and ReduceMax over the pieces: our weight columns are
  * piece * units + unit. Initializers keep the checkpoint's tensor names. A discriminator gets a
- * second output, `probability` = Sigmoid(logit), the paper's D(x).
+ * second output, `probability` = Sigmoid(logit), the paper's D(x). A conditional network has a second
+ * input, `class` (batch, classes), the one-hot class, concatenated to the first layer's input after
+ * its input map (the map is x's alone), and that layer's weight has the class rows below its own.
  */
 export function networkToOnnx(spec: NetworkSpec, params: Float32Array, options: OnnxOptions = {}): Uint8Array {
   const layout = parameterLayout(spec);
@@ -185,7 +190,12 @@ export function networkToOnnx(spec: NetworkSpec, params: Float32Array, options: 
     }
     const width = layer.units * layer.pieces;
     const [w, b] = [weightName(spec, l), biasName(spec, l)];
-    initializers.push(floatTensor(w, [layerInputs(spec, l), width], view(params, layout, w)), floatTensor(b, [width], view(params, layout, b)));
+    const exported = exportedWeight(spec, params, l);
+    if (exported.inputs !== layerInputs(spec, l)) {
+      nodes.push({ op_type: 'Concat', name: `${at}.class_concat`, input: [h, ONNX_CLASS_INPUT], output: [`${at}.with_class`], attribute: [{ name: 'axis', type: ATTRIBUTE_INT, i: 1 }] });
+      h = `${at}.with_class`;
+    }
+    initializers.push(floatTensor(w, [exported.inputs, width], exported.weight), floatTensor(b, [width], view(params, layout, b)));
     const out = last ? names.output : `${at}.output`;
     const linear = layer.activation === 'identity' ? out : `${at}.linear`;
     nodes.push({ op_type: 'Gemm', name: `${at}.gemm`, input: [h, w, b], output: [linear] });
@@ -211,7 +221,7 @@ export function networkToOnnx(spec: NetworkSpec, params: Float32Array, options: 
     producer_name: 'webgpu-gan',
     producer_version: '1',
     doc_string: options.docString ?? '',
-    graph: { name: spec.name, node: nodes, initializer: initializers, input: [valueInfo(names.input, spec.inputFeatures)], output: outputs },
+    graph: { name: spec.name, node: nodes, initializer: initializers, input: [valueInfo(names.input, spec.inputFeatures), ...(networkClasses(spec) > 0 ? [valueInfo(ONNX_CLASS_INPUT, networkClasses(spec))] : [])], output: outputs },
     metadata_props: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
   const type = onnxModelType();
@@ -227,6 +237,7 @@ export function networkToOnnx(spec: NetworkSpec, params: Float32Array, options: 
  */
 export function checkpointToOnnx(state: TrainingState, player: Player = 'generator', choice: ExportChoice = {}): Uint8Array {
   const { spec, params, metadata } = exportedNetwork(state, player, choice);
-  const what = player === 'generator' ? `G(z), z ${state.config.noise.dim} numbers from the ${state.config.noise.distribution} noise in metadata 'noise'` : "D's logit and probability that x is data";
+  const conditional = state.config.classes > 0 ? `, given 'class', the one-hot class of ${state.config.classes}` : '';
+  const what = (player === 'generator' ? `G(z), z ${state.config.noise.dim} numbers from the ${state.config.noise.distribution} noise in metadata 'noise'` : "D's logit and probability that x is data") + conditional;
   return networkToOnnx(spec, params, { metadata, docString: `${state.config.preset} at iteration ${state.iteration}: ${what}.` });
 }

@@ -5,11 +5,13 @@
 // PyTorch keeps a Linear's weight as [out, in]; ours is [in, out] with maxout columns
 // piece * units + unit. The export writes maxout rows unit * pieces + piece, the layout of the usual
 // PyTorch (and pylearn2) maxout, `linear(x).view(-1, units, pieces).amax(-1)`, so the module is
-// the idiom rather than one made to fit our kernels.
-import { biasName, layerInputs, parameterLayout, view, weightName } from '../nn/layout';
+// the idiom rather than one made to fit our kernels. A conditional network's first Linear takes the
+// one-hot class after the input, torch.cat([x, one_hot], 1): its weight's last `classes` columns are
+// the class rows.
+import { biasName, parameterLayout, view } from '../nn/layout';
 import type { NetworkSpec } from '../spec/network';
 import type { TrainingState } from '../spec/state';
-import { exportedNetwork, type ExportChoice, type Player } from './model-export';
+import { exportedNetwork, exportedWeight, type ExportChoice, type Player } from './model-export';
 import { encodeSafetensors, type NamedTensor } from './safetensors';
 
 /** The export's tensor names: `nn.Sequential` of one Linear per layer. */
@@ -23,10 +25,9 @@ export function networkToTorchTensors(spec: NetworkSpec, params: Float32Array): 
   if (params.length !== layout.totalFloats) throw new Error(`${spec.name}: ${params.length} parameters given, the layout has ${layout.totalFloats}`);
   const tensors: Record<string, NamedTensor> = {};
   spec.layers.forEach((layer, l) => {
-    const inputs = layerInputs(spec, l);
+    const { weight: w, inputs } = exportedWeight(spec, params, l);
     const { units, pieces } = layer;
     const width = units * pieces;
-    const w = view(params, layout, weightName(spec, l));
     const b = view(params, layout, biasName(spec, l));
     const weight = new Float32Array(width * inputs);
     const bias = new Float32Array(width);

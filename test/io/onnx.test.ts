@@ -61,9 +61,12 @@ function writeCheckpoint(dir: string, name: string, state: TrainingState): strin
   return path;
 }
 
-async function runOnnx(bytes: Uint8Array, input: string, x: Float32Array, features: number): Promise<Record<string, Float32Array>> {
+/** `oneHot`: a conditional model's second input, `class`, (rows, classes). */
+async function runOnnx(bytes: Uint8Array, input: string, x: Float32Array, features: number, oneHot?: { values: Float32Array; classes: number }): Promise<Record<string, Float32Array>> {
   const session = await ort.InferenceSession.create(bytes);
-  const result = await session.run({ [input]: new ort.Tensor('float32', x, [x.length / features, features]) });
+  const rows = x.length / features;
+  const feeds = { [input]: new ort.Tensor('float32', x, [rows, features]), ...(oneHot && { class: new ort.Tensor('float32', oneHot.values, [rows, oneHot.classes]) }) };
+  const result = await session.run(feeds);
   const out: Record<string, Float32Array> = {};
   for (const [name, tensor] of Object.entries(result)) out[name] = tensor.data as Float32Array;
   await session.release();
@@ -71,26 +74,28 @@ async function runOnnx(bytes: Uint8Array, input: string, x: Float32Array, featur
 }
 
 /** G(z) by our kernels: the evaluation's sampler. */
-async function ourGenerator(config: TrainConfig, params: Float32Array, z: Float32Array, rows: number): Promise<Float32Array> {
+async function ourGenerator(config: TrainConfig, params: Float32Array, z: Float32Array, rows: number, classes?: Uint32Array): Promise<Float32Array> {
   const { rt } = await gpu();
   const sampler = await GeneratorSampler.create(rt, config, params, { seed: 0, batch: 16 });
   try {
-    return await sampler.decode(z, rows);
+    return await sampler.decode(z, rows, classes);
   } finally {
     sampler.destroy();
   }
 }
 
 /** D's logit by our kernels, as an evaluation pass runs it: no dropout, the input map kept. */
-async function ourDiscriminator(config: TrainConfig, params: Float32Array, x: Float32Array, rows: number): Promise<Float32Array> {
+async function ourDiscriminator(config: TrainConfig, params: Float32Array, x: Float32Array, rows: number, classes?: Uint32Array): Promise<Float32Array> {
   const { rt, clock } = await gpu();
   const spec = discriminatorSpec(config);
   const network = new GpuNetwork(rt, spec, { trainable: false });
   await network.upload(params);
   const input = rt.upload('test.d.input', x);
-  const pass = GpuPass.create(network, clock, rows, input, { seed: 5, sub: 0, streamBase: 0, dropout: false }, 'test.d');
+  const labels = classes && rt.upload('test.d.labels', classes);
+  const pass = GpuPass.create(network, clock, rows, input, { seed: 5, sub: 0, streamBase: 0, dropout: false }, 'test.d', labels);
   rt.run(await pass.forward());
   const logit = await rt.readF32(pass.output, rows);
+  labels?.destroy();
   pass.destroy();
   network.destroy();
   input.destroy();
@@ -106,16 +111,27 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The network multiplied out from the PyTorch export's tensors the way the README's module does. */
-function torchForward(file: Uint8Array, x: Float32Array, rows: number): Float32Array {
+function torchForward(file: Uint8Array, x: Float32Array, rows: number, oneHot?: Float32Array): Float32Array {
   const { tensors, metadata } = decodeSafetensors(file, 'export');
   const spec = JSON.parse(metadata.network) as NetworkSpec;
+  const classes = spec.classes ?? 0;
+  // A conditional network's first layer takes torch.cat([input_map(x), one_hot], 1).
   let h = Float64Array.from(x);
+  if (classes > 0) {
+    const map = spec.layers[0].inputMap ?? { scale: 1, shift: 0 };
+    const features = spec.inputFeatures;
+    h = new Float64Array(rows * (features + classes));
+    for (let r = 0; r < rows; r++) {
+      for (let k = 0; k < features; k++) h[r * (features + classes) + k] = x[r * features + k] * map.scale + map.shift;
+      for (let c = 0; c < classes; c++) h[r * (features + classes) + features + c] = oneHot![r * classes + c];
+    }
+  }
   spec.layers.forEach((layer, l) => {
     const weight = tensors[`${l}.weight`];
     const bias = tensors[`${l}.bias`].data;
     const [width, inputs] = weight.shape;
     assert.equal(width, layer.units * layer.pieces);
-    const map = layer.inputMap ?? { scale: 1, shift: 0 };
+    const map = layer.inputMap && !(l === 0 && classes > 0) ? layer.inputMap : { scale: 1, shift: 0 };
     const y = new Float64Array(rows * layer.units);
     for (let r = 0; r < rows; r++) {
       const linear = new Float64Array(width);
@@ -180,6 +196,43 @@ for (const [what, make, range] of [
     assert.ok(maxDifference(torchG, expected) <= ATOL && maxDifference(torchD, logit) <= ATOL, 'the PyTorch layout computes the same networks');
   });
 }
+
+test(`a conditional model (10 classes) exports with a one-hot 'class' input and class rows below the first weight, and matches our kernels to ${ATOL}`, async () => {
+  const config = { ...imageConfig(), classes: 10 };
+  const state = randomState(config, 0.3);
+  const checkpoint = writeCheckpoint(dir, 'conditional.safetensors', state);
+  const onnx = join(dir, 'conditional.onnx');
+  const pytorch = join(dir, 'conditional.pt.safetensors');
+  exportModel({ checkpoint, onnx, pytorch, discriminator: true });
+  const classes = Uint32Array.from({ length: ROWS }, (_, r) => (r * 7) % 10);
+  const oneHot = new Float32Array(ROWS * 10);
+  classes.forEach((c, r) => (oneHot[r * 10 + c] = 1));
+
+  const g = generatorSpec(config);
+  const z = randomArray(seededRandom(31), ROWS * g.inputFeatures, config.noise.low, config.noise.high);
+  const expected = await ourGenerator(config, state.generator.average!, z, ROWS, classes);
+  const session = await ort.InferenceSession.create(readFileSync(onnx));
+  assert.deepEqual(session.inputNames, ['z', 'class'], 'G takes z and the one-hot class');
+  await session.release();
+  const generated = (await runOnnx(readFileSync(onnx), 'z', z, g.inputFeatures, { values: oneHot, classes: 10 })).x;
+  const gDiff = maxDifference(generated, expected);
+  // Another class for the same z must change the output, or the class input would be ignored.
+  const shifted = Uint32Array.from(classes, (c) => (c + 1) % 10);
+  const other = await ourGenerator(config, state.generator.average!, z, ROWS, shifted);
+  assert.ok(maxDifference(other, expected) > 0.01, 'the class changes G(z)');
+
+  const d = discriminatorSpec(config);
+  const x = randomArray(seededRandom(32), ROWS * d.inputFeatures, 0, 1);
+  const judged = (await runOnnx(readFileSync(discriminatorPath(onnx)), 'x', x, d.inputFeatures, { values: oneHot, classes: 10 })).logit;
+  const logit = await ourDiscriminator(config, state.discriminator.params, x, ROWS, classes);
+  const dDiff = maxDifference(judged, logit);
+  const torchG = maxDifference(torchForward(readFileSync(pytorch), z, ROWS, oneHot), expected);
+  const torchD = maxDifference(torchForward(readFileSync(discriminatorPath(pytorch)), x, ROWS, oneHot), logit);
+  console.log(`# conditional: max |ONNX - ours| G ${gDiff.toExponential(2)}, D ${dDiff.toExponential(2)}; PyTorch layout G ${torchG.toExponential(2)}, D ${torchD.toExponential(2)}`);
+  assert.ok(gDiff <= ATOL && dDiff <= ATOL && torchG <= ATOL && torchD <= ATOL, `G ${gDiff}, D ${dDiff}, torch G ${torchG}, D ${torchD}`);
+  const torchFirst = decodeSafetensors(readFileSync(pytorch), 'export').tensors['0.weight'];
+  assert.deepEqual(torchFirst.shape, [g.layers[0].units, g.inputFeatures + 10], "the first Linear takes z's and the one-hot's columns");
+});
 
 test(`the pretrained small-mnist model (trained weights, 512-wide G, 128 x 3 maxout D) exported to ONNX matches our kernels to ${ATOL}`, async () => {
   const checkpoint = join(root, 'pretrained', 'small-mnist.safetensors');

@@ -9,14 +9,23 @@ import cliProgress from 'cli-progress';
 import { decodeCheckpoint, encodeCheckpoint, writeFileAtomic } from '../io/checkpoint';
 import { densityPng, imageGridPng, scatterPng } from '../io/images';
 import { atPath } from './fs-errors';
-import type { TrainConfig } from '../spec/config';
+import { imageShape, type TrainConfig } from '../spec/config';
+import type { ImageLook } from '../io/images';
 import type { RunMetrics, RunSink } from '../io/run';
 import { networkSpecs, toyDivergence, type ToyData } from '../train/session';
 import type { SampleBatch } from '../train/trainer';
 
-/** The picture of a sample batch: a digit grid, a 2-D scatter, or the 1-D densities with D(x). */
-export function samplePng(toy: ToyData | undefined, batch: SampleBatch): Uint8Array {
-  if (!toy) return imageGridPng(batch.samples, batch.count, 28, 28, 10);
+/** How a run's images are drawn: their channels, and contrast-normalised data (CIFAR-10) scaled per image for display. */
+export function imageLook(config: TrainConfig): ImageLook {
+  return { channels: imageShape(config)?.channels ?? 1, display: config.data === 'cifar10' ? 'contrast' : 'clip' };
+}
+
+/** The picture of a sample batch: an image grid (grey or colour, at the config's shape), a 2-D scatter, or the 1-D densities with D(x). */
+export function samplePng(toy: ToyData | undefined, batch: SampleBatch, config?: TrainConfig): Uint8Array {
+  if (!toy) {
+    const shape = (config && imageShape(config)) ?? { channels: 1, height: 28, width: 28 };
+    return imageGridPng(batch.samples, batch.count, shape.height, shape.width, 10, 2, config ? imageLook(config) : {});
+  }
   const { distribution, points } = toy;
   if (distribution.dims === 2) return scatterPng(points.subarray(0, 2000 * 2), batch.samples.subarray(0, 2000 * 2), distribution.bounds);
   return densityPng(points, batch.samples, distribution.bounds, batch.discriminatorCurve);
@@ -60,7 +69,7 @@ export class RunOutput implements RunSink {
     if (this.toy) this.divergences.set(batch.iter, toyDivergence({ toy: this.toy }, batch.samples)!);
     if (batch.iter % this.config.sampleEvery === 0 || batch.iter === this.config.iterations) {
       const png = join(this.out, `samples-${batch.iter}.png`);
-      atPath(png, () => writeFileSync(png, samplePng(this.toy, batch)));
+      atPath(png, () => writeFileSync(png, samplePng(this.toy, batch, this.config)));
     }
   }
 

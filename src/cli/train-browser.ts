@@ -3,12 +3,13 @@
 // and streams what the run produces back through functions Node exposes on the page; Node writes it
 // with the same RunOutput. An error in the page comes back as the same error class, so `gan` reports
 // it the same way.
-import { ConfigError, type TrainConfig } from '../train/config';
+import { ConfigError } from '../train/config';
+import { isToyData, type TrainConfig } from '../spec/config';
 import { DivergenceError } from '../train/trainer';
 import { DeviceLimitError, GpuUnavailableError } from '../gpu/device';
 import { ShaderCompileError } from '../gpu/shaders';
 import { DataFileError } from '../data/idx';
-import { loadMnist, packagedMnistDir } from '../data/mnist';
+import { loadMnist, packagedMnistDir } from '../data/mnist-files-node';
 import { CheckpointError } from '../io/safetensors';
 import { base64ToBytes, bytesToBase64, sampleBatchFromWire, type HeadlessJob, type HeadlessReport } from '../io/wire';
 import { browserLaunchOptions, withBrowser } from './browser';
@@ -39,6 +40,8 @@ export interface BrowserRunOptions {
 }
 
 export async function trainInBrowser(config: TrainConfig, output: RunOutput, options: BrowserRunOptions): Promise<{ iteration: number; stopped: boolean }> {
+  // The headless page fetches MNIST's files from the loopback server; other image data trains in Node.
+  if (config.data !== 'mnist' && !isToyData(config.data)) throw new ConfigError(`--browser trains on MNIST and the toys; '${config.data}' data trains in Node (leave out --browser).`);
   const mnistDir = config.dataDir || packagedMnistDir();
   // The page fetches MNIST by URL; reading it here first makes a bad file's error name its path.
   if (config.data === 'mnist') loadMnist(mnistDir);

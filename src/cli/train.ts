@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { decodeCheckpoint, readCheckpointFile } from '../io/checkpoint';
 import type { TrainingState } from '../spec/state';
 import { CheckpointError } from '../io/safetensors';
-import { ConfigError, configFromJson, presetConfig, validateConfig, DEFAULT_PRESET } from '../train/config';
-import type { TrainConfig } from '../spec/config';
+import { ConfigError, configFromJson, presetConfig, validateConfig, withImageShape, DEFAULT_PRESET } from '../train/config';
+import { isToyData, type ImageDataKind, type TrainConfig } from '../spec/config';
+import { fixedImageShape } from '../train/config';
+import type { ImageDataset } from '../data/image-dataset';
+import { DataFileError } from '../data/idx';
 import { runToEnd } from '../io/run';
 import { DivergenceError } from '../train/trainer';
 import { DeviceLostError } from '../gpu/device';
-import { createSession, destroySession, networkSpecs, toyData } from '../train/session';
+import { checkDataFits, createSession, destroySession, networkSpecs, readImageData, toyData } from '../train/session';
 import { RunOutput } from './run-output';
 import { FileSystemError, fileSystemErrorLine } from './fs-errors';
 import { trainInBrowser } from './train-browser';
@@ -27,6 +30,12 @@ export interface TrainFlags {
   out?: string;
   resume?: string;
   data?: string;
+  /** What --data holds: MNIST's four files (default), any IDX set, CIFAR-10's batches, a folder of images. */
+  format?: ImageDataKind;
+  /** --format images: the side the images are cut to (default 32). */
+  size?: number;
+  /** --format images: one grey channel instead of colour. */
+  grey?: boolean;
   logEvery?: number;
   sampleEvery?: number;
   checkpointEvery?: number;
@@ -46,10 +55,39 @@ export interface TrainFlags {
   browser?: boolean;
 }
 
+/** The preset a --format trains when no --preset names one: small-mnist's recipe at the data's shape. */
+export const FORMAT_PRESETS: Record<ImageDataKind, string> = { mnist: DEFAULT_PRESET, 'fashion-mnist': 'fashion-small', cifar10: 'cifar10-small', idx: DEFAULT_PRESET, images: DEFAULT_PRESET };
+
+/** --format, --size and --grey on the config: the data kind, and the image shape G's output follows. */
+function applyFormat(config: TrainConfig, flags: TrainFlags, resumed: boolean): void {
+  const format = flags.format ?? (isToyData(config.data) ? undefined : config.data);
+  if ((flags.size !== undefined || flags.grey) && format !== 'images') {
+    throw new ConfigError(`--size and --grey apply to --format images (a folder of PNG or JPEG), not to ${format ? `'${format}' data` : `the toy '${config.data}'`}.`);
+  }
+  if (resumed) {
+    if (flags.format !== undefined && flags.format !== config.data) throw new ConfigError(`--format ${flags.format} disagrees with the checkpoint's data '${config.data}'; leave --format out when resuming.`);
+    if (flags.size !== undefined || flags.grey) throw new ConfigError('--size and --grey cannot change when resuming: the checkpoint was trained on its own image shape.');
+    return;
+  }
+  if (flags.format === undefined) return;
+  if (isToyData(config.data)) throw new ConfigError(`--format ${flags.format}: preset ${config.preset} trains on the toy '${config.data}', not on images.`);
+  config.data = flags.format;
+  if (flags.format !== 'images') {
+    // An IDX set's shape comes from its files once they are read (fitToData).
+    const fixed = fixedImageShape(flags.format);
+    if (fixed) withImageShape(config, fixed);
+    return;
+  }
+  const side = flags.size ?? 32;
+  withImageShape(config, { channels: flags.grey ? 1 : 3, height: side, width: side });
+}
+
 /** The preset, the --config file or the checkpoint's config, with the flags applied on top. */
 export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainConfig {
   if (flags.config && (flags.preset || resumed)) throw new ConfigError(`--config ${flags.config} cannot be combined with ${resumed ? '--resume' : '--preset'}: the file names its own preset.`);
-  const config = resumed ? structuredClone(resumed) : flags.config ? readConfigFile(flags.config) : presetConfig(flags.preset ?? DEFAULT_PRESET);
+  const preset = flags.preset ?? (flags.format ? FORMAT_PRESETS[flags.format] : DEFAULT_PRESET);
+  const config = resumed ? structuredClone(resumed) : flags.config ? readConfigFile(flags.config) : presetConfig(preset);
+  applyFormat(config, flags, !!resumed);
   if (resumed && flags.preset && flags.preset !== resumed.preset) {
     throw new ConfigError(`--preset ${flags.preset} disagrees with the checkpoint's preset '${resumed.preset}'; leave --preset out when resuming.`);
   }
@@ -101,7 +139,11 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   const resumeBytes = flags.resume ? readCheckpointFile(flags.resume) : undefined;
   const resumed = resumeBytes ? decodeCheckpoint(resumeBytes, flags.resume!, networkSpecs) : undefined;
   if (resumed?.weightsOnly) throw new CheckpointError(`${flags.resume}: holds weights only, without the optimizer state a run continues from; it can be evaluated and opened in the page, not resumed.`);
-  const config = resolveConfig(flags, resumed?.config);
+  let config = resolveConfig(flags, resumed?.config);
+  // Image data is read before anything is written: bad files stop the run with one line, and the
+  // output directory of an earlier run is left as it was.
+  const dataset = flags.browser || isToyData(config.data) ? undefined : await readImageData(config);
+  if (dataset) config = fitToData(config, dataset, flags.resume);
   // A resumed run with nothing left to train would only rewrite the run's files with no new iteration.
   if (resumed && config.iterations <= resumed.iteration) {
     const asked = flags.iters !== undefined ? `--iters ${flags.iters}` : `the run's ${config.iterations} iterations (no --iters given)`;
@@ -119,7 +161,7 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   try {
     const { iteration, stopped } = flags.browser
       ? await trainInBrowser(config, output, { rawGenerator: !!flags.rawGenerator, resume: resumeBytes && { bytes: resumeBytes, file: flags.resume! }, stop: stop.signal })
-      : await trainInNode(config, output, resumed, { adapter: flags.adapter, rawGenerator: !!flags.rawGenerator }, stop.signal);
+      : await trainInNode(config, output, resumed, { adapter: flags.adapter, rawGenerator: !!flags.rawGenerator, dataset }, stop.signal);
     output.end(iteration, stopped);
   } catch (err) {
     throw withLastCheckpoint(err, output.checkpointPath);
@@ -145,8 +187,24 @@ export function withLastCheckpoint(err: unknown, checkpointPath: string): unknow
   return lost ? new DeviceLostError(message) : new DivergenceError(message);
 }
 
-async function trainInNode(config: TrainConfig, output: RunOutput, resumed: TrainingState | undefined, options: { adapter?: string; rawGenerator: boolean }, stop: AbortSignal) {
-  const session = await createSession(config, { adapter: options.adapter });
+/**
+ * A new run on an IDX set takes the files' image shape (G's output follows it); every other run's
+ * data must have the config's shape, and a resumed run's the checkpoint's: refused naming both.
+ */
+export function fitToData(config: TrainConfig, dataset: ImageDataset, resume?: string): TrainConfig {
+  const shape = { channels: dataset.channels, height: dataset.height, width: dataset.width };
+  if (!resume && config.data === 'idx') config = validateConfig(withImageShape(structuredClone(config), shape));
+  try {
+    checkDataFits(config, dataset);
+  } catch (err) {
+    if (resume && err instanceof DataFileError) throw new DataFileError(`--resume ${resume}: ${err.message} Resume with the data the run was trained on.`);
+    throw err;
+  }
+  return config;
+}
+
+async function trainInNode(config: TrainConfig, output: RunOutput, resumed: TrainingState | undefined, options: { adapter?: string; rawGenerator: boolean; dataset?: ImageDataset }, stop: AbortSignal) {
+  const session = await createSession(config, { adapter: options.adapter, ...(options.dataset && { dataset: options.dataset }) });
   try {
     const { trainer } = session;
     if (resumed) await trainer.loadState(resumed);

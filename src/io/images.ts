@@ -1,5 +1,6 @@
-// Pictures of a run, as PNG (pngjs encodes): a grid of generated images, a scatter of 2-D points,
-// and the paper's Figure 1 view for 1-D data (histograms of data and samples, and D along x).
+// Pictures of a run, as PNG (pngjs encodes): a grid of generated images (grey or colour), a scatter
+// of 2-D points, and the paper's Figure 1 view for 1-D data (histograms of data and samples, and D
+// along x).
 import { PNG } from 'pngjs';
 
 type Rgb = [number, number, number];
@@ -32,28 +33,58 @@ class Canvas {
     for (let s = 0; s <= steps; s++) this.set(x0 + ((x1 - x0) * s) / steps, y0 + ((y1 - y0) * s) / steps, color);
   }
 
-  encode(): Uint8Array {
-    return PNG.sync.write(this.png);
+  /** colorType 6 (RGBA, the default), 2 (RGB) or 0 (grey, for pictures whose every pixel is grey). */
+  encode(colorType: 0 | 2 | 6 = 6): Uint8Array {
+    return PNG.sync.write(this.png, colorType === 6 ? {} : { colorType, inputHasAlpha: true });
   }
 }
 
-/** A grid of grey images with values in [0, 1], `columns` per row, 1-pixel gaps, scaled up by `zoom`. */
-export function imageGridPng(images: Float32Array, count: number, rows: number, cols: number, columns: number, zoom = 2): Uint8Array {
+/** How images are laid out and shown: planar channels (1 grey, 3 colour) and the map of their values to [0, 1]. */
+export interface ImageLook {
+  /** Planes per image, value (c, y, x) at (c * rows + y) * cols + x; 1 (grey, the default) or 3 (RGB). */
+  channels?: number;
+  /**
+   * 'clip' (the default): values in [0, 1], clipped. 'contrast': contrast-normalised images (CIFAR-10),
+   * each divided by its own largest absolute value and mapped from [-1, 1] to [0, 1], so an image's
+   * mean is mid-grey and its most extreme value black or white (pylearn2's CIFAR10.adjust_for_viewer
+   * for gcn data, which the authors' sample figures used).
+   */
+  display?: 'clip' | 'contrast';
+}
+
+/** Draws image `index` of `images` at (ox, oy), zoomed: planar to interleaved, through the look's value map. */
+function drawImage(canvas: Canvas, images: Float32Array, index: number, rows: number, cols: number, zoom: number, ox: number, oy: number, look: ImageLook): void {
+  const channels = look.channels ?? 1;
+  const size = rows * cols;
+  const base = index * channels * size;
+  let scale = 1;
+  let shift = 0;
+  if (look.display === 'contrast') {
+    let largest = 0;
+    for (let i = 0; i < channels * size; i++) largest = Math.max(largest, Math.abs(images[base + i]));
+    scale = largest > 0 ? 0.5 / largest : 0;
+    shift = 0.5;
+  }
+  const byte = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v * scale + shift)));
+  for (let y = 0; y < rows * zoom; y++) {
+    for (let x = 0; x < cols * zoom; x++) {
+      const at = base + Math.floor(y / zoom) * cols + Math.floor(x / zoom);
+      const first = byte(images[at]);
+      canvas.set(ox + x, oy + y, channels === 3 ? [first, byte(images[at + size]), byte(images[at + 2 * size])] : [first, first, first]);
+    }
+  }
+}
+
+/**
+ * A grid of images (planar, `look.channels` planes of rows x cols), `columns` per row, 1-pixel gaps,
+ * scaled up by `zoom`. A grey PNG for grey images, RGB for colour.
+ */
+export function imageGridPng(images: Float32Array, count: number, rows: number, cols: number, columns: number, zoom = 2, look: ImageLook = {}): Uint8Array {
   const gridRows = Math.ceil(count / columns);
   const cell = (n: number) => n * zoom + 1;
   const canvas = new Canvas(columns * cell(cols) + 1, gridRows * cell(rows) + 1, [40, 40, 40]);
-  for (let i = 0; i < count; i++) {
-    const ox = (i % columns) * cell(cols) + 1;
-    const oy = Math.floor(i / columns) * cell(rows) + 1;
-    for (let y = 0; y < rows * zoom; y++) {
-      for (let x = 0; x < cols * zoom; x++) {
-        const v = images[i * rows * cols + Math.floor(y / zoom) * cols + Math.floor(x / zoom)];
-        const grey = Math.round(255 * Math.min(1, Math.max(0, v)));
-        canvas.set(ox + x, oy + y, [grey, grey, grey]);
-      }
-    }
-  }
-  return canvas.encode();
+  for (let i = 0; i < count; i++) drawImage(canvas, images, i, rows, cols, zoom, (i % columns) * cell(cols) + 1, Math.floor(i / columns) * cell(rows) + 1, look);
+  return canvas.encode((look.channels ?? 1) === 3 ? 2 : 0);
 }
 
 const DATA_COLOR: Rgb = [30, 110, 200];
@@ -111,21 +142,14 @@ export function densityPng(real: ArrayLike<number>, generated: ArrayLike<number>
 /**
  * The paper's Figure 2 layout: each row holds `perRow` generated images (samples, row after row) and,
  * past a wider gap with an orange rule, the training image nearest to the row's last sample
- * (nearest, one per row). Values in [0, 1].
+ * (nearest, one per row). Values in [0, 1], or as `look` says.
  */
-export function neighbourGridPng(samples: Float32Array, nearest: Float32Array, rowCount: number, perRow: number, rows: number, cols: number, zoom = 2): Uint8Array {
+export function neighbourGridPng(samples: Float32Array, nearest: Float32Array, rowCount: number, perRow: number, rows: number, cols: number, zoom = 2, look: ImageLook = {}): Uint8Array {
   const cellWidth = cols * zoom + 1;
   const cellHeight = rows * zoom + 1;
   const gap = 6;
   const canvas = new Canvas(perRow * cellWidth + gap + cellWidth + 1, rowCount * cellHeight + 1, [40, 40, 40]);
-  const draw = (images: Float32Array, index: number, ox: number, oy: number) => {
-    for (let y = 0; y < rows * zoom; y++) {
-      for (let x = 0; x < cols * zoom; x++) {
-        const grey = Math.round(255 * Math.min(1, Math.max(0, images[index * rows * cols + Math.floor(y / zoom) * cols + Math.floor(x / zoom)])));
-        canvas.set(ox + x, oy + y, [grey, grey, grey]);
-      }
-    }
-  };
+  const draw = (images: Float32Array, index: number, ox: number, oy: number) => drawImage(canvas, images, index, rows, cols, zoom, ox, oy, look);
   const ruleX = perRow * cellWidth + Math.floor(gap / 2);
   canvas.line(ruleX, 0, ruleX, canvas.height - 1, SAMPLE_COLOR);
   for (let r = 0; r < rowCount; r++) {
@@ -133,5 +157,5 @@ export function neighbourGridPng(samples: Float32Array, nearest: Float32Array, r
     for (let c = 0; c < perRow; c++) draw(samples, r * perRow + c, c * cellWidth + 1, oy);
     draw(nearest, r, perRow * cellWidth + gap + 1, oy);
   }
-  return canvas.encode();
+  return canvas.encode(2);
 }

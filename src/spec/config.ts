@@ -47,6 +47,13 @@ export interface NetworkConfig {
   layers: LayerSpec[];
   /** Weights uniform in [-initRange, initRange] (pylearn2's irange); biases zero. */
   initRange: number;
+  /** The last layer's irange when it differs (the authors' CIFAR-10 G: .05 inside, .5 on its linear output). */
+  outputInitRange?: number;
+}
+
+/** Each layer's irange: initRange, and outputInitRange for the last layer when given. */
+export function layerInitRanges(network: NetworkConfig): number[] {
+  return network.layers.map((_, l) => (l === network.layers.length - 1 && network.outputInitRange !== undefined ? network.outputInitRange : network.initRange));
 }
 
 export interface OptimizerConfig {

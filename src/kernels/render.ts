@@ -1,6 +1,7 @@
 // Render pipelines that draw GPU buffers into a texture (a page's canvas, or a test's texture) with
-// no readback. ImageGrid draws shaders/render.wgsl: a grid of images from a storage buffer, laid out
-// as src/io/images.ts imageGridPng draws the same images into a PNG. PlaneRenderer draws
+// no readback. ImageGrid draws shaders/render.wgsl: a grid of images (grey or colour, any size) from a
+// storage buffer, laid out and coloured as src/io/images.ts imageGridPng draws the same images into a
+// PNG. PlaneRenderer draws
 // shaders/render.plane.wgsl: the 2-D lab's plane.
 //
 // Pipelines come from the runtime's cache (one per shader, entry points and target format, however
@@ -17,6 +18,25 @@ export interface GridShape {
   width: number;
   height: number;
   zoom: number;
+  /** Planes per image (planar: value (c, y, x) at (c * height + y) * width + x): 1 grey (the default) or 3 RGB. */
+  channels?: number;
+  /**
+   * How values are shown, as imageGridPng's `look.display`: 'clip' (the default) clips to [0, 1];
+   * 'contrast' (contrast-normalised data such as CIFAR-10) scales each image by its largest absolute
+   * value onto [0, 1], its mean at mid-grey.
+   */
+  display?: 'clip' | 'contrast';
+}
+
+/** The background between cells: grey 40 of 255, as imageGridPng's. */
+const BACKGROUND = 40 / 255;
+
+function checkShape(shape: GridShape): void {
+  const channels = shape.channels ?? 1;
+  if (channels !== 1 && channels !== 3) throw new RangeError(`render.image_grid: channels must be 1 (grey) or 3 (RGB), got ${channels}`);
+  for (const field of ['columns', 'count', 'width', 'height', 'zoom'] as const) {
+    if (!Number.isInteger(shape[field]) || shape[field] < 1) throw new RangeError(`render.image_grid: ${field} must be a positive integer, got ${shape[field]}`);
+  }
 }
 
 /** The target size in pixels that shows a grid whole, as imageGridPng sizes its picture. */
@@ -32,6 +52,9 @@ export class ImageGrid {
   private readonly paramsGroup: GPUBindGroup;
   private readonly attachment: GPURenderPassColorAttachment;
   private readonly passDescriptor: GPURenderPassDescriptor;
+  /** What a draw records: the instances and the viewport (the grid's pixels), set with the shape. */
+  private count = 0;
+  private pixels = { width: 0, height: 0 };
 
   private constructor(
     private readonly rt: Runtime,
@@ -41,20 +64,27 @@ export class ImageGrid {
   ) {
     this.uniform = rt.device.createBuffer({ label: `${label}.grid`, size: this.uniformData.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.paramsGroup = rt.renderBindGroup(compiled, 1, { grid: this.uniform }, `${label}.group1`);
-    this.attachment = { view: undefined as unknown as GPUTextureView, loadOp: 'clear', storeOp: 'store', clearValue: [0, 0, 0, 1] };
+    this.attachment = { view: undefined as unknown as GPUTextureView, loadOp: 'clear', storeOp: 'store', clearValue: [BACKGROUND, BACKGROUND, BACKGROUND, 1] };
     this.passDescriptor = { label, colorAttachments: [this.attachment] };
     this.setShape(shape);
   }
 
   static async create(rt: Runtime, format: GPUTextureFormat, shape: GridShape, label = 'render.image_grid'): Promise<ImageGrid> {
-    const compiled = await rt.renderPipeline({ shader: 'render', vertex: 'fullscreen', fragment: 'image_grid', format });
+    checkShape(shape);
+    const compiled = await rt.renderPipeline({ shader: 'render', vertex: 'image_quad', fragment: 'image_grid', format, topology: 'triangle-strip' });
     return new ImageGrid(rt, compiled, label, shape);
   }
 
-  /** Changes what is drawn (outside the hot path: when a view's model or layout changes). */
+  /**
+   * Changes what is drawn (outside the hot path: when a view's model or layout changes). Targets
+   * drawn into afterwards must be at least gridPixels(shape) in size.
+   */
   setShape(shape: GridShape): void {
-    this.uniformData.set([shape.columns, shape.count, shape.first ?? 0, shape.width, shape.height, shape.zoom]);
+    checkShape(shape);
+    this.uniformData.set([shape.columns, shape.count, shape.first ?? 0, shape.width, shape.height, shape.zoom, shape.channels ?? 1, shape.display === 'contrast' ? 1 : 0]);
     this.rt.device.queue.writeBuffer(this.uniform, 0, this.uniformData);
+    this.count = shape.count;
+    this.pixels = gridPixels(shape);
   }
 
   private bindGroup(images: GPUBuffer): GPUBindGroup {
@@ -76,14 +106,15 @@ export class ImageGrid {
     this.bindGroups.clear();
   }
 
-  /** Records the grid of `images` into `target`. */
+  /** Records the grid of `images` into `target` (at least gridPixels(shape) in size; beyond it, background). */
   draw(encoder: GPUCommandEncoder, target: GPUTextureView, images: GPUBuffer): void {
     this.attachment.view = target;
     const pass = encoder.beginRenderPass(this.passDescriptor);
     pass.setPipeline(this.compiled.pipeline);
     pass.setBindGroup(0, this.bindGroup(images));
     pass.setBindGroup(1, this.paramsGroup);
-    pass.draw(3);
+    pass.setViewport(0, 0, this.pixels.width, this.pixels.height, 0, 1);
+    pass.draw(4, this.count);
     pass.end();
   }
 

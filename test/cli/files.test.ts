@@ -59,7 +59,7 @@ test('paths that are files where directories are needed, and the reverse, are on
   const toy = ['train', '--preset', 'toy-1d', '--iters', '5'];
   expectOneLine([...toy, '--out', file], new RegExp(`^gan: ${file}: cannot create the directory \\(a file is in the way\\)\\.\\n$`));
   expectOneLine([...toy, '--out', join(file, 'run')], new RegExp(`^gan: ${file}/run: cannot create the directory \\(a part of the path is a file where a directory is needed\\)\\.\\n$`));
-  expectOneLine(['train', '--preset', 'small-mnist', '--iters', '1', '--data', file, '--out', join(dir, 'run')], new RegExp(`^gan: ${file}/train-images-idx3-ubyte: file not found`));
+  expectOneLine(['train', '--preset', 'small-mnist', '--iters', '1', '--data', file, '--out', join(dir, 'run')], new RegExp(`^gan: ${file}: a file, not a directory; --data names the directory that holds train-images-idx3-ubyte`));
   expectOneLine(['train', '--resume', dir], new RegExp(`^gan: ${dir}: is a directory; give the checkpoint file in it`));
   expectOneLine(['eval', '--checkpoint', dir, '--interpolate'], new RegExp(`^gan: ${dir}: is a directory; give the checkpoint file in it`));
 });

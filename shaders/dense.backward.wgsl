@@ -34,6 +34,9 @@
 //                                             same key as the forward's dropout entry point
 //   dweight   (in_features, units * PIECES)   x^T dz  (+ old dweight when params.accumulate = 1)
 //   dbias     (units * PIECES)                sum over the batch of dz (+ old dbias likewise)
+//   labels    (batch) u32                     grad_class: each row's class
+//   dclass_weight (classes, units * PIECES)   grad_class: dE[c] = sum of dz over the rows of class c
+//                                             (+ old dE likewise): the one-hot's rows of x^T dz
 //
 // Dispatch geometry. grad_input and grad_weight are the GEMM of shaders/tiles.wgsl (tile_product;
 // this file defines both products' operands, below) with their own tails: one invocation per
@@ -44,6 +47,9 @@
 //   grad_weight    (ceil(in_features / TILE_ROWS),
 //                   ceil(ceil(units * PIECES / 4) / (TILE_QUADS * TILE_LANES)))
 //   grad_bias      (ceil(units * PIECES / WORKGROUP))
+//   grad_class     (ceil(units * PIECES / WORKGROUP), classes): one invocation per (column, class),
+//                  summing its column of dz over the rows of its class: grad_bias's work once per
+//                  class, small beside grad_weight's product
 // ALIGNED: grad_input, batch a multiple of 4; grad_weight, in_features and units * PIECES
 // multiples of 4. Quads are then single vec4 loads; otherwise their elements are picked one by one.
 
@@ -80,6 +86,8 @@ override ALIGNED: bool;
 @group(0) @binding(8) var<storage, read_write> dz_t: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dweight: array<f32>;
 @group(0) @binding(10) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(11) var<storage, read> labels: array<u32>;
+@group(0) @binding(12) var<storage, read_write> dclass_weight: array<f32>;
 @group(1) @binding(0) var<uniform> params: Params;
 @group(1) @binding(1) var<uniform> clock: Clock;
 
@@ -251,4 +259,20 @@ fn grad_bias(@builtin(global_invocation_id) gid: vec3<u32>) {
     sum += dz_in[b * width + column];
   }
   dbias[column] = select(0.0, dbias[column], params.accumulate == 1u) + sum;
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn grad_class(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let column = gid.x;
+  let cls = gid.y;
+  let width = params.units * PIECES;
+  if (column >= width) {
+    return;
+  }
+  var sum = 0.0;
+  for (var b = 0u; b < params.batch; b++) {
+    sum += select(0.0, dz_in[b * width + column], labels[b] == cls);
+  }
+  let i = cls * width + column;
+  dclass_weight[i] = select(0.0, dclass_weight[i], params.accumulate == 1u) + sum;
 }

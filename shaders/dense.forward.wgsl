@@ -1,4 +1,7 @@
-// Dense layer, forward: y = act(dropout(x) W + b), act in {identity, relu, sigmoid, maxout(PIECES)}.
+// Dense layer, forward: y = act(dropout(x) W + b), act in {identity, relu, sigmoid, maxout(PIECES)},
+// and for a conditional layer (forward_class, forward_maxout_class) y = act(dropout(x) W + E[c] + b),
+// E the class rows and c the row's class: a one-hot class concatenated to x, times its rows of the
+// weight, without the one-hot or its multiply-adds. Dropout and the input map act on x only.
 // dropout(x) = mask * (scale * x + shift): with keep 1 and shift != 0 it is an affine map of the
 // input alone (D seeing [0, 1] pixels on [-1, 1]); shift is 0 for plain dropout.
 // Twin: src/reference/dense.ts (denseForward, dropoutForward). Test: test/kernels/dense.test.ts.
@@ -12,6 +15,8 @@
 //   bias    (units * PIECES)
 //   y       (batch, units)                   act(...) or, for maxout, the max over the pieces
 //   winner  (batch, units) u32               maxout only: the winning piece, for the backward pass
+//   class_weight (classes, units * PIECES)   *_class only: E, columns as the weight's
+//   labels  (batch) u32                      *_class only: each row's class, below classes
 //
 // Entry points:
 //   dropout         one invocation per 4 consecutive features of a row (one Philox draw covers
@@ -23,6 +28,8 @@
 //                   the units; dispatch (ceil(batch / TILE_ROWS),
 //                   ceil(ceil(units / 4) / (TILE_QUADS * TILE_LANES))), workgroup TILE_WORKGROUP.
 //                   The tile is src/kernels/tiles.ts's denseForward.
+//   forward_class        the same, E[labels[row]] added before the bias
+//   forward_maxout_class
 //
 // ALIGNED (units a multiple of 4, so every row and every piece of the weight starts on a vec4):
 // a quad of the weight is one vec4 load. Otherwise (the 1-unit output of D, the toys' 1- and
@@ -63,6 +70,8 @@ override ALIGNED: bool;
 @group(0) @binding(3) var<storage, read_write> dropped: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<storage, read_write> winner: array<u32>;
+@group(0) @binding(6) var<storage, read> class_weight: array<f32>;
+@group(0) @binding(7) var<storage, read> labels: array<u32>;
 @group(1) @binding(0) var<uniform> params: Params;
 @group(1) @binding(1) var<uniform> clock: Clock;
 
@@ -124,9 +133,9 @@ fn tile_b(piece: u32, k: u32, quad: u32) -> vec4<f32> {
   return w;
 }
 
-// z[r][g] = dropout(x)[row0 + r, :] weight[:, piece, quads[g]] + bias[piece, quads[g]].
-fn pre_activation(piece: u32, row0: u32, quads: TileQuads) -> TileSums {
-  var z = tile_product(piece, row0, quads);
+// z + bias[piece, quads[g]] on every row of the tile.
+fn add_bias(piece: u32, quads: TileQuads, sums: TileSums) -> TileSums {
+  var z = sums;
   let units = params.units;
   for (var g = 0u; g < TILE_QUADS; g++) {
     var b: vec4<f32>;
@@ -140,11 +149,39 @@ fn pre_activation(piece: u32, row0: u32, quads: TileQuads) -> TileSums {
   return z;
 }
 
-@compute @workgroup_size(TILE_WORKGROUP)
-fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let row0 = tile_row0(wid.x);
-  let quads = tile_quads(wid.y, lane);
-  let z = pre_activation(0u, row0, quads);
+// z + class_weight[labels[row], piece, quads[g]]: a conditional layer's class rows, the rows of its
+// weight that a one-hot class beside x would meet (clamped at the last row and unit, like the
+// product; the clamped values are never stored). Only the *_class entry points call it, so the
+// unconditional ones bind no labels.
+fn add_class_rows(piece: u32, row0: u32, quads: TileQuads, sums: TileSums) -> TileSums {
+  var z = sums;
+  let units = params.units;
+  let width = units * PIECES;
+  let last = params.batch - 1u;
+  for (var r = 0u; r < TILE_ROWS; r++) {
+    let base = labels[min(row0 + r, last)] * width + piece * units;
+    for (var g = 0u; g < TILE_QUADS; g++) {
+      var e: vec4<f32>;
+      for (var c = 0u; c < 4u; c++) {
+        e[c] = class_weight[base + min(4u * quads[g] + c, units - 1u)];
+      }
+      z[r][g] += e;
+    }
+  }
+  return z;
+}
+
+// z[r][g] = dropout(x)[row0 + r, :] weight[:, piece, quads[g]] + bias[piece, quads[g]].
+fn pre_activation(piece: u32, row0: u32, quads: TileQuads) -> TileSums {
+  return add_bias(piece, quads, tile_product(piece, row0, quads));
+}
+
+// The same with the class term between the product and the bias, the twin's order.
+fn pre_activation_class(piece: u32, row0: u32, quads: TileQuads) -> TileSums {
+  return add_bias(piece, quads, add_class_rows(piece, row0, quads, tile_product(piece, row0, quads)));
+}
+
+fn store_activated(row0: u32, quads: TileQuads, z: TileSums) {
   for (var r = 0u; r < TILE_ROWS; r++) {
     let row = row0 + r;
     for (var g = 0u; g < TILE_QUADS; g++) {
@@ -159,23 +196,34 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
 }
 
 @compute @workgroup_size(TILE_WORKGROUP)
-fn forward_maxout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let row0 = tile_row0(wid.x);
   let quads = tile_quads(wid.y, lane);
-  // The running max lives outside the product loop, so it costs registers only between pieces.
-  var best = pre_activation(0u, row0, quads);
-  var best_piece: array<array<vec4<u32>, TILE_MAX_QUADS>, TILE_MAX_ROWS>;
-  for (var piece = 1u; piece < PIECES; piece++) {
-    let z = pre_activation(piece, row0, quads);
-    for (var r = 0u; r < TILE_ROWS; r++) {
-      for (var g = 0u; g < TILE_QUADS; g++) {
-        // Strictly greater: ties go to the lowest piece, as the reference does.
-        let better = z[r][g] > best[r][g];
-        best[r][g] = select(best[r][g], z[r][g], better);
-        best_piece[r][g] = select(best_piece[r][g], vec4<u32>(piece), better);
-      }
+  store_activated(row0, quads, pre_activation(0u, row0, quads));
+}
+
+@compute @workgroup_size(TILE_WORKGROUP)
+fn forward_class(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let row0 = tile_row0(wid.x);
+  let quads = tile_quads(wid.y, lane);
+  store_activated(row0, quads, pre_activation_class(0u, row0, quads));
+}
+
+alias TilePieces = array<array<vec4<u32>, TILE_MAX_QUADS>, TILE_MAX_ROWS>;
+
+// Keeps the larger of best and z (piece `piece`) in best, and which piece it was.
+fn keep_better(best: ptr<function, TileSums>, best_piece: ptr<function, TilePieces>, z: TileSums, piece: u32) {
+  for (var r = 0u; r < TILE_ROWS; r++) {
+    for (var g = 0u; g < TILE_QUADS; g++) {
+      // Strictly greater: ties go to the lowest piece, as the reference does.
+      let better = z[r][g] > (*best)[r][g];
+      (*best)[r][g] = select((*best)[r][g], z[r][g], better);
+      (*best_piece)[r][g] = select((*best_piece)[r][g], vec4<u32>(piece), better);
     }
   }
+}
+
+fn store_maxout(row0: u32, quads: TileQuads, best: TileSums, best_piece: TilePieces) {
   for (var r = 0u; r < TILE_ROWS; r++) {
     let row = row0 + r;
     for (var g = 0u; g < TILE_QUADS; g++) {
@@ -189,4 +237,29 @@ fn forward_maxout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
       }
     }
   }
+}
+
+@compute @workgroup_size(TILE_WORKGROUP)
+fn forward_maxout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let row0 = tile_row0(wid.x);
+  let quads = tile_quads(wid.y, lane);
+  // The running max lives outside the product loop, so it costs registers only between pieces.
+  var best = pre_activation(0u, row0, quads);
+  var best_piece: TilePieces;
+  for (var piece = 1u; piece < PIECES; piece++) {
+    keep_better(&best, &best_piece, pre_activation(piece, row0, quads), piece);
+  }
+  store_maxout(row0, quads, best, best_piece);
+}
+
+@compute @workgroup_size(TILE_WORKGROUP)
+fn forward_maxout_class(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let row0 = tile_row0(wid.x);
+  let quads = tile_quads(wid.y, lane);
+  var best = pre_activation_class(0u, row0, quads);
+  var best_piece: TilePieces;
+  for (var piece = 1u; piece < PIECES; piece++) {
+    keep_better(&best, &best_piece, pre_activation_class(piece, row0, quads), piece);
+  }
+  store_maxout(row0, quads, best, best_piece);
 }

@@ -62,6 +62,33 @@ export interface DenseForwardBuffers {
   winner?: GPUBuffer;
   /** With dropout: where dropout(x) is written; grad_weight reads it. */
   dropped?: GPUBuffer;
+  /** A conditional layer: E (classes, units * pieces), added as E[labels[row]] before the bias. */
+  classTerm?: ForwardClassTerm;
+}
+
+export interface ForwardClassTerm {
+  weight: BufferBinding;
+  /** (batch) u32, each below `classes`. */
+  labels: GPUBuffer;
+  classes: number;
+}
+
+export interface BackwardClassTerm {
+  /** dE (classes, units * pieces): per-class sums of dz. */
+  dweight: BufferBinding;
+  labels: GPUBuffer;
+  classes: number;
+}
+
+function bindingBytes(binding: BufferBinding): number {
+  return 'buffer' in binding ? (binding.size ?? binding.buffer.size - (binding.offset ?? 0)) : binding.size;
+}
+
+function checkClassTerm(shape: DenseShape, term: { labels: GPUBuffer; classes: number }, rows: BufferBinding, what: string): void {
+  if (!Number.isInteger(term.classes) || term.classes < 1) throw new RangeError(`dense layer: classes must be a positive integer, got ${term.classes}`);
+  if (term.labels.size < shape.batch * 4) throw new RangeError(`dense layer: label buffer '${term.labels.label}' holds ${term.labels.size} bytes, fewer than ${shape.batch} classes need`);
+  const needed = term.classes * shape.units * shape.pieces * 4;
+  if (bindingBytes(rows) < needed) throw new RangeError(`dense layer: ${what} holds ${bindingBytes(rows)} bytes, fewer than ${term.classes} class rows of ${shape.units * shape.pieces} need`);
 }
 
 /** The dispatches of y = act(dropout(x) W + b): a dropout pass when there is dropout, then the product. */
@@ -92,15 +119,18 @@ export async function denseForward(
   }
   const maxout = shape.activation === 'maxout';
   if (maxout && !buffers.winner) throw new Error('dense forward with maxout needs a `winner` buffer');
+  const { classTerm } = buffers;
+  if (classTerm) checkClassTerm(shape, classTerm, classTerm.weight, 'the class rows');
+  const classBuffers: Record<string, BufferBinding> = classTerm ? { class_weight: classTerm.weight, labels: classTerm.labels } : {};
   dispatches.push(
     await rt.dispatch({
       shader: 'dense.forward',
-      entry: maxout ? 'forward_maxout' : 'forward',
+      entry: (maxout ? 'forward_maxout' : 'forward') + (classTerm ? '_class' : ''),
       // Every row and every piece of the weight starts on a vec4 when the units are a multiple of 4.
       constants: productConstants(shape, GEMM_TILES.denseForward, shape.units % 4 === 0),
       buffers: maxout
-        ? { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, winner: buffers.winner! }
-        : { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y },
+        ? { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, winner: buffers.winner!, ...classBuffers }
+        : { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, ...classBuffers },
       params,
       workgroups: tileWorkgroups(GEMM_TILES.denseForward, shape.batch, shape.units),
     }),
@@ -125,6 +155,8 @@ export interface DenseBackwardBuffers {
   dzT: GPUBuffer;
   /** dL/dx, (batch, inFeatures): omitted for a first layer whose input needs no gradient. */
   dx?: GPUBuffer;
+  /** A conditional layer: where the class rows' gradient goes (with the weight gradients). */
+  classTerm?: BackwardClassTerm;
 }
 
 export interface DenseBackwardOptions {
@@ -185,5 +217,17 @@ export async function denseBackward(
       workgroups: [workgroupCount(width, WORKGROUP)],
     }),
   );
+  const { classTerm } = buffers;
+  if (classTerm) {
+    checkClassTerm(shape, classTerm, classTerm.dweight, 'the class rows\' gradient');
+    dispatches.push(
+      await rt.dispatch({
+        ...elementwise,
+        entry: 'grad_class',
+        buffers: { dz_in: buffers.dz, labels: classTerm.labels, dclass_weight: classTerm.dweight },
+        workgroups: [workgroupCount(width, WORKGROUP), classTerm.classes],
+      }),
+    );
+  }
   return dispatches;
 }

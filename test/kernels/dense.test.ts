@@ -13,15 +13,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { denseBackward, denseForward, type GpuDropout } from '../../src/kernels/dense';
-import {
-  denseForward as referenceForward,
-  denseGradBias,
-  denseGradInput,
-  denseGradWeight,
-  dropoutForward,
-  type DenseShape,
-} from '../../src/reference/dense';
-import { STREAM_DROPOUT } from '../../src/reference/rng';
+import { denseForward as referenceForward, denseGradBias, denseGradClass, denseGradInput, denseGradWeight, dropoutForward } from '../../src/reference/dense';
+import type { DenseShape } from '../../src/spec/network';
+import { STREAM_DROPOUT } from '../../src/spec/rng';
 import { abs, assertClose, gpu, randomArray, seededRandom } from '../helpers';
 
 const ATOL = 1e-6;
@@ -150,5 +144,85 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
     assertClose('accumulated dbias', await rt.readF32(buffers.dbias, dbias.length), denseGradBias(dy, saved, shape, oldDbias), { atol: ATOL, rtol: RTOL, magnitude: denseGradBias(abs(dy), saved, shape, abs(oldDbias)) });
 
     for (const buffer of Object.values(buffers)) buffer.destroy();
+  });
+}
+
+// A conditional layer's class term: forward_class / forward_maxout_class against the twin's
+// x W + E[c] + b, and grad_class against denseGradClass (fresh and accumulated), on odd sizes:
+// batches that are not multiples of the tile, classes that some rows share and one no row has,
+// units off the vec4 path and on it, with dropout (of x only) and maxout.
+const classCases: Case[] = [
+  { name: 'odd 5x7 -> 9 relu, 3 classes', shape: { batch: 5, inFeatures: 7, units: 9, pieces: 1, activation: 'relu' } },
+  { name: 'odd 13x17 -> 11 sigmoid, dropout .5', shape: { batch: 13, inFeatures: 17, units: 11, pieces: 1, activation: 'sigmoid' }, dropout: { keep: 0.5, scale: 2 } },
+  { name: 'odd 11x29 -> 13x3 maxout, input map and dropout .8', shape: { batch: 11, inFeatures: 29, units: 13, pieces: 3, activation: 'maxout' }, dropout: { keep: 0.8, scale: 2.5, shift: -1.25 } },
+  { name: 'vec4 path 37x100 -> 64 relu (G\'s first layer)', shape: { batch: 37, inFeatures: 100, units: 64, pieces: 1, activation: 'relu' } },
+  { name: 'vec4 path 9x28 -> 12x3 maxout', shape: { batch: 9, inFeatures: 28, units: 12, pieces: 3, activation: 'maxout' } },
+];
+
+for (const [index, { name, shape, dropout }] of classCases.entries()) {
+  test(`dense class term ${name}: forward and grad_class match the reference`, async () => {
+    const { rt, clock } = await gpu();
+    const random = seededRandom(5000 + index);
+    const { batch, inFeatures, units, pieces } = shape;
+    const width = units * pieces;
+    const classes = 3 + index;
+    // Class classes - 1 is never drawn: its rows must stay out of y and get a zero gradient.
+    const labels = Uint32Array.from({ length: batch }, (_, b) => (b * 7 + index) % (classes - 1));
+    const x = randomArray(random, batch * inFeatures);
+    const weight = randomArray(random, inFeatures * width, -0.5, 0.5);
+    const bias = randomArray(random, width, -0.5, 0.5);
+    const classWeight = randomArray(random, classes * width, -1, 1);
+    const dy = randomArray(random, batch * units);
+    const oldDclass = randomArray(random, classes * width);
+    const step = 3 + index;
+    const gpuDropout: GpuDropout | undefined = dropout && { ...dropout, seed: 99, stream: STREAM_DROPOUT + index, sub: 1 };
+    const referenceDropout = gpuDropout && { keep: gpuDropout.keep, scale: gpuDropout.scale, shift: gpuDropout.shift, rng: { seed: 99, stream: STREAM_DROPOUT + index, step, sub: 1 } };
+    const maxout = shape.activation === 'maxout';
+    const b = {
+      x: rt.upload('test.x', x),
+      weight: rt.upload('test.weight', weight),
+      bias: rt.upload('test.bias', bias),
+      classWeight: rt.upload('test.class_weight', classWeight),
+      labels: rt.upload('test.labels', labels),
+      dropped: rt.createBuffer('test.dropped', x.byteLength),
+      y: rt.createBuffer('test.y', batch * units * 4),
+      winner: rt.createBuffer('test.winner', batch * units * 4),
+      dy: rt.upload('test.dy', dy),
+      dweight: rt.createBuffer('test.dweight', weight.byteLength),
+      dbias: rt.createBuffer('test.dbias', bias.byteLength),
+      dclass: rt.createBuffer('test.dclass', classWeight.byteLength),
+      dz: rt.createBuffer('test.dz', batch * width * 4),
+      dzT: rt.createBuffer('test.dz_t', batch * width * 4),
+    };
+    clock.set(step);
+    const classTerm = { weight: b.classWeight, labels: b.labels, classes };
+    rt.run(await denseForward(rt, clock, shape, { x: b.x, weight: b.weight, bias: b.bias, y: b.y, winner: maxout ? b.winner : undefined, dropped: dropout ? b.dropped : undefined, classTerm }, gpuDropout));
+    const input = referenceDropout ? Float32Array.from(await rt.readF32(b.dropped, x.length)) : x;
+    if (referenceDropout && !referenceDropout.shift) assert.deepEqual(input, dropoutForward(x, batch, inFeatures, referenceDropout), 'dropout acts on x alone, as without classes');
+    const expected = referenceForward(input, weight, bias, shape, { weight: classWeight, labels });
+    const magnitude = referenceForward(abs(input), abs(weight), abs(bias), { ...shape, pieces: 1, units: width, activation: 'identity' }, { weight: abs(classWeight), labels }).y;
+    const y = await rt.readF32(b.y, batch * units);
+    const yMagnitude = new Float32Array(batch * units).map((_, i) => Math.max(...Array.from({ length: pieces }, (_, p) => magnitude[Math.floor(i / units) * width + p * units + (i % units)])));
+    if (maxout) {
+      const winner = await rt.readU32(b.winner, batch * units);
+      assert.deepEqual(winner, expected.winner, 'maxout winners (classes this far apart leave no near-ties)');
+    }
+    assertClose(`${shape.activation} y with class rows`, y, expected.y, { atol: ATOL, rtol: RTOL, magnitude: yMagnitude });
+    const without = referenceForward(input, weight, bias, shape).y;
+    assert.ok(without.some((v, i) => Math.abs(v - y[i]) > 1e-3), 'the class rows change y');
+
+    const saved = maxout ? { y, winner: await rt.readU32(b.winner, batch * units) } : { y };
+    const backward = { dy: b.dy, saved: maxout ? b.winner : b.y, input: dropout ? b.dropped : b.x, weight: b.weight, dweight: b.dweight, dbias: b.dbias, dz: b.dz, dzT: b.dzT, classTerm: { dweight: b.dclass, labels: b.labels, classes } };
+    rt.run(await denseBackward(rt, clock, shape, backward, { dropout: gpuDropout }));
+    const dclass = denseGradClass(dy, saved, shape, labels, classes);
+    const dclassMagnitude = denseGradClass(abs(dy), saved, shape, labels, classes);
+    const got = await rt.readF32(b.dclass, dclass.length);
+    assertClose('dclass_weight', got, dclass, { atol: ATOL, rtol: RTOL, magnitude: dclassMagnitude });
+    assert.ok(got.subarray((classes - 1) * width).every((v) => v === 0), 'a class no row has gets no gradient');
+    rt.device.queue.writeBuffer(b.dclass, 0, oldDclass);
+    rt.run(await denseBackward(rt, clock, shape, backward, { dropout: gpuDropout, accumulate: true }));
+    assertClose('accumulated dclass_weight', await rt.readF32(b.dclass, dclass.length), denseGradClass(dy, saved, shape, labels, classes, oldDclass), { atol: ATOL, rtol: RTOL, magnitude: dclassMagnitude.map((v, i) => v + Math.abs(oldDclass[i])) });
+    await assert.rejects(denseForward(rt, clock, shape, { x: b.x, weight: b.weight, bias: b.bias, y: b.y, winner: b.winner, dropped: b.dropped, classTerm: { ...classTerm, classes: classes + 1 } }, gpuDropout), /fewer than \d+ class rows/);
+    for (const buffer of Object.values(b)) buffer.destroy();
   });
 }

@@ -52,9 +52,11 @@ export function syntheticImages(rt: Runtime): { gpu: GpuDataset; reference: Refe
   new Uint8Array(words.buffer).set(bytes);
   const means = new Float64Array(784);
   for (let i = 0; i < bytes.length; i++) means[i % 784] += bytes[i] / 255 / count;
+  // Ten classes, as MNIST's, for the conditional configs (the others ignore them).
+  const labels = Uint32Array.from({ length: count }, () => Math.floor(random() * 10));
   return {
-    gpu: { buffer: rt.upload('test.images', words), format: 'u8', features: 784, first: 0, count, scale: 1 / 255 },
-    reference: { values: bytes, first: 0, count, scale: 1 / 255 },
+    gpu: { buffer: rt.upload('test.images', words), format: 'u8', features: 784, first: 0, count, scale: 1 / 255, labels: rt.upload('test.labels', labels), classes: 10 },
+    reference: { values: bytes, first: 0, count, scale: 1 / 255, labels },
     means,
   };
 }

@@ -138,6 +138,66 @@ test('three alternating iterations with PyTorch-style momentum and G at half of 
   data.gpu.buffer.destroy();
 });
 
+test('a conditional GAN (10 classes): G\'s classes drawn per row and reused by D\'s fake pass, the minibatch\'s from the gather; three alternating iterations with k = 2 and Adam equal the CPU twin', async () => {
+  const { rt, clock } = await gpu();
+  const base = tinyImageConfig({ form: 'alternating', k: 2, classes: 10, emaDecay: 0.9 });
+  const config = { ...base, optimizer: { ...base.optimizer, kind: 'adam' as const, lr: 0.01 } };
+  const data = syntheticImages(rt);
+  const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
+  const labels = recordedIteration(trainer);
+  assert.equal(count(labels, 'noise.noise_classes'), 3, 'a class per row for each D step\'s G pass and for the G step');
+  assert.equal(count(labels, 'gather.gather_labels'), 2, 'the minibatch\'s classes for each D step');
+  assert.equal(count(labels, 'dense.forward.forward_class'), 3, 'G\'s first layer takes the class in every G pass');
+  assert.equal(count(labels, 'dense.forward.forward_maxout_class'), 5, 'D\'s first layer takes it on the real and the fake passes');
+  assert.equal(count(labels, 'dense.backward.grad_class'), 2 * 2 + 1, 'the class rows\' gradients: D\'s two passes per D step, G\'s one');
+  trainer.destroy();
+  await compareSteps(config, data, data.means, 3);
+  // The class rows learn: the state after the iterations differs from the start in them.
+  data.gpu.buffer.destroy();
+  data.gpu.labels?.destroy();
+});
+
+test('a conditional model\'s sample grid puts one class per row, and setSampleClasses and the class interpolation redraw it at fixed z', async () => {
+  const { rt, clock } = await gpu();
+  const config = tinyImageConfig({ form: 'alternating', classes: 10, emaDecay: 0.9 });
+  const data = syntheticImages(rt);
+  const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means, 100);
+  assert.deepEqual([...trainer.sampleClasses!], Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)), 'row r = class r');
+  await trainFor(trainer, 3, 3);
+  const grid = await trainer.readFixedNoiseSamples();
+  trainer.setSampleClasses(4);
+  const fours = await trainer.readFixedNoiseSamples();
+  // Row 4 of the grid was already class 4: the same z and class give the same digits.
+  assert.deepEqual(fours.subarray(40 * 784, 50 * 784), grid.subarray(40 * 784, 50 * 784));
+  assert.notDeepEqual(fours.subarray(0, 784), grid.subarray(0, 784), 'row 0 is drawn as a 4 now');
+  trainer.setSampleClasses();
+  assert.deepEqual(await trainer.readFixedNoiseSamples(), grid, 'back to one class per row');
+  assert.throws(() => trainer.setSampleClasses(10), /class 10 is not an integer in \[0, 10\)/);
+  assert.throws(() => trainer.setSampleClasses([1, 2]), /2 classes given for 100 samples/);
+
+  // From class 2 to class 7 at sample 5's z: the ends are that z drawn as a 2 and as a 7.
+  await trainer.setClassInterpolation(2, 7, { steps: 6, sample: 5 });
+  const strip = await trainer.readClassInterpolation();
+  assert.equal(strip.length, 6 * 784);
+  trainer.setSampleClasses(2);
+  const twos = await trainer.readFixedNoiseSamples();
+  trainer.setSampleClasses(7);
+  const sevens = await trainer.readFixedNoiseSamples();
+  assertClose('t = 0 is class 2', strip.subarray(0, 784), twos.subarray(5 * 784, 6 * 784), { atol: 1e-5 });
+  assertClose('t = 1 is class 7', strip.subarray(5 * 784), sevens.subarray(5 * 784, 6 * 784), { atol: 1e-5 });
+  assert.ok(strip.subarray(2 * 784, 3 * 784).some((v, i) => Math.abs(v - twos[5 * 784 + i]) > 1e-4 && Math.abs(v - sevens[5 * 784 + i]) > 1e-4), 'the middle is neither end');
+  await assert.rejects(trainer.setClassInterpolation(2, 10), /'to' class 10/);
+  trainer.destroy();
+
+  const unconditional = await makeTrainer(rt, clock, tinyImageConfig(), data.gpu, data.means);
+  assert.equal(unconditional.sampleClasses, undefined);
+  assert.throws(() => unconditional.setSampleClasses(1), /not conditional/);
+  unconditional.destroy();
+  await assert.rejects(makeTrainer(rt, clock, tinyImageConfig({ classes: 7 }), data.gpu, data.means), /config field 'classes': 7 classes asked for, but the data 'mnist' has 10/);
+  data.gpu.buffer.destroy();
+  data.gpu.labels?.destroy();
+});
+
 test('the paper\'s schedules: lr / 1.000004 per minibatch with floor 1e-6, momentum .5 to .7 over epochs 1 to 250', () => {
   const optimizer = presetConfig('paper-mnist').optimizer;
   assert.equal(learningRate(optimizer, 0), 0.1);

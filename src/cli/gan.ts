@@ -60,6 +60,7 @@ program
   .option('--real-target <t>', "D's target for real data: 1 as in the paper, .9 for one-sided label smoothing", positiveNumber)
   .option('--ema-decay <d>', "decay of the moving average of G's weights that samples show (0: keep none)", fraction)
   .option('--raw-generator', "samples PNGs from G's own weights instead of their moving average")
+  .option('--conditional', 'a conditional GAN (Mirza and Osindero): G and D see the class of each row (labelled data; the classes come from the data); sample grids put one class per row')
   .addOption(new Option('--loss <loss>', "generator loss").choices(['non-saturating', 'minimax']))
   .addOption(new Option('--optimizer <rule>', 'update rule').choices(['sgd-pylearn2', 'sgd-pytorch', 'adam']))
   .addOption(new Option('--form <form>', "'alternating' (Algorithm 1, any k) or 'simultaneous' (the authors' code, k = 1)").choices(['alternating', 'simultaneous']))

@@ -9,7 +9,7 @@ import type { TrainingState } from '../spec/state';
 import { CheckpointError } from '../io/safetensors';
 import { ConfigError, configFromJson, presetConfig, validateConfig, withImageShape, DEFAULT_PRESET } from '../train/config';
 import { isToyData, type ImageDataKind, type TrainConfig } from '../spec/config';
-import { fixedImageShape } from '../train/config';
+import { fixedImageShape, knownClasses } from '../train/config';
 import type { ImageDataset } from '../data/image-dataset';
 import { DataFileError } from '../data/idx';
 import { runToEnd } from '../io/run';
@@ -47,6 +47,8 @@ export interface TrainFlags {
   emaDecay?: number;
   /** Sample PNGs from G itself instead of its moving average. */
   rawGenerator?: boolean;
+  /** A conditional GAN: G and D see the class; classes from the data. */
+  conditional?: boolean;
   loss?: TrainConfig['gLoss'];
   optimizer?: TrainConfig['optimizer']['kind'];
   form?: TrainConfig['form'];
@@ -108,6 +110,8 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainCo
     ['loss', () => (config.gLoss = flags.loss!)],
     ['optimizer', () => (config.optimizer.kind = flags.optimizer!)],
     ['form', () => (config.form = flags.form!)],
+    // MNIST, Fashion-MNIST and CIFAR-10 have 10 classes; an IDX set or a folder says how many once read (fitToData).
+    ['conditional', () => (config.classes = flags.conditional ? (knownClasses(config.data) ?? 0) : config.classes)],
   ];
   for (const [flag, apply] of shaping) {
     if (flags[flag] === undefined) continue;
@@ -143,7 +147,7 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   // Image data is read before anything is written: bad files stop the run with one line, and the
   // output directory of an earlier run is left as it was.
   const dataset = flags.browser || isToyData(config.data) ? undefined : await readImageData(config);
-  if (dataset) config = fitToData(config, dataset, flags.resume);
+  if (dataset) config = fitToData(config, dataset, flags.resume, flags.conditional);
   // A resumed run with nothing left to train would only rewrite the run's files with no new iteration.
   if (resumed && config.iterations <= resumed.iteration) {
     const asked = flags.iters !== undefined ? `--iters ${flags.iters}` : `the run's ${config.iterations} iterations (no --iters given)`;
@@ -191,9 +195,13 @@ export function withLastCheckpoint(err: unknown, checkpointPath: string): unknow
  * A new run on an IDX set takes the files' image shape (G's output follows it); every other run's
  * data must have the config's shape, and a resumed run's the checkpoint's: refused naming both.
  */
-export function fitToData(config: TrainConfig, dataset: ImageDataset, resume?: string): TrainConfig {
+export function fitToData(config: TrainConfig, dataset: ImageDataset, resume?: string, conditional?: boolean): TrainConfig {
   const shape = { channels: dataset.channels, height: dataset.height, width: dataset.width };
   if (!resume && config.data === 'idx') config = validateConfig(withImageShape(structuredClone(config), shape));
+  if (!resume && conditional) {
+    if (dataset.classes < 2) throw new ConfigError(`--conditional: ${dataset.source} has ${dataset.classes === 0 ? 'no labels' : 'one class'}, so there is no class to condition on.`);
+    config = validateConfig({ ...config, classes: dataset.classes });
+  }
   try {
     checkDataFits(config, dataset);
   } catch (err) {

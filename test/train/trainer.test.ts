@@ -198,6 +198,15 @@ test('a conditional model\'s sample grid puts one class per row, and setSampleCl
   data.gpu.labels?.destroy();
 });
 
+test('config field classes: 0 or at least 2, labelled data only, named in the error', () => {
+  assert.equal(presetConfig('cmnist-small').classes, 10);
+  assert.equal(presetConfig('small-mnist').classes, 0);
+  assert.throws(() => tinyImageConfig({ classes: 1 }), /config field 'classes': a conditional GAN needs at least 2 classes/);
+  assert.throws(() => tinyImageConfig({ classes: -2 }), /config field 'classes': must be an integer in \[0, 65535\]/);
+  assert.throws(() => tinyImageConfig({ classes: 2.5 }), /config field 'classes'/);
+  assert.throws(() => tinyToyConfig({ classes: 10 }), /config field 'classes': the toy data 'toy-2d-ring' has no labels/);
+});
+
 test('the paper\'s schedules: lr / 1.000004 per minibatch with floor 1e-6, momentum .5 to .7 over epochs 1 to 250', () => {
   const optimizer = presetConfig('paper-mnist').optimizer;
   assert.equal(learningRate(optimizer, 0), 0.1);

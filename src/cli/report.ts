@@ -12,6 +12,7 @@ import { decodeCheckpoint, readCheckpointFile, writeFileAtomic } from '../io/che
 import { CheckpointError } from '../io/safetensors';
 import { ConfigError } from '../train/config';
 import { networkSpecs } from '../train/session';
+import { isToyData } from '../spec/config';
 import { evaluate, PAPER_COUNTS } from './eval';
 
 export interface ReportFlags {
@@ -36,9 +37,11 @@ export interface ReportRow {
   ll: number;
   se: number;
   sigma: number;
-  fd: number;
-  class_entropy: number;
-  speckle: number;
+  /** null where the data has no labels to train the score's classifier on. */
+  fd: number | null;
+  class_entropy: number | null;
+  /** null for colour or contrast-normalised images, where speckle means nothing. */
+  speckle: number | null;
   generator: string;
   /** Read from eval-<iter>.json rather than measured by this report. */
   cached: boolean;
@@ -101,16 +104,16 @@ function readCached(path: string): CachedEvaluation | undefined {
 const sameCounts = (a: EvalCounts | undefined, b: EvalCounts) => !!a && a.samples === b.samples && a.valid === b.valid && a.test === b.test && a.seed === b.seed;
 
 function rowOf(iter: number, model: string, report: Record<string, unknown>, cached: boolean): ReportRow {
-  const score = report.score as { fd: number; class_entropy: number; speckle: number };
+  const score = report.score as { fd?: number; class_entropy?: number; speckle?: number };
   return {
     iter,
     model,
     ll: report.ll as number,
     se: report.se as number,
     sigma: report.sigma as number,
-    fd: score.fd,
-    class_entropy: score.class_entropy,
-    speckle: score.speckle,
+    fd: score.fd ?? null,
+    class_entropy: score.class_entropy ?? null,
+    speckle: score.speckle ?? null,
     generator: report.generator as string,
     cached,
   };
@@ -132,13 +135,14 @@ export async function reportRun(dir: string, flags: ReportFlags = {}): Promise<R
     if (!reusable) {
       const state = decodeCheckpoint(bytes, file, networkSpecs);
       if (state.iteration !== iter) throw new CheckpointError(`${file}: holds iteration ${state.iteration}, its name says ${iter}.`);
-      if (state.config.data !== 'mnist') throw new ConfigError(`${file}: the model was trained on '${state.config.data}'; the report measures MNIST models (preset ${state.config.preset} is not one).`);
+      if (isToyData(state.config.data)) throw new ConfigError(`${file}: the model was trained on the toy '${state.config.data}'; the report measures image models (preset ${state.config.preset} is not one).`);
     }
     return { iter, file, cachePath, sha256, cached: reusable ? cached : undefined };
   });
   const toMeasure = plan.filter((p) => !p.cached).length;
   const rows: ReportRow[] = [];
   let preset: string | null = null;
+  let data: string | null = null;
   let measured = 0;
   for (const { iter, file, cachePath, sha256, cached } of plan) {
     let report: Record<string, unknown>;
@@ -151,18 +155,20 @@ export async function reportRun(dir: string, flags: ReportFlags = {}): Promise<R
       writeFileAtomic(cachePath, new TextEncoder().encode(JSON.stringify(entry, null, 2) + '\n'));
     }
     preset ??= report.preset as string;
+    data ??= (report.data as { kind?: string } | undefined)?.kind ?? 'mnist';
     rows.push(rowOf(iter, file, report, !!cached));
   }
   const png = join(dir, 'report.png');
   const result = { run: dir, preset, counts, paper_parzen_ll: PAPER_PARZEN_LL, rows, png };
   writeFileAtomic(join(dir, 'report.json'), new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n'));
-  writeFileAtomic(png, await curvesPng(rows, preset ?? '?', counts));
+  writeFileAtomic(png, await curvesPng(rows, preset ?? '?', counts, data === 'mnist'));
   return result;
 }
 
 /** The three panels as one Vega-Lite chart: the x axis is the iteration in each. */
-export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts): TopLevelSpec {
-  const values = rows.map((r) => ({ iter: r.iter, ll: r.ll, ll_low: r.ll - r.se, ll_high: r.ll + r.se, fd: r.fd, speckle_percent: 100 * r.speckle }));
+/** `paperLine`: draw the paper's MNIST figure (Table 1) on the Parzen panel; other data has no such figure. */
+export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts, paperLine = true): TopLevelSpec {
+  const values = rows.map((r) => ({ iter: r.iter, ll: r.ll, ll_low: r.ll - r.se, ll_high: r.ll + r.se, fd: r.fd, speckle_percent: r.speckle === null ? null : 100 * r.speckle }));
   const width = 560;
   const height = 170;
   const iteration = { field: 'iter', type: 'quantitative', title: 'iteration', scale: { zero: false } } as const;
@@ -182,9 +188,10 @@ export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts
         layer: [
           { mark: { type: 'rule' }, encoding: { x: iteration, y: { field: 'll_low', type: 'quantitative' }, y2: { field: 'll_high' } } },
           { mark: line, encoding: { x: iteration, y: { field: 'll', type: 'quantitative', title: 'Parzen log-likelihood (nats)', scale: { zero: false } } } },
-          { data: { values: [{ paper: PAPER_PARZEN_LL }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#c0392b' }, encoding: { y: { field: 'paper', type: 'quantitative' } } },
+          // The paper's line only where the data is MNIST: an empty data set draws nothing.
+          { data: { values: paperLine ? [{ paper: PAPER_PARZEN_LL }] : [] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#c0392b' }, encoding: { y: { field: 'paper', type: 'quantitative' } } },
           {
-            data: { values: [{ paper: PAPER_PARZEN_LL, label: `paper: ${PAPER_PARZEN_LL}` }] },
+            data: { values: paperLine ? [{ paper: PAPER_PARZEN_LL, label: `paper: ${PAPER_PARZEN_LL}` }] : [] },
             mark: { type: 'text', align: 'left', dx: 4, dy: -7, color: '#c0392b' },
             encoding: { y: { field: 'paper', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } },
           },
@@ -196,10 +203,10 @@ export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts
   };
 }
 
-async function curvesPng(rows: ReportRow[], preset: string, counts: EvalCounts): Promise<Uint8Array> {
+async function curvesPng(rows: ReportRow[], preset: string, counts: EvalCounts, paperLine: boolean): Promise<Uint8Array> {
   // Imported here, not at the top: vega takes half a second to load, which every other command would pay.
   const [vega, { compile }, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
-  const view = new vega.View(vega.parse(compile(curvesSpec(rows, preset, counts)).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(compile(curvesSpec(rows, preset, counts, paperLine)).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
   // The one font file, where it is installed, so the picture does not depend on the machine's fonts.

@@ -1,12 +1,14 @@
-// An MNIST classifier for scoring samples beyond the paper: an MLP trained with the project's own
-// kernels (minibatch gather, dense layers, softmax cross-entropy, Adam). The command line caches its
-// weights on disk under classifierKey (src/cli/classifier-cache.ts), so a score is reproducible and
-// the classifier is trained once per machine. Its penultimate layer gives
-// the features of the Frechet distance; its argmax the predicted digit of the class coverage.
+// A classifier of a labelled image dataset (MNIST, Fashion-MNIST, CIFAR-10, an IDX set, a folder
+// of class folders) for scoring samples beyond the paper: an MLP trained with the project's own
+// kernels (minibatch gather, contrast normalisation included, dense layers, softmax cross-entropy,
+// Adam) on the dataset's training split, seeing the images as the GAN does. The command line caches
+// its weights on disk under classifierKey (src/cli/classifier-cache.ts), one per dataset, so a score
+// is reproducible and each classifier is trained once per machine. Its penultimate layer gives the
+// features of the Frechet distance; its argmax the predicted class of the class coverage.
 import { Clock } from '../gpu/clock';
 import type { Dispatch, Runtime } from '../gpu/runtime';
-import { uploadMnist } from '../data/dataset';
-import type { Mnist } from '../data/mnist-format';
+import { destroyDataset, splitValues, uploadImages } from '../data/dataset';
+import { imageBytes, type ImageDataset } from '../data/image-dataset';
 import { gatherDispatch } from '../kernels/gather';
 import { createNonfiniteFlag, createOptimizer } from '../kernels/optimizer';
 import { createXentStats, softmaxCrossEntropy } from '../kernels/softmax_xent';
@@ -18,7 +20,7 @@ import { initialParameters } from '../train/init';
 import type { Rows } from './window';
 
 export interface ClassifierConfig {
-  /** Hidden ReLU layers; the output layer has 10 units (logits). */
+  /** Hidden ReLU layers; the output layer has one unit (logit) per class. */
   hidden: number[];
   iterations: number;
   batch: number;
@@ -29,9 +31,10 @@ export interface ClassifierConfig {
   seed: number;
 }
 
-/** About 98% test accuracy; 4 epochs of the 50,000 training images. */
+/** On MNIST about 98% test accuracy; 4 epochs of the 50,000 training images. */
 export const DEFAULT_CLASSIFIER: ClassifierConfig = { hidden: [256, 256], iterations: 2000, batch: 100, lr: 1e-3, initRange: 0.05, seed: 0 };
 
+/** MNIST's classes: the default where a caller names none. */
 export const CLASSES = 10;
 /** The initial weights' network index (G is 0, D 1) and the gather's pass: keys no GAN draw uses. */
 const CLASSIFIER_NETWORK = 2;
@@ -39,31 +42,45 @@ const CLASSIFIER_PASS = 0xffe0;
 /** Iterations submitted between waits: the queue stays short and the CPU does not spin meanwhile. */
 const WAIT_EVERY = 100;
 
-export function classifierSpec(config: ClassifierConfig, features = 784): NetworkSpec {
+export function classifierSpec(config: ClassifierConfig, features = 784, classes = CLASSES): NetworkSpec {
   return {
     name: 'classifier',
     inputFeatures: features,
-    layers: [...config.hidden.map((units) => ({ units, activation: 'relu' as const, pieces: 1 })), { units: CLASSES, activation: 'identity' as const, pieces: 1 }],
+    layers: [...config.hidden.map((units) => ({ units, activation: 'relu' as const, pieces: 1 })), { units: classes, activation: 'identity' as const, pieces: 1 }],
   };
 }
 
-/** The cache file's name: everything that shapes the weights. */
-export function classifierKey(config: ClassifierConfig): string {
-  return `classifier-h${config.hidden.join('x')}-it${config.iterations}-b${config.batch}-lr${config.lr}-init${config.initRange}-seed${config.seed}`;
+/** What a classifier was trained on, for its cache name: the kind, the shape, the classes and a digest of the training split. */
+export interface ClassifierData {
+  kind: string;
+  channels: number;
+  height: number;
+  width: number;
+  classes: number;
+  /** Hex digest of the training images and labels: two IDX sets or folders of one shape are different data. */
+  digest: string;
 }
 
-/** Trains on the paper's training split (train images 0..49999); returns the flat parameters. */
-export async function trainClassifier(rt: Runtime, mnist: Mnist, config: ClassifierConfig): Promise<Float32Array> {
-  const spec = classifierSpec(config, mnist.train.rows * mnist.train.cols);
+/** The cache file's name: everything that shapes the weights, the data included. */
+export function classifierKey(config: ClassifierConfig, data?: ClassifierData): string {
+  const trained = data ? `-${data.kind}-${data.channels}x${data.height}x${data.width}-c${data.classes}-${data.digest.slice(0, 12)}` : '';
+  return `classifier${trained}-h${config.hidden.join('x')}-it${config.iterations}-b${config.batch}-lr${config.lr}-init${config.initRange}-seed${config.seed}`;
+}
+
+/** Trains on the dataset's training split (MNIST: train images 0..49999); returns the flat parameters. */
+export async function trainClassifier(rt: Runtime, images: ImageDataset, config: ClassifierConfig): Promise<Float32Array> {
+  if (images.classes < 2 || !images.train.labels) throw new RangeError(`classifier: ${images.source} has no labels to train on`);
+  const classes = images.classes;
+  const spec = classifierSpec(config, imageBytes(images), classes);
   const { batch, iterations, seed } = config;
   const clock = new Clock(rt.device);
   const network = new GpuNetwork(rt, spec);
   await network.upload(initialParameters(spec, config.initRange, seed, CLASSIFIER_NETWORK));
-  const dataset = uploadMnist(rt, mnist);
-  const labels = rt.upload('classifier.labels', Uint32Array.from(mnist.train.labels));
+  const dataset = uploadImages(rt, images);
+  const labels = rt.upload('classifier.labels', Uint32Array.from(images.train.labels));
   const x = rt.createBuffer('classifier.x', batch * spec.inputFeatures * 4);
   const indices = rt.createBuffer('classifier.indices', batch * 4);
-  const dlogits = rt.createBuffer('classifier.dlogits', batch * CLASSES * 4);
+  const dlogits = rt.createBuffer('classifier.dlogits', batch * classes * 4);
   const stats = createXentStats(rt, 'classifier.stats');
   const nonfinite = createNonfiniteFlag(rt, 'classifier.nonfinite');
   const moments = [0, 1].map((m) => rt.createBuffer(`classifier.adam_${m ? 'v' : 'm'}`, network.layout.totalFloats * 4));
@@ -77,7 +94,7 @@ export async function trainClassifier(rt: Runtime, mnist: Mnist, config: Classif
   const step = [
     await gatherDispatch(rt, clock, { batch, seed, stream: STREAM_GATHER, sub: CLASSIFIER_PASS }, dataset, { x, indices }),
     ...(await pass.forward()),
-    await softmaxCrossEntropy(rt, { batch, classes: CLASSES }, { logits: pass.output, labels, indices, dlogits, stats }),
+    await softmaxCrossEntropy(rt, { batch, classes }, { logits: pass.output, labels, indices, dlogits, stats }),
     ...(await pass.backward({ outputGrad: dlogits })),
     optimizer.dispatch,
   ];
@@ -96,11 +113,12 @@ export async function trainClassifier(rt: Runtime, mnist: Mnist, config: Classif
   } finally {
     pass.destroy();
     network.destroy();
-    for (const b of [dataset.buffer, labels, x, indices, dlogits, stats, nonfinite, ...moments, clock.buffer]) b.destroy();
+    destroyDataset(dataset);
+    for (const b of [labels, x, indices, dlogits, stats, nonfinite, ...moments, clock.buffer]) b.destroy();
   }
 }
 
-/** The penultimate features and predicted digits of images, on the GPU, batch by batch. */
+/** The penultimate features and predicted classes of images, on the GPU, batch by batch. */
 export class ClassifierFeatures {
   private constructor(
     private readonly rt: Runtime,
@@ -114,11 +132,12 @@ export class ClassifierFeatures {
     readonly batch: number,
     readonly inputs: number,
     readonly features: number,
+    readonly classes: number,
   ) {}
 
-  /** The classifier less its output layer runs on the GPU; the 10 logits per image are cheap on the CPU. */
-  static async create(rt: Runtime, config: ClassifierConfig, params: Float32Array, inputs = 784, batch = 500): Promise<ClassifierFeatures> {
-    const spec = classifierSpec(config, inputs);
+  /** The classifier less its output layer runs on the GPU; the logits (one per class) are cheap on the CPU. */
+  static async create(rt: Runtime, config: ClassifierConfig, params: Float32Array, inputs = 784, batch = 500, classes = CLASSES): Promise<ClassifierFeatures> {
+    const spec = classifierSpec(config, inputs, classes);
     const layout = parameterLayout(spec);
     if (params.length !== layout.totalFloats) throw new Error(`classifier: ${params.length} parameters, the layout of ${classifierKey(config)} has ${layout.totalFloats}`);
     const trunk: NetworkSpec = { ...spec, layers: spec.layers.slice(0, -1) };
@@ -137,10 +156,10 @@ export class ClassifierFeatures {
     const pass = GpuPass.create(network, clock, batch, input, { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false }, 'classifier.features');
     const features = trunk.layers[trunk.layers.length - 1].units;
     const staging = rt.device.createBuffer({ label: 'classifier.features.readback', size: batch * features * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    return new ClassifierFeatures(rt, network, pass, staging, await pass.forward(), slice(`classifier.${last}.weight`), slice(`classifier.${last}.bias`), batch, inputs, features);
+    return new ClassifierFeatures(rt, network, pass, staging, await pass.forward(), slice(`classifier.${last}.weight`), slice(`classifier.${last}.bias`), batch, inputs, features, classes);
   }
 
-  /** Features (count, features) and the predicted digit of each row. */
+  /** Features (count, features) and the predicted class of each row. */
   async run(rows: Rows): Promise<{ features: Float32Array; predictions: Uint8Array }> {
     if (rows.features !== this.inputs) throw new RangeError(`classifier: images of ${rows.features} values, the classifier takes ${this.inputs}`);
     const scale = rows.scale ?? 1;
@@ -165,17 +184,18 @@ export class ClassifierFeatures {
   }
 
   private predict(features: Float32Array, count: number): Uint8Array {
+    const { classes } = this;
     const predictions = new Uint8Array(count);
-    const logits = new Float64Array(CLASSES);
+    const logits = new Float64Array(classes);
     for (let i = 0; i < count; i++) {
       logits.set(this.headBias);
       for (let k = 0; k < this.features; k++) {
         const f = features[i * this.features + k];
         if (f === 0) continue;
-        for (let c = 0; c < CLASSES; c++) logits[c] += f * this.headWeight[k * CLASSES + c];
+        for (let c = 0; c < classes; c++) logits[c] += f * this.headWeight[k * classes + c];
       }
       let best = 0;
-      for (let c = 1; c < CLASSES; c++) if (logits[c] > logits[best]) best = c;
+      for (let c = 1; c < classes; c++) if (logits[c] > logits[best]) best = c;
       predictions[i] = best;
     }
     return predictions;
@@ -188,14 +208,21 @@ export class ClassifierFeatures {
   }
 }
 
-/** The fraction of the test images whose predicted digit is their label. */
-export async function testAccuracy(rt: Runtime, mnist: Mnist, config: ClassifierConfig, params: Float32Array): Promise<number> {
-  const features = mnist.test.rows * mnist.test.cols;
-  const classifier = await ClassifierFeatures.create(rt, config, params, features);
+/** A split's images as the models see them: bytes scaled on upload, or contrast-normalised floats. */
+export function splitRows(images: ImageDataset, split: ImageDataset['train'], first: number, count: number): Rows {
+  const features = imageBytes(images);
+  if (images.contrastScale !== undefined) return { values: splitValues(images, split, first, count), count, features };
+  return { values: split.pixels.subarray(first * features, (first + count) * features), count, features, scale: 1 / 255 };
+}
+
+/** The fraction of the test images whose predicted class is their label. */
+export async function testAccuracy(rt: Runtime, images: ImageDataset, config: ClassifierConfig, params: Float32Array): Promise<number> {
+  const classifier = await ClassifierFeatures.create(rt, config, params, imageBytes(images), 500, images.classes);
   try {
-    const { predictions } = await classifier.run({ values: mnist.test.pixels, count: mnist.test.count, features, scale: 1 / 255 });
+    const { test } = images;
+    const { predictions } = await classifier.run(splitRows(images, test, 0, test.count));
     let correct = 0;
-    for (let i = 0; i < predictions.length; i++) if (predictions[i] === mnist.test.labels[i]) correct++;
+    for (let i = 0; i < predictions.length; i++) if (predictions[i] === test.labels![i]) correct++;
     return correct / predictions.length;
   } finally {
     classifier.destroy();

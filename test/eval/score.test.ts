@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { loadMnist } from '../../src/data/mnist-files-node';
 import { ClassifierFeatures, type ClassifierConfig } from '../../src/eval/classifier';
 import { loadOrTrainClassifier } from '../../src/cli/classifier-cache';
+import { mnistAsDataset } from '../../src/data/image-dataset';
 import { scoreAgainst, summarise } from '../../src/eval/score';
 import { gpu, randomArray, seededRandom } from '../helpers';
 
@@ -21,13 +22,14 @@ test('a classifier trained by our kernels learns MNIST, is cached, and scores re
   const { rt } = await gpu();
   const mnist = loadMnist();
   const cache = mkdtempSync(join(tmpdir(), 'gan-classifier-'));
-  const trained = await loadOrTrainClassifier(rt, mnist, SMALL, cache);
+  const trained = await loadOrTrainClassifier(rt, mnistAsDataset(mnist), SMALL, cache);
   assert.equal(trained.cached, false);
   assert.ok(trained.testAccuracy > 0.85, `test accuracy ${trained.testAccuracy} after ${SMALL.iterations} steps`);
-  const again = await loadOrTrainClassifier(rt, mnist, SMALL, cache);
+  const again = await loadOrTrainClassifier(rt, mnistAsDataset(mnist), SMALL, cache);
   assert.equal(again.cached, true);
   assert.equal(again.path, trained.path);
-  assert.match(again.path, /classifier-h64-it150-b100-lr0\.001-init0\.05-seed5\.safetensors$/);
+  // The name holds the data (kind, shape, classes, a digest of the training split) and the schedule.
+  assert.match(again.path, /classifier-mnist-1x28x28-c10-[0-9a-f]{12}-h64-it150-b100-lr0\.001-init0\.05-seed5\.safetensors$/);
   assert.deepEqual(again.params, trained.params);
   assert.equal(again.testAccuracy, trained.testAccuracy);
 

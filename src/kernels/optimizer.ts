@@ -1,12 +1,16 @@
 // Wrapper of shaders/optimizer.wgsl: one Optimizer per parameter buffer, owning the dispatch that
-// updates the whole buffer and the uniform block of its hyperparameters. The scheduler records the
+// updates the whole buffer (4 elements per invocation) and the uniform block of its hyperparameters. The scheduler records the
 // dispatch every iteration and calls set() when a schedule changes lr or momentum, or Adam's step.
 import { workgroupCount, type BufferBinding, type Dispatch, type Runtime, type UniformBlock } from '../gpu/runtime';
 import { adamBiasCorrections, DEFAULT_HYPERPARAMETERS, type OptimizerHyperparameters, type OptimizerRule } from '../spec/optimizer';
 
-
 /** Invocations per workgroup: the default of the shader's WORKGROUP override, which the wrapper keeps. */
 const WORKGROUP = 64;
+
+/** Invocations: one per quad of 4 consecutive elements. */
+export function quads(count: number): number {
+  return Math.ceil(count / 4);
+}
 
 const ENTRY: Record<OptimizerRule, string> = { 'sgd-pylearn2': 'sgd_pylearn2', 'sgd-pytorch': 'sgd_pytorch', adam: 'adam' };
 
@@ -108,7 +112,8 @@ export async function createOptimizer(
   for (const [name, binding] of Object.entries(tensors)) {
     if (!binding) throw new Error(`optimizer ${rule}: the '${name}' buffer is missing`);
     const bytes = 'buffer' in binding ? (binding.size ?? binding.buffer.size - (binding.offset ?? 0)) : binding.size;
-    if (bytes < count * 4) throw new RangeError(`optimizer ${rule}: '${name}' holds ${bytes} bytes, fewer than count = ${count} floats`);
+    // Bound as vec4s: the last, partial quad must be there too (its elements past count are left as they are).
+    if (bytes < quads(count) * 16) throw new RangeError(`optimizer ${rule}: '${name}' holds ${bytes} bytes, fewer than count = ${count} floats in whole vec4s (${quads(count) * 16} bytes)`);
   }
   const values = { ...DEFAULT_HYPERPARAMETERS, ...hyperparameters };
   checkHyperparameters(rule, values);
@@ -117,7 +122,7 @@ export async function createOptimizer(
     shader: 'optimizer',
     entry,
     buffers: { ...(tensors as Record<string, BufferBinding>), nonfinite: buffers.nonfinite, params: uniform.buffer },
-    workgroups: flatGrid(count, WORKGROUP, rt.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: flatGrid(quads(count), WORKGROUP, rt.limits.maxComputeWorkgroupsPerDimension),
   });
   return new Optimizer(rule, count, dispatch, uniform, values);
 }

@@ -1,6 +1,7 @@
 // CPU twin of shaders/optimizer.wgsl: the same updates in plain loops, in place on Float32Arrays, so
 // every stored value is rounded to float32 as the kernel's are. The hyperparameters are rounded to
-// float32 first because that is what the kernel reads from its uniform.
+// float32 first because that is what the kernel reads from its uniform. The kernel takes 4 elements
+// per invocation in vec4 arithmetic, which is componentwise: element by element, the same update.
 import { adamBiasCorrections, type OptimizerHyperparameters } from '../spec/optimizer';
 
 export interface SgdState {

@@ -8,10 +8,12 @@
 //   Adam  rtol = 32u: as SGD for the moments, then two divisions and a sqrt, which WGSL allows
 //         2.5 ulp and about 4.5 ulp (1 / inverseSqrt) each, all scaled by the update into p.
 // A wrong formula, index or hyperparameter errs by a whole term, far above a few ulps.
-// The nonfinite flag is compared exactly.
+// The nonfinite flag is compared exactly. The kernel updates quads of 4 elements: counts that are
+// not multiples of 4 check that the padding after the last element keeps its values (and that a NaN
+// in the gradient's padding sets no flag).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { clearNonfiniteFlag, createNonfiniteFlag, createOptimizer, flatGrid, type Optimizer } from '../../src/kernels/optimizer';
+import { clearNonfiniteFlag, createNonfiniteFlag, createOptimizer, flatGrid, quads, type Optimizer } from '../../src/kernels/optimizer';
 import { adamBiasCorrections, type OptimizerHyperparameters, type OptimizerRule } from '../../src/spec/optimizer';
 import { adamStep, sgdPylearn2Step, sgdPytorchStep, type AdamState, type SgdState } from '../../src/reference/optimizer';
 import type { Runtime } from '../../src/gpu/runtime';
@@ -23,9 +25,11 @@ const ADAM_RTOL = 32 * U;
 // Lets a GPU flush a denormal to zero; a real error is many orders of magnitude larger.
 const ATOL = 1e-30;
 
-/** More elements than one row of 65535 workgroups of 64 covers: the 2-D dispatch path. */
-const TWO_D = 65535 * 64 + 1001;
-const SIZES = [1, 5, 1023, TWO_D];
+/** More quads of 4 elements than one row of 65535 workgroups of 64 covers: the 2-D dispatch path. */
+const TWO_D = 4 * 65535 * 64 + 1001;
+const SIZES = [1, 5, 6, 7, 1023, TWO_D];
+/** What the padding after the last element holds, and must still hold after the updates. */
+const PADDING = 42;
 
 const SGD_SCHEDULE = [
   { lr: 0.1, momentum: 0.5 },
@@ -56,8 +60,13 @@ async function setUp(rt: Runtime, rule: OptimizerRule, count: number, random: ()
     rule === 'adam'
       ? { param: randomArray(random, count), firstMoment: randomArray(random, count, -0.1, 0.1), secondMoment: randomArray(random, count, 0, 0.01) }
       : { param: randomArray(random, count), velocity: randomArray(random, count, -0.1, 0.1) };
-  const buffers: Record<string, GPUBuffer> = { grad: rt.createBuffer('test.grad', count * 4), nonfinite: createNonfiniteFlag(rt, 'test.nonfinite') };
-  for (const [name, data] of Object.entries(state)) buffers[name] = rt.upload(`test.${name}`, data);
+  const padded = (data: Float32Array, fill: number) => {
+    const out = new Float32Array(quads(count) * 4).fill(fill);
+    out.set(data);
+    return out;
+  };
+  const buffers: Record<string, GPUBuffer> = { grad: rt.upload('test.grad', padded(new Float32Array(count), NaN)), nonfinite: createNonfiniteFlag(rt, 'test.nonfinite') };
+  for (const [name, data] of Object.entries(state)) buffers[name] = rt.upload(`test.${name}`, padded(data, PADDING));
   const { grad, param, velocity, firstMoment, secondMoment, nonfinite } = buffers;
   const optimizer = await createOptimizer(rt, { rule, count }, { grad, param, velocity, firstMoment, secondMoment, nonfinite }, first);
   return { optimizer, buffers, state, destroy: () => Object.values(buffers).forEach((b) => b.destroy()) };
@@ -104,7 +113,8 @@ function referenceStep(rule: OptimizerRule, before: Record<string, Float32Array>
 
 for (const rule of ['sgd-pylearn2', 'sgd-pytorch', 'adam'] as OptimizerRule[]) {
   for (const count of SIZES) {
-    const schedule: Partial<Hyper>[] = rule === 'adam' ? ADAM_SCHEDULE : SGD_SCHEDULE;
+    // The 2-D grid's 16.8M elements take two steps: the schedule's changes are checked on the other sizes.
+    const schedule: Partial<Hyper>[] = (rule === 'adam' ? ADAM_SCHEDULE : SGD_SCHEDULE).slice(0, count === TWO_D ? 2 : undefined);
     test(`optimizer ${rule}, ${count} parameters, ${schedule.length} steps with a changing schedule: matches the reference`, async () => {
       const { rt } = await gpu();
       const random = seededRandom(count + rule.length);
@@ -124,19 +134,24 @@ for (const rule of ['sgd-pylearn2', 'sgd-pytorch', 'adam'] as OptimizerRule[]) {
         state = actual;
       }
       assert.equal((await rt.readU32(setup.buffers.nonfinite, 1))[0], 0, 'the nonfinite flag was set by finite updates');
+      for (const name of Object.keys(state)) {
+        const whole = await rt.readF32(setup.buffers[name], quads(count) * 4);
+        assert.deepEqual([...whole.subarray(count)], new Array(quads(count) * 4 - count).fill(PADDING), `${name}: the padding after element ${count} changed`);
+      }
       setup.destroy();
     });
   }
 }
 
 test('optimizer: the dispatch grid covers every element within the per-dimension limit', () => {
-  for (const count of [1, 64, 65, 65535 * 64, 65535 * 64 + 1, TWO_D, 100_000_000]) {
+  for (const count of [1, 64, 65, 65535 * 64, 65535 * 64 + 1, quads(TWO_D), 100_000_000]) {
     const [x, y] = flatGrid(count, 64, 65535);
     assert.ok(x <= 65535 && y <= 65535, `${count}: grid ${x} x ${y} exceeds the limit`);
     assert.ok(x * y * 64 >= count, `${count}: grid ${x} x ${y} covers ${x * y * 64} elements`);
     assert.ok((x * y - x) * 64 < count || y === 1, `${count}: grid ${x} x ${y} has a whole spare row`);
   }
-  assert.deepEqual(flatGrid(TWO_D, 64, 65535), [32776, 2]);
+  assert.deepEqual(flatGrid(65535 * 64 + 1001, 64, 65535), [32776, 2]);
+  assert.deepEqual(flatGrid(quads(TWO_D), 64, 65535), [32770, 2]);
 });
 
 test('optimizer: the two SGD conventions agree while lr is constant and differ once it changes', async () => {
@@ -205,8 +220,11 @@ test('optimizer: bad hyperparameters and missing state buffers are refused by na
   const count = 5;
   const buffers = { grad: rt.createBuffer('test.grad', count * 4), param: rt.createBuffer('test.param', count * 4), nonfinite: createNonfiniteFlag(rt) };
   await assert.rejects(createOptimizer(rt, { rule: 'adam', count }, buffers, { lr: 1e-3 }), /'first_moment' buffer is missing/);
-  await assert.rejects(createOptimizer(rt, { rule: 'sgd-pylearn2', count: 1000 }, { ...buffers, velocity: buffers.param }, { lr: 0.1 }), /'grad' holds 32 bytes, fewer than count = 1000/);
+  await assert.rejects(createOptimizer(rt, { rule: 'sgd-pylearn2', count: 1000 }, { ...buffers, velocity: buffers.param }, { lr: 0.1 }), /'grad' holds 32 bytes, fewer than count = 1000 floats in whole vec4s \(4000 bytes\)/);
   const optimizer = await createOptimizer(rt, { rule: 'sgd-pylearn2', count }, { ...buffers, velocity: rt.createBuffer('test.velocity', count * 4) }, { lr: 0.1 });
+  // A range of exactly count floats lacks the rest of the last vec4, which the kernel reads and writes back.
+  const exact = { buffer: rt.createBuffer('test.exact', 64), offset: 0, size: count * 4 };
+  await assert.rejects(createOptimizer(rt, { rule: 'sgd-pylearn2', count }, { ...buffers, grad: exact, velocity: buffers.param }, { lr: 0.1 }), /'grad' holds 20 bytes, fewer than count = 5 floats in whole vec4s \(32 bytes\)/);
   assert.throws(() => optimizer.set({ momentum: 1 }), /momentum = 1, it must be in \[0, 1\)/);
   assert.throws(() => optimizer.set({ lr: NaN }), /lr = NaN/);
   assert.equal(optimizer.hyperparameters.lr, 0.1, 'a refused change leaves the hyperparameters as they were');

@@ -4,7 +4,7 @@ import { acquireDevice } from '../src/gpu/device';
 import { Clock } from '../src/gpu/clock';
 import { Runtime, type Dispatch } from '../src/gpu/runtime';
 import { denseBackward, denseForward } from '../src/kernels/dense';
-import type { DenseShape } from '../src/reference/dense';
+import type { DenseShape } from '../src/spec/network';
 
 const shapes: [string, DenseShape][] = [
   ['G 100x100 -> 1200 relu', { batch: 100, inFeatures: 100, units: 1200, pieces: 1, activation: 'relu' }],

@@ -8,11 +8,10 @@ import { GpuTimer } from '../src/gpu/timer';
 import { isSoftwareAdapter, waitYieldingCores } from '../src/gpu/wait';
 import { denseBackward, denseForward } from '../src/kernels/dense';
 import { createNonfiniteFlag, createOptimizer } from '../src/kernels/optimizer';
-import { parameterLayout, type NetworkSpec } from '../src/nn/layout';
-import { layerShape } from '../src/reference/mlp';
-import type { DenseShape } from '../src/reference/dense';
+import { layerShape, parameterLayout } from '../src/nn/layout';
+import type { DenseShape, NetworkSpec } from '../src/spec/network';
 import type { Trainer } from '../src/train/trainer';
-import { discriminatorSpec, generatorSpec, type TrainConfig } from '../src/train/config';
+import { discriminatorSpec, generatorSpec, type TrainConfig } from '../src/spec/config';
 import { spread } from './stats';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,17 +2,19 @@
 // running in Node on Dawn (the `webgpu` package), so both systems share the adapter.
 //
 // One iteration is Algorithm 1's alternating form with k = 1, as the Trainer's: a D step on a real
-// and a fake batch (fresh noise, a minibatch), then a G step with fresh noise through D. Same model:
-// G 100 -> 1200 ReLU -> 1200 ReLU -> 784 sigmoid; D maxout 240x5 -> maxout 240x5 -> 1 with dropout
-// (include .8 on the input, .5 after), losses BCE on logits (softplus), G's non-saturating, SGD with
-// momentum .5; gradients with optimizer.minimize over each player's variables. A maxout layer's
-// product has its columns piece-major, as ours, so the max is over axis 1 of (batch, pieces, units).
+// and a fake batch (fresh noise, a minibatch), then a G step with fresh noise through D. The model is
+// the config's (paper-mnist: G 100 -> 1200 ReLU -> 1200 ReLU -> 784 sigmoid; D maxout 240x5 -> maxout
+// 240x5 -> 1 with dropout, include .8 on the input, .5 after): D's input map (small-mnist's D sees
+// the pixels on [-1, 1]), losses BCE on logits (softplus), G's non-saturating, SGD with momentum or
+// Adam as the config says, and the moving average of G's weights when the config keeps one;
+// gradients with optimizer.minimize over each player's variables. A maxout layer's product has its
+// columns piece-major, as ours, so the max is over axis 1 of (batch, pieces, units).
 //
 // What TF.js does its own way, because that is how it is used: the noise and the dropout masks are
 // drawn on the CPU and uploaded (tf.randomUniform, tf.dropout), and the minibatch is assembled on the
 // CPU from the byte images and uploaded each step.
 import type * as Tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../src/train/config';
+import type { TrainConfig } from '../src/spec/config';
 
 /** Dawn aborts the process when the object returned by create() is garbage-collected: keep it. */
 let dawnForTfjs: GPU | undefined;
@@ -79,9 +81,12 @@ export async function createTfjsGan(config: TrainConfig, images: { pixels: Uint8
   });
   const gVars = g.flatMap((l) => [l.w, l.b]);
   const dVars = d.flatMap((l) => [l.w, l.b]);
-  const momentum = config.optimizer.momentumStart;
-  const gOptimizer = tf.train.momentum(config.optimizer.lr, momentum);
-  const dOptimizer = tf.train.momentum(config.optimizer.lr, momentum);
+  const { kind, lr, momentumStart, beta1, beta2, epsilon, generatorLrScale } = config.optimizer;
+  const makeOptimizer = (rate: number) => (kind === 'adam' ? tf.train.adam(rate, beta1, beta2, epsilon) : tf.train.momentum(rate, momentumStart));
+  const gOptimizer = makeOptimizer(lr * generatorLrScale);
+  const dOptimizer = makeOptimizer(lr);
+  const decay = config.emaDecay;
+  const average = decay > 0 ? gVars.map((v) => tf.variable(v.clone(), false, `${v.name}.average`)) : [];
 
   const activate = (z: Tf.Tensor2D, activation: string, units: number, pieces: number): Tf.Tensor2D => {
     switch (activation) {
@@ -99,7 +104,8 @@ export async function createTfjsGan(config: TrainConfig, images: { pixels: Uint8
     gLayers.reduce((x, l, i) => activate(tf.add(tf.matMul(x, g[i].w), g[i].b), l.activation, l.units, l.pieces), z);
   const discriminator = (x: Tf.Tensor2D): Tf.Tensor2D =>
     dLayers.reduce((h, l, i) => {
-      const kept = l.dropout ? (tf.dropout(h, 1 - l.dropout.keep) as Tf.Tensor2D) : h;
+      const mapped = l.inputMap ? (tf.add(tf.mul(h, l.inputMap.scale), l.inputMap.shift) as Tf.Tensor2D) : h;
+      const kept = l.dropout ? (tf.dropout(mapped, 1 - l.dropout.keep) as Tf.Tensor2D) : mapped;
       return activate(tf.add(tf.matMul(kept, d[i].w), d[i].b), l.activation, l.units, l.pieces);
     }, x);
 
@@ -130,6 +136,7 @@ export async function createTfjsGan(config: TrainConfig, images: { pixels: Uint8
         const z = noise();
         return gOptimizer.minimize(() => realLoss(discriminator(generator(z))) as Tf.Scalar, true, gVars) as Tf.Scalar;
       });
+      if (average.length) tf.tidy(() => average.forEach((a, i) => a.assign(tf.add(tf.mul(a, decay), tf.mul(gVars[i], 1 - decay)))));
       lastCost?.dispose();
       lastCost = cost;
     },
@@ -139,7 +146,7 @@ export async function createTfjsGan(config: TrainConfig, images: { pixels: Uint8
     },
     dispose() {
       lastCost?.dispose();
-      for (const v of [...gVars, ...dVars]) v.dispose();
+      for (const v of [...gVars, ...dVars, ...average]) v.dispose();
       gOptimizer.dispose();
       dOptimizer.dispose();
     },

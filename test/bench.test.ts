@@ -1,10 +1,13 @@
 // The code paths of `npm run bench --quick` on tiny shapes: the FLOP count the summary divides by,
-// the statistics, the per-kernel timings and the iteration profile. Only that they are right and
+// the statistics, the per-kernel timings, the iteration profile, the GPU report's shape and how
+// PyTorch is found and told the model. Only that they are right and
 // complete is asserted; how fast anything runs is the bench's business, never a test's.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { iterationFlops, KernelClock, measureKernels, profileIteration } from '../bench/kernels';
 import { spread } from '../bench/stats';
+import { buildGpuReport, GPU_REPORT_VERSION } from '../bench/report';
+import { findTorchPython, torchModel } from '../bench/torch';
 import { presetConfig } from '../src/train/config';
 import { gpu } from './helpers';
 import { makeTrainer, syntheticImages, tinyImageConfig } from './train/fixtures';
@@ -51,4 +54,49 @@ test('per-kernel figures cover every product of every layer, and the profile eve
   }
   trainer.destroy();
   data.gpu.buffer.destroy();
+});
+
+test('the GPU report of a short run holds the adapter, both peers\' places, every GEMM and the tuner\'s field', async () => {
+  const { rt, clock } = await gpu();
+  const config = tinyImageConfig({ form: 'alternating' });
+  const data = syntheticImages(rt);
+  const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
+  const report = await buildGpuReport({ context: rt.context, rt, clock, models: [{ name: 'tiny', config, trainer }], reps: 1, seconds: 0.01, tfjs: false, torch: false, kernels: true, tuner: null });
+  assert.equal(report.version, GPU_REPORT_VERSION);
+  const adapter = report.adapter as Record<string, unknown>;
+  assert.equal(adapter.name, rt.context.adapterName);
+  assert.ok(Array.isArray(adapter.features) && Array.isArray(adapter.device_features));
+  const limits = adapter.limits as Record<string, number>;
+  for (const limit of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeInvocationsPerWorkgroup']) {
+    assert.ok(Number.isFinite(limits[limit]) && limits[limit] > 0, `limit ${limit}: ${limits[limit]}`);
+  }
+  assert.equal(typeof report.timestamp_queries, 'boolean');
+  assert.ok('tuner' in report, 'the tuner has its field even while the build has no tuner');
+  const model = (report.models as Record<string, Record<string, unknown>>).tiny;
+  const ours = model.ours as Record<string, number>;
+  assert.ok(Number.isFinite(ours.median) && ours.median > 0 && ours.n === 1, `ours: ${JSON.stringify(ours)}`);
+  for (const peer of ['tfjs_webgpu', 'pytorch_cuda', 'pytorch_cpu']) {
+    assert.equal(typeof (model[peer] as { skipped?: string }).skipped, 'string', `${peer} says why it was not measured`);
+  }
+  const layers = config.generator.layers.length + config.discriminator.layers.length;
+  const gemms = model.gemms as { gflops: number; m: number; n: number; k: number }[];
+  assert.equal(gemms.length, 2 * layers + layers - 1);
+  for (const g of gemms) assert.ok(Number.isFinite(g.gflops) && g.gflops > 0 && g.m > 0 && g.n > 0 && g.k > 0);
+  assert.ok(['timestamp-query', 'wall-clock'].includes(model.gemm_timing as string));
+  assert.deepEqual(JSON.parse(JSON.stringify(report)), report, 'the report is plain JSON');
+  trainer.destroy();
+  data.gpu.buffer.destroy();
+});
+
+test('PyTorch: a python3 without torch is one line naming each python tried; the model sent is the config\'s', () => {
+  const missing = findTorchPython(['/nonexistent/python3']);
+  assert.ok('skipped' in missing && /^no python3 with torch \(\/nonexistent\/python3: ENOENT\)$/.test(missing.skipped), JSON.stringify(missing));
+  const config = presetConfig('small-mnist');
+  const model = torchModel(config) as { generator: unknown; discriminator: { inputMap?: unknown; dropout?: unknown }[]; optimizer: { kind: string }; ema_decay: number; features: number };
+  assert.deepEqual(model.generator, config.generator.layers);
+  assert.deepEqual(model.discriminator[0].inputMap, { scale: 2, shift: -1 });
+  assert.deepEqual(model.discriminator[0].dropout, { keep: 0.8, scale: 1.25 });
+  assert.equal(model.optimizer.kind, 'adam');
+  assert.equal(model.ema_decay, 0.999);
+  assert.equal(model.features, 784);
 });

@@ -144,6 +144,20 @@ test('--format images: a folder of PNG and JPEG in class folders trains at --siz
   }
 });
 
+test('an unlabelled folder trains, and --score says in the JSON why it measures nothing', async () => {
+  const data = join(work, 'flat');
+  await writeFolder(join(work, 'flat-source'));
+  mkdirSync(data, { recursive: true });
+  for (const name of ['cats', 'dogs']) for (const file of ['0.png', '1.jpg']) writeFileSync(join(data, `${name}-${file}`), readFileSync(join(work, 'flat-source', name, file)));
+  const out = join(work, 'flat-run');
+  assert.equal(gan('train', '--format', 'images', '--size', '6', '--data', data, ...short, '--out', out).status, 0);
+  const evaluation = gan('eval', '--checkpoint', join(out, 'checkpoint.safetensors'), '--score', '--samples', '20');
+  assert.equal(evaluation.status, 0, evaluation.stderr);
+  const report = JSON.parse(evaluation.stdout);
+  assert.match(report.score.skipped, /has no labels.*no score/);
+  assert.equal(report.score.fd, undefined);
+});
+
 test('bad data: one line naming the file, exit 1; a resume on data of another shape is refused and the run is kept', () => {
   const cifar = writeCifar(join(work, 'cifar-short'));
   writeFileSync(join(cifar, 'data_batch_3.bin'), cifarBatch(3, 2).subarray(0, 2 * CIFAR10_RECORD_BYTES - 5));

@@ -60,6 +60,12 @@ override TILE_ROWS: u32;
 override TILE_QUADS: u32;
 override TILE_WORKGROUP: u32 = select(0u, TILE_LANES, (TILE_ROWS == 4u || TILE_ROWS == 8u) && (TILE_QUADS == 1u || TILE_QUADS == 2u));
 
+// The forms of the product loop; each kernel module includes one of shaders/tiles.registers.wgsl,
+// tiles.workgroup.wgsl and tiles.subgroups.wgsl, which sets TILE_FORM (see the header).
+const TILE_REGISTERS: u32 = 0u;
+const TILE_WORKGROUP_MEMORY: u32 = 1u;
+const TILE_SUBGROUPS: u32 = 2u;
+
 // What the accumulators can hold; a tile uses TILE_ROWS x TILE_QUADS of it.
 const TILE_MAX_ROWS: u32 = 8u;
 const TILE_MAX_QUADS: u32 = 2u;
@@ -96,23 +102,55 @@ fn tile_product(operands: u32, row0: u32, quads: TileQuads) -> TileSums {
   var a20 = vec4<f32>(); var a21 = vec4<f32>(); var a30 = vec4<f32>(); var a31 = vec4<f32>();
   var a40 = vec4<f32>(); var a41 = vec4<f32>(); var a50 = vec4<f32>(); var a51 = vec4<f32>();
   var a60 = vec4<f32>(); var a61 = vec4<f32>(); var a70 = vec4<f32>(); var a71 = vec4<f32>();
-  for (var k = 0u; k < depth; k++) {
-    // Loads first, then the multiply-adds row by row, both quads of a row together: the order of
-    // the hand-written kernels this replaced, which lavapipe schedules best.
-    let b0 = tile_b(operands, k, q0);
-    var b1 = vec4<f32>();
-    if (TILE_QUADS == 2u) {
-      b1 = tile_b(operands, k, q1);
+  if (TILE_FORM == TILE_REGISTERS) {
+    for (var k = 0u; k < depth; k++) {
+      // Loads first, then the multiply-adds row by row, both quads of a row together: the order of
+      // the hand-written kernels this replaced, which lavapipe schedules best.
+      let b0 = tile_b(operands, k, q0);
+      var b1 = vec4<f32>();
+      if (TILE_QUADS == 2u) {
+        b1 = tile_b(operands, k, q1);
+      }
+      let a = tile_a(operands, rows, k);
+      let lo = a[0];
+      // With one quad, b1 is 0 and the a*1 sums are never read, so the compiler drops them.
+      a00 += lo.x * b0; a01 += lo.x * b1; a10 += lo.y * b0; a11 += lo.y * b1;
+      a20 += lo.z * b0; a21 += lo.z * b1; a30 += lo.w * b0; a31 += lo.w * b1;
+      if (TILE_ROWS == 8u) {
+        let hi = a[1];
+        a40 += hi.x * b0; a41 += hi.x * b1; a50 += hi.y * b0; a51 += hi.y * b1;
+        a60 += hi.z * b0; a61 += hi.z * b1; a70 += hi.w * b0; a71 += hi.w * b1;
+      }
     }
-    let a = tile_a(operands, rows, k);
-    let lo = a[0];
-    // With one quad, b1 is 0 and the a*1 sums are never read, so the compiler drops them.
-    a00 += lo.x * b0; a01 += lo.x * b1; a10 += lo.y * b0; a11 += lo.y * b1;
-    a20 += lo.z * b0; a21 += lo.z * b1; a30 += lo.w * b0; a31 += lo.w * b1;
-    if (TILE_ROWS == 8u) {
-      let hi = a[1];
-      a40 += hi.x * b0; a41 += hi.x * b1; a50 += hi.y * b0; a51 += hi.y * b1;
-      a60 += hi.z * b0; a61 += hi.z * b1; a70 += hi.w * b0; a71 += hi.w * b1;
+  } else {
+    // The other forms share A's columns between the lanes in chunks: each lane fetches one column
+    // of the chunk (tile_chunk_fetch), and every lane then reads all of them (tile_chunk_column):
+    // the same products summed in the same order as above, so every form gives the same bits.
+    // q0 = column_block * TILE_LANES * TILE_QUADS + the lane's index in its workgroup.
+    let lane = q0 % TILE_LANES;
+    let chunk = tile_chunk_size();
+    let rank = tile_chunk_rank(lane);
+    for (var k0 = 0u; k0 < depth; k0 += chunk) {
+      let mine = tile_chunk_fetch(operands, rows, min(k0 + rank, depth - 1u), lane);
+      let count = min(chunk, depth - k0);
+      for (var j = 0u; j < count; j++) {
+        let k = k0 + j;
+        let b0 = tile_b(operands, k, q0);
+        var b1 = vec4<f32>();
+        if (TILE_QUADS == 2u) {
+          b1 = tile_b(operands, k, q1);
+        }
+        let a = tile_chunk_column(mine, j);
+        let lo = a[0];
+        a00 += lo.x * b0; a01 += lo.x * b1; a10 += lo.y * b0; a11 += lo.y * b1;
+        a20 += lo.z * b0; a21 += lo.z * b1; a30 += lo.w * b0; a31 += lo.w * b1;
+        if (TILE_ROWS == 8u) {
+          let hi = a[1];
+          a40 += hi.x * b0; a41 += hi.x * b1; a50 += hi.y * b0; a51 += hi.y * b1;
+          a60 += hi.z * b0; a61 += hi.z * b1; a70 += hi.w * b0; a71 += hi.w * b1;
+        }
+      }
+      tile_chunk_done();
     }
   }
   var sums: TileSums;

@@ -7,12 +7,28 @@ import { readShaderFile } from '#shader-files';
 /** Shared WGSL prepended, in this order, to every kernel file. */
 export const PRELUDE_FILES = ['rng', 'activations'] as const;
 
-/** Shared WGSL that only some kernels use, prepended after the prelude: the GEMM tile of every product. */
+/** Shared WGSL that only some kernels use, prepended after the prelude: the GEMM tile of every product, in its registers form. */
 export const KERNEL_INCLUDES: Record<string, string[]> = {
-  'dense.forward': ['tiles'],
-  'dense.backward': ['tiles'],
-  parzen: ['tiles'],
+  'dense.forward': ['tiles', 'tiles.registers'],
+  'dense.backward': ['tiles', 'tiles.registers'],
+  parzen: ['tiles', 'tiles.registers'],
 };
+
+/**
+ * The files of a kernel: `base+form` (dense.forward+workgroup) is kernel `base` with the GEMM tile's
+ * form shaders/tiles.<form>.wgsl in place of tiles.registers.wgsl (shaders/tiles.wgsl says why
+ * there are forms; src/kernels/tiles.ts chooses among them).
+ */
+export function kernelFiles(name: string): string[] {
+  const [base, form] = name.split('+');
+  const includes = KERNEL_INCLUDES[base] ?? [];
+  if (form !== undefined && !includes.includes('tiles.registers')) throw new Error(`Shader '${base}' has no GEMM tile, so no form '${form}'.`);
+  return [...PRELUDE_FILES, ...includes.map((file) => (form !== undefined && file === 'tiles.registers' ? `tiles.${form}` : file)), base];
+}
+
+// WGSL wants enable and diagnostic directives before every declaration, so a directive in an
+// included file (the subgroup form's `enable subgroups;`) moves to the top of the module.
+const DIRECTIVE = /^(enable|requires|diagnostic)\b[^;]*;[ \t]*$/gm;
 
 export interface ShaderSource {
   name: string;
@@ -28,9 +44,18 @@ export class ShaderCompileError extends Error {
 export function assembleShader(name: string, read: (file: string) => string = readShaderFile): ShaderSource {
   const segments: ShaderSource['segments'] = [];
   const parts: string[] = [];
+  const files = kernelFiles(name);
+  const texts = files.map((file) => read(file).replace(/\s*$/, '\n'));
+  const directives = texts.flatMap((text) => text.match(DIRECTIVE) ?? []);
   let line = 0;
-  for (const file of [...PRELUDE_FILES, ...(KERNEL_INCLUDES[name] ?? []), name]) {
-    const text = read(file).replace(/\s*$/, '\n');
+  if (directives.length > 0) {
+    // Left as comments where they were, so that every file keeps its line numbers.
+    segments.push({ file: 'shaders/(directives of the included files)', firstLine: 0, lineCount: directives.length });
+    parts.push(directives.map((d) => `${d}\n`).join(''));
+    line = directives.length;
+  }
+  for (const [i, file] of files.entries()) {
+    const text = texts[i].replace(DIRECTIVE, (d) => `// ${d}`);
     const lineCount = text.split('\n').length - 1;
     segments.push({ file: `shaders/${file}.wgsl`, firstLine: line, lineCount });
     parts.push(text);

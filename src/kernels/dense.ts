@@ -1,7 +1,8 @@
 // Wrapper of shaders/dense.forward.wgsl and shaders/dense.backward.wgsl: builds the dispatches of one
 // dense layer once; the caller records them into its own pass as often as it likes.
 import { Dispatch, workgroupCount, type BufferBinding, type Runtime } from '../gpu/runtime';
-import { GEMM_TILES, quadBinding, tileConstants, tileWorkgroups, type GemmTile } from './tiles';
+import { quadBinding, tileConstants, tileShader, tileWorkgroups, type GemmTile } from './tiles';
+import { tunedDispatch } from './tune';
 import type { Clock } from '../gpu/clock';
 import { ACTIVATION_CODE, type DenseShape } from '../spec/network';
 import { keepThreshold } from '../spec/rng';
@@ -122,18 +123,20 @@ export async function denseForward(
   const { classTerm } = buffers;
   if (classTerm) checkClassTerm(shape, classTerm, classTerm.weight, 'the class rows');
   const classBuffers: Record<string, BufferBinding> = classTerm ? { class_weight: classTerm.weight, labels: classTerm.labels } : {};
+  const entry = (maxout ? 'forward_maxout' : 'forward') + (classTerm ? '_class' : '');
   dispatches.push(
-    await rt.dispatch({
-      shader: 'dense.forward',
-      entry: (maxout ? 'forward_maxout' : 'forward') + (classTerm ? '_class' : ''),
+    // The tile is the one src/kernels/tune.ts chooses for this product on this adapter.
+    await tunedDispatch(rt, 'denseForward', `${entry} ${shape.batch}x${shape.inFeatures}x${shape.units}x${shape.pieces}`, shape.batch * shape.inFeatures * shape.units * shape.pieces, (tile) => ({
+      shader: tileShader('dense.forward', tile),
+      entry,
       // Every row and every piece of the weight starts on a vec4 when the units are a multiple of 4.
-      constants: productConstants(shape, GEMM_TILES.denseForward, shape.units % 4 === 0),
+      constants: productConstants(shape, tile, shape.units % 4 === 0),
       buffers: maxout
         ? { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, winner: buffers.winner!, ...classBuffers }
         : { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, ...classBuffers },
       params,
-      workgroups: tileWorkgroups(GEMM_TILES.denseForward, shape.batch, shape.units),
-    }),
+      workgroups: tileWorkgroups(tile, shape.batch, shape.units),
+    })),
   );
   return dispatches;
 }
@@ -180,7 +183,9 @@ export async function denseBackward(
   const { dy, saved } = buffers;
   const width = shape.units * shape.pieces;
   const elementwise = { shader: 'dense.backward', constants: elementwiseConstants(shape), params };
-  const product = (tile: GemmTile, aligned: boolean) => ({ shader: 'dense.backward', constants: productConstants(shape, tile, aligned), params });
+  const product = (tile: GemmTile, aligned: boolean) => ({ shader: tileShader('dense.backward', tile), constants: productConstants(shape, tile, aligned), params });
+  const dims = `${shape.batch}x${shape.inFeatures}x${shape.units}x${shape.pieces}`;
+  const multiplyAdds = shape.batch * shape.inFeatures * width;
   const dispatches: Dispatch[] = [
     await rt.dispatch({
       ...elementwise,
@@ -191,25 +196,25 @@ export async function denseBackward(
   ];
   if (buffers.dx) {
     dispatches.push(
-      await rt.dispatch({
+      await tunedDispatch(rt, 'denseGradInput', `grad_input ${dims}`, multiplyAdds, (tile) => ({
         // dx^T = W dz^T: rows are input features, quads are quads of the batch.
-        ...product(GEMM_TILES.denseGradInput, shape.batch % 4 === 0),
+        ...product(tile, shape.batch % 4 === 0),
         entry: 'grad_input',
         // The weight is bound under both of lhs's views (the shader says why).
-        buffers: { lhs: buffers.weight, lhs_quads: quadBinding(buffers.weight), rhs_quads: quadBinding(buffers.dzT), dx: buffers.dx, clock: clock.buffer },
-        workgroups: tileWorkgroups(GEMM_TILES.denseGradInput, shape.inFeatures, shape.batch),
-      }),
+        buffers: { lhs: buffers.weight, lhs_quads: quadBinding(buffers.weight), rhs_quads: quadBinding(buffers.dzT), dx: buffers.dx!, clock: clock.buffer },
+        workgroups: tileWorkgroups(tile, shape.inFeatures, shape.batch),
+      })),
     );
   }
   if (options.weightGrads === false) return dispatches;
   dispatches.push(
-    await rt.dispatch({
-      ...product(GEMM_TILES.denseGradWeight, shape.inFeatures % 4 === 0 && width % 4 === 0),
+    await tunedDispatch(rt, 'denseGradWeight', `grad_weight ${dims}`, multiplyAdds, (tile) => ({
+      ...product(tile, shape.inFeatures % 4 === 0 && width % 4 === 0),
       entry: 'grad_weight',
       // dW = x^T dz: quads of the input's rows and of dz's rows.
       buffers: { lhs: buffers.input, lhs_quads: quadBinding(buffers.input), rhs_quads: quadBinding(buffers.dz), dweight: buffers.dweight },
-      workgroups: tileWorkgroups(GEMM_TILES.denseGradWeight, shape.inFeatures, width),
-    }),
+      workgroups: tileWorkgroups(tile, shape.inFeatures, width),
+    })),
     await rt.dispatch({
       ...elementwise,
       entry: 'grad_bias',

@@ -3,9 +3,10 @@
 // log-likelihoods, the nearest-sample update). Built once per chunk; src/eval/window.ts records
 // and submits them.
 import { workgroupCount, type BufferBinding, type Dispatch, type Runtime } from '../gpu/runtime';
-import { GEMM_TILES, quadBinding, tileConstants, tileWorkgroups } from './tiles';
+import { quadBinding, tileConstants, tileShader, tileWorkgroups } from './tiles';
+import { tunedDispatch } from './tune';
 
-/** Invocations per workgroup of every entry point but the distance GEMM (whose tile is GEMM_TILES.parzenDistances): the shader's LANES. A power of two. */
+/** Invocations per workgroup of every entry point but the distance GEMM (whose tile src/kernels/tune.ts chooses): the shader's LANES. A power of two. */
 const LANES = 64;
 /** The most sigmas one accumulate pass serves; must match the shader's MAX_SIGMAS. */
 export const MAX_SIGMAS = 16;
@@ -77,16 +78,17 @@ export interface DistanceBuffers {
 
 /** dist = ||x||^2 + ||mu||^2 - 2 x mu_t, clamped at 0: one tiled GEMM. */
 export function pairDistances(rt: Runtime, shape: ChunkShape, buffers: DistanceBuffers): Promise<Dispatch> {
-  const tile = GEMM_TILES.parzenDistances;
-  return rt.dispatch({
-    shader: 'parzen',
+  const values = params(shape, nowhere(shape));
+  // The tile is the one src/kernels/tune.ts chooses for this product on this adapter.
+  return tunedDispatch(rt, 'parzenDistances', `distances ${shape.points}x${shape.features}x${shape.samples}`, shape.points * shape.features * shape.samples, (tile) => ({
+    shader: tileShader('parzen', tile),
     entry: 'distances',
     // Every row of mu_t starts on a vec4 when the samples are a multiple of 4.
     constants: { ALIGNED: shape.samples % 4 === 0 ? 1 : 0, ...tileConstants(tile) },
     buffers: { x: buffers.x, mu_t_quads: quadBinding(buffers.muT), x_norm: buffers.xNorm, mu_norm: buffers.muNorm, dist: buffers.dist },
-    params: params(shape, nowhere(shape)),
+    params: values,
     workgroups: tileWorkgroups(tile, shape.points, shape.samples),
-  });
+  }));
 }
 
 export interface WindowBuffers {

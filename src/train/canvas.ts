@@ -1,7 +1,8 @@
 // A canvas that shows what a trainer generates, drawn by the render pipelines of src/kernels/render.ts
-// straight from the trainer's buffers (no readback): a grid of images for image data, the plane for
-// 2-D toys (D's output over it, G's image of a grid of noise, real and generated points). It
-// follows the generator the trainer shows (trainer.shown: G or the moving average of its weights).
+// straight from the trainer's buffers (no readback): a grid of images for image data (grey or colour,
+// at the run's image shape), the plane for 2-D toys (D's output over it, G's image of a grid of
+// noise, real and generated points). It follows the generator the trainer shows (trainer.shown: G or
+// the moving average of its weights).
 //
 //   const view = await attachCanvas(trainer, document.querySelector('canvas'));
 //   ... after each training window: view.draw();
@@ -11,19 +12,26 @@
 import type { Runtime } from '../gpu/runtime';
 import { gridPixels, ImageGrid, PlaneRenderer, renderPixels, type GridShape, type PlaneLayer } from '../kernels/render';
 import { GpuPass, type GpuNetwork } from '../nn/mlp';
+import { imageShape, isConditional, type TrainConfig } from '../spec/config';
 import { GENERATOR_DROPOUT_STREAM } from '../spec/keys';
 import type { Trainer } from './trainer';
 
 /** A canvas element, or an OffscreenCanvas (in a worker). */
 export type CanvasTarget = HTMLCanvasElement | OffscreenCanvas;
 
+/** What a view draws: see SampleCanvasOptions.show. */
+export type SampleView = 'fixed' | 'latest' | 'interpolation' | 'class-interpolation';
+
 export interface SampleCanvasOptions {
   /**
-   * What is drawn: G on the trainer's fixed noise ('fixed', the default), the last G step's
-   * minibatch ('latest'), or G along a straight line in z space ('interpolation', image data only:
-   * the paper's Figure 3).
+   * What is drawn: G on the trainer's fixed noise ('fixed', the default; a conditional model draws
+   * each sample's class, Trainer.setSampleClasses), the last G step's minibatch ('latest'), G along a
+   * straight line in z space ('interpolation', image data only: the paper's Figure 3; a conditional
+   * model holds the class of `setClass`), or a conditional G at one fixed z along a straight line
+   * between two classes' one-hots ('class-interpolation': Trainer.setClassInterpolation, chosen
+   * with `setClasses`).
    */
-  show?: 'fixed' | 'latest' | 'interpolation';
+  show?: SampleView;
   /**
    * Images: at most this many (default 100; the interpolation draws `steps`), `columns` a row
    * (default 10), each pixel `zoom` x `zoom` (default 2). 2-D data: generated points drawn (default 1000).
@@ -31,7 +39,7 @@ export interface SampleCanvasOptions {
   count?: number;
   columns?: number;
   zoom?: number;
-  /** Points on the interpolation's segment, both ends included (default 12). */
+  /** Points on an interpolation's segment, both ends included (default 12). */
   steps?: number;
   /** 2-D data: the square [lo, hi]^2 shown (default [-3, 3]), `pixels` across (default 480). */
   plane?: { lo?: number; hi?: number; pixels?: number };
@@ -40,9 +48,16 @@ export interface SampleCanvasOptions {
   label?: string;
 }
 
-/** Image data's picture size (MNIST's 28 x 28); undefined for the toys' points. */
-function imageSize(trainer: Trainer): { width: number; height: number } | undefined {
-  return trainer.config.data === 'mnist' ? { width: 28, height: 28 } : undefined;
+/** Image data's picture (its shape and how its values are shown); undefined for the toys' points. */
+function imageLook(config: TrainConfig): Pick<GridShape, 'channels' | 'width' | 'height' | 'display'> | undefined {
+  const image = imageShape(config);
+  if (!image) return undefined;
+  // Contrast-normalised data is scaled per image, as the sample PNGs show it (src/io/images.ts).
+  return { channels: image.channels, width: image.width, height: image.height, display: config.data === 'cifar10' ? 'contrast' : 'clip' };
+}
+
+function imageSize(trainer: Trainer) {
+  return imageLook(trainer.config);
 }
 
 function preferredFormat(): GPUTextureFormat {
@@ -67,22 +82,34 @@ function drawNoise(noise: Trainer['config']['noise']): Float32Array {
  */
 export class Interpolation {
   private readonly z: GPUBuffer;
+  /** A conditional G's class of every point (one class for the whole segment). */
+  private readonly labels?: GPUBuffer;
   private readonly passes = new Map<GpuNetwork, { pass: GpuPass; dispatches: { record(pass: GPUComputePassEncoder): void }[] }>();
 
   private constructor(private readonly trainer: Trainer, readonly steps: number) {
     this.z = trainer.rt.createBuffer('interpolation.z', steps * trainer.config.noise.dim * 4);
+    if (isConditional(trainer.config)) this.labels = trainer.rt.createBuffer('interpolation.labels', steps * 4);
   }
 
-  static async create(trainer: Trainer, steps: number): Promise<Interpolation> {
+  static async create(trainer: Trainer, steps: number, classIndex = 0): Promise<Interpolation> {
     const interpolation = new Interpolation(trainer, steps);
     for (const network of [trainer.generator, trainer.generatorAverage]) {
       if (!network) continue;
       const rng = { seed: trainer.config.seed, sub: 0, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false };
-      const pass = GpuPass.create(network, trainer.clock, steps, interpolation.z, rng, `interpolation.${network.spec.name}`);
+      const pass = GpuPass.create(network, trainer.clock, steps, interpolation.z, rng, `interpolation.${network.spec.name}`, interpolation.labels);
       interpolation.passes.set(network, { pass, dispatches: await pass.forward() });
     }
     interpolation.newEndpoints();
+    if (interpolation.labels) interpolation.setClass(classIndex);
     return interpolation;
+  }
+
+  /** A conditional model's class along the segment (drawn at the next frame); ignored by an unconditional one. */
+  setClass(classIndex: number): void {
+    if (!this.labels) return;
+    const classes = this.trainer.config.classes;
+    if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes) throw new RangeError(`interpolation: class ${classIndex} is not an integer in [0, ${classes})`);
+    this.trainer.rt.device.queue.writeBuffer(this.labels, 0, new Uint32Array(this.steps).fill(classIndex));
   }
 
   private get shown() {
@@ -112,6 +139,7 @@ export class Interpolation {
 
   destroy(): void {
     this.z.destroy();
+    this.labels?.destroy();
     for (const { pass } of this.passes.values()) pass.destroy();
   }
 }
@@ -136,8 +164,7 @@ interface PlaneModel {
 }
 
 export class SampleCanvas {
-  readonly width: number;
-  readonly height: number;
+  private size: { width: number; height: number };
   private current!: Trainer;
   private grid?: ImageGrid;
   private plane?: PlaneRenderer;
@@ -145,11 +172,16 @@ export class SampleCanvas {
   private snapshotGrid?: ImageGrid;
   private snapshotPlane?: PlaneRenderer;
   private interpolation?: Interpolation;
-  private readonly show: 'fixed' | 'latest' | 'interpolation';
+  /** The interpolation's class (conditional models), kept for the next trainer. */
+  private segmentClass = 0;
+  /** The class interpolation's ends and the fixed-noise sample whose z it holds, kept for the next trainer. */
+  private classPair = { from: 0, to: 1, sample: 0 };
+  private readonly show: SampleView;
   private readonly label: string;
 
   private constructor(
     readonly rt: Runtime,
+    readonly canvas: CanvasTarget,
     readonly context: GPUCanvasContext,
     readonly format: GPUTextureFormat,
     private readonly options: SampleCanvasOptions,
@@ -157,7 +189,16 @@ export class SampleCanvas {
   ) {
     this.show = options.show ?? 'fixed';
     this.label = options.label ?? `canvas.${this.show}`;
-    [this.width, this.height] = [size.width, size.height];
+    this.size = size;
+  }
+
+  /** The canvas's size in pixels: the view whole (it follows the image shape of the trainer shown). */
+  get width(): number {
+    return this.size.width;
+  }
+
+  get height(): number {
+    return this.size.height;
   }
 
   /**
@@ -173,7 +214,7 @@ export class SampleCanvas {
     if (!context) throw new Error('This canvas gives no WebGPU context (it may already have a 2-D or WebGL one).');
     const format = options.format ?? preferredFormat();
     context.configure({ device: trainer.rt.device, format, alphaMode: 'opaque' });
-    const view = new SampleCanvas(trainer.rt, context, format, options, size);
+    const view = new SampleCanvas(trainer.rt, canvas, context, format, options, size);
     await view.setTrainer(trainer);
     return view;
   }
@@ -182,7 +223,7 @@ export class SampleCanvas {
   private static pixels(trainer: Trainer, options: SampleCanvasOptions): { width: number; height: number } {
     if (imageSize(trainer)) return gridPixels(SampleCanvas.shapeFor(trainer, options, true));
     if (trainer.config.data === 'toy-1d') throw new Error('1-D data has no canvas view: draw SampleBatch.samples and .discriminatorCurve as curves.');
-    if (options.show === 'interpolation') throw new Error('The interpolation view draws images: this run generates 2-D points.');
+    if (options.show === 'interpolation' || options.show === 'class-interpolation') throw new Error(`The ${options.show} view draws images: this run generates 2-D points.`);
     const pixels = options.plane?.pixels ?? 480;
     return { width: pixels, height: pixels };
   }
@@ -191,7 +232,7 @@ export class SampleCanvas {
   private static shapeFor(trainer: Trainer, options: SampleCanvasOptions, whole = false): GridShape {
     const image = imageSize(trainer)!;
     const zoom = options.zoom ?? 2;
-    if (options.show === 'interpolation') {
+    if (options.show === 'interpolation' || options.show === 'class-interpolation') {
       const steps = options.steps ?? 12;
       return { columns: options.columns ?? steps, count: steps, zoom, ...image };
     }
@@ -213,7 +254,13 @@ export class SampleCanvas {
     if ((this.grid && !imageSize(trainer)) || (this.plane && imageSize(trainer))) throw new Error(`This canvas shows ${this.grid ? 'images' : '2-D points'}; the new trainer's data (${trainer.config.data}) needs a SampleCanvas of its own.`);
     if (imageSize(trainer)) {
       const shape = SampleCanvas.shapeFor(trainer, this.options);
-      const interpolation = this.show === 'interpolation' ? await Interpolation.create(trainer, shape.count) : undefined;
+      if (this.show === 'class-interpolation') {
+        if (!isConditional(trainer.config)) throw new Error(`The class-interpolation view needs a conditional model; preset ${trainer.config.preset} has no classes (config field 'classes' is 0).`);
+        const { from, to, sample } = this.classPair;
+        const last = trainer.config.classes - 1;
+        await trainer.setClassInterpolation(Math.min(from, last), Math.min(to, last), { steps: shape.count, sample });
+      }
+      const interpolation = this.show === 'interpolation' ? await Interpolation.create(trainer, shape.count, isConditional(trainer.config) ? Math.min(this.segmentClass, trainer.config.classes - 1) : 0) : undefined;
       this.grid ??= await ImageGrid.create(this.rt, this.format, shape, `render.${this.label}`);
       this.grid.forgetBuffers();
       this.grid.setShape(shape);
@@ -221,6 +268,7 @@ export class SampleCanvas {
       this.interpolation?.destroy();
       this.interpolation = interpolation;
       this.current = trainer;
+      this.resize(SampleCanvas.pixels(trainer, this.options));
       this.grid.prepare(this.images);
     } else {
       SampleCanvas.pixels(trainer, this.options);
@@ -230,6 +278,14 @@ export class SampleCanvas {
       this.planeModel = model;
       this.current = trainer;
     }
+  }
+
+  /** Another image shape (other data) needs another canvas size; the next frame's texture has it. */
+  private resize(size: { width: number; height: number }): void {
+    if (size.width === this.size.width && size.height === this.size.height) return;
+    this.canvas.width = size.width;
+    this.canvas.height = size.height;
+    this.size = size;
   }
 
   private async buildPlane(trainer: Trainer, plane: PlaneRenderer): Promise<PlaneModel> {
@@ -284,6 +340,7 @@ export class SampleCanvas {
   /** The images buffer drawn now. */
   private get images(): GPUBuffer {
     if (this.interpolation) return this.interpolation.output;
+    if (this.show === 'class-interpolation') return this.current.classInterpolationSamples;
     return this.show === 'latest' ? this.current.latestSamples : this.current.fixedNoiseSamples;
   }
 
@@ -292,9 +349,28 @@ export class SampleCanvas {
     this.interpolation?.newEndpoints();
   }
 
-  /** Records what the frame computes (G on the fixed noise or the segment, D over the plane, G's mesh). */
+  /** The interpolation view of a conditional model: the class along the segment (drawn at the next frame). */
+  setClass(classIndex: number): void {
+    this.interpolation?.setClass(classIndex);
+    this.segmentClass = classIndex;
+  }
+
+  /**
+   * The class-interpolation view: from class `from` to class `to` at the z of fixed-noise sample
+   * `sample` (default the first), drawn at the next frame. Between training windows (it writes
+   * buffers the trainer's plan reads), as Trainer.setClassInterpolation.
+   */
+  async setClasses(from: number, to: number, sample = this.classPair.sample): Promise<void> {
+    if (this.show !== 'class-interpolation') throw new Error(`setClasses: this view shows '${this.show}', not 'class-interpolation'.`);
+    await this.current.setClassInterpolation(from, to, { steps: SampleCanvas.shapeFor(this.current, this.options).count, sample });
+    this.classPair = { from, to, sample };
+    this.grid!.prepare(this.images);
+  }
+
+  /** Records what the frame computes (G on the fixed noise or a segment, D over the plane, G's mesh). */
   recordCompute(pass: GPUComputePassEncoder): void {
     if (this.show === 'fixed') this.current.recordSampling(pass);
+    if (this.show === 'class-interpolation') this.current.recordClassInterpolation(pass);
     this.interpolation?.record(pass);
     if (this.planeModel) {
       for (const d of this.planeModel.dispatches) d.record(pass);

@@ -1,6 +1,9 @@
-// The live MNIST page: trains a preset in this tab with the same session and trainer as `gan train`,
-// draws the samples with a render pipeline straight from the generator's output, charts the
-// metrics, and saves and opens the command line's checkpoint files.
+// The live training page: trains a preset in this tab with the same session and trainer as `gan
+// train`, on MNIST, Fashion-MNIST or a folder of the user's own images (chosen or dropped), draws the
+// samples with a render pipeline straight from the generator's output (grey or colour, at the data's
+// size), charts the metrics, and saves and opens the command line's checkpoint files. A conditional
+// model (cmnist-small) gets a class picker for the fixed-noise grid and an interpolation between two
+// classes at fixed z.
 //
 // URL parameters: preset=NAME, config=JSON (a partial config merged onto its preset, as --config),
 // autostart=1. Tests read window.ganPage and document.body.dataset.state.
@@ -13,12 +16,14 @@ import {
   type ControllerMetrics,
   createTrainer,
   decodeCheckpoint,
+  destroyDataset,
   DeviceLostError,
   drawCanvases,
   encodeCheckpoint,
   type GpuContext,
-  loadMnist,
-  type Mnist,
+  type ImageDataset,
+  loadImageData,
+  loadImageFolder,
   modelBuffers,
   modelLimits,
   networkSpecs,
@@ -33,13 +38,20 @@ import {
   type TrainingData,
   type TrainingState,
   validateConfig,
+  withImageShape,
 } from '../src/index';
 import { $, Chart, download, pageDevice } from './common';
 // The model README.md's figures come from (pretrained/README.md): bundled as a file, fetched on demand.
 import pretrainedUrl from '../pretrained/small-mnist.safetensors?url';
 
-const MNIST_PRESETS = Object.keys(presets).filter((name) => presets[name].data === 'mnist');
+/** Where the page's data comes from: the two sets the page's server holds, or the user's own images. */
+type DataSource = 'mnist' | 'fashion-mnist' | 'images';
+const SHIPPED: readonly string[] = ['mnist', 'fashion-mnist'];
+const SOURCE_NAMES: Record<DataSource, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST', images: 'your images' };
+/** The presets whose data the page's server holds; any of them also trains on the user's images. */
+const PAGE_PRESETS = Object.keys(presets).filter((name) => SHIPPED.includes(presets[name].data));
 const STRIP_STEPS = 12;
+const CLASS_STEPS = 10;
 
 const controls = {
   preset: $<HTMLSelectElement>('#preset'),
@@ -57,6 +69,16 @@ const controls = {
   resume: $<HTMLButtonElement>('#resume'),
   rawGenerator: $<HTMLInputElement>('#raw-generator'),
   pretrained: $<HTMLButtonElement>('#pretrained'),
+  data: $<HTMLSelectElement>('#data'),
+  imageSource: $('#image-source'),
+  folder: $<HTMLInputElement>('#folder'),
+  imageSize: $<HTMLInputElement>('#image-size'),
+  grey: $<HTMLInputElement>('#grey'),
+  classes: $('#classes'),
+  classSection: $('#class-section'),
+  sampleClass: $<HTMLSelectElement>('#class'),
+  classFrom: $<HTMLSelectElement>('#class-from'),
+  classTo: $<HTMLSelectElement>('#class-to'),
 };
 /** How often the page copies the model out, to resume from if the device is lost. */
 const KEEP_STATE_EVERY_MS = 10_000;
@@ -68,16 +90,51 @@ function showError(message: string | undefined): void {
   errorBox.textContent = message ?? '';
 }
 
-type View = 'samples' | 'fixed' | 'strip';
+type View = 'samples' | 'fixed' | 'strip' | 'class-strip';
+
+/** Files dropped on the page, folders walked: each file's path (for class folders) as webkitRelativePath. */
+async function droppedFiles(transfer: DataTransfer): Promise<File[]> {
+  // Entries must be taken before the first await: the drop's data is gone after the event.
+  const entries = Array.from(transfer.items, (item) => item.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
+  if (entries.length === 0) return Array.from(transfer.files);
+  const files: File[] = [];
+  const walk = async (entry: FileSystemEntry, path: string): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      Object.defineProperty(file, 'webkitRelativePath', { value: `${path}${file.name}` });
+      files.push(file);
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      // readEntries answers in batches (100 in Chrome) until it answers none.
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+        if (batch.length === 0) break;
+        for (const child of batch) await walk(child, `${path}${entry.name}/`);
+      }
+    }
+  };
+  for (const entry of entries) await walk(entry, '');
+  return files;
+}
 
 class TrainingPage {
   config!: TrainConfig;
+  /** The config a data source is applied to: the model trained now, or the preset just chosen. */
+  private base!: TrainConfig;
+  /** The data on the GPU; `data.images` is the dataset it holds. */
   private data?: TrainingData;
-  private mnist?: Mnist;
+  /** MNIST and Fashion-MNIST once fetched, kept for the page's later runs. */
+  private readonly shipped = new Map<string, ImageDataset>();
+  /** The user's images as last read, and the files they were read from (read again at another size). */
+  images?: ImageDataset;
+  private imageFiles?: File[];
+  /** A conditional model's class of the whole fixed-noise grid (undefined: one class per row), and the class interpolation's ends. */
+  private sampleClass?: number;
+  private classPair = { from: 0, to: 1 };
   /** Every metrics record of this page's runs, in order (the charts' data). */
   readonly metrics: ControllerMetrics[] = [];
-  /** The last G step's minibatch, G on the fixed noise, the interpolation: made with the first model. */
-  private views?: Record<View, SampleCanvas>;
+  /** The last G step's minibatch, G on the fixed noise, the interpolations: made with the first model (the class strip with the first conditional one). */
+  private views?: Record<Exclude<View, 'class-strip'>, SampleCanvas> & { 'class-strip'?: SampleCanvas };
   /** The state at the end of a recent window, kept so that a lost device loses at most a few seconds. */
   lastGood?: TrainingState;
   /** The fixed-noise grid and the interpolation show G's own weights, not their moving average. */
@@ -135,32 +192,102 @@ class TrainingPage {
     });
   }
 
+  /** The config's images on the CPU: fetched once (MNIST, Fashion-MNIST) or the user's, as last read. */
+  private async dataset(config: TrainConfig): Promise<ImageDataset> {
+    if (config.data === 'images') {
+      if (!this.images) throw new Error(`Preset ${config.preset} trains on a folder of images: choose one (or drop images on the page) first.`);
+      return this.images;
+    }
+    if (!SHIPPED.includes(config.data)) throw new Error(`This page trains on MNIST, Fashion-MNIST or your images, not '${config.data}' (the lab, lab.html, trains the toys).`);
+    let dataset = this.shipped.get(config.data);
+    if (!dataset) {
+      status.textContent = `Loading ${SOURCE_NAMES[config.data as DataSource]} (55 MB)…`;
+      // From this page's server (data/mnist/, data/fashion-mnist/), whatever directory a command-line run named.
+      dataset = await loadImageData({ ...config, dataDir: '' });
+      this.shipped.set(config.data, dataset);
+    }
+    return dataset;
+  }
+
+  /**
+   * `base` (a preset's config) on a data source: its image shape set from the data (G's output
+   * follows), and a conditional preset given the data's classes.
+   */
+  configFor(base: TrainConfig, source: DataSource, dataset: ImageDataset): TrainConfig {
+    const config = structuredClone(base);
+    config.data = source;
+    config.dataDir = source === 'images' ? dataset.source : '';
+    withImageShape(config, { channels: dataset.channels, height: dataset.height, width: dataset.width });
+    if (base.classes > 0) {
+      if (dataset.classes === 0) throw new Error(`${dataset.source}: preset ${base.preset} is conditional, and these images have no classes: put each class's images in a subfolder of its own.`);
+      config.classes = dataset.classes;
+    }
+    return validateConfig(config);
+  }
+
   /** A new trainer for `config` (the data is reused when it is the same), continuing `state` if given. */
   private async build(config: TrainConfig, state?: TrainingState): Promise<void> {
-    status.textContent = 'Loading MNIST (55 MB)…';
-    this.mnist ??= await loadMnist();
-    this.data ??= await prepareData(this.rt, config, { mnist: this.mnist });
+    const dataset = await this.dataset(config);
+    const previous = this.data;
+    const fresh = previous?.images !== dataset;
+    const data = fresh ? await prepareData(this.rt, config, { dataset }) : previous!;
     status.textContent = `Building ${config.preset}…`;
-    checkBuffersFit(this.context.device.limits, 'this device', modelBuffers(config));
-    const trainer = await createTrainer(this.rt, this.clock, config, this.data);
-    if (state) await trainer.loadState(state);
+    let trainer: Trainer;
+    try {
+      checkBuffersFit(this.context.device.limits, 'this device', modelBuffers(config, dataset.train.count));
+      trainer = await createTrainer(this.rt, this.clock, config, data);
+      if (state) await trainer.loadState(state);
+    } catch (err) {
+      if (fresh) destroyDataset(data.dataset);
+      throw err;
+    }
     this.lastGood = state ?? (await trainer.readState());
     if (this.showRaw) trainer.show('raw');
-    if (this.views) for (const view of Object.values(this.views)) await view.setTrainer(trainer);
-    else {
+    const conditional = config.classes > 0;
+    if (conditional) this.applyClasses(trainer, dataset);
+    if (this.views) {
+      for (const view of [this.views.samples, this.views.fixed, this.views.strip]) await view.setTrainer(trainer);
+      if (this.views['class-strip'] && !conditional) {
+        this.views['class-strip'].destroy();
+        this.views['class-strip'] = undefined;
+      } else if (this.views['class-strip']) await this.views['class-strip'].setTrainer(trainer);
+    } else {
       this.views = {
         samples: await attachCanvas(trainer, $<HTMLCanvasElement>('#samples'), { show: 'latest', label: 'samples' }),
         fixed: await attachCanvas(trainer, $<HTMLCanvasElement>('#fixed'), { label: 'fixed' }),
         strip: await attachCanvas(trainer, $<HTMLCanvasElement>('#strip'), { show: 'interpolation', steps: STRIP_STEPS, label: 'strip' }),
       };
     }
+    if (conditional) {
+      this.views['class-strip'] ??= await attachCanvas(trainer, $<HTMLCanvasElement>('#class-strip'), { show: 'class-interpolation', steps: CLASS_STEPS, label: 'class-strip' });
+      await this.views['class-strip'].setClasses(this.classPair.from, this.classPair.to);
+    }
+    this.views.strip.setClass(this.sampleClass ?? 0);
     this.controller.setTrainer(trainer)?.destroy();
+    if (fresh && previous) destroyDataset(previous.dataset);
+    this.data = data;
     this.config = config;
+    this.base = config;
     controls.rawGenerator.disabled = !trainer.generatorAverage;
     controls.rawGenerator.checked = trainer.shown === 'raw';
     this.showConfig();
     this.draw();
     this.showStatus();
+  }
+
+  /** A conditional trainer's classes as the page's pickers have them; the pickers list the data's classes. */
+  private applyClasses(trainer: Trainer, dataset: ImageDataset): void {
+    const { classes } = trainer.config;
+    const names = Array.from({ length: classes }, (_, c) => dataset.classNames?.[c] ?? String(c));
+    if (this.sampleClass !== undefined && this.sampleClass >= classes) this.sampleClass = undefined;
+    this.classPair = { from: Math.min(this.classPair.from, classes - 1), to: Math.min(this.classPair.to, classes - 1) };
+    controls.sampleClass.replaceChildren(new Option('one class per row', 'rows'), ...names.map((name, c) => new Option(name, String(c))));
+    controls.classFrom.replaceChildren(...names.map((name, c) => new Option(name, String(c))));
+    controls.classTo.replaceChildren(...names.map((name, c) => new Option(name, String(c))));
+    controls.sampleClass.value = this.sampleClass === undefined ? 'rows' : String(this.sampleClass);
+    controls.classFrom.value = String(this.classPair.from);
+    controls.classTo.value = String(this.classPair.to);
+    trainer.setSampleClasses(this.sampleClass);
   }
 
   /** Starts a fresh model. */
@@ -171,10 +298,78 @@ class TrainingPage {
     });
   }
 
+  /** A fresh model of the preset chosen, on the data chosen (the preset's own data when it ships and no images are chosen). */
+  async choosePreset(name: string): Promise<void> {
+    this.base = presetConfig(name);
+    const source = controls.data.value === 'images' && this.images ? 'images' : (this.base.data as DataSource);
+    await this.useSource(source);
+  }
+
+  /** A fresh model of the current preset on `source`; the user's images once chosen. */
+  async useSource(source: DataSource): Promise<void> {
+    controls.data.value = source;
+    controls.imageSource.hidden = source !== 'images';
+    if (source === 'images' && !this.images) {
+      status.textContent = 'Choose a folder of PNG or JPEG images, or drop images on the page.';
+      return;
+    }
+    try {
+      const dataset = source === 'images' ? this.images! : await this.dataset({ ...this.base, data: source });
+      await this.start(this.configFor(this.base, source, dataset));
+      this.controller.report();
+    } catch (err) {
+      this.controller.report(err);
+      if (this.config) this.showConfig();
+    }
+  }
+
+  /**
+   * Reads the user's images (chosen or dropped) at the size and colour the controls say and trains
+   * on them. A file that cannot be read is named in one message, and the model in training goes on.
+   */
+  async useImages(files?: File[]): Promise<void> {
+    if (files) this.imageFiles = files;
+    if (!this.imageFiles) return;
+    const size = Number(controls.imageSize.value);
+    status.textContent = `Reading ${this.imageFiles.length} files…`;
+    let dataset: ImageDataset;
+    try {
+      dataset = await loadImageFolder(this.imageFiles, { size, grey: controls.grey.checked, seed: 1 });
+    } catch (err) {
+      this.controller.report(err);
+      this.showStatus();
+      return;
+    }
+    this.images = dataset;
+    await this.useSource('images');
+  }
+
+  /** A conditional model's fixed-noise grid all of one class (undefined: one class per row); the z strip follows. */
+  async chooseClass(classIndex: number | undefined): Promise<void> {
+    await this.controller.exclusive(async () => {
+      this.trainer.setSampleClasses(classIndex);
+      this.views?.strip.setClass(classIndex ?? 0);
+      this.sampleClass = classIndex;
+      this.draw();
+    });
+  }
+
+  /** The class interpolation from one class to another at the first fixed-noise z. */
+  async chooseClassPair(from: number, to: number): Promise<void> {
+    await this.controller.exclusive(async () => {
+      await this.views?.['class-strip']?.setClasses(from, to);
+      this.classPair = { from, to };
+      this.draw();
+    });
+  }
+
   private showConfig(): void {
     const { config } = this;
-    if (!MNIST_PRESETS.includes(config.preset)) controls.preset.add(new Option(config.preset, config.preset));
+    if (!PAGE_PRESETS.includes(config.preset)) controls.preset.add(new Option(config.preset, config.preset));
     controls.preset.value = config.preset;
+    controls.data.value = config.data;
+    controls.imageSource.hidden = config.data !== 'images';
+    controls.classes.hidden = controls.classSection.hidden = !(config.classes > 0);
     controls.k.value = String(config.k);
     controls.lr.value = String(config.optimizer.lr);
     controls.batch.value = String(config.batch);
@@ -188,7 +383,8 @@ class TrainingPage {
     const speed = this.controller.itsPerSecond;
     document.body.dataset.state = state;
     document.body.dataset.iteration = String(this.trainer.iteration);
-    status.textContent = `${this.context.adapterName} · ${this.config.preset} · iteration ${this.trainer.iteration} · ${speed ? `${speed.toFixed(2)} it/s` : '–'} · ${state}`;
+    const images = this.config.data === 'images' && this.images ? ` (${this.images.source}: ${this.images.train.count + this.images.valid.count + this.images.test.count} images, ${this.config.image!.channels} x ${this.config.image!.height} x ${this.config.image!.width})` : '';
+    status.textContent = `${this.context.adapterName} · ${this.config.preset} on ${SOURCE_NAMES[this.config.data as DataSource] ?? this.config.data}${images} · iteration ${this.trainer.iteration} · ${speed ? `${speed.toFixed(2)} it/s` : '–'} · ${state}`;
   }
 
   /** A failed window says what went wrong; a lost device also offers the model kept in this page. */
@@ -203,9 +399,12 @@ class TrainingPage {
     showError(err?.message);
   }
 
-  /** G on the fixed noise and the interpolation, then the three grids: one submission, no readback. */
+  /** G on the fixed noise and the interpolations, then their grids: one submission, no readback. */
   draw(): void {
-    if (this.views) drawCanvases([this.views.samples, this.views.fixed, this.views.strip]);
+    if (!this.views) return;
+    const { samples, fixed, strip } = this.views;
+    const classStrip = this.views['class-strip'];
+    drawCanvases(classStrip ? [samples, fixed, strip, classStrip] : [samples, fixed, strip]);
   }
 
   run(): Promise<void> {
@@ -283,7 +482,9 @@ class TrainingPage {
     let state: TrainingState;
     try {
       state = decodeCheckpoint(await read(), name, networkSpecs);
-      if (state.config.data !== 'mnist') throw new Error(`${name}: a ${state.config.data} checkpoint; open it in the lab (lab.html).`);
+      const { data } = state.config;
+      if (data === 'images' && !this.images) throw new Error(`${name}: a model of a folder of images; choose the images (${state.config.dataDir}) first.`);
+      if (data !== 'images' && !SHIPPED.includes(data)) throw new Error(`${name}: a ${data} checkpoint; this page trains on MNIST, Fashion-MNIST or your images${data.startsWith('toy') ? ' (open it in the lab, lab.html)' : ''}.`);
     } catch (err) {
       this.controller.report(err);
       return;
@@ -316,7 +517,9 @@ class TrainingPage {
   async snapshot(view: View): Promise<{ width: number; height: number; pixels: number[] }> {
     return this.controller.exclusive(async () => {
       this.draw();
-      const { width, height, pixels } = await this.views![view].snapshot();
+      const shown = this.views?.[view];
+      if (!shown) throw new Error(`No '${view}' view: ${view === 'class-strip' ? 'the model is not conditional' : 'no model yet'}.`);
+      const { width, height, pixels } = await shown.snapshot();
       return { width, height, pixels: Array.from(pixels) };
     });
   }
@@ -331,12 +534,13 @@ function initialConfig(params: URLSearchParams): TrainConfig {
   const preset = params.get('preset') ?? 'small-mnist';
   const overrides = params.get('config');
   const config = overrides ? configFromJson({ preset, ...JSON.parse(overrides) }, 'the URL parameter config') : presetConfig(preset);
-  if (config.data !== 'mnist') throw new Error(`Preset ${config.preset} is a toy; open the lab (lab.html) for it.`);
+  if (config.data.startsWith('toy')) throw new Error(`Preset ${config.preset} is a toy; open the lab (lab.html) for it.`);
+  if (!SHIPPED.includes(config.data)) throw new Error(`Preset ${config.preset} trains on ${config.data} files, which this page's server does not hold; train it with the command line, or choose a small preset and your own images.`);
   return config;
 }
 
 async function main(): Promise<void> {
-  for (const name of MNIST_PRESETS) controls.preset.add(new Option(name, name));
+  for (const name of PAGE_PRESETS) controls.preset.add(new Option(name, name));
   const params = new URLSearchParams(location.search);
   const config = initialConfig(params);
   const limits = modelLimits(presetConfig('paper-mnist'));
@@ -355,7 +559,7 @@ async function main(): Promise<void> {
   });
   (window as unknown as { ganPage: TrainingPage }).ganPage = page;
   await page.start(config);
-  for (const control of [controls.start, controls.step, controls.save, controls.onnx, controls.load, controls.endpoints, controls.pretrained]) control.disabled = false;
+  for (const control of [controls.start, controls.step, controls.save, controls.onnx, controls.load, controls.endpoints, controls.pretrained, controls.data, controls.folder]) control.disabled = false;
   controls.pretrained.addEventListener('click', () => void page.loadPretrained());
   controls.start.addEventListener('click', () => (page.running ? page.pause() : void page.run()));
   controls.step.addEventListener('click', () => void page.step());
@@ -368,7 +572,31 @@ async function main(): Promise<void> {
     if (file) void page.load(file);
     controls.load.value = '';
   });
-  controls.preset.addEventListener('change', () => void page.start(presetConfig(controls.preset.value)).catch((err: Error) => page.controller.report(err)));
+  controls.preset.addEventListener('change', () => void page.choosePreset(controls.preset.value));
+  controls.data.addEventListener('change', () => void page.useSource(controls.data.value as DataSource));
+  controls.folder.addEventListener('change', () => {
+    const files = Array.from(controls.folder.files ?? []);
+    controls.folder.value = '';
+    if (files.length > 0) void page.useImages(files);
+  });
+  for (const control of [controls.imageSize, controls.grey]) control.addEventListener('change', () => void page.useImages());
+  // Images dropped anywhere on the page: files, or folders (walked, their subfolders the classes).
+  document.addEventListener('dragover', (e) => e.preventDefault());
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    if (!e.dataTransfer) return;
+    void droppedFiles(e.dataTransfer).then(
+      (files) => page.useImages(files),
+      (err: Error) => page.controller.report(err),
+    );
+  });
+  controls.sampleClass.addEventListener('change', () => {
+    const value = controls.sampleClass.value;
+    void page.chooseClass(value === 'rows' ? undefined : Number(value)).catch((err: Error) => page.controller.report(err));
+  });
+  for (const control of [controls.classFrom, controls.classTo]) {
+    control.addEventListener('change', () => void page.chooseClassPair(Number(controls.classFrom.value), Number(controls.classTo.value)).catch((err: Error) => page.controller.report(err)));
+  }
   for (const control of [controls.k, controls.lr, controls.batch, controls.gLoss, controls.optimizer]) control.addEventListener('change', () => void page.applyControls());
   if (params.get('autostart') === '1') void page.run();
 }

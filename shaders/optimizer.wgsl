@@ -32,8 +32,9 @@
 // Why quads: on a software adapter every load with a per-invocation address is a loop over the
 // lanes, and a vec4 load shares one such loop between 4 elements (shaders/tiles.wgsl says more); the
 // arithmetic is componentwise, so each element gets exactly the scalar update of the twin. Against
-// one invocation per element, on lavapipe (adapter CPU time, medians of 12 turns in one process):
-// SGD over paper-mnist G's 2.5M parameters 19.2 ms -> 7.7, Adam over 1.3M 12.3 ms -> 5.5.
+// one invocation per element, on lavapipe (adapter CPU time, medians of 12 turns in one process, two
+// runs): SGD over paper-mnist G's 2.5M parameters 19.2 and 23.5 ms -> 7.7 and 9.9, Adam over 1.3M
+// 12.3 and 16.2 ms -> 5.5 and 7.6.
 
 struct Params {
   count: u32,

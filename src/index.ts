@@ -15,7 +15,7 @@ import { runTraining, type LoopHooks } from './train/loop';
 import { createSession, networkSpecs, type DataOptions, type Session } from './train/session';
 import type { GpuContext } from './gpu/device';
 import { presetConfig, validateConfig } from './train/config';
-import type { TrainConfig } from './spec/config';
+import { isToyData, type TrainConfig } from './spec/config';
 
 export { DEFAULT_PRESET, PRESETS as presets, presetConfig, validateConfig, configFromJson, ConfigError } from './train/config';
 export { withImageShape } from './train/config';
@@ -87,7 +87,7 @@ export function createGan(options: GanOptions = {}): Promise<Session> {
 export async function train(session: Session, iterations?: number, hooks: LoopHooks = {}): Promise<void> {
   const { trainer, config } = session;
   const until = iterations === undefined ? config.iterations : trainer.iteration + iterations;
-  await runTraining(trainer, { until, logEvery: config.logEvery, sampleEvery: config.sampleEvery, checkpointEvery: Number.MAX_SAFE_INTEGER, sampleWithLogs: config.data !== 'mnist' }, hooks);
+  await runTraining(trainer, { until, logEvery: config.logEvery, sampleEvery: config.sampleEvery, checkpointEvery: Number.MAX_SAFE_INTEGER, sampleWithLogs: isToyData(config.data) }, hooks);
 }
 
 /** G's samples of the fixed noise (the sample grid's z), one row per sample. */

@@ -2,8 +2,10 @@
 // real GPU above all) should tell us, in a few minutes: the adapter, its features and limits, the
 // its/s of small-mnist and paper-mnist (ours, TF.js on the same adapter, PyTorch with CUDA where
 // torch has it, PyTorch on the CPU), every GEMM's GFLOP/s from timestamp queries where the adapter
-// has them, and the GEMM tile choices (`tuner`; null while the build has no tuner). Nothing in it
-// is a pass or a fail: it is the record that the README's figures for that adapter come from.
+// has them, and the GEMM tile each shape got from the tuner (src/kernels/tune.ts: GAN_TUNE's mode,
+// where the choices are kept, what each shape got and how, and the milliseconds of every variant it
+// timed). Nothing in it is a pass or a fail: it is the record that the README's figures for that
+// adapter come from.
 import { cpus, loadavg, platform, arch } from 'node:os';
 import { createRequire } from 'node:module';
 import type { GpuContext } from '../src/gpu/device';
@@ -17,6 +19,7 @@ import { measureModel } from './measure';
 import { round, roundSpread, spread } from './stats';
 import { createTfjsGan } from './tfjs_gan';
 import { findTorchPython, TorchPeer, type TorchPython } from './torch';
+import { hashText, tunerFor } from '../src/kernels/tune';
 
 export const GPU_REPORT_VERSION = 1;
 
@@ -40,8 +43,19 @@ export interface GpuReportOptions {
   torch: boolean;
   /** Per-GEMM figures (a few seconds per model on a GPU, about a minute on a CPU adapter). */
   kernels: boolean;
-  /** The GEMM tile choices per shape, as the tuner made them; null: this build has none. */
-  tuner: unknown;
+}
+
+/** The tuner's choices for this runtime: the shapes the models' trainers asked for, and the timings kept for the adapter. */
+async function tunerChoices(rt: Runtime): Promise<Record<string, unknown>> {
+  const tuner = tunerFor(rt);
+  tuner.flush();
+  const record = await tuner.store.load(tuner.adapterName, hashText(tuner.adapterName));
+  return {
+    mode: tuner.mode,
+    store: tuner.store.where,
+    shapes: tuner.events,
+    timed: record?.choices ?? {},
+  };
 }
 
 function limitsOf(limits: GPUSupportedLimits): Record<string, number> {
@@ -146,7 +160,7 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
     timestamp_queries: kernelClock.method === 'timestamp-query',
     pytorch: 'command' in python ? { python: python.executable, torch: python.torch, cuda: python.cuda } : { skipped: python.skipped },
     models,
-    tuner: options.tuner ?? null,
+    tuner: await tunerChoices(rt),
     load_average_before: loadBefore,
     load_average_after: loadavg().map(round),
     seconds: round((performance.now() - started) / 1000),

@@ -141,7 +141,6 @@ async function writeGpuReport(): Promise<void> {
     tfjs: !skip.has('tfjs'),
     torch: !skip.has('torch'),
     kernels: !skip.has('kernels'),
-    tuner: null,
   });
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);

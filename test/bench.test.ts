@@ -56,12 +56,12 @@ test('per-kernel figures cover every product of every layer, and the profile eve
   data.gpu.buffer.destroy();
 });
 
-test('the GPU report of a short run holds the adapter, both peers\' places, every GEMM and the tuner\'s field', async () => {
+test('the GPU report of a short run holds the adapter, both peers\' places, every GEMM and the tuner\'s choices', async () => {
   const { rt, clock } = await gpu();
   const config = tinyImageConfig({ form: 'alternating' });
   const data = syntheticImages(rt);
   const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
-  const report = await buildGpuReport({ context: rt.context, rt, clock, models: [{ name: 'tiny', config, trainer }], reps: 1, seconds: 0.01, tfjs: false, torch: false, kernels: true, tuner: null });
+  const report = await buildGpuReport({ context: rt.context, rt, clock, models: [{ name: 'tiny', config, trainer }], reps: 1, seconds: 0.01, tfjs: false, torch: false, kernels: true });
   assert.equal(report.version, GPU_REPORT_VERSION);
   const adapter = report.adapter as Record<string, unknown>;
   assert.equal(adapter.name, rt.context.adapterName);
@@ -71,7 +71,10 @@ test('the GPU report of a short run holds the adapter, both peers\' places, ever
     assert.ok(Number.isFinite(limits[limit]) && limits[limit] > 0, `limit ${limit}: ${limits[limit]}`);
   }
   assert.equal(typeof report.timestamp_queries, 'boolean');
-  assert.ok('tuner' in report, 'the tuner has its field even while the build has no tuner');
+  const tuner = report.tuner as { mode: { kind: string }; store: string; shapes: unknown[]; timed: object };
+  assert.equal(typeof tuner.mode.kind, 'string');
+  assert.equal(typeof tuner.store, 'string');
+  assert.ok(Array.isArray(tuner.shapes) && typeof tuner.timed === 'object', JSON.stringify(tuner));
   const model = (report.models as Record<string, Record<string, unknown>>).tiny;
   const ours = model.ours as Record<string, number>;
   assert.ok(Number.isFinite(ours.median) && ours.median > 0 && ours.n === 1, `ours: ${JSON.stringify(ours)}`);

@@ -51,6 +51,21 @@
 // 8 x 8 with 16 lanes 9.0 and 8.1 (a tie with 8 lanes, kept at 8 like the dense kernels), 32 lanes
 // 6.9.
 //
+// Forms. The product loop comes in three forms, one per module: each kernel's module includes
+// shaders/tiles.registers.wgsl (the form above: every lane reads A's column itself at every k),
+// tiles.workgroup.wgsl (the lanes stage chunks of TILE_LANES columns of A in workgroup memory, one
+// column each, then read them all) or tiles.subgroups.wgsl (they pass their columns around with
+// subgroupShuffle; only on devices with the `subgroups` feature, whose `enable` no other module may
+// carry). A kernel named `dense.forward+workgroup` is dense.forward with that form
+// (src/gpu/shaders.ts kernelFiles). Every form adds the same products to the same accumulators in
+// the same order, k ascending, so they give the same bits (test/kernels/tune.test.ts checks it) and
+// a run may resume on another form. src/kernels/tune.ts times the forms (and 64 lanes against 8) per
+// shape and adapter and keeps the fastest. The chunked forms need every lane of the workgroup at
+// tile_product (a barrier, or a subgroup operation that counts the lanes), so a kernel calls it in
+// uniform control flow, before any early return. Staging A suits a GPU, where lanes that read
+// consecutive k of a row-major A make one memory transaction instead of one per k; on lavapipe the
+// lanes' shared reads of A are already single loads, and staging only adds the barriers.
+//
 // The accumulators are named variables rather than an array, which keeps lavapipe's compiler from
 // addressing them through memory; the branches on TILE_ROWS and TILE_QUADS are on override
 // constants, fixed when the pipeline is created, and compile away.

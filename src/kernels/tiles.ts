@@ -47,6 +47,8 @@ export interface TileDevice {
   features: ReadonlySet<string>;
   /** GPUAdapterInfo.subgroupMaxSize where the adapter tells it. */
   subgroupMaxSize?: number;
+  /** A software adapter (lavapipe, SwiftShader), which runs a workgroup on one CPU thread. */
+  software?: boolean;
 }
 
 /** The name of a tile: form/lanes, with the rows x columns when they are not the shipped 8 x 8. */
@@ -56,19 +58,22 @@ export function tileName(tile: GemmTile): string {
 }
 
 /**
- * The variants of a kernel's tile that a device can run, the shipped one first: the same 8 x 8
- * tile read from registers with 8 lanes (the shipped form, which suits software Vulkan, where a
- * workgroup runs on one thread) and with 64 (a GPU runs 32 or 64 lanes at once, and 8-lane
- * workgroups leave most of them idle); staged in workgroup memory with 64 lanes; and, where the
- * device has the `subgroups` feature, exchanged by subgroup shuffles with a workgroup of whole
- * subgroups. No f16 form is offered: rounding the operands to f16 moves a product by up to 2^-11 of
- * its magnitude, 240 times the bound the kernels' twin tests hold (test/kernels/dense.test.ts).
+ * The variants of a kernel's tile that a device can run, the shipped one first. On a GPU: the 8 x 8
+ * tile read from registers with 8 lanes (shipped) and with 64 (a GPU runs 32 or 64 lanes at once,
+ * and 8-lane workgroups leave most of them idle), staged in workgroup memory with 64 lanes, and,
+ * where the device has the `subgroups` feature, exchanged by subgroup shuffles in a workgroup of
+ * whole subgroups. On a software adapter, which runs a workgroup on one CPU thread and where
+ * workgroups of 64 lanes measured slower whatever their loop (shaders/tiles.wgsl), the same forms
+ * with 8 lanes, and no wide one: each variant costs the first run its pipelines' compilation.
+ * No f16 form is offered: rounding the operands to f16 moves a product by up to 2^-11 of its
+ * magnitude, 240 times the bound the kernels' twin tests hold (test/kernels/dense.test.ts).
  */
 export function tileVariants(kernel: TileKernel, device: TileDevice): TileVariant[] {
   const shipped: GemmTile = GEMM_TILES[kernel];
-  const tiles: GemmTile[] = [shipped, { ...shipped, lanes: 64 }, { ...shipped, form: 'workgroup', lanes: 64 }];
+  const wide = device.software ? shipped.lanes : 64;
+  const tiles: GemmTile[] = [shipped, { ...shipped, lanes: wide }, { ...shipped, form: 'workgroup', lanes: wide }];
   const subgroup = device.subgroupMaxSize;
-  // A subgroup form needs whole subgroups (shaders/tiles.subgroups.wgsl says why), and shuffles of 128 or more lanes are past any adapter's subgroup.
+  // A subgroup form needs whole subgroups (shaders/tiles.subgroups.wgsl says why).
   if (device.features.has('subgroups') && subgroup !== undefined && subgroup >= 1 && subgroup <= 128) {
     tiles.push({ ...shipped, form: 'subgroups', lanes: Math.max(shipped.lanes, subgroup) });
   }

@@ -68,3 +68,6 @@ export function tuneModeFromEnvironment(): string | undefined {
 export function tuneLog(line: string): void {
   console.info(line);
 }
+
+/** A page does not exit; the line waits for its quiet moment. */
+export function tuneAtExit(_flush: () => void): void {}

@@ -51,3 +51,8 @@ export function tuneModeFromEnvironment(): string | undefined {
 export function tuneLog(line: string): void {
   process.stderr.write(`${line}\n`);
 }
+
+/** Runs `flush` when the process exits (a short command may end before the tuner's line is due). */
+export function tuneAtExit(flush: () => void): void {
+  process.once('exit', flush);
+}

@@ -17,13 +17,13 @@
 // within about TUNE_BUDGET_MS. Variants take turns, round by round, and each keeps its fastest
 // round, so a change in the machine's load falls on all of them. A variant must beat the shipped
 // tile by 5% to replace it: noise alone should not move a choice.
-import { platformTuneStore, tuneLog, tuneModeFromEnvironment } from '#tune-store';
+import { platformTuneStore, tuneAtExit, tuneLog, tuneModeFromEnvironment } from '#tune-store';
 import type { Dispatch, DispatchSpec, Runtime } from '../gpu/runtime';
 import { assembleShader } from '../gpu/shaders';
-import { isSoftwareAdapter, waitYieldingCores } from '../gpu/wait';
+import { isSoftwareAdapter } from '../gpu/wait';
 import { tileVariants, type GemmTile, type TileKernel, type TileVariant } from './tiles';
 
-/** What timing one shape may take on a software adapter, pipelines excluded (more rounds stop once it is spent). */
+/** What the timed rounds of one shape may take (after two rounds, no more start once it is spent); pipelines and the warm-up runs come on top. */
 export const TUNE_BUDGET_MS = 300;
 /** A timed dispatch is cut to about this long (by its row blocks). */
 const TARGET_DISPATCH_MS = 8;
@@ -158,13 +158,13 @@ export class Tuner {
     this.subgroupMaxSize = options.subgroupMaxSize ?? (rt.context.adapter?.info as { subgroupMaxSize?: number } | undefined)?.subgroupMaxSize;
     this.source = options.source ?? ((shader) => assembleShader(shader).code);
     this.log = options.log ?? tuneLog;
-    this.quietMs = options.quietMs ?? 1000;
+    this.quietMs = options.quietMs ?? 30_000;
     this.minMultiplyAdds = options.minMultiplyAdds ?? MIN_TUNED_MULTIPLY_ADDS;
   }
 
   /** The variants this device offers for a kernel, the shipped one first. */
   variants(kernel: TileKernel): TileVariant[] {
-    return tileVariants(kernel, { features: this.features, subgroupMaxSize: this.subgroupMaxSize });
+    return tileVariants(kernel, { features: this.features, subgroupMaxSize: this.subgroupMaxSize, software: isSoftwareAdapter({ adapterName: this.adapterName }) });
   }
 
   /**
@@ -239,7 +239,6 @@ export class Tuner {
     const { rt } = this;
     const device = rt.device;
     const started = performance.now();
-    const software = isSoftwareAdapter(rt.context);
     const scratch = new Map<string, GPUBuffer>();
     const made: { variant: TileVariant; spec: DispatchSpec; kinds: Map<string, string> }[] = [];
     for (const variant of variants) {
@@ -269,30 +268,35 @@ export class Tuner {
       dispatches.push(d);
       return d;
     };
-    const clock = timerFor(device);
     try {
       const result: Record<string, number> = {};
       if (made.length === 0) return result;
-      // How many row blocks make a dispatch of about TARGET_DISPATCH_MS, from a small probe of the first variant.
+      // How many row blocks (or, for a whole dispatch, how many runs in a pass) make about
+      // TARGET_DISPATCH_MS, from a probe of the first variant after a run that warms it up.
       const full = made[0].spec.workgroups[0];
       const probeBlocks = Math.min(full, 2);
-      const probe = await clock.time(await build1(made[0], probeBlocks), software);
-      const blocks = Math.max(1, Math.min(full, Math.round((probeBlocks * TARGET_DISPATCH_MS) / Math.max(probe, 0.01))));
+      const probeDispatch = await build1(made[0], probeBlocks);
+      await timeDispatch(device, probeDispatch, 1);
+      const probe = Math.max(await timeDispatch(device, probeDispatch, 1), 0.001);
+      const blocks = Math.max(1, Math.min(full, Math.round((probeBlocks * TARGET_DISPATCH_MS) / probe)));
+      const repeats = blocks < full ? 1 : Math.max(1, Math.min(64, Math.round((TARGET_DISPATCH_MS * probeBlocks) / (probe * full))));
       const timed = await Promise.all(made.map((m) => build1(m, blocks)));
+      // A first run of each, untimed: a driver may finish compiling a pipeline at its first dispatch.
+      for (const d of timed) await timeDispatch(device, d, 1);
+      const measuring = performance.now();
       for (let round = 0; round < MAX_ROUNDS; round++) {
         for (let i = 0; i < made.length; i++) {
-          const ms = await clock.time(timed[i], software);
+          const ms = await timeDispatch(device, timed[i], repeats);
           // Whole-dispatch estimate: every variant ran the same row blocks' share of its rows.
           const share = Math.min(blocks, made[i].spec.workgroups[0]) / made[i].spec.workgroups[0];
           const name = made[i].variant.name;
           result[name] = Math.min(result[name] ?? Infinity, ms / share);
         }
-        if (performance.now() - started > TUNE_BUDGET_MS) break;
+        if (round >= 1 && performance.now() - measuring > TUNE_BUDGET_MS) break;
       }
       return result;
     } finally {
       this.tuningMs += performance.now() - started;
-      clock.destroy();
       for (const d of dispatches) d.params?.buffer.destroy();
       for (const b of scratch.values()) b.destroy();
     }
@@ -301,20 +305,26 @@ export class Tuner {
   private note(event: TuneEvent): void {
     this.events.push(event);
     this.unreported.push(event);
+    unreported.add(this);
   }
 
-  // One line per run: trainer creation builds its shapes one after another, with pipeline builds
-  // between them, so the line waits for a quiet moment rather than following every shape.
+  // One line per run: the first record of a tuned dispatch writes it (tunedDispatch); a run that
+  // builds dispatches and records none gets it after a quiet while or at the process's exit.
   private scheduleLine(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.flush(), this.quietMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
+  hasUnreported(): boolean {
+    return this.unreported.length > 0;
+  }
+
   /** Writes the line for the choices made since the last one (if any), now. */
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    unreported.delete(this);
     const line = this.line();
     this.unreported = [];
     this.tuningMs = 0;
@@ -339,42 +349,31 @@ export class Tuner {
   }
 }
 
-/** Times one dispatch alone: GPU timestamps where the device has them, else the wall clock around submit and completion. */
-function timerFor(device: GPUDevice) {
-  const stamps = device.features.has('timestamp-query');
-  const querySet = stamps ? device.createQuerySet({ label: 'tune.timestamps', type: 'timestamp', count: 2 }) : undefined;
-  const resolve = stamps ? device.createBuffer({ label: 'tune.resolve', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : undefined;
-  const readback = stamps ? device.createBuffer({ label: 'tune.readback', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : undefined;
-  return {
-    async time(dispatch: Dispatch, software: boolean): Promise<number> {
-      const encoder = device.createCommandEncoder({ label: 'tune' });
-      const pass = encoder.beginComputePass({ label: 'tune', ...(querySet && { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } }) });
-      dispatch.record(pass);
-      pass.end();
-      if (querySet) {
-        encoder.resolveQuerySet(querySet, 0, 2, resolve!, 0);
-        encoder.copyBufferToBuffer(resolve!, 0, readback!, 0, 16);
-      }
-      const start = performance.now();
-      device.queue.submit([encoder.finish()]);
-      if (!readback) {
-        await waitYieldingCores(() => device.queue.onSubmittedWorkDone(), software);
-        return performance.now() - start;
-      }
-      await waitYieldingCores(() => readback.mapAsync(GPUMapMode.READ), software);
-      const times = new BigUint64Array(readback.getMappedRange().slice(0));
-      readback.unmap();
-      const ms = Number(times[1] - times[0]) / 1e6;
-      // A driver whose timestamps say nothing (zeros, or a clock that ran backwards) is timed by the wall clock instead.
-      return ms > 0 ? ms : performance.now() - start;
-    },
-    destroy() {
-      querySet?.destroy();
-      resolve?.destroy();
-      readback?.destroy();
-    },
-  };
+/**
+ * Times `repeats` runs of one dispatch in one pass by the wall clock around submit and completion,
+ * per run. Not GPU timestamps: lavapipe's came back quantised, and for some pipelines thousands of
+ * times longer than the whole submission took; a pass of several runs makes the submission's own
+ * cost small beside the work.
+ */
+async function timeDispatch(device: GPUDevice, dispatch: Dispatch, repeats: number): Promise<number> {
+  const encoder = device.createCommandEncoder({ label: 'tune' });
+  const pass = encoder.beginComputePass({ label: 'tune' });
+  for (let r = 0; r < repeats; r++) dispatch.record(pass);
+  pass.end();
+  const start = performance.now();
+  device.queue.submit([encoder.finish()]);
+  // A plain wait, spinning: the trainer's low-priority wait (src/gpu/wait.ts) suits its rare waits,
+  // but tuning waits dozens of times per shape, and at the lowest priority on a busy machine each
+  // wake-up waited seconds for a core. The spinning costs every variant alike.
+  await device.queue.onSubmittedWorkDone();
+  return (performance.now() - start) / repeats;
 }
+
+/** Tuners with choices not yet in a line: the process's exit writes them. */
+const unreported = new Set<Tuner>();
+tuneAtExit(() => {
+  for (const tuner of [...unreported]) tuner.flush();
+});
 
 const tuners = new WeakMap<Runtime, Tuner>();
 
@@ -392,5 +391,18 @@ export function setTuner(rt: Runtime, tuner: Tuner): void {
 
 /** The dispatch of a GEMM kernel on the tile its runtime's tuner chooses for this shape. */
 export async function tunedDispatch(rt: Runtime, kernel: TileKernel, shape: string, multiplyAdds: number, build: Build): Promise<Dispatch> {
-  return rt.dispatch(build(await tunerFor(rt).choose(kernel, shape, multiplyAdds, build)));
+  const tuner = tunerFor(rt);
+  const dispatch = await rt.dispatch(build(await tuner.choose(kernel, shape, multiplyAdds, build)));
+  // The run's line is written when its first tuned dispatch is first recorded: by then the trainer
+  // (or evaluation) has built every dispatch, so one line covers all its shapes. The hook removes
+  // itself and defers to Dispatch.prototype.record, so later records are the plain method.
+  if (tuner.hasUnreported()) {
+    const hooked = dispatch as Dispatch & { record(pass: GPUComputePassEncoder): void };
+    hooked.record = (pass: GPUComputePassEncoder) => {
+      delete (hooked as Partial<Dispatch>).record;
+      tuner.flush();
+      hooked.record(pass);
+    };
+  }
+  return dispatch;
 }

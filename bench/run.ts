@@ -40,7 +40,7 @@ const gpuReport = args.includes('--gpu-report');
 const skipAt = args.indexOf('--skip');
 const skip = new Set(skipAt >= 0 ? (args[skipAt + 1] ?? '').split(',') : []);
 const outAt = args.indexOf('--out');
-const reportPath = resolve(outAt >= 0 ? args[outAt + 1] : 'gpu-report.json');
+const reportPath = resolve(outAt >= 0 ? args[outAt + 1] : 'runs/gpu-report.json');
 
 /** Repetitions and seconds per repetition: --quick (and --gpu-report) stay within a few minutes on a 2-core CPU adapter. */
 const plan = quick || gpuReport

@@ -71,3 +71,8 @@ export function tuneLog(line: string): void {
 
 /** A page does not exit; the line waits for its quiet moment. */
 export function tuneAtExit(_flush: () => void): void {}
+
+/** A page has no per-thread CPU time: the tuner times by the wall clock. */
+export function tuneCpuClock(): (() => number) | undefined {
+  return undefined;
+}

@@ -1,7 +1,7 @@
 // Node's half of '#tune-store' (src/kernels/tune.ts): the tuner's choices in one JSON file per
 // adapter under $XDG_CACHE_HOME/webgpu-gan/tiles/ (default ~/.cache/webgpu-gan/tiles/), GAN_TUNE from
 // the environment, and the tuner's line on stderr (stdout carries the commands' JSON).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TuneRecord, TuneStore } from './tune';
@@ -55,4 +55,30 @@ export function tuneLog(line: string): void {
 /** Runs `flush` when the process exits (a short command may end before the tuner's line is due). */
 export function tuneAtExit(flush: () => void): void {
   process.once('exit', flush);
+}
+
+/**
+ * CPU milliseconds of every thread of this process but the main one (Linux's schedstat), for
+ * timing a software adapter, whose workers are those threads: on a machine shared with other work
+ * their CPU time measures the work, where the wall clock also counts the waits for a core. Undefined
+ * elsewhere.
+ */
+export function tuneCpuClock(): (() => number) | undefined {
+  const read = () => {
+    let ns = 0;
+    for (const task of readdirSync('/proc/self/task')) {
+      if (Number(task) === process.pid) continue;
+      try {
+        ns += Number(readFileSync(`/proc/self/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // A thread that ended between the listing and the read.
+      }
+    }
+    return ns / 1e6;
+  };
+  try {
+    return Number.isFinite(read()) ? read : undefined;
+  } catch {
+    return undefined;
+  }
 }

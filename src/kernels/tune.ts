@@ -11,13 +11,14 @@
 // not change a result: test/kernels/tune.test.ts checks every variant bit for bit against the
 // shipped one, and a run resumed where another variant was chosen continues bit-exactly.
 //
-// Timing: each variant's real pipeline runs on scratch buffers of the real bindings' sizes (never
+// Timing: on a software adapter in Node, the CPU time of the adapter's worker threads (the wall
+// clock of a machine shared with other work swings 2x); elsewhere the wall clock. Each variant's real pipeline runs on scratch buffers of the real bindings' sizes (never
 // the caller's buffers, which may hold weights or gradients); a shape that takes long is timed on
 // its first row blocks only, the same blocks for every variant, so that timing one shape stays
 // within about TUNE_BUDGET_MS. Variants take turns, round by round, and each keeps its fastest
 // round, so a change in the machine's load falls on all of them. A variant must beat the shipped
 // tile by 5% to replace it: noise alone should not move a choice.
-import { platformTuneStore, tuneAtExit, tuneLog, tuneModeFromEnvironment } from '#tune-store';
+import { platformTuneStore, tuneAtExit, tuneCpuClock, tuneLog, tuneModeFromEnvironment } from '#tune-store';
 import type { Dispatch, DispatchSpec, Runtime } from '../gpu/runtime';
 import { assembleShader } from '../gpu/shaders';
 import { isSoftwareAdapter } from '../gpu/wait';
@@ -145,6 +146,7 @@ export class Tuner {
   private tuningMs = 0;
   private saved = true;
   private timer?: ReturnType<typeof setTimeout>;
+  private inFlight = 0;
 
   constructor(
     private readonly rt: Runtime,
@@ -177,7 +179,12 @@ export class Tuner {
     const key = `${kernel} ${shape}`;
     let chosen = this.pending.get(key);
     if (!chosen) {
-      chosen = this.decide(kernel, key, build).finally(() => this.scheduleLine());
+      // No line while a choice is being made: timing one shape can take longer than the quiet while.
+      this.inFlight++;
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      chosen = this.decide(kernel, key, build).finally(() => {
+        if (--this.inFlight === 0) this.scheduleLine();
+      });
       this.pending.set(key, chosen);
     }
     return chosen;
@@ -239,6 +246,7 @@ export class Tuner {
     const { rt } = this;
     const device = rt.device;
     const started = performance.now();
+    const cpu = isSoftwareAdapter({ adapterName: this.adapterName }) ? tuneCpuClock() : undefined;
     const scratch = new Map<string, GPUBuffer>();
     const made: { variant: TileVariant; spec: DispatchSpec; kinds: Map<string, string> }[] = [];
     for (const variant of variants) {
@@ -276,17 +284,17 @@ export class Tuner {
       const full = made[0].spec.workgroups[0];
       const probeBlocks = Math.min(full, 2);
       const probeDispatch = await build1(made[0], probeBlocks);
-      await timeDispatch(device, probeDispatch, 1);
-      const probe = Math.max(await timeDispatch(device, probeDispatch, 1), 0.001);
+      await timeDispatch(device, probeDispatch, 1, cpu);
+      const probe = Math.max((await timeRuns(device, probeDispatch, 1, cpu)).wall, 0.05);
       const blocks = Math.max(1, Math.min(full, Math.round((probeBlocks * TARGET_DISPATCH_MS) / probe)));
-      const repeats = blocks < full ? 1 : Math.max(1, Math.min(64, Math.round((TARGET_DISPATCH_MS * probeBlocks) / (probe * full))));
+      const repeats = blocks < full ? 1 : Math.max(1, Math.min(16, Math.round((TARGET_DISPATCH_MS * probeBlocks) / (probe * full))));
       const timed = await Promise.all(made.map((m) => build1(m, blocks)));
       // A first run of each, untimed: a driver may finish compiling a pipeline at its first dispatch.
-      for (const d of timed) await timeDispatch(device, d, 1);
+      for (const d of timed) await timeDispatch(device, d, 1, cpu);
       const measuring = performance.now();
       for (let round = 0; round < MAX_ROUNDS; round++) {
         for (let i = 0; i < made.length; i++) {
-          const ms = await timeDispatch(device, timed[i], repeats);
+          const ms = await timeDispatch(device, timed[i], repeats, cpu);
           // Whole-dispatch estimate: every variant ran the same row blocks' share of its rows.
           const share = Math.min(blocks, made[i].spec.workgroups[0]) / made[i].spec.workgroups[0];
           const name = made[i].variant.name;
@@ -350,23 +358,31 @@ export class Tuner {
 }
 
 /**
- * Times `repeats` runs of one dispatch in one pass by the wall clock around submit and completion,
- * per run. Not GPU timestamps: lavapipe's came back quantised, and for some pipelines thousands of
- * times longer than the whole submission took; a pass of several runs makes the submission's own
+ * Times `repeats` runs of one dispatch in one pass, per run: by `cpu` (a software adapter's worker
+ * threads' CPU time, in Node on Linux) where given, else by the wall clock around submit and
+ * completion. Not GPU timestamps: lavapipe's came back quantised, and for some pipelines thousands
+ * of times longer than the whole submission took. A pass of several runs makes the submission's own
  * cost small beside the work.
  */
-async function timeDispatch(device: GPUDevice, dispatch: Dispatch, repeats: number): Promise<number> {
+async function timeDispatch(device: GPUDevice, dispatch: Dispatch, repeats: number, cpu?: () => number): Promise<number> {
+  return (await timeRuns(device, dispatch, repeats, cpu)).ms;
+}
+
+/** timeDispatch's time, and the wall clock's, which sizes the runs (the CPU time of a short run may not be counted yet). */
+async function timeRuns(device: GPUDevice, dispatch: Dispatch, repeats: number, cpu?: () => number): Promise<{ ms: number; wall: number }> {
   const encoder = device.createCommandEncoder({ label: 'tune' });
   const pass = encoder.beginComputePass({ label: 'tune' });
   for (let r = 0; r < repeats; r++) dispatch.record(pass);
   pass.end();
-  const start = performance.now();
+  const clock = cpu ?? (() => performance.now());
+  const wallStart = performance.now();
+  const start = clock();
   device.queue.submit([encoder.finish()]);
   // A plain wait, spinning: the trainer's low-priority wait (src/gpu/wait.ts) suits its rare waits,
   // but tuning waits dozens of times per shape, and at the lowest priority on a busy machine each
-  // wake-up waited seconds for a core. The spinning costs every variant alike.
+  // wake-up waited seconds for a core. The spinning is the main thread's, which `cpu` leaves out.
   await device.queue.onSubmittedWorkDone();
-  return (performance.now() - start) / repeats;
+  return { ms: (clock() - start) / repeats, wall: (performance.now() - wallStart) / repeats };
 }
 
 /** Tuners with choices not yet in a line: the process's exit writes them. */

@@ -110,7 +110,8 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<GpuCon
   const requiredLimits = { ...options.requiredLimits };
   for (const [name, needed] of Object.entries(limitsForBuffers(options.buffers ?? []))) requiredLimits[name] = Math.max(requiredLimits[name] ?? 0, needed);
   checkLimits(adapter, requiredLimits);
-  const requiredFeatures = (options.optionalFeatures ?? ['timestamp-query']).filter((f) => adapter!.features.has(f));
+  // subgroups: the GEMM tuner's subgroup tile (src/kernels/tiles.ts), offered only where the device has it.
+  const requiredFeatures = (options.optionalFeatures ?? (['timestamp-query', 'subgroups'] as GPUFeatureName[])).filter((f) => adapter!.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'gan' });
   return { device, adapter, adapterName: describeAdapter(adapter), features: new Set(device.features) };
 }

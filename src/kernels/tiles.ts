@@ -71,7 +71,10 @@ export function tileName(tile: GemmTile): string {
 export function tileVariants(kernel: TileKernel, device: TileDevice): TileVariant[] {
   const shipped: GemmTile = GEMM_TILES[kernel];
   const wide = device.software ? shipped.lanes : 64;
-  const tiles: GemmTile[] = [shipped, { ...shipped, lanes: wide }, { ...shipped, form: 'workgroup', lanes: wide }];
+  const tiles: GemmTile[] = [shipped, { ...shipped, lanes: wide }];
+  // A software adapter's workgroup memory is ordinary memory behind barriers: measured on lavapipe the
+  // workgroup form lost on every shape (1.5-3x slower), and compiling it cost most of a first run's tuning.
+  if (!device.software) tiles.push({ ...shipped, form: 'workgroup', lanes: wide });
   const subgroup = device.subgroupMaxSize;
   // A subgroup form needs whole subgroups (shaders/tiles.subgroups.wgsl says why).
   if (device.features.has('subgroups') && subgroup !== undefined && subgroup >= 1 && subgroup <= 128) {

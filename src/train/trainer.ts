@@ -24,7 +24,7 @@ import { classNoise, noiseDispatch } from '../kernels/noise';
 import { gatherDispatch, gatherLabelsDispatch } from '../kernels/gather';
 import { denseForward } from '../kernels/dense';
 import { ConfigError } from './config';
-import { classWeightName } from '../nn/layout';
+import { classWeightName, optimizerSegments } from '../nn/layout';
 import type { GpuDataset } from '../data/dataset';
 import { GpuNetwork, GpuPass } from '../nn/mlp';
 import { STREAM_GATHER, STREAM_NOISE } from '../spec/rng';
@@ -82,6 +82,19 @@ interface ClassInterpolation {
 /** Which generator the views and sample copies show: the moving average of G's weights, or G itself. */
 export type ShownGenerator = 'average' | 'raw';
 
+/** One network's update: an optimizer per range of its buffer that takes its own lr (optimizerSegments). */
+class NetworkOptimizer {
+  constructor(private readonly parts: { optimizer: Optimizer; lrScale: number }[]) {}
+
+  get dispatches(): Dispatch[] {
+    return this.parts.map((p) => p.optimizer.dispatch);
+  }
+
+  set(changes: { lr: number; momentum: number; step: number }): void {
+    for (const { optimizer, lrScale } of this.parts) optimizer.set({ ...changes, lr: changes.lr * lrScale });
+  }
+}
+
 export class Trainer {
   iteration = 0;
   readonly generator: GpuNetwork;
@@ -97,8 +110,8 @@ export class Trainer {
   /** G on the fixed noise (and D's curve), per generator that can be shown. */
   private readonly sampling = new Map<ShownGenerator, { dispatches: Dispatch[]; output: GPUBuffer }>();
   private shownGenerator: ShownGenerator = 'raw';
-  private dOptimizers: Optimizer[] = [];
-  private gOptimizer!: Optimizer;
+  private dOptimizers: NetworkOptimizer[] = [];
+  private gOptimizer!: NetworkOptimizer;
   private readonly statsRing: ReadbackRing;
   /** The optimizers' non-finite flag, copied with every statistics copy and under the same tag. */
   private readonly flagRing: ReadbackRing;
@@ -182,13 +195,20 @@ export class Trainer {
   private async buildOptimizers(): Promise<void> {
     const { kind, beta1, beta2, epsilon } = this.config.optimizer;
     const hyper = { ...this.hyperparameters(0), beta1, beta2, epsilon };
-    const make = (network: GpuNetwork, state: GPUBuffer[]) =>
-      createOptimizer(
-        this.rt,
-        { rule: kind, count: network.layout.totalFloats },
-        { grad: network.grads, param: network.params, velocity: state[0], firstMoment: state[0], secondMoment: state[1], nonfinite: this.nonfinite },
-        hyper,
-      );
+    const make = async (network: GpuNetwork, state: GPUBuffer[]) => {
+      const parts: { optimizer: Optimizer; lrScale: number }[] = [];
+      for (const { offset, count, lrScale } of optimizerSegments(network.spec, this.config.optimizer.classLrScale)) {
+        const range = (buffer: GPUBuffer) => ({ buffer, offset: offset * 4, size: count * 4 });
+        const optimizer = await createOptimizer(
+          this.rt,
+          { rule: kind, count },
+          { grad: range(network.grads), param: range(network.params), velocity: range(state[0]), firstMoment: range(state[0]), secondMoment: state[1] && range(state[1]), nonfinite: this.nonfinite },
+          { ...hyper, lr: hyper.lr * lrScale },
+        );
+        parts.push({ optimizer, lrScale });
+      }
+      return new NetworkOptimizer(parts);
+    };
     // One optimizer per D step of an iteration: each has its own uniform, so Adam's step count is
     // right for every one of the k updates recorded into a single submission.
     for (let j = 0; j < this.config.k; j++) this.dOptimizers.push(await make(this.discriminator, this.optimizerState.discriminator));
@@ -201,7 +221,7 @@ export class Trainer {
 
   /** G's update, then (with an average) the average's: the dispatches that end every plan. */
   private get generatorUpdates(): Dispatch[] {
-    return [this.gOptimizer.dispatch, ...(this.emaUpdate ? [this.emaUpdate.dispatch] : [])];
+    return [...this.gOptimizer.dispatches, ...(this.emaUpdate ? [this.emaUpdate.dispatch] : [])];
   }
 
   private hyperparameters(iteration: number): { lr: number; momentum: number } {
@@ -266,7 +286,7 @@ export class Trainer {
         await gLossDispatch(fake),
         ...(await dBackward(real, fake)),
         ...(await gBackward(g, fake)),
-        this.dOptimizers[0].dispatch,
+        ...this.dOptimizers[0].dispatches,
         ...this.generatorUpdates,
       );
       return { dispatches, samples: g.output };
@@ -274,7 +294,7 @@ export class Trainer {
 
     for (let j = 0; j < k; j++) {
       const { real, fake, forward } = await discriminatorStep(j, `${p}.d_step${j}`);
-      dispatches.push(...forward, ...(await dBackward(real, fake)), this.dOptimizers[j].dispatch);
+      dispatches.push(...forward, ...(await dBackward(real, fake)), ...this.dOptimizers[j].dispatches);
     }
     const sub = gStepPass(k);
     const g = this.pass(this.generator, batch, z, sub, `${p}.g_step.g`, true, gLabels);
@@ -467,9 +487,12 @@ export class Trainer {
     return this.sampling.get(this.shownGenerator)!;
   }
 
-  /** The update dispatches (D's k, G's one, the average's): what tests look for in the recorded order. */
+  /**
+   * The update dispatches (D's k, G's one, the average's): what tests look for in the recorded order.
+   * With a class lr scale an update is several dispatches; each is named by its first.
+   */
   get updateDispatches(): { discriminator: Dispatch[]; generator: Dispatch; average?: Dispatch } {
-    return { discriminator: this.dOptimizers.map((o) => o.dispatch), generator: this.gOptimizer.dispatch, average: this.emaUpdate?.dispatch };
+    return { discriminator: this.dOptimizers.map((o) => o.dispatches[0]), generator: this.gOptimizer.dispatches[0], average: this.emaUpdate?.dispatch };
   }
 
   /** The shown generator's output on the fixed noise, (sampleCount, features): refreshed on sample iterations and by `recordSampling`. */

@@ -157,6 +157,43 @@ test('a conditional GAN (10 classes): G\'s classes drawn per row and reused by D
   data.gpu.labels?.destroy();
 });
 
+test('a class lr scale (optimizer.classLrScale 10): the class rows of G and D take their own update dispatch at 10 times the lr, and three iterations equal the CPU twin', async () => {
+  const { rt, clock } = await gpu();
+  const base = tinyImageConfig({ form: 'alternating', k: 2, classes: 10, emaDecay: 0.9 });
+  const config = { ...base, optimizer: { ...base.optimizer, kind: 'adam' as const, lr: 0.01, classLrScale: 10 } };
+  const data = syntheticImages(rt);
+  const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
+  const labels = recordedIteration(trainer);
+  // Weights and biases before the class rows, the rows, the layers after: three ranges per update.
+  assert.equal(count(labels, 'optimizer.adam'), 3 * (2 + 1) - 3, 'two more dispatches per update beside the named first one');
+  assert.deepEqual(labels.filter((l) => l.startsWith('update')), ['update D (0)', 'update D (1)', 'update G', 'update G\'s average']);
+  trainer.destroy();
+  await compareSteps(config, data, data.means, 3);
+  // Adam's first step moves an element by lr g / (|g| + epsilon), at most lr: the class rows, from the
+  // same start and the same draws, by about 10 times what they move at scale 1 (not exactly: D's
+  // update before G's step differs in D's class rows).
+  const moved = (classLrScale: number) => {
+    const c = { ...config, k: 1, optimizer: { ...config.optimizer, classLrScale } };
+    const state = referenceState(c, data.means);
+    const start = state.generator.params.slice();
+    referenceIteration(c, data.reference, state, 0, 1);
+    const layout = trainer.generator.layout;
+    const largest = (name: string) => {
+      const t = layout.tensors.find((e) => e.name === name)!;
+      return Math.max(...state.generator.params.subarray(t.offset, t.offset + t.size).map((v, i) => Math.abs(v - start[t.offset + i])));
+    };
+    return { rows: largest('generator.0.class_weight'), weight: largest('generator.0.weight') };
+  };
+  const [scaled, plain] = [moved(10), moved(1)];
+  assert.ok(Math.abs(scaled.rows / plain.rows - 10) < 0.05, `G's class rows moved by ${scaled.rows} at scale 10, ${plain.rows} at 1`);
+  assert.ok(scaled.rows > 0.05, `G's class rows moved by ${scaled.rows}, near 10 lr = 0.1`);
+  assert.ok(scaled.weight <= 0.01 * (1 + 1e-6), `G's weight moved by ${scaled.weight}, at most lr`);
+  assert.throws(() => tinyImageConfig({ classes: 10, optimizer: { ...base.optimizer, classLrScale: 0 } }), /optimizer\.classLrScale.*must be positive and finite, got 0/);
+  assert.equal(presetConfig('cmnist-small').optimizer.classLrScale, 10);
+  data.gpu.buffer.destroy();
+  data.gpu.labels?.destroy();
+});
+
 test('a conditional model\'s sample grid puts one class per row, and setSampleClasses and the class interpolation redraw it at fixed z', async () => {
   const { rt, clock } = await gpu();
   const config = tinyImageConfig({ form: 'alternating', classes: 10, emaDecay: 0.9 });

@@ -54,7 +54,10 @@ export function tuneLog(line: string): void {
 
 /** Runs `flush` when the process exits (a short command may end before the tuner's line is due). */
 export function tuneAtExit(flush: () => void): void {
-  process.once('exit', flush);
+  // A command that failed ends on its one error line.
+  process.once('exit', (code) => {
+    if (code === 0) flush();
+  });
 }
 
 /**

@@ -16,7 +16,8 @@ const root = new URL('../..', import.meta.url).pathname;
 const DAWN_WARNINGS = ['Uniform', 'Storage'].map((kind) => `Warning: maxDynamic${kind}BuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.\n`);
 
 function gan(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], { cwd: root, encoding: 'utf8' });
+  // The shipped GEMM tiles: the tuner's line (test/kernels/tune.test.ts) would stand beside the output these tests read.
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, GAN_TUNE: 'off' } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

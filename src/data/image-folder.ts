@@ -103,16 +103,26 @@ export function writePlanar(image: DecodedImage, size: number, grey: boolean, ou
   }
 }
 
-/** Runs `work` over `items` with at most `limit` in flight (decoders use threads or memory). */
+/**
+ * Runs `work` over `items` with at most `limit` in flight (decoders use threads or memory). A failure
+ * stops new work, and the error thrown is the first item's in order that failed, whichever decoder
+ * finished first: every item before it had started, so the same folder always names the same file.
+ */
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
+  const failures: { index: number; error: unknown }[] = [];
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && failures.length === 0) {
       const i = next++;
-      await work(items[i], i);
+      try {
+        await work(items[i], i);
+      } catch (error) {
+        failures.push({ index: i, error });
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.length > 0) throw failures.reduce((first, f) => (f.index < first.index ? f : first)).error;
 }
 
 export async function imageFolderFromFiles(files: SourceFile[], source: string, options: ImageFolderOptions, decode: DecodeImage): Promise<ImageDataset> {

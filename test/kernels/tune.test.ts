@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { acquireDevice } from '../../src/gpu/device';
 import { Clock } from '../../src/gpu/clock';
 import { Runtime } from '../../src/gpu/runtime';
+import { assembleShader } from '../../src/gpu/shaders';
 import { denseBackward, denseForward } from '../../src/kernels/dense';
 import { columnNorms, pairDistances, rowNorms } from '../../src/kernels/parzen';
 import { GEMM_TILES, tileVariants, type TileVariant } from '../../src/kernels/tiles';
@@ -57,6 +58,16 @@ async function offered(): Promise<TileVariant[]> {
 function runVariant(rt: Runtime, variant: TileVariant): void {
   setTuner(rt, new Tuner(rt, { mode: variant.name, store: memoryTuneStore(), log: () => {} }));
 }
+
+test('each tile form is the one file a variant\'s kernel is assembled with: shaders/tiles.registers.wgsl, shaders/tiles.workgroup.wgsl, shaders/tiles.subgroups.wgsl', () => {
+  // The forms' kernels are compared with the CPU twins in the tests below (every offered variant).
+  const tileFiles = (shader: string) => assembleShader(shader).segments.map((s) => s.file).filter((f) => f.startsWith('shaders/tiles.'));
+  for (const kernel of ['dense.forward', 'dense.backward', 'parzen']) {
+    assert.deepEqual(tileFiles(kernel), ['shaders/tiles.wgsl', 'shaders/tiles.registers.wgsl']);
+    assert.deepEqual(tileFiles(`${kernel}+workgroup`), ['shaders/tiles.wgsl', 'shaders/tiles.workgroup.wgsl']);
+    assert.deepEqual(tileFiles(`${kernel}+subgroups`), ['shaders/tiles.wgsl', 'shaders/tiles.subgroups.wgsl']);
+  }
+});
 
 test('the variants on offer: the shipped tile first, a workgroup form, and a subgroup form where the device has subgroups', async () => {
   const { rt } = await device();

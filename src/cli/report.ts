@@ -1,9 +1,12 @@
-// `gan report RUN_DIR`: training curves of a run. Every model-<iter>.safetensors that `gan train
-// --keep-every N` kept (and checkpoint.safetensors when its iteration is not among them) is measured
-// by `gan eval --parzen --score`; each measurement is cached as eval-<iter>.json beside the models, so
-// a later report measures only the new ones. Writes report.json (one row per iteration) and
-// report.png (Parzen log-likelihood, Frechet distance and speckle against the iteration), and prints
-// the report.
+// `gan report RUN_DIR`: training curves of a run, and the model chosen on validation data. Every
+// model-<iter>.safetensors that `gan train --keep-every N` kept (and checkpoint.safetensors when its
+// iteration is not among them) is measured by `gan eval --parzen --score`: G's own weights, and the
+// moving average of them where the run keeps one. Each measurement is cached as eval-<iter>.json
+// (eval-<iter>-raw.json for G's own weights beside an average), so a later report measures only the
+// new ones. The model of each generator with the best validation log-likelihood (at the sigma the
+// same validation images chose) is the chosen one, as the authors chose theirs; the test figure is
+// reported, never used to choose. Writes report.json and report.png (Parzen log-likelihood, Frechet
+// distance and speckle against the iteration), and prints the report.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,15 +40,20 @@ export interface ReportRow {
   ll: number;
   se: number;
   sigma: number;
+  /** The validation images' mean log-likelihood at the sigma they chose: the figure models are chosen by. */
+  valid_ll: number;
   /** null where the data has no labels to train the score's classifier on. */
   fd: number | null;
   class_entropy: number | null;
   /** null for colour or contrast-normalised images, where speckle means nothing. */
   speckle: number | null;
-  generator: string;
+  /** 'average' (the moving average of G's weights) or 'raw' (G's own). */
+  generator: Generator;
   /** Read from eval-<iter>.json rather than measured by this report. */
   cached: boolean;
 }
+
+type Generator = 'average' | 'raw';
 
 /** What an evaluation was made with: a cached one is reused only when all of it matches. */
 interface EvalCounts {
@@ -111,46 +119,58 @@ function rowOf(iter: number, model: string, report: Record<string, unknown>, cac
     ll: report.ll as number,
     se: report.se as number,
     sigma: report.sigma as number,
+    valid_ll: report.valid_ll as number,
     fd: score.fd ?? null,
     class_entropy: score.class_entropy ?? null,
     speckle: score.speckle ?? null,
-    generator: report.generator as string,
+    generator: report.generator as Generator,
     cached,
   };
+}
+
+/** Per generator, the row with the best validation log-likelihood (the first of equal ones). */
+export function chooseOnValidation(rows: ReportRow[]): Partial<Record<Generator, ReportRow>> {
+  const chosen: Partial<Record<Generator, ReportRow>> = {};
+  for (const row of rows) {
+    const best = chosen[row.generator];
+    if (!best || row.valid_ll > best.valid_ll) chosen[row.generator] = row;
+  }
+  return chosen;
 }
 
 /** Everything `gan report` does but the printing: measures what is not cached, writes report.json and report.png. */
 export async function reportRun(dir: string, flags: ReportFlags = {}): Promise<Record<string, unknown>> {
   const models = modelsOf(dir);
   const counts = countsOf(flags);
-  // Which models need measuring, each checked before any is measured: a bad file fails in a second,
-  // not after the minutes that the models before it take.
-  const plan = models.map(({ iter, file }) => {
-    const cachePath = join(dir, `eval-${iter}.json`);
+  // Which measurements are needed, each model checked before any is measured: a bad file fails in a
+  // second, not after the minutes that the models before it take.
+  const plan = models.flatMap(({ iter, file }) => {
     const bytes = readCheckpointFile(file);
     // The model's bytes are part of the key: a run trained again into the same directory is measured again.
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const cached = readCached(cachePath);
-    const reusable = !!cached && cached.model_sha256 === sha256 && sameCounts(cached.counts, counts) && cached.report?.iteration === iter;
-    if (!reusable) {
-      const state = decodeCheckpoint(bytes, file, networkSpecs);
-      if (state.iteration !== iter) throw new CheckpointError(`${file}: holds iteration ${state.iteration}, its name says ${iter}.`);
-      if (isToyData(state.config.data)) throw new ConfigError(`${file}: the model was trained on the toy '${state.config.data}'; the report measures image models (preset ${state.config.preset} is not one).`);
-    }
-    return { iter, file, cachePath, sha256, cached: reusable ? cached : undefined };
+    const state = decodeCheckpoint(bytes, file, networkSpecs);
+    if (state.iteration !== iter) throw new CheckpointError(`${file}: holds iteration ${state.iteration}, its name says ${iter}.`);
+    if (isToyData(state.config.data)) throw new ConfigError(`${file}: the model was trained on the toy '${state.config.data}'; the report measures image models (preset ${state.config.preset} is not one).`);
+    const generators: Generator[] = state.generator.average ? ['average', 'raw'] : ['raw'];
+    return generators.map((generator) => {
+      const cachePath = join(dir, generator === 'raw' && state.generator.average ? `eval-${iter}-raw.json` : `eval-${iter}.json`);
+      const cached = readCached(cachePath);
+      const reusable = !!cached && cached.model_sha256 === sha256 && sameCounts(cached.counts, counts) && cached.report?.iteration === iter && cached.report.generator === generator && typeof cached.report.valid_ll === 'number';
+      return { iter, file, generator, cachePath, sha256, cached: reusable ? cached : undefined };
+    });
   });
   const toMeasure = plan.filter((p) => !p.cached).length;
   const rows: ReportRow[] = [];
   let preset: string | null = null;
   let data: string | null = null;
   let measured = 0;
-  for (const { iter, file, cachePath, sha256, cached } of plan) {
+  for (const { iter, file, generator, cachePath, sha256, cached } of plan) {
     let report: Record<string, unknown>;
     if (cached) {
       report = cached.report;
     } else {
-      console.error(`gan report: measuring ${file} (${++measured} of ${toMeasure})`);
-      report = await evaluate({ checkpoint: file, parzen: true, score: true, samples: flags.samples, valid: flags.valid, test: flags.test, seed: flags.seed, cache: flags.cache });
+      console.error(`gan report: measuring ${file}, ${generator === 'raw' ? "G's own weights" : "the average of G's weights"} (${++measured} of ${toMeasure})`);
+      report = await evaluate({ checkpoint: file, parzen: true, score: true, samples: flags.samples, valid: flags.valid, test: flags.test, seed: flags.seed, cache: flags.cache, rawGenerator: generator === 'raw' });
       const entry: CachedEvaluation = { model: file, model_sha256: sha256, counts, report };
       writeFileAtomic(cachePath, new TextEncoder().encode(JSON.stringify(entry, null, 2) + '\n'));
     }
@@ -159,16 +179,21 @@ export async function reportRun(dir: string, flags: ReportFlags = {}): Promise<R
     rows.push(rowOf(iter, file, report, !!cached));
   }
   const png = join(dir, 'report.png');
-  const result = { run: dir, preset, counts, paper_parzen_ll: PAPER_PARZEN_LL, rows, png };
+  const chosen = chooseOnValidation(rows);
+  const result = { run: dir, preset, counts, paper_parzen_ll: PAPER_PARZEN_LL, rows, chosen_on_validation: chosen, png };
   writeFileAtomic(join(dir, 'report.json'), new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n'));
   writeFileAtomic(png, await curvesPng(rows, preset ?? '?', counts, data === 'mnist'));
+  for (const row of Object.values(chosen)) {
+    console.error(`gan report: chosen on validation (${row.generator === 'raw' ? "G's own weights" : "the average of G's weights"}): iteration ${row.iter}, validation ${row.valid_ll.toFixed(1)}, test ${row.ll.toFixed(1)} ± ${row.se.toFixed(1)} (sigma ${row.sigma.toFixed(3)})`);
+  }
   return result;
 }
 
 /** The three panels as one Vega-Lite chart: the x axis is the iteration in each. */
 /** `paperLine`: draw the paper's MNIST figure (Table 1) on the Parzen panel; other data has no such figure. */
 export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts, paperLine = true): TopLevelSpec {
-  const values = rows.map((r) => ({ iter: r.iter, ll: r.ll, ll_low: r.ll - r.se, ll_high: r.ll + r.se, fd: r.fd, speckle_percent: r.speckle === null ? null : 100 * r.speckle }));
+  const values = rows.map((r) => ({ iter: r.iter, generator: r.generator === 'raw' ? "G's own weights" : "average of G's weights", ll: r.ll, ll_low: r.ll - r.se, ll_high: r.ll + r.se, fd: r.fd, speckle_percent: r.speckle === null ? null : 100 * r.speckle }));
+  const generator = { field: 'generator', type: 'nominal', title: 'generator' } as const;
   const width = 560;
   const height = 170;
   const iteration = { field: 'iter', type: 'quantitative', title: 'iteration', scale: { zero: false } } as const;
@@ -186,8 +211,8 @@ export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts
         width,
         height,
         layer: [
-          { mark: { type: 'rule' }, encoding: { x: iteration, y: { field: 'll_low', type: 'quantitative' }, y2: { field: 'll_high' } } },
-          { mark: line, encoding: { x: iteration, y: { field: 'll', type: 'quantitative', title: 'Parzen log-likelihood (nats)', scale: { zero: false } } } },
+          { mark: { type: 'rule' }, encoding: { x: iteration, y: { field: 'll_low', type: 'quantitative' }, y2: { field: 'll_high' }, color: generator } },
+          { mark: line, encoding: { x: iteration, y: { field: 'll', type: 'quantitative', title: 'Parzen log-likelihood (nats)', scale: { zero: false } }, color: generator } },
           // The paper's line only where the data is MNIST: an empty data set draws nothing.
           { data: { values: paperLine ? [{ paper: PAPER_PARZEN_LL }] : [] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#c0392b' }, encoding: { y: { field: 'paper', type: 'quantitative' } } },
           {
@@ -197,8 +222,8 @@ export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts
           },
         ],
       },
-      { width, height, mark: line, encoding: { x: iteration, y: { field: 'fd', type: 'quantitative', title: 'Frechet distance', scale: { zero: false } } } },
-      { width, height, mark: line, encoding: { x: iteration, y: { field: 'speckle_percent', type: 'quantitative', title: 'speckle (% of bright pixels)' } } },
+      { width, height, mark: line, encoding: { x: iteration, y: { field: 'fd', type: 'quantitative', title: 'Frechet distance', scale: { zero: false } }, color: generator } },
+      { width, height, mark: line, encoding: { x: iteration, y: { field: 'speckle_percent', type: 'quantitative', title: 'speckle (% of bright pixels)' }, color: generator } },
     ],
   };
 }

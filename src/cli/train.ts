@@ -84,8 +84,8 @@ function applyFormat(config: TrainConfig, flags: TrainFlags, resumed: boolean): 
   withImageShape(config, { channels: flags.grey ? 1 : 3, height: side, width: side });
 }
 
-/** The preset, the --config file or the checkpoint's config, with the flags applied on top. */
-export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainConfig {
+/** The preset, the --config file or the checkpoint's config (at `resumedIteration`), with the flags applied on top. */
+export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig, resumedIteration = 0): TrainConfig {
   if (flags.config && (flags.preset || resumed)) throw new ConfigError(`--config ${flags.config} cannot be combined with ${resumed ? '--resume' : '--preset'}: the file names its own preset.`);
   const preset = flags.preset ?? (flags.format ? FORMAT_PRESETS[flags.format] : DEFAULT_PRESET);
   const config = resumed ? structuredClone(resumed) : flags.config ? readConfigFile(flags.config) : presetConfig(preset);
@@ -99,6 +99,13 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainCo
   if (flags.sampleEvery !== undefined) config.sampleEvery = flags.sampleEvery;
   if (flags.checkpointEvery !== undefined) config.checkpointEvery = flags.checkpointEvery;
   if (flags.data !== undefined) config.dataDir = flags.data;
+  // An average of G changes neither player's path, so a resumed run without one may begin one here.
+  if (resumed && flags.emaDecay !== undefined) {
+    if (resumed.emaDecay > 0) throw new ConfigError(`--ema-decay cannot change when resuming: the checkpoint already keeps an average of G with decay ${resumed.emaDecay}.`);
+    if (flags.emaDecay === 0) throw new ConfigError('--ema-decay 0 asks for no average, and the checkpoint keeps none: leave it out, or give a decay in (0, 1) to begin one.');
+    config.emaDecay = flags.emaDecay;
+    config.emaStart = resumedIteration;
+  }
   // These change the model or the game: a resumed run keeps the checkpoint's.
   const shaping: [keyof TrainFlags, () => void][] = [
     ['batch', () => (config.batch = flags.batch!)],
@@ -114,7 +121,7 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig): TrainCo
     ['conditional', () => (config.classes = flags.conditional ? (knownClasses(config.data) ?? 0) : config.classes)],
   ];
   for (const [flag, apply] of shaping) {
-    if (flags[flag] === undefined) continue;
+    if (flags[flag] === undefined || (resumed && flag === 'emaDecay')) continue;
     if (resumed) throw new ConfigError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change when resuming: the checkpoint was trained with its own value.`);
     apply();
   }
@@ -143,7 +150,7 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   const resumeBytes = flags.resume ? readCheckpointFile(flags.resume) : undefined;
   const resumed = resumeBytes ? decodeCheckpoint(resumeBytes, flags.resume!, networkSpecs) : undefined;
   if (resumed?.weightsOnly) throw new CheckpointError(`${flags.resume}: holds weights only, without the optimizer state a run continues from; it can be evaluated and opened in the page, not resumed.`);
-  let config = resolveConfig(flags, resumed?.config);
+  let config = resolveConfig(flags, resumed?.config, resumed?.iteration);
   // Image data is read before anything is written: bad files stop the run with one line, and the
   // output directory of an earlier run is left as it was.
   const dataset = flags.browser || isToyData(config.data) ? undefined : await readImageData(config);

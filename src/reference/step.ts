@@ -9,7 +9,7 @@ import { gatherLabels, gatherRows } from './gather';
 import { mlpBackward, mlpForward, type PassKey } from './mlp';
 import { classNoise, gaussianNoise, uniformNoise } from './noise';
 import { adamStep, sgdPylearn2Step, sgdPytorchStep } from './optimizer';
-import { emaDecayAt } from '../spec/ema';
+import { emaDecayAfter } from '../spec/ema';
 import { emaStep } from './ema';
 import { STREAM_CLASS, STREAM_GATHER, STREAM_NOISE } from '../spec/rng';
 import { optimizerSegments } from '../nn/layout';
@@ -122,5 +122,5 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
 
 /** After G update `iteration + 1`, the average's. */
 function updateAverage(config: TrainConfig, g: ReferencePlayer, iteration: number): void {
-  if (config.emaDecay > 0) emaStep(g.average!, g.params, emaDecayAt(config.emaDecay, iteration + 1));
+  if (config.emaDecay > 0) emaStep(g.average!, g.params, emaDecayAfter(config, iteration));
 }

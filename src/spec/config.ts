@@ -111,6 +111,12 @@ export interface TrainConfig {
    * the average when there is one.
    */
   emaDecay: number;
+  /**
+   * The iteration the average began at: 0 for a run that kept one from the start, the checkpoint's
+   * iteration for one that began it when resumed (`--resume C --ema-decay d`). Its warm-up counts G's
+   * updates from here.
+   */
+  emaStart: number;
   iterations: number;
   seed: number;
   logEvery: number;

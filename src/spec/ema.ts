@@ -18,3 +18,8 @@ export function emaDecayAt(decay: number, step: number): number {
 export function emaWeights(decay: number): { decay: number; weight: number } {
   return { decay, weight: 1 - decay };
 }
+
+/** The decay applied after iteration `iteration` (0-based) of a run whose average began at `emaStart`. */
+export function emaDecayAfter(config: { emaDecay: number; emaStart: number }, iteration: number): number {
+  return emaDecayAt(config.emaDecay, iteration + 1 - config.emaStart);
+}

@@ -49,7 +49,7 @@ function reluGenerator(hidden: number[], output: number, outputActivation: 'sigm
 export const MNIST_IMAGE: ImageShape = { channels: 1, height: 28, width: 28 };
 export const CIFAR10_IMAGE: ImageShape = { channels: 3, height: 32, width: 32 };
 
-const common = { dataDir: '', seed: 1, classes: 0, emaDecay: 0, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
+const common = { dataDir: '', seed: 1, classes: 0, emaDecay: 0, emaStart: 0, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
 
 const adam = (lr: number): OptimizerConfig => ({ ...paperOptimizer, kind: 'adam', lr, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 });
 
@@ -286,6 +286,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(config.classes !== 1, 'classes', 'a conditional GAN needs at least 2 classes (0: unconditional)');
   check(config.classes === 0 || !isToyData(config.data), 'classes', `the toy data '${config.data}' has no labels, so it cannot train a conditional GAN`);
   check(config.emaDecay >= 0 && config.emaDecay < 1, 'emaDecay', `must be in [0, 1) (0: no average), got ${config.emaDecay}`);
+  check(Number.isInteger(config.emaStart) && config.emaStart >= 0, 'emaStart', `must be an integer iteration >= 0, got ${config.emaStart}`);
   check(config.realTarget > 0 && config.realTarget <= 1, 'realTarget', `must be in (0, 1], got ${config.realTarget}`);
   check(config.gLoss === 'non-saturating' || config.gLoss === 'minimax', 'gLoss', `must be 'non-saturating' or 'minimax', got '${config.gLoss}'`);
   check(positiveInteger(config.noise.dim), 'noise.dim', `must be a positive integer, got ${config.noise.dim}`);

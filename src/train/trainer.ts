@@ -19,7 +19,7 @@ import { clearStats, createStatsBuffer, discriminatorLoss, generatorLoss } from 
 import { averageGanStats, GAN_STATS, GAN_STATS_LENGTH } from '../spec/stats';
 import { createNonfiniteFlag, createOptimizer, type Optimizer } from '../kernels/optimizer';
 import { createEmaUpdate, type EmaUpdate } from '../kernels/ema';
-import { emaDecayAt } from '../spec/ema';
+import { emaDecayAfter, emaDecayAt } from '../spec/ema';
 import { classNoise, noiseDispatch } from '../kernels/noise';
 import { gatherDispatch, gatherLabelsDispatch } from '../kernels/gather';
 import { denseForward } from '../kernels/dense';
@@ -528,7 +528,7 @@ export class Trainer {
     this.clock.set(i);
     for (let j = 0; j < this.dOptimizers.length; j++) this.dOptimizers[j].set({ lr, momentum, step: i * this.config.k + j + 1 });
     this.gOptimizer.set({ lr: lr * this.config.optimizer.generatorLrScale, momentum, step: i + 1 });
-    this.emaUpdate?.setDecay(emaDecayAt(this.config.emaDecay, i + 1));
+    this.emaUpdate?.setDecay(emaDecayAfter(this.config, i));
     const encoder = this.rt.device.createCommandEncoder({ label: `iteration ${i}` });
     const pass = encoder.beginComputePass({ label: `iteration ${i}` });
     for (const d of this.plans[i % 2].dispatches) d.record(pass);

@@ -49,6 +49,19 @@ test('config files and flags that are wrong are refused with the file and the fi
   assert.throws(() => resolveConfig({ realTarget: 1.5 }), /config field 'realTarget': must be in \(0, 1\], got 1.5/);
 });
 
+test('--ema-decay on --resume begins an average at the checkpoint\'s iteration when it keeps none, and is refused where it would change one or mean nothing', () => {
+  const withoutAverage = presetConfig('paper-mnist');
+  const begun = resolveConfig({ emaDecay: 0.999 }, withoutAverage, 50_250);
+  assert.equal(begun.emaDecay, 0.999);
+  assert.equal(begun.emaStart, 50_250);
+  assert.deepEqual({ ...begun, emaDecay: 0, emaStart: 0 }, withoutAverage, 'nothing else changes');
+  assert.equal(resolveConfig({}, withoutAverage, 50_250).emaStart, 0, 'no flag, no average');
+  assert.throws(() => resolveConfig({ emaDecay: 0.99 }, presetConfig('small-mnist'), 4500), /--ema-decay cannot change when resuming: the checkpoint already keeps an average of G with decay 0.999/);
+  assert.throws(() => resolveConfig({ emaDecay: 0 }, withoutAverage, 100), /--ema-decay 0 asks for no average, and the checkpoint keeps none/);
+  assert.throws(() => resolveConfig({ emaDecay: 1 }, withoutAverage, 100), /config field 'emaDecay': must be in \[0, 1\)/);
+  assert.equal(presetConfig('small-mnist').emaStart, 0, 'a run that averages from the start');
+});
+
 test('a config from JSON must be an object of known fields', () => {
   assert.throws(() => configFromJson(null, 'here'), /here: a config is a JSON object/);
   assert.throws(() => configFromJson({ noise: 3 }, 'here'), /here: config field 'noise' must be an object/);

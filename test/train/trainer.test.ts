@@ -310,6 +310,41 @@ test('the same seed gives the same bits, and an interrupted then resumed run (G\
   data.gpu.buffer.destroy();
 });
 
+test('an average begun when resuming (emaStart) leaves G, D and every optimizer tensor on the path of the run without it, and its warm-up counts from there', async () => {
+  const { rt, clock } = await gpu();
+  const config = tinyToyConfig({ form: 'alternating', k: 2, emaDecay: 0 });
+  const data = toyData(rt, config);
+  const first = await makeTrainer(rt, clock, config, data.gpu);
+  await trainFor(first, 10, 5);
+  const saved = await first.readState();
+  first.destroy();
+  assert.equal(saved.generator.average, undefined, 'the run keeps no average');
+
+  const resume = async (resumedConfig: TrainConfig, until: number) => {
+    const trainer = await makeTrainer(rt, clock, resumedConfig, data.gpu);
+    await trainer.loadState(saved);
+    await trainFor(trainer, until, 5);
+    const state = await trainer.readState();
+    trainer.destroy();
+    return state;
+  };
+  const averaged = { ...config, emaDecay: 0.9, emaStart: 10 };
+  const plain = await resume(config, 25);
+  const withAverage = await resume(averaged, 25);
+  assert.deepEqual(withAverage.generator.params, plain.generator.params, 'generator');
+  assert.deepEqual(withAverage.generator.optimizer, plain.generator.optimizer, 'generator optimizer state');
+  assert.deepEqual(withAverage.discriminator.params, plain.discriminator.params, 'discriminator');
+  assert.deepEqual(withAverage.discriminator.optimizer, plain.discriminator.optimizer, 'discriminator optimizer state');
+  assert.ok(withAverage.generator.average, 'the resumed run holds an average');
+  assert.notDeepEqual(withAverage.generator.average, withAverage.generator.params, 'the average is not G itself');
+
+  // One update after the start: the warm-up's decay 1/2 (update 1 of the average), not .9 (update 11 of the run).
+  const one = await resume(averaged, 11);
+  const expected = saved.generator.params.map((w, i) => 0.5 * w + 0.5 * one.generator.params[i]);
+  assertClose('average after its first update', one.generator.average!, expected, { atol: 1e-7, rtol: 1e-6 });
+  data.gpu.buffer.destroy();
+});
+
 test('the generated batch alternates between two sample buffers, so the last one can be read while the next is made', async () => {
   const { rt, clock } = await gpu();
   const config = tinyToyConfig();

@@ -88,6 +88,16 @@ export interface ElementwiseFigure {
   gb_per_s: number;
 }
 
+/** A rate; NaN (null in the JSON) for a dispatch that took less than the clock could see, which has none. */
+function perMillisecond(amount: number, ms: number): number {
+  return ms > 0 ? amount / ms : NaN;
+}
+
+/** The best GEMM rate among those the clock could measure. */
+export function bestGflops(gemms: GemmFigure[]): number {
+  return Math.max(...gemms.map((g) => g.gflops).filter(Number.isFinite));
+}
+
 function describe(shape: DenseShape): string {
   const out = shape.pieces > 1 ? `${shape.units}x${shape.pieces} ${shape.activation}` : `${shape.units} ${shape.activation}`;
   return `${shape.batch}x${shape.inFeatures} -> ${out}`;
@@ -135,7 +145,7 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
   const elementwise: ElementwiseFigure[] = [];
   const timeElementwise = async (kernel: string, shape: string, dispatch: Dispatch, bytes: number) => {
     const ms = await kernelClock.time([dispatch], samples, targetMs / 4);
-    elementwise.push({ kernel, shape, bytes, ms, gb_per_s: bytes / ms / 1e6 });
+    elementwise.push({ kernel, shape, bytes, ms, gb_per_s: perMillisecond(bytes, ms) / 1e6 });
   };
   clock.set(1);
   for (const spec of [generatorSpec(config), discriminatorSpec(config)]) {
@@ -175,7 +185,7 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
       const described = describe(shape);
       const gemm = async (kernel: string, dispatch: Dispatch, m: number, n: number, k: number, f: number) => {
         const ms = await kernelClock.time([dispatch], samples, targetMs);
-        gemms.push({ kernel, network, layer: l, shape: described, m, n, k, ms, gflops: f / ms / 1e6 });
+        gemms.push({ kernel, network, layer: l, shape: described, m, n, k, ms, gflops: perMillisecond(f, ms) / 1e6 });
       };
       const product = forward.find((d) => !d.label.endsWith('.dropout'))!;
       await gemm(product.label, product, batch, width, inFeatures, flops.forward);

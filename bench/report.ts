@@ -14,7 +14,7 @@ import type { Clock } from '../src/gpu/clock';
 import { isSoftwareAdapter } from '../src/gpu/wait';
 import type { TrainConfig } from '../src/spec/config';
 import type { Trainer } from '../src/train/trainer';
-import { iterationFlops, KernelClock, measureKernels } from './kernels';
+import { bestGflops, iterationFlops, KernelClock, measureKernels } from './kernels';
 import { measureModel } from './measure';
 import { round, roundSpread, spread } from './stats';
 import { createTfjsGan } from './tfjs_gan';
@@ -135,7 +135,7 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
       entry.gemm_timing = kernelClock.method;
       entry.gemms = gemms.map((g) => ({ ...g, ms: round(g.ms), gflops: round(g.gflops) }));
       entry.elementwise = elementwise.map((e) => ({ ...e, ms: round(e.ms), gb_per_s: round(e.gb_per_s) }));
-      entry.best_gemm_gflops = round(Math.max(...gemms.map((g) => g.gflops)));
+      entry.best_gemm_gflops = round(bestGflops(gemms));
     }
     models[model.name] = entry;
   }

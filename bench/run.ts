@@ -28,7 +28,7 @@ import type { Runtime } from '../src/gpu/runtime';
 import { isSoftwareAdapter } from '../src/gpu/wait';
 import { destroyDataset } from '../src/data/dataset';
 import { createTfjsGan, type TfjsGan } from './tfjs_gan';
-import { iterationFlops, KernelClock, measureKernels, profileIteration } from './kernels';
+import { bestGflops, iterationFlops, KernelClock, measureKernels, profileIteration } from './kernels';
 import { measureModel, type ModelRates } from './measure';
 import { buildGpuReport } from './report';
 import { findTorchPython, TorchPeer } from './torch';
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     const { gemms, elementwise } = await measureKernels(rt, clock, paperConfig, kernelClock, quick);
     for (const g of gemms) emit({ system: 'ours', figure: 'gemm_gflops', ...g, ms: round(g.ms), gflops: round(g.gflops), timing: kernelClock.method });
     for (const e of elementwise) emit({ system: 'ours', figure: 'elementwise_gb_per_s', ...e, ms: round(e.ms), gb_per_s: round(e.gb_per_s), timing: kernelClock.method });
-    bestGemm = Math.max(...gemms.map((g) => g.gflops));
+    bestGemm = bestGflops(gemms);
   }
 
   if (!skip.has('profile')) {

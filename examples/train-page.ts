@@ -41,8 +41,11 @@ import {
   withImageShape,
 } from '../src/index';
 import { $, Chart, download, pageDevice } from './common';
-// The model README.md's figures come from (pretrained/README.md): bundled as a file, fetched on demand.
-import pretrainedUrl from '../pretrained/small-mnist.safetensors?url';
+// The models README.md's figures come from (pretrained/README.md): bundled as files, fetched on demand.
+import smallMnistUrl from '../pretrained/small-mnist.safetensors?url';
+import paperMnistUrl from '../pretrained/paper-mnist.safetensors?url';
+
+const PRETRAINED: Record<string, string> = { 'small-mnist': smallMnistUrl, 'paper-mnist': paperMnistUrl };
 
 /** Where the page's data comes from: the two sets the page's server holds, or the user's own images. */
 type DataSource = 'mnist' | 'fashion-mnist' | 'images';
@@ -69,6 +72,7 @@ const controls = {
   resume: $<HTMLButtonElement>('#resume'),
   rawGenerator: $<HTMLInputElement>('#raw-generator'),
   pretrained: $<HTMLButtonElement>('#pretrained'),
+  pretrainedModel: $<HTMLSelectElement>('#pretrained-model'),
   data: $<HTMLSelectElement>('#data'),
   imageSource: $('#image-source'),
   folder: $<HTMLInputElement>('#folder'),
@@ -383,6 +387,7 @@ class TrainingPage {
     const speed = this.controller.itsPerSecond;
     document.body.dataset.state = state;
     document.body.dataset.iteration = String(this.trainer.iteration);
+    document.body.dataset.preset = this.config.preset;
     const images = this.config.data === 'images' && this.images ? ` (${this.images.source}: ${this.images.train.count + this.images.valid.count + this.images.test.count} images, ${this.config.image!.channels} x ${this.config.image!.height} x ${this.config.image!.width})` : '';
     status.textContent = `${this.context.adapterName} · ${this.config.preset} on ${SOURCE_NAMES[this.config.data as DataSource] ?? this.config.data}${images} · iteration ${this.trainer.iteration} · ${speed ? `${speed.toFixed(2)} it/s` : '–'} · ${state}`;
   }
@@ -468,12 +473,16 @@ class TrainingPage {
     await this.open(file.name, async () => new Uint8Array(await file.arrayBuffer()));
   }
 
-  /** Opens the pretrained model: its fixed-noise grid and interpolation at once, paused, no training. */
-  async loadPretrained(): Promise<void> {
+  /**
+   * Opens a pretrained model: its fixed-noise grid and interpolation at once, paused, no training. A
+   * model of G alone (paper-mnist) trains on, if started, against a D as the preset initialises it.
+   */
+  async loadPretrained(name: string): Promise<void> {
     this.pause();
-    await this.open('pretrained/small-mnist.safetensors', async () => {
-      const response = await fetch(pretrainedUrl);
-      if (!response.ok) throw new Error(`pretrained/small-mnist.safetensors: the server answered ${response.status} ${response.statusText}.`);
+    const file = `pretrained/${name}.safetensors`;
+    await this.open(file, async () => {
+      const response = await fetch(PRETRAINED[name]);
+      if (!response.ok) throw new Error(`${file}: the server answered ${response.status} ${response.statusText}.`);
       return new Uint8Array(await response.arrayBuffer());
     });
   }
@@ -560,7 +569,7 @@ async function main(): Promise<void> {
   (window as unknown as { ganPage: TrainingPage }).ganPage = page;
   await page.start(config);
   for (const control of [controls.start, controls.step, controls.save, controls.onnx, controls.load, controls.endpoints, controls.pretrained, controls.data, controls.folder]) control.disabled = false;
-  controls.pretrained.addEventListener('click', () => void page.loadPretrained());
+  controls.pretrained.addEventListener('click', () => void page.loadPretrained(controls.pretrainedModel.value));
   controls.start.addEventListener('click', () => (page.running ? page.pause() : void page.run()));
   controls.step.addEventListener('click', () => void page.step());
   controls.save.addEventListener('click', () => void page.save());

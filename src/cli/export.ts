@@ -22,6 +22,8 @@ export interface ExportFlags {
   onnx?: string;
   pytorch?: string;
   discriminator?: boolean;
+  /** With --weights: G's weights (and their average) only, without D. */
+  generatorOnly?: boolean;
   rawGenerator?: boolean;
 }
 
@@ -51,6 +53,7 @@ export function exportModel(flags: ExportFlags): Record<string, unknown> {
   if (!flags.checkpoint) throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors).');
   if (!flags.weights && !flags.onnx && !flags.pytorch) throw new ConfigError('--weights OUT, --onnx OUT or --pytorch OUT is needed: the file to write.');
   if (flags.discriminator && !flags.onnx && !flags.pytorch) throw new ConfigError('--discriminator goes with --onnx or --pytorch (--weights always holds D).');
+  if (flags.generatorOnly && !flags.weights) throw new ConfigError('--generator-only goes with --weights OUT: it leaves D out of the weights file.');
   const outputs: Output[] = [];
   for (const format of ['onnx', 'pytorch'] as const) {
     const path = flags[format];
@@ -71,10 +74,10 @@ export function exportModel(flags: ExportFlags): Record<string, unknown> {
   const report: Record<string, unknown> = { checkpoint: flags.checkpoint, iteration: state.iteration, preset: state.config.preset, moving_average: !!state.generator.average };
   const files: { path: string; format: string; network?: Player; bytes: number }[] = [];
   if (flags.weights) {
-    const bytes = encodeCheckpoint(state, networkSpecs(state.config), { weightsOnly: true });
+    const bytes = encodeCheckpoint(state, networkSpecs(state.config), { weightsOnly: true, generatorOnly: !!flags.generatorOnly });
     mkdirSync(dirname(flags.weights), { recursive: true });
     writeFileAtomic(flags.weights, bytes);
-    Object.assign(report, { weights: flags.weights, bytes: bytes.length });
+    Object.assign(report, { weights: flags.weights, bytes: bytes.length, discriminator: !(flags.generatorOnly || state.generatorOnly) });
     files.push({ path: flags.weights, format: 'weights', bytes: bytes.length });
   }
   const choice = { rawGenerator: flags.rawGenerator };

@@ -107,6 +107,7 @@ program
   .option('--onnx <out>', "G as an ONNX graph (opset 13): input z (batch, noise dim), output x; its moving average unless --raw-generator")
   .option('--pytorch <out>', "G as a PyTorch state dict in safetensors: nn.Sequential of nn.Linear, names 0.weight, 0.bias, ...")
   .option('--discriminator', 'with --onnx or --pytorch, also D, beside G as <stem>.discriminator.<ext> (inputs x, outputs logit and probability)')
+  .option('--generator-only', "with --weights, G's weights and their moving average without D: a model to sample and evaluate, about half the size")
   .option('--raw-generator', "export G's own weights instead of their moving average (when the checkpoint keeps one)")
   .action((flags) => runExportCommand(flags));
 

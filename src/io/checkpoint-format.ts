@@ -18,6 +18,8 @@ export const AVERAGE_SUFFIX = 'ema';
 
 /** The `contents` metadata of a file with weights only. */
 const WEIGHTS_ONLY = 'weights';
+/** The `contents` metadata of a file with G's weights only (and their average): a model to draw from. */
+const GENERATOR_ONLY = 'generator weights';
 
 const STATE_NAMES: Record<string, string[]> = { 'sgd-pylearn2': ['velocity'], 'sgd-pytorch': ['velocity'], adam: ['adam_m', 'adam_v'] };
 
@@ -49,11 +51,15 @@ function joinNetwork(spec: NetworkSpec, suffix: string, tensors: Record<string, 
   return flat;
 }
 
-/** `options.weightsOnly`: G's and D's weights (and G's average) only, for sampling and evaluation. */
-export function encodeCheckpoint(state: TrainingState, specs: { generator: NetworkSpec; discriminator: NetworkSpec }, options: { weightsOnly?: boolean } = {}): Uint8Array {
-  const weightsOnly = options.weightsOnly || state.weightsOnly;
+/**
+ * `options.weightsOnly`: G's and D's weights (and G's average) only, for sampling and evaluation;
+ * `options.generatorOnly`: G's (and its average) alone, for a model to draw from that is half the size.
+ */
+export function encodeCheckpoint(state: TrainingState, specs: { generator: NetworkSpec; discriminator: NetworkSpec }, options: { weightsOnly?: boolean; generatorOnly?: boolean } = {}): Uint8Array {
+  const generatorOnly = options.generatorOnly || state.generatorOnly;
+  const weightsOnly = options.weightsOnly || state.weightsOnly || generatorOnly;
   const tensors: Record<string, NamedTensor> = {};
-  for (const player of ['generator', 'discriminator'] as const) {
+  for (const player of generatorOnly ? (['generator'] as const) : (['generator', 'discriminator'] as const)) {
     splitNetwork(specs[player], state[player].params, '', tensors);
     if (!weightsOnly) stateNames(state.config).forEach((name, i) => splitNetwork(specs[player], state[player].optimizer[i], name, tensors));
   }
@@ -68,7 +74,7 @@ export function encodeCheckpoint(state: TrainingState, specs: { generator: Netwo
     rng: 'philox4x32-10; key (seed, stream), counter (column / 4, row, iteration, pass)',
     maxout_layout: 'weight columns piece * units + unit',
     config: JSON.stringify(state.config),
-    contents: weightsOnly ? WEIGHTS_ONLY : 'training state',
+    contents: generatorOnly ? GENERATOR_ONLY : weightsOnly ? WEIGHTS_ONLY : 'training state',
     data_sha256: digest,
   });
 }
@@ -97,7 +103,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, specsOf: (conf
   const iteration = Number(metadata.iteration);
   if (!Number.isSafeInteger(iteration) || iteration < 0) throw new CheckpointError(`${file}: metadata 'iteration' is ${JSON.stringify(metadata.iteration)}.`);
   const specs = specsOf(config);
-  const weightsOnly = metadata.contents === WEIGHTS_ONLY;
+  const generatorOnly = metadata.contents === GENERATOR_ONLY;
+  const weightsOnly = metadata.contents === WEIGHTS_ONLY || generatorOnly;
   const stats = weightsOnly ? { dtype: 'F32', data: new Float32Array(0) } : tensors['training.stats'];
   if (!stats || stats.dtype !== 'F32') throw new CheckpointError(`${file}: tensor 'training.stats' is missing or not F32.`);
   const network = (player: 'generator' | 'discriminator') => ({
@@ -105,5 +112,6 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, specsOf: (conf
     optimizer: weightsOnly ? [] : stateNames(config).map((name) => joinNetwork(specs[player], name, tensors, file)),
   });
   const generator = { ...network('generator'), ...(config.emaDecay > 0 && { average: joinNetwork(specs.generator, AVERAGE_SUFFIX, tensors, file) }) };
-  return { config, iteration, generator, discriminator: network('discriminator'), stats: stats.data as Float32Array, ...(weightsOnly && { weightsOnly }) };
+  const discriminator = generatorOnly ? { params: new Float32Array(0), optimizer: [] } : network('discriminator');
+  return { config, iteration, generator, discriminator, stats: stats.data as Float32Array, ...(weightsOnly && { weightsOnly }), ...(generatorOnly && { generatorOnly }) };
 }

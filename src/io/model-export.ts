@@ -4,6 +4,7 @@ import { discriminatorSpec, generatorSpec } from '../spec/config';
 import type { NetworkSpec } from '../spec/network';
 import { classWeightName, layerInputs, networkClasses, parameterLayout, view, weightName } from '../nn/layout';
 import type { TrainingState } from '../spec/state';
+import { CheckpointError } from './safetensors';
 
 export type Player = 'generator' | 'discriminator';
 
@@ -24,6 +25,7 @@ export interface ExportedNetwork {
 
 export function exportedNetwork(state: TrainingState, player: Player, choice: ExportChoice = {}): ExportedNetwork {
   const { config } = state;
+  if (player === 'discriminator' && state.generatorOnly) throw new CheckpointError(`the model (${config.preset}, iteration ${state.iteration}) holds G's weights only; export D from a checkpoint or a weights file that holds it.`);
   const spec = player === 'generator' ? generatorSpec(config) : discriminatorSpec(config);
   const average = player === 'generator' && !choice.rawGenerator ? state.generator.average : undefined;
   const params = player === 'generator' ? (average ?? state.generator.params) : state.discriminator.params;

@@ -15,4 +15,6 @@ export interface TrainingState {
   /** The loss statistics accumulated since the last log (GAN_STATS layout); empty in a weights-only file. */
   stats: Float32Array;
   weightsOnly?: boolean;
+  /** A file of G's weights alone (`gan export --generator-only`): `discriminator.params` is empty. */
+  generatorOnly?: boolean;
 }

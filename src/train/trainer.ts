@@ -634,7 +634,8 @@ export class Trainer {
       // A state without an average (a run that kept none) starts one from G's weights.
       await this.generatorAverage.upload(state.generator.average ?? state.generator.params);
     }
-    await this.discriminator.upload(state.discriminator.params);
+    // A file of G alone leaves D as the trainer made it.
+    if (!state.generatorOnly) await this.discriminator.upload(state.discriminator.params);
     state.generator.optimizer.forEach((data, i) => write(this.optimizerState.generator[i], data));
     state.discriminator.optimizer.forEach((data, i) => write(this.optimizerState.discriminator[i], data));
     // A weights-only state has no optimizer state or statistics: they start from zero.

@@ -150,18 +150,23 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint, opens the comm
     await page.click('#step');
     await untilIteration(page, 7);
 
-    // The pretrained model: its fixed-noise grid is the command line's samples PNG of the same run.
-    const pretrainedIteration = String(JSON.parse(readFileSync(join(root, 'pretrained', 'small-mnist-eval.json'), 'utf8')).iteration);
-    await page.click('#pretrained');
-    await page.waitForFunction((n) => document.body.dataset.iteration === n && document.body.dataset.state === 'paused', pretrainedIteration, { timeout: 60_000 });
-    phase('pretrained model opened');
-    assert.ok(await page.isHidden('#error'), (await page.textContent('#error')) ?? '');
-    const pretrained = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());
-    const difference = greyDifference(pretrained, join(root, 'pretrained', 'small-mnist-samples.png'));
-    assert.ok(difference <= 2, `the pretrained model's fixed-noise grid differs from pretrained/small-mnist-samples.png by ${difference} grey levels`);
-    for (const [view, name] of [['fixed', 'page-pretrained-fixed-noise.png'], ['strip', 'page-pretrained-interpolation.png']]) {
-      const { mean, std, bright } = await snapshotPng(page, view, name);
-      assert.ok(std > 10 && bright > 0.01, `${view}: grey mean ${mean.toFixed(1)}, std ${std.toFixed(1)}, ${(100 * bright).toFixed(1)}% bright: the grid is blank`);
+    // Each pretrained model: its fixed-noise grid is the command line's samples PNG of the same run.
+    // paper-mnist (G alone) first, so that small-mnist is open for the ONNX download below.
+    let pretrainedIteration = '';
+    for (const name of ['paper-mnist', 'small-mnist']) {
+      pretrainedIteration = String(JSON.parse(readFileSync(join(root, 'pretrained', `${name}-eval.json`), 'utf8')).iteration);
+      await page.selectOption('#pretrained-model', name);
+      await page.click('#pretrained');
+      await page.waitForFunction(([n, preset]) => document.body.dataset.iteration === n && document.body.dataset.state === 'paused' && document.body.dataset.preset === preset, [pretrainedIteration, name], { timeout: 120_000 });
+      phase(`pretrained model ${name} opened`);
+      assert.ok(await page.isHidden('#error'), (await page.textContent('#error')) ?? '');
+      const pretrained = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());
+      const difference = greyDifference(pretrained, join(root, 'pretrained', `${name}-samples.png`));
+      assert.ok(difference <= 2, `${name}'s fixed-noise grid differs from pretrained/${name}-samples.png by ${difference} grey levels`);
+      for (const [view, file] of [['fixed', `page-${name}-fixed-noise.png`], ['strip', `page-${name}-interpolation.png`]]) {
+        const { mean, std, bright } = await snapshotPng(page, view, file);
+        assert.ok(std > 10 && bright > 0.01, `${name} ${view}: grey mean ${mean.toFixed(1)}, std ${std.toFixed(1)}, ${(100 * bright).toFixed(1)}% bright: the grid is blank`);
+      }
     }
 
     // Download G as ONNX: the same bytes `gan export --onnx` writes for the same model (test/io/onnx.test.ts runs those in onnxruntime).

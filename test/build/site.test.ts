@@ -12,7 +12,7 @@ import { MNIST_FILES } from '../../src/data/mnist-format';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-test('the built site holds the pages, the MNIST files and the pretrained model the page links to', () => {
+test('the built site holds the pages, the MNIST files and the pretrained models the page links to', () => {
   const out = mkdtempSync(join(tmpdir(), 'gan-site-'));
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
   const build = spawnSync(process.execPath, [vite, 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8' });
@@ -25,9 +25,11 @@ test('the built site holds the pages, the MNIST files and the pretrained model t
   }
 
   const assets = readdirSync(join(out, 'assets'));
-  const model = assets.find((name) => /^small-mnist-.*\.safetensors$/.test(name));
-  assert.ok(model, `the pretrained model is emitted (assets: ${assets.join(', ')})`);
-  assert.ok(readFileSync(join(out, 'assets', model)).equals(readFileSync(join(root, 'pretrained', 'small-mnist.safetensors'))), 'byte for byte');
   const scripts = assets.filter((name) => name.endsWith('.js')).map((name) => readFileSync(join(out, 'assets', name), 'utf8'));
-  assert.ok(scripts.some((text) => text.includes(model)), 'a script of the page links to it');
+  for (const name of ['small-mnist', 'paper-mnist']) {
+    const model = assets.find((asset) => asset.startsWith(`${name}-`) && asset.endsWith('.safetensors'));
+    assert.ok(model, `the pretrained model ${name} is emitted (assets: ${assets.join(', ')})`);
+    assert.ok(readFileSync(join(out, 'assets', model)).equals(readFileSync(join(root, 'pretrained', `${name}.safetensors`))), `${name}: byte for byte`);
+    assert.ok(scripts.some((text) => text.includes(model)), `a script of the page links to ${name}`);
+  }
 });

@@ -4,8 +4,10 @@
 // Waiting is rare and mostly asleep: Dawn's Node binding busy-polls a CPU core while a GPU promise
 // is pending, which on a software adapter takes a core from the GPU's own threads. So after
 // submitting a window of iterations the loop first sleeps for most of the time the window is
-// expected to take (from the last windows' pace), and only then awaits the queue.
+// expected to take (QueuePace: never longer than its work, paused or not), and only then awaits the
+// queue.
 import { watchDevice } from '../gpu/device';
+import { QueuePace } from './pace';
 import { DivergenceError, type MetricsRecord, type SampleBatch, type Trainer } from './trainer';
 
 export interface LoopHooks {
@@ -55,7 +57,7 @@ export async function runTraining(trainer: Trainer, options: LoopOptions, hooks:
 
 async function loop(trainer: Trainer, options: LoopOptions, hooks: LoopHooks, device: ReturnType<typeof watchDevice>): Promise<void> {
   const { until, logEvery, sampleEvery, checkpointEvery } = options;
-  let secondsPerIteration = 0;
+  const pace = new QueuePace();
   while (trainer.iteration < until) {
     const windowStart = trainer.iteration;
     // A window ends at the next log or checkpoint boundary, or at the end.
@@ -69,12 +71,15 @@ async function loop(trainer: Trainer, options: LoopOptions, hooks: LoopHooks, de
       const sample = done % sampleEvery === 0 || done === until || (!!options.sampleWithLogs && log);
       trainer.step({ log, sample, keepStats: !boundary });
     }
-    if (secondsPerIteration > 0) await sleep(0.85 * 1000 * secondsPerIteration * (windowEnd - windowStart));
+    const sleepMs = pace.sleepMs(windowEnd - windowStart);
+    if (sleepMs > 0) await sleep(sleepMs);
+    const awaited = performance.now();
     await trainer.settle();
     device.check(`during iterations ${windowStart + 1} to ${windowEnd}`);
-    const seconds = (performance.now() - started) / 1000;
+    const now = performance.now();
+    const seconds = (now - started) / 1000;
     const itsPerSecond = (windowEnd - windowStart) / seconds;
-    secondsPerIteration = seconds / (windowEnd - windowStart);
+    pace.record(windowEnd - windowStart, seconds, now - awaited);
     // The copies were mapped after the queue went idle; give the maps a few turns to land.
     let arrived = await collectNamingDivergence(trainer);
     for (let tries = 0; tries < 100 && trainer.copiesInFlight > 0; tries++) {

@@ -9,7 +9,7 @@
 // distance and speckle against the iteration), and prints the report.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { decodeCheckpoint, readCheckpointFile, writeFileAtomic } from '../io/checkpoint';
 import { CheckpointError } from '../io/safetensors';
@@ -128,10 +128,15 @@ function rowOf(iter: number, model: string, report: Record<string, unknown>, cac
   };
 }
 
-/** Per generator, the row with the best validation log-likelihood (the first of equal ones). */
+/**
+ * Per generator, the kept model (model-<iter>.safetensors) with the best validation log-likelihood,
+ * the first of equal ones. The rolling checkpoint is measured but not chosen: it sits wherever the
+ * run happened to stop, not at an iteration the run set out to keep.
+ */
 export function chooseOnValidation(rows: ReportRow[]): Partial<Record<Generator, ReportRow>> {
   const chosen: Partial<Record<Generator, ReportRow>> = {};
   for (const row of rows) {
+    if (!MODEL_FILE.test(basename(row.model))) continue;
     const best = chosen[row.generator];
     if (!best || row.valid_ll > best.valid_ll) chosen[row.generator] = row;
   }

@@ -122,6 +122,8 @@ test('gan report adds the checkpoint when it is past the last kept model, and th
   ]);
   const kept = JSON.parse(readFileSync(join(run, 'report.json'), 'utf8')).rows as ReportRow[];
   assert.deepEqual(rows.slice(2).map((r) => r.ll), kept.slice(2).map((r) => r.ll), 'the checkpoint measures as its kept model-20 does');
+  const chosen = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).chosen_on_validation as Record<string, ReportRow>;
+  assert.deepEqual([chosen.average.iter, chosen.raw.iter], [10, 10], 'the choice is among the kept models, not the rolling checkpoint');
   assert.ok(existsSync(join(dir, 'eval-20.json')) && existsSync(join(dir, 'report.png')));
 });
 

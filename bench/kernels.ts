@@ -115,6 +115,65 @@ export function layerFlops(shape: DenseShape): { forward: number; gradWeight: nu
   return { forward: product, gradWeight: product, gradInput: product };
 }
 
+/** A product (m x k) (k x n). */
+export interface GemmDims {
+  m: number;
+  n: number;
+  k: number;
+}
+
+/**
+ * The shapes of one layer's products as the kernels execute them (and as the GEMM rows name them):
+ * forward (batch x in) (in x width); input gradient (in x width) (width x batch), the transposed
+ * weight's form; weight gradient (in x batch) (batch x width). width = units * pieces.
+ */
+export function layerProducts(shape: DenseShape): { forward: GemmDims; gradInput: GemmDims; gradWeight: GemmDims } {
+  const width = shape.units * shape.pieces;
+  return {
+    forward: { m: shape.batch, n: width, k: shape.inFeatures },
+    gradInput: { m: shape.inFeatures, n: shape.batch, k: width },
+    gradWeight: { m: shape.inFeatures, n: width, k: shape.batch },
+  };
+}
+
+export interface IterationGemm extends GemmDims {
+  network: 'G' | 'D';
+  layer: number;
+  product: 'forward' | 'grad_input' | 'grad_weight';
+  /** How often one iteration runs it. */
+  count: number;
+}
+
+/**
+ * Every GEMM of one iteration with how often the iteration runs it, counted as iterationFlops counts
+ * them (their FLOPs sum to it): alternating form, per iteration k D steps (G forward, D forward on
+ * real and fake, D backward on both with weights, D's first layer's input gradient unused) and one G
+ * step (G forward, D forward, D backward to its input without weights, G backward with weights, G's
+ * first layer's input gradient unused); the simultaneous form does the D step once and reuses its G
+ * forward and D forward on the fakes for the G step.
+ */
+export function iterationGemms(config: TrainConfig): IterationGemm[] {
+  const k = config.k;
+  type Counts = { forward: number; weight: number; input: number; firstInput: number };
+  const counts: { G: Counts; D: Counts } =
+    config.form === 'simultaneous'
+      ? { G: { forward: 1, weight: 1, input: 1, firstInput: 0 }, D: { forward: 2, weight: 2, input: 3, firstInput: 1 } }
+      : { G: { forward: k + 1, weight: 1, input: 1, firstInput: 0 }, D: { forward: 2 * k + 1, weight: 2 * k, input: 2 * k + 1, firstInput: 1 } };
+  const out: IterationGemm[] = [];
+  for (const spec of [generatorSpec(config), discriminatorSpec(config)]) {
+    const network = spec.name === 'generator' ? 'G' : 'D';
+    const c = counts[network];
+    spec.layers.forEach((_, layer) => {
+      const p = layerProducts(layerShape(spec, layer, config.batch));
+      const input = layer > 0 ? c.input : c.firstInput;
+      if (c.forward) out.push({ network, layer, product: 'forward', ...p.forward, count: c.forward });
+      if (input) out.push({ network, layer, product: 'grad_input', ...p.gradInput, count: input });
+      if (c.weight) out.push({ network, layer, product: 'grad_weight', ...p.gradWeight, count: c.weight });
+    });
+  }
+  return out;
+}
+
 /** GEMM FLOPs of one iteration of Algorithm 1's alternating form, as the Trainer records it. */
 export function iterationFlops(config: TrainConfig): number {
   const sum = (spec: NetworkSpec, what: (shape: DenseShape, l: number) => number) =>
@@ -183,14 +242,15 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
       );
       const flops = layerFlops(shape);
       const described = describe(shape);
-      const gemm = async (kernel: string, dispatch: Dispatch, m: number, n: number, k: number, f: number) => {
+      const gemm = async (kernel: string, dispatch: Dispatch, { m, n, k }: GemmDims, f: number) => {
         const ms = await kernelClock.time([dispatch], samples, targetMs);
         gemms.push({ kernel, network, layer: l, shape: described, m, n, k, ms, gflops: perMillisecond(f, ms) / 1e6 });
       };
+      const dims = layerProducts(shape);
       const product = forward.find((d) => !d.label.endsWith('.dropout'))!;
-      await gemm(product.label, product, batch, width, inFeatures, flops.forward);
-      for (const d of byLabel(backward, '.grad_input')) await gemm(d.label, d, inFeatures, batch, width, flops.gradInput);
-      for (const d of byLabel(backward, '.grad_weight')) await gemm(d.label, d, inFeatures, width, batch, flops.gradWeight);
+      await gemm(product.label, product, dims.forward, flops.forward);
+      for (const d of byLabel(backward, '.grad_input')) await gemm(d.label, d, dims.gradInput, flops.gradInput);
+      for (const d of byLabel(backward, '.grad_weight')) await gemm(d.label, d, dims.gradWeight, flops.gradWeight);
       for (const d of byLabel(forward, '.dropout')) await timeElementwise(d.label, `${network}.${l} ${batch}x${inFeatures}`, d, 2 * batch * inFeatures * 4);
       for (const d of byLabel(backward, '.preactivation')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (2 * batch * units + 2 * batch * width) * 4);
       for (const d of byLabel(backward, '.grad_bias')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (batch * width + width) * 4);

@@ -2,7 +2,8 @@
 // real GPU above all) should tell us, in a few minutes: the adapter, its features and limits, the
 // its/s of small-mnist and paper-mnist (ours, TF.js on the same adapter, PyTorch with CUDA where
 // torch has it, PyTorch on the CPU), every GEMM's GFLOP/s from timestamp queries where the adapter
-// has them, and the GEMM tile each shape got from the tuner (src/kernels/tune.ts: GAN_TUNE's mode,
+// has them with the machine's own float32 GEMM rate on the same shape (numpy on the CPU's BLAS,
+// bench/machine_gemm.ts) and our fraction of it, and the GEMM tile each shape got from the tuner (src/kernels/tune.ts: GAN_TUNE's mode,
 // where the choices are kept, what each shape got and how, and the milliseconds of every variant it
 // timed). Nothing in it is a pass or a fail: it is the record that the README's figures for that
 // adapter come from.
@@ -14,7 +15,8 @@ import type { Clock } from '../src/gpu/clock';
 import { isSoftwareAdapter } from '../src/gpu/wait';
 import type { TrainConfig } from '../src/spec/config';
 import type { Trainer } from '../src/train/trainer';
-import { bestGflops, iterationFlops, KernelClock, measureKernels } from './kernels';
+import { bestGflops, iterationFlops, iterationGemms, KernelClock, measureKernels } from './kernels';
+import { describeMachine, machineStepGflops, measureMachineGemms, stepFractionOfMachine, withMachineGemm, type MachineGemmOptions, type MachineGemms } from './machine_gemm';
 import { measureModel } from './measure';
 import { round, roundSpread, spread } from './stats';
 import { createTfjsGan } from './tfjs_gan';
@@ -43,6 +45,8 @@ export interface GpuReportOptions {
   torch: boolean;
   /** Per-GEMM figures (a few seconds per model on a GPU, about a minute on a CPU adapter). */
   kernels: boolean;
+  /** The machine's own GEMM on the models' shapes (numpy), with how long to time each; default: measured, 0.2 s per shape. */
+  numpy?: boolean | MachineGemmOptions;
 }
 
 /** The tuner's choices for this runtime: the shapes the models' trainers asked for, and the timings kept for the adapter. */
@@ -85,6 +89,11 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
   const software = isSoftwareAdapter(context);
   const kernelClock = new KernelClock(rt);
   const python: TorchPython | { skipped: string } = options.torch ? findTorchPython() : { skipped: 'not asked for' };
+  const numpy = options.numpy ?? true;
+  // Every model's products in one python process, before any model is measured.
+  const machine: MachineGemms | { skipped: string } = numpy
+    ? measureMachineGemms(options.models.flatMap((m) => iterationGemms(m.config)), { seconds: 0.2, ...(numpy === true ? {} : numpy) })
+    : { skipped: 'not asked for' };
 
   const models: Record<string, unknown> = {};
   for (const model of options.models) {
@@ -129,11 +138,13 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
       ours_over_tfjs_ratio: orNull(ours / medianOf(withCuda.tfjs)),
       ours_over_pytorch_cuda_ratio: orNull(ours / medianOf(withCuda.torch)),
       ours_over_pytorch_cpu_ratio: withCpu ? orNull(medianOf(withCpu.ours) / medianOf(withCpu.torch)) : null,
+      machine_step_gemm_gflops: orNull(machineStepGflops(config, machine)),
+      step_fraction_of_machine_gemm: orNull(stepFractionOfMachine((flops * ours) / 1e9, config, machine)),
     };
     if (options.kernels) {
       const { gemms, elementwise } = await measureKernels(rt, clock, config, kernelClock, true);
       entry.gemm_timing = kernelClock.method;
-      entry.gemms = gemms.map((g) => ({ ...g, ms: round(g.ms), gflops: round(g.gflops) }));
+      entry.gemms = gemms.map((g) => withMachineGemm({ ...g, ms: round(g.ms), gflops: round(g.gflops) }, machine));
       entry.elementwise = elementwise.map((e) => ({ ...e, ms: round(e.ms), gb_per_s: round(e.gb_per_s) }));
       entry.best_gemm_gflops = round(bestGflops(gemms));
     }
@@ -159,6 +170,7 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
     },
     timestamp_queries: kernelClock.method === 'timestamp-query',
     pytorch: 'command' in python ? { python: python.executable, torch: python.torch, cuda: python.cuda } : { skipped: python.skipped },
+    machine_gemm: describeMachine(machine),
     models,
     tuner: await tunerChoices(rt),
     load_average_before: loadBefore,

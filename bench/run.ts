@@ -1,10 +1,12 @@
-// `npm run bench [-- --quick] [-- --skip tfjs,torch,cpu,kernels,profile,parzen,small] [-- --gpu-report [--out FILE]]`:
+// `npm run bench [-- --quick] [-- --skip tfjs,torch,cpu,kernels,numpy,profile,parzen,small] [-- --gpu-report [--out FILE]]`:
 // the training iteration of paper-mnist and small-mnist (batch 100, Algorithm 1's alternating form
 // with k = 1) measured in one process: our Trainer, the same GAN in TF.js on its WebGPU backend on the
 // same adapter, and the same GAN in PyTorch on the CPU (bench/torch_gan.py, run by a python3 that has
 // torch, with as many threads as the machine has cores); then for paper-mnist our CPU reference
 // (src/reference/step.ts), per-kernel throughput on the paper's shapes, where one iteration's time
-// goes, and the Parzen evaluation's time.
+// goes, and the Parzen evaluation's time. The ceiling for the GEMMs is the machine's own: numpy's
+// float32 `a @ b` on each of the same shapes (bench/machine_gemm.ts, skipped by --skip numpy), which
+// every GEMM row and each model's step is given as a fraction of.
 //
 // Prints JSON lines: one per system, model and figure, then a summary with the ratios. Warm-up
 // iterations are excluded; ours, TF.js and PyTorch take turns repetition by repetition
@@ -28,10 +30,11 @@ import type { Runtime } from '../src/gpu/runtime';
 import { isSoftwareAdapter } from '../src/gpu/wait';
 import { destroyDataset } from '../src/data/dataset';
 import { createTfjsGan, type TfjsGan } from './tfjs_gan';
-import { bestGflops, iterationFlops, KernelClock, measureKernels, profileIteration } from './kernels';
+import { bestGflops, iterationFlops, iterationGemms, KernelClock, measureKernels, profileIteration } from './kernels';
 import { measureModel, type ModelRates } from './measure';
 import { buildGpuReport } from './report';
 import { findTorchPython, TorchPeer } from './torch';
+import { describeMachine, machineStepGflops, measureMachineGemms, stepFractionOfMachine, withMachineGemm, type MachineGemms } from './machine_gemm';
 import { round, roundSpread, spread } from './stats';
 
 const args = process.argv.slice(2);
@@ -44,8 +47,8 @@ const reportPath = resolve(outAt >= 0 ? args[outAt + 1] : 'runs/gpu-report.json'
 
 /** Repetitions and seconds per repetition: --quick (and --gpu-report) stay within a few minutes on a 2-core CPU adapter. */
 const plan = quick || gpuReport
-  ? { reps: 3, seconds: 0.6, cpuWarm: 0, cpuIters: 1, profileRepeats: 2, parzenPoints: 500 }
-  : { reps: 7, seconds: 1.5, cpuWarm: 1, cpuIters: 2, profileRepeats: 3, parzenPoints: 10_000 };
+  ? { reps: 3, seconds: 0.6, cpuWarm: 0, cpuIters: 1, profileRepeats: 2, parzenPoints: 500, numpySeconds: 0.2 }
+  : { reps: 7, seconds: 1.5, cpuWarm: 1, cpuIters: 2, profileRepeats: 3, parzenPoints: 10_000, numpySeconds: 0.5 };
 
 const emit = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 const load = () => loadavg().map((l) => round(l));
@@ -141,9 +144,12 @@ async function writeGpuReport(): Promise<void> {
     tfjs: !skip.has('tfjs'),
     torch: !skip.has('torch'),
     kernels: !skip.has('kernels'),
+    numpy: skip.has('numpy') ? false : { seconds: plan.numpySeconds },
   });
   mkdirSync(dirname(reportPath), { recursive: true });
   writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  const machine = report.machine_gemm as { skipped?: string };
+  if (machine.skipped !== undefined) emit({ system: 'numpy', figure: 'machine_gemm', skipped: machine.skipped });
   emit({ gpu_report: reportPath, adapter: first.context.adapterName, seconds: report.seconds });
   closeSessions(sessions);
 }
@@ -206,10 +212,16 @@ async function main(): Promise<void> {
     emit({ system: 'cpu-reference', figure: 'its_per_s', ...roundSpread(spread(cpu)), iterations: plan.cpuIters, warm_up: plan.cpuWarm, ...paperCommon });
   }
 
+  // The machine's GEMM on every model's products (the GEMM rows' shapes among them), one python process.
+  const machine: MachineGemms | { skipped: string } = skip.has('numpy')
+    ? { skipped: 'skipped by --skip' }
+    : measureMachineGemms([...results.values()].flatMap(({ config }) => iterationGemms(config)), { seconds: plan.numpySeconds });
+  emit({ system: 'numpy', figure: 'machine_gemm', ...describeMachine(machine) });
+
   let bestGemm = NaN;
   if (!skip.has('kernels')) {
     const { gemms, elementwise } = await measureKernels(rt, clock, paperConfig, kernelClock, quick);
-    for (const g of gemms) emit({ system: 'ours', figure: 'gemm_gflops', ...g, ms: round(g.ms), gflops: round(g.gflops), timing: kernelClock.method });
+    for (const g of gemms) emit({ system: 'ours', figure: 'gemm_gflops', ...withMachineGemm({ ...g, ms: round(g.ms), gflops: round(g.gflops) }, machine), timing: kernelClock.method });
     for (const e of elementwise) emit({ system: 'ours', figure: 'elementwise_gb_per_s', ...e, ms: round(e.ms), gb_per_s: round(e.gb_per_s), timing: kernelClock.method });
     bestGemm = bestGflops(gemms);
   }
@@ -247,6 +259,8 @@ async function main(): Promise<void> {
       ...(torch ? { pytorch_threads: torch.threads, pytorch_version: torch.torch } : {}),
       gemm_gflop_per_iteration: round(iterationFlops(config) / 1e9),
       step_gemm_gflops: round((iterationFlops(config) * ours) / 1e9),
+      machine_step_gemm_gflops: orNull(machineStepGflops(config, machine)),
+      step_fraction_of_machine_gemm: orNull(stepFractionOfMachine((iterationFlops(config) * ours) / 1e9, config, machine)),
     };
   }
   const paperFigures = byModel['paper-mnist'];
@@ -264,6 +278,7 @@ async function main(): Promise<void> {
     step_fraction_of_best_gemm: orNull(stepGflops / bestGemm),
     by_model: byModel,
     pytorch: 'command' in python ? { python: python.executable, torch: python.torch } : { skipped: python.skipped },
+    machine_gemm: describeMachine(machine),
     load_average_before: loadBefore,
     load_average_after: load(),
   });

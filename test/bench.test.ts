@@ -1,10 +1,12 @@
 // The code paths of `npm run bench --quick` on tiny shapes: the FLOP count the summary divides by,
 // the statistics, the per-kernel timings, the iteration profile, the GPU report's shape and how
-// PyTorch is found and told the model. Only that they are right and
+// PyTorch is found and told the model, and the machine's own GEMM (numpy) as the ceiling: its
+// script's output, the fractions, the line printed without numpy. Only that they are right and
 // complete is asserted; how fast anything runs is the bench's business, never a test's.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { iterationFlops, KernelClock, measureKernels, profileIteration } from '../bench/kernels';
+import { iterationFlops, iterationGemms, KernelClock, measureKernels, profileIteration } from '../bench/kernels';
+import { describeMachine, findNumpyPython, machineStepGflops, measureMachineGemms, parseMachineGemms, stepFractionOfMachine, withMachineGemm, type MachineGemms } from '../bench/machine_gemm';
 import { spread } from '../bench/stats';
 import { buildGpuReport, GPU_REPORT_VERSION } from '../bench/report';
 import { findTorchPython, torchModel } from '../bench/torch';
@@ -64,7 +66,7 @@ test('the GPU report of a short run holds the adapter, both peers\' places, ever
   const config = tinyImageConfig({ form: 'alternating' });
   const data = syntheticImages(rt);
   const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
-  const report = await buildGpuReport({ context: rt.context, rt, clock, models: [{ name: 'tiny', config, trainer }], reps: 1, seconds: 0.01, tfjs: false, torch: false, kernels: true });
+  const report = await buildGpuReport({ context: rt.context, rt, clock, models: [{ name: 'tiny', config, trainer }], reps: 1, seconds: 0.01, tfjs: false, torch: false, kernels: true, numpy: { seconds: 0.005, samples: 1 } });
   assert.equal(report.version, GPU_REPORT_VERSION);
   const adapter = report.adapter as Record<string, unknown>;
   assert.equal(adapter.name, rt.context.adapterName);
@@ -88,6 +90,18 @@ test('the GPU report of a short run holds the adapter, both peers\' places, ever
   const gemms = model.gemms as { gflops: number; m: number; n: number; k: number }[];
   assert.equal(gemms.length, 2 * layers + layers - 1);
   for (const g of gemms) assert.ok(g.m > 0 && g.n > 0 && g.k > 0 && 'gflops' in g);
+  // The machine's GEMM on every row's shape where a python with numpy ran, no such fields where none did.
+  const machine = report.machine_gemm as { skipped?: string; python?: string };
+  const measured = machine.skipped === undefined;
+  if (measured) assert.equal(typeof machine.python, 'string');
+  for (const g of gemms as Record<string, unknown>[]) {
+    for (const field of ['machine_gemm_gflops', 'fraction_of_machine_gemm']) {
+      if (measured) assert.ok(typeof g[field] === 'number' || g[field] === null, `${field}: ${JSON.stringify(g)}`);
+      else assert.ok(!(field in g), `${field} without numpy: ${JSON.stringify(g)}`);
+    }
+  }
+  assert.ok(typeof model.step_fraction_of_machine_gemm === 'number' || model.step_fraction_of_machine_gemm === null);
+  if (!measured) assert.equal(model.step_fraction_of_machine_gemm, null);
   assert.ok(['timestamp-query', 'wall-clock'].includes(model.gemm_timing as string));
   assert.deepEqual(JSON.parse(JSON.stringify(report)), report, 'the report is plain JSON');
   trainer.destroy();
@@ -105,4 +119,86 @@ test('PyTorch: a python3 without torch is one line naming each python tried; the
   assert.equal(model.optimizer.kind, 'adam');
   assert.equal(model.ema_decay, 0.999);
   assert.equal(model.features, 784);
+});
+
+test('the products of an iteration, each with how often it runs, add up to its GEMM FLOPs and cover every GEMM row', () => {
+  const paper = { ...presetConfig('paper-mnist'), form: 'alternating' as const };
+  for (const config of [paper, { ...paper, k: 2 }, { ...paper, form: 'simultaneous' as const }, tinyImageConfig({ form: 'alternating' })]) {
+    const flops = iterationGemms(config).reduce((sum, g) => sum + g.count * 2 * g.m * g.n * g.k, 0);
+    assert.equal(flops, iterationFlops(config), `${config.form} k=${config.k}`);
+  }
+  // As the GEMM rows: forward and weight gradient of every layer, input gradients of all but G's first.
+  const gemms = iterationGemms(tinyImageConfig({ form: 'alternating' }));
+  const layers = 2 + 3;
+  assert.equal(gemms.length, 2 * layers + layers - 1);
+  assert.ok(!gemms.some((g) => g.network === 'G' && g.layer === 0 && g.product === 'grad_input'));
+});
+
+test('machine GEMM: the script\'s output is checked as it is parsed', () => {
+  const line = JSON.stringify({ python: '/usr/bin/python3', numpy: '1.24.2', blas: 'openblas', threads: 2, shapes: [{ m: 3, n: 7, k: 5, seconds: 1e-6, calls_per_sample: 100, samples: 5 }] });
+  const parsed = parseMachineGemms(`some warning\n${line}\n`, [{ m: 3, n: 7, k: 5 }]);
+  assert.deepEqual(parsed, JSON.parse(line));
+  assert.equal(parseMachineGemms(line.replace('"openblas"', 'null')).blas, null);
+  assert.throws(() => parseMachineGemms('Traceback (most recent call last):'), /printed no JSON/);
+  assert.throws(() => parseMachineGemms(JSON.stringify({ python: 'p', numpy: '2' })), /without python, numpy and shapes/);
+  assert.throws(() => parseMachineGemms(line.replace(/"seconds":[^,]+,/, '')), /a shape without/);
+  assert.throws(() => parseMachineGemms(line, [{ m: 3, n: 7, k: 5 }, { m: 5, n: 7, k: 3 }]), /left out 5x3x7/);
+});
+
+test('machine GEMM: each row\'s fraction, and the step\'s over the machine\'s time for the iteration\'s products', () => {
+  const config = tinyImageConfig({ form: 'alternating' });
+  const products = iterationGemms(config);
+  // A made-up machine that does every product at 10 GFLOP/s, one product twice as fast.
+  const shapes = products.map(({ m, n, k }) => ({ m, n, k, seconds: (2 * m * n * k) / 10e9, calls_per_sample: 1, samples: 1 }));
+  const machine: MachineGemms = { python: 'python3', numpy: '2', blas: null, threads: 1, shapes };
+  assert.ok(Math.abs(machineStepGflops(config, machine) - 10) < 1e-9);
+  assert.ok(Math.abs(stepFractionOfMachine(4, config, machine) - 0.4) < 1e-12);
+  const faster = { ...machine, shapes: shapes.map((s, i) => (i === 0 ? { ...s, seconds: s.seconds / 2 } : s)) };
+  const flops = products.reduce((sum, g) => sum + g.count * 2 * g.m * g.n * g.k, 0);
+  const seconds = products.reduce((sum, g, i) => sum + (g.count * (2 * g.m * g.n * g.k)) / 10e9 / (i === 0 ? 2 : 1), 0);
+  assert.ok(Math.abs(machineStepGflops(config, faster) - flops / seconds / 1e9) < 1e-9);
+  // Unmeasured: a shape missing, or no machine at all.
+  assert.ok(Number.isNaN(machineStepGflops(config, { ...machine, shapes: shapes.slice(1) })));
+  assert.ok(Number.isNaN(stepFractionOfMachine(4, config, { skipped: 'no python3 with numpy' })));
+  const row = { kernel: 'dense.forward', m: shapes[0].m, n: shapes[0].n, k: shapes[0].k, gflops: 2.5 };
+  assert.deepEqual(withMachineGemm(row, machine), { ...row, machine_gemm_gflops: 10, fraction_of_machine_gemm: 0.25 });
+  assert.deepEqual(withMachineGemm({ ...row, gflops: NaN }, machine), { ...row, gflops: NaN, machine_gemm_gflops: 10, fraction_of_machine_gemm: null });
+  assert.deepEqual(withMachineGemm({ ...row, m: 999 }, machine), { ...row, m: 999, machine_gemm_gflops: null, fraction_of_machine_gemm: null });
+});
+
+test('machine GEMM: the real script on tiny shapes, all in one process (structure only)', () => {
+  const python = findNumpyPython();
+  const shapes = [{ m: 3, n: 7, k: 5 }, { m: 3, n: 7, k: 5 }, { m: 2, n: 1, k: 4 }];
+  const measured = measureMachineGemms(shapes, { seconds: 0.005, samples: 2 });
+  if (!('command' in python)) {
+    // No python with numpy here: the same one line the bench prints.
+    assert.deepEqual(measured, python);
+    return;
+  }
+  assert.ok('shapes' in measured, JSON.stringify(measured));
+  const machine = measured as MachineGemms;
+  assert.equal(machine.python, python.executable);
+  assert.equal(machine.numpy, python.numpy);
+  assert.ok(machine.blas === null || typeof machine.blas === 'string');
+  assert.ok(machine.threads === null || Number.isInteger(machine.threads));
+  // Each distinct shape once, in the order asked.
+  assert.deepEqual(machine.shapes.map(({ m, n, k }) => ({ m, n, k })), [shapes[0], shapes[2]]);
+  for (const s of machine.shapes) assert.ok(typeof s.seconds === 'number' && s.samples === 2 && Number.isInteger(s.calls_per_sample));
+  const row = withMachineGemm({ ...shapes[0], gflops: 1 }, machine);
+  assert.ok('machine_gemm_gflops' in row);
+  for (const v of [row.machine_gemm_gflops, row.fraction_of_machine_gemm]) assert.ok(v === null || typeof v === 'number');
+  const described = describeMachine(machine);
+  assert.deepEqual(Object.keys(described), ['python', 'numpy', 'blas', 'threads', 'shapes']);
+  assert.equal(described.shapes, 2);
+});
+
+test('machine GEMM: without a python that has numpy, one line naming each python tried, and rows left as they are', () => {
+  const missing = findNumpyPython(['/nonexistent/python3', '/nonexistent/bin/python3']);
+  assert.deepEqual(missing, { skipped: 'no python3 with numpy (/nonexistent/python3: ENOENT; /nonexistent/bin/python3: ENOENT)' });
+  const machine = measureMachineGemms([{ m: 3, n: 7, k: 5 }], { candidates: ['/nonexistent/python3'] });
+  assert.deepEqual(machine, { skipped: 'no python3 with numpy (/nonexistent/python3: ENOENT)' });
+  const row = { m: 3, n: 7, k: 5, gflops: 1 };
+  assert.deepEqual(withMachineGemm(row, machine), row);
+  assert.deepEqual(describeMachine(machine), machine);
+  assert.ok(Number.isNaN(stepFractionOfMachine(1, tinyImageConfig({ form: 'alternating' }), machine)));
 });

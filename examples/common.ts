@@ -3,7 +3,7 @@
 // (src/train/controller.ts, src/train/canvas.ts), as a page of anyone's would use them.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { acquireDevice, GpuUnavailableError, type GpuContext } from '../src/index';
+import { acquireDevice, type CanvasPresent, GpuUnavailableError, type GpuContext, probeCanvasPresentation } from '../src/index';
 
 export const $ = <T extends HTMLElement = HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 
@@ -30,6 +30,41 @@ export async function pageDevice(requiredLimits: Record<string, number>): Promis
     say(err instanceof GpuUnavailableError ? WEBGPU_HELP : (err as Error).message);
     return undefined;
   }
+}
+
+/**
+ * How the page's views reach the screen: through WebGPU canvases where this browser shows them, else
+ * drawn offscreen and put into 2-D canvases (headless Chromium with --enable-unsafe-webgpu alone
+ * loses its device at the first WebGPU canvas frame). Asked before the page's device is requested,
+ * and again after a lost device. The URL parameter canvas=webgpu or canvas=readback decides instead.
+ */
+export async function canvasPresentation(): Promise<CanvasPresent> {
+  const asked = new URLSearchParams(location.search).get('canvas');
+  if (asked === 'webgpu' || asked === 'readback') return asked;
+  if (!('gpu' in navigator)) return 'webgpu';
+  const { present, reason } = await probeCanvasPresentation();
+  if (reason) console.info(`The views are drawn offscreen and copied into 2-D canvases: ${reason}.`);
+  return present;
+}
+
+/**
+ * The same canvas, fresh: a canvas that has had a WebGPU context cannot get a 2-D one, nor the other
+ * way round, so a page that changes how it presents replaces its canvases.
+ */
+export function freshCanvas(selector: string): HTMLCanvasElement {
+  const old = $<HTMLCanvasElement>(selector);
+  const canvas = old.cloneNode(false) as HTMLCanvasElement;
+  old.replaceWith(canvas);
+  return canvas;
+}
+
+/**
+ * One line for an error that comes from the browser's WebGPU (a DOMException such as OperationError
+ * or GPUPipelineError, whose message names no step): what failed and what to try. Others as they are.
+ */
+export function gpuFailureLine(err: Error, what: string): string {
+  if (!(err instanceof DOMException)) return err.message;
+  return `${what} failed in the browser's WebGPU (${err.name}: ${err.message}). Try again; if it fails again, reload the page or restart the browser.`;
 }
 
 export interface Series {

@@ -10,6 +10,7 @@ import {
   attachCanvas,
   Clock,
   createTrainer,
+  type CanvasPresent,
   type GpuContext,
   histogram,
   modelLimits,
@@ -25,7 +26,7 @@ import {
   TrainingController,
   type TrainingData,
 } from '../src/index';
-import { $, Chart, pageDevice } from './common';
+import { $, canvasPresentation, Chart, gpuFailureLine, pageDevice } from './common';
 
 const PLANE_PIXELS = 480;
 const BOUNDS = { lo: -3, hi: 3 };
@@ -109,7 +110,7 @@ class Lab {
       controls.start.textContent = state === 'running' ? 'Pause' : 'Start';
       this.showStatus();
     },
-    onError: (err) => showError(err?.message),
+    onError: (err) => showError(err && gpuFailureLine(err, this.controller.state === 'error' ? 'A training step' : 'A GPU call')),
   });
 
   constructor(
@@ -117,6 +118,8 @@ class Lab {
     readonly rt: Runtime,
     readonly clock: Clock,
     readonly drawing: Drawing,
+    /** How the plane reaches the screen (common.ts canvasPresentation). */
+    readonly present: CanvasPresent,
   ) {}
 
   get trainer(): Trainer {
@@ -139,7 +142,7 @@ class Lab {
       const trainer = await createTrainer(this.rt, this.clock, config, data);
       const twoD = data.toy!.distribution.dims === 2;
       if (twoD && this.plane) await this.plane.setTrainer(trainer);
-      else if (twoD) this.plane = await attachCanvas(trainer, $<HTMLCanvasElement>('#plane'), { plane: { ...BOUNDS, pixels: PLANE_PIXELS }, label: 'lab.plane' });
+      else if (twoD) this.plane = await attachCanvas(trainer, $<HTMLCanvasElement>('#plane'), { plane: { ...BOUNDS, pixels: PLANE_PIXELS }, label: 'lab.plane', present: this.present });
       this.controller.setTrainer(trainer)?.destroy();
       this.data?.dataset.buffer.destroy();
       [this.config, this.data, this.kind] = [config, data, kind];
@@ -153,9 +156,18 @@ class Lab {
     });
   }
 
-  /** G on the fixed noise, D over the plane, G's mesh, then the plane: one submission, no readback. */
+  /**
+   * G on the fixed noise, D over the plane, G's mesh, then the plane: one submission (a readback plane
+   * copies its pixels out once per draw). A failed draw is reported and training goes on.
+   */
   draw(): void {
-    if (this.twoD) this.plane?.draw();
+    if (!this.twoD || !this.plane) return;
+    const failed = (err: Error) => this.controller.report(new Error(`Drawing the plane failed (${err.name}: ${err.message}); training goes on. Reload the page if the plane stays blank.`));
+    try {
+      this.plane.draw().catch(failed);
+    } catch (err) {
+      failed(err as Error);
+    }
   }
 
   private showLine(batch: SampleBatch): void {
@@ -220,9 +232,11 @@ async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   controls.distribution.value = params.get('distribution') ?? 'toy-2d-ring';
   const limits = modelLimits(presetConfig('toy-2d-grid'));
+  // Asked before the page's device exists: a probe that loses its device leaves the next one working.
+  const present = await canvasPresentation();
   const context = await pageDevice(limits);
   if (!context) return;
-  const lab = new Lab(context, new Runtime(context), new Clock(context.device), new Drawing($<HTMLCanvasElement>('#strokes')));
+  const lab = new Lab(context, new Runtime(context), new Clock(context.device), new Drawing($<HTMLCanvasElement>('#strokes')), present);
   (window as unknown as { ganLab: Lab }).ganLab = lab;
   const restart = () => {
     lab.pause();

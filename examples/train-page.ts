@@ -9,6 +9,7 @@
 // autostart=1. Tests read window.ganPage and document.body.dataset.state.
 import {
   attachCanvas,
+  type CanvasPresent,
   checkpointToOnnx,
   checkBuffersFit,
   Clock,
@@ -40,7 +41,7 @@ import {
   validateConfig,
   withImageShape,
 } from '../src/index';
-import { $, Chart, download, pageDevice } from './common';
+import { $, canvasPresentation, Chart, download, freshCanvas, gpuFailureLine, pageDevice } from './common';
 // The models README.md's figures come from (pretrained/README.md): bundled as files, fetched on demand.
 import smallMnistUrl from '../pretrained/small-mnist.safetensors?url';
 import paperMnistUrl from '../pretrained/paper-mnist.safetensors?url';
@@ -95,6 +96,10 @@ function showError(message: string | undefined): void {
 }
 
 type View = 'samples' | 'fixed' | 'strip' | 'class-strip';
+const VIEW_CANVASES = ['#samples', '#fixed', '#strip', '#class-strip'];
+
+/** A message of the browser's WebGPU that means the device (or the whole WebGPU instance) is gone, whichever call it came from. */
+const LOST_MESSAGE = /Instance reference no longer exists|device (is|was) (lost|destroyed)/i;
 
 /** Files dropped on the page, folders walked: each file's path (for class folders) as webkitRelativePath. */
 async function droppedFiles(transfer: DataTransfer): Promise<File[]> {
@@ -168,11 +173,29 @@ class TrainingPage {
     onError: (err) => this.showFailure(err),
   });
 
+  /** What the device's loss said, once the device this page trains on is lost. */
+  private lost?: string;
+
   constructor(
     public context: GpuContext,
     public rt: Runtime,
     public clock: Clock,
-  ) {}
+    /** How the views reach the screen (common.ts canvasPresentation). */
+    public present: CanvasPresent,
+  ) {
+    this.watch(context.device);
+  }
+
+  /** A lost device stops the run and offers the model kept, whether a window, a frame or nothing was under way. */
+  private watch(device: GPUDevice): void {
+    this.lost = undefined;
+    void device.lost.then((info) => {
+      if (device !== this.context.device) return;
+      this.lost = `The GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`;
+      this.controller.pause();
+      this.controller.report(new DeviceLostError(`${this.lost}.`));
+    });
+  }
 
   get trainer(): Trainer {
     return this.controller.trainer;
@@ -183,13 +206,17 @@ class TrainingPage {
   }
 
   /** After a device loss: the same page on a new device, continuing from the state kept in memory. */
-  async recover(context: GpuContext): Promise<void> {
+  async recover(context: GpuContext, present: CanvasPresent): Promise<void> {
     await this.controller.exclusive(async () => {
       this.context = context;
+      this.watch(context.device);
       this.rt = new Runtime(context);
       this.clock = new Clock(context.device);
       for (const view of Object.values(this.views ?? {})) view.destroy();
       this.views = undefined;
+      // A canvas keeps the kind of context it first gave: another way of presenting needs new canvases.
+      if (present !== this.present) for (const selector of VIEW_CANVASES) freshCanvas(selector);
+      this.present = present;
       // The old device's buffers are gone with it: the dataset is uploaded again, the trainer rebuilt.
       this.data = undefined;
       await this.build(this.config, this.lastGood);
@@ -257,13 +284,13 @@ class TrainingPage {
       } else if (this.views['class-strip']) await this.views['class-strip'].setTrainer(trainer);
     } else {
       this.views = {
-        samples: await attachCanvas(trainer, $<HTMLCanvasElement>('#samples'), { show: 'latest', label: 'samples' }),
-        fixed: await attachCanvas(trainer, $<HTMLCanvasElement>('#fixed'), { label: 'fixed' }),
-        strip: await attachCanvas(trainer, $<HTMLCanvasElement>('#strip'), { show: 'interpolation', steps: STRIP_STEPS, label: 'strip' }),
+        samples: await attachCanvas(trainer, $<HTMLCanvasElement>('#samples'), { show: 'latest', label: 'samples', present: this.present }),
+        fixed: await attachCanvas(trainer, $<HTMLCanvasElement>('#fixed'), { label: 'fixed', present: this.present }),
+        strip: await attachCanvas(trainer, $<HTMLCanvasElement>('#strip'), { show: 'interpolation', steps: STRIP_STEPS, label: 'strip', present: this.present }),
       };
     }
     if (conditional) {
-      this.views['class-strip'] ??= await attachCanvas(trainer, $<HTMLCanvasElement>('#class-strip'), { show: 'class-interpolation', steps: CLASS_STEPS, label: 'class-strip' });
+      this.views['class-strip'] ??= await attachCanvas(trainer, $<HTMLCanvasElement>('#class-strip'), { show: 'class-interpolation', steps: CLASS_STEPS, label: 'class-strip', present: this.present });
       await this.views['class-strip'].setClasses(this.classPair.from, this.classPair.to);
     }
     this.views.strip.setClass(this.sampleClass ?? 0);
@@ -383,7 +410,7 @@ class TrainingPage {
 
   private showStatus(): void {
     if (!this.config) return;
-    const state = this.running ? 'running' : 'paused';
+    const state = this.lost ? 'lost' : this.running ? 'running' : 'paused';
     const speed = this.controller.itsPerSecond;
     document.body.dataset.state = state;
     document.body.dataset.iteration = String(this.trainer.iteration);
@@ -392,24 +419,49 @@ class TrainingPage {
     status.textContent = `${this.context.adapterName} · ${this.config.preset} on ${SOURCE_NAMES[this.config.data as DataSource] ?? this.config.data}${images} · iteration ${this.trainer.iteration} · ${speed ? `${speed.toFixed(2)} it/s` : '–'} · ${state}`;
   }
 
-  /** A failed window says what went wrong; a lost device also offers the model kept in this page. */
+  /**
+   * A failed window or action says what went wrong, in one line. A lost device (however it shows: the
+   * loop's DeviceLostError, the device's lost promise, or a call that answers that the WebGPU
+   * instance is gone) also offers the model kept in this page; an error of the browser's WebGPU says
+   * what failed and what to try.
+   */
   private showFailure(err: Error | undefined): void {
-    if (err instanceof DeviceLostError && this.lastGood) {
-      showError(`${err.message} The model of iteration ${this.lastGood.iteration} is kept in this page.`);
-      controls.resume.textContent = `Resume from iteration ${this.lastGood.iteration}`;
-      controls.resume.hidden = false;
+    if (err && (err instanceof DeviceLostError || this.lost || LOST_MESSAGE.test(err.message))) {
+      const line = err instanceof DeviceLostError ? err.message : `${this.lost ?? `The GPU device was lost (${err.message})`}.`;
+      if (this.lastGood) {
+        showError(`${line} The model of iteration ${this.lastGood.iteration} is kept in this page: resume from it on a new device; if the device is lost again, reload the page or restart the browser.`);
+        controls.resume.textContent = `Resume from iteration ${this.lastGood.iteration}`;
+        controls.resume.hidden = false;
+      } else showError(`${line} Reload the page to start again.`);
       document.body.dataset.state = 'lost';
       return;
     }
-    showError(err?.message);
+    showError(err && gpuFailureLine(err, this.controller.state === 'error' ? 'A training step' : 'A GPU call'));
   }
 
-  /** G on the fixed noise and the interpolations, then their grids: one submission, no readback. */
+  /**
+   * G on the fixed noise and the interpolations, then their grids: one submission; views presented by
+   * readback copy their pixels out once per draw, at the page's draw cadence. A failed draw is
+   * reported and training goes on (a lost device is reported as such).
+   */
   draw(): void {
-    if (!this.views) return;
+    if (!this.views || this.lost) return;
     const { samples, fixed, strip } = this.views;
     const classStrip = this.views['class-strip'];
-    drawCanvases(classStrip ? [samples, fixed, strip, classStrip] : [samples, fixed, strip]);
+    try {
+      drawCanvases(classStrip ? [samples, fixed, strip, classStrip] : [samples, fixed, strip]).catch((err: Error) => this.drawFailed(err));
+    } catch (err) {
+      this.drawFailed(err as Error);
+    }
+  }
+
+  private drawFailed(err: Error): void {
+    if (this.lost || LOST_MESSAGE.test(err.message)) {
+      this.controller.pause();
+      this.controller.report(new DeviceLostError(`The GPU device was lost while drawing the samples (${err.message}).`));
+      return;
+    }
+    this.controller.report(new Error(`Drawing the samples failed (${err.name}: ${err.message}); training goes on. Reload the page if the views stay blank.`));
   }
 
   run(): Promise<void> {
@@ -554,14 +606,17 @@ async function main(): Promise<void> {
   const config = initialConfig(params);
   const limits = modelLimits(presetConfig('paper-mnist'));
   for (const [name, value] of Object.entries(modelLimits(config))) limits[name] = Math.max(limits[name], value);
+  // Asked before the page's device exists: a probe that loses its device leaves the next one working.
+  const present = await canvasPresentation();
   const context = await pageDevice(limits);
   if (!context) return;
-  const page = new TrainingPage(context, new Runtime(context), new Clock(context.device));
+  const page = new TrainingPage(context, new Runtime(context), new Clock(context.device), present);
   controls.resume.addEventListener('click', async () => {
     controls.resume.hidden = true;
+    const presentNow = await canvasPresentation();
     const fresh = await pageDevice(limits);
     if (!fresh) return;
-    await page.recover(fresh).then(
+    await page.recover(fresh, presentNow).then(
       () => page.controller.report(),
       (err: Error) => page.controller.report(err),
     );

@@ -9,6 +9,14 @@
 //
 // Everything a frame uses (passes, uniforms, bind groups) is made when the view or its trainer is
 // set; a frame records one compute pass and one render pass and submits once.
+//
+// Where the browser cannot show a WebGPU canvas (headless Chromium started with --enable-unsafe-webgpu
+// alone, SwiftShader without --enable-features=Vulkan: the first frame presented destroys the device,
+// and every later call answers "A valid external Instance reference no longer exists."), a view is
+// made with present: 'readback' instead: the same render pass draws into an offscreen texture, which
+// is copied out after the frame's submission and put into a 2-D canvas. That is one readback per
+// frame, at the page's draw cadence (never per training step), and a frame whose previous readback
+// is still in flight is skipped. probeCanvasPresentation tells which a browser needs.
 import type { Runtime } from '../gpu/runtime';
 import { gridPixels, ImageGrid, PlaneRenderer, renderPixels, type GridShape, type PlaneLayer } from '../kernels/render';
 import { GpuPass, type GpuNetwork } from '../nn/mlp';
@@ -18,6 +26,13 @@ import type { Trainer } from './trainer';
 
 /** A canvas element, or an OffscreenCanvas (in a worker). */
 export type CanvasTarget = HTMLCanvasElement | OffscreenCanvas;
+
+/**
+ * How a view reaches the screen: 'webgpu' renders into the canvas's WebGPU context; 'readback'
+ * renders into an offscreen texture and puts its pixels into the canvas's 2-D context after each
+ * frame (for browsers whose WebGPU canvases fail: probeCanvasPresentation).
+ */
+export type CanvasPresent = 'webgpu' | 'readback';
 
 /** What a view draws: see SampleCanvasOptions.show. */
 export type SampleView = 'fixed' | 'latest' | 'interpolation' | 'class-interpolation';
@@ -43,8 +58,13 @@ export interface SampleCanvasOptions {
   steps?: number;
   /** 2-D data: the square [lo, hi]^2 shown (default [-3, 3]), `pixels` across (default 480). */
   plane?: { lo?: number; hi?: number; pixels?: number };
-  /** The canvas's texture format (default: the browser's preferred format). */
+  /** The canvas's texture format (default: the browser's preferred format; 'readback' views draw rgba8unorm). */
   format?: GPUTextureFormat;
+  /**
+   * 'webgpu' (the default) or 'readback': see CanvasPresent. A canvas that has had one kind of
+   * context cannot get the other: a view of the other kind needs a fresh canvas.
+   */
+  present?: CanvasPresent;
   label?: string;
 }
 
@@ -163,6 +183,54 @@ interface PlaneModel {
   layers: PlaneLayer[];
 }
 
+/** A readback view's offscreen target and the buffer its pixels are copied into, sized to the canvas. */
+interface ReadbackFrame {
+  texture: GPUTexture;
+  view: GPUTextureView;
+  buffer: GPUBuffer;
+  bytesPerRow: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Whether this browser shows WebGPU canvases: a throwaway device clears a detached canvas once and
+ * waits for the queue. Headless Chromium with --enable-unsafe-webgpu alone (SwiftShader without
+ * Vulkan compositing) destroys the device at that first presented frame; pages then draw with
+ * present: 'readback'. Call it before requesting the device that trains: a probe's lost device
+ * leaves later devices working. Resolves to 'readback' also where there is no DOM canvas.
+ */
+export async function probeCanvasPresentation(gpu: GPU | undefined = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu): Promise<{ present: CanvasPresent; reason?: string }> {
+  if (!gpu) return { present: 'readback', reason: 'no navigator.gpu' };
+  if (typeof document === 'undefined') return { present: 'readback', reason: 'no document' };
+  let device: GPUDevice | undefined;
+  let lost: GPUDeviceLostInfo | undefined;
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { present: 'readback', reason: 'no adapter for the probe' };
+    device = await adapter.requestDevice({ label: 'canvas.probe' });
+    void device.lost.then((info) => void (lost = info));
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 4;
+    const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
+    if (!context) return { present: 'readback', reason: 'the canvas gives no WebGPU context' };
+    context.configure({ device, format: gpu.getPreferredCanvasFormat(), alphaMode: 'opaque' });
+    const encoder = device.createCommandEncoder({ label: 'canvas.probe' });
+    encoder.beginRenderPass({ colorAttachments: [{ view: context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store', clearValue: [0, 0, 0, 1] }] }).end();
+    device.queue.submit([encoder.finish()]);
+    await Promise.race([device.queue.onSubmittedWorkDone(), device.lost, new Promise((resolve) => setTimeout(resolve, 3000))]);
+    // The loss may arrive a moment after the queue answers.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    context.unconfigure();
+    if (lost) return { present: 'readback', reason: `a WebGPU canvas frame lost the device (${lost.reason}: ${lost.message})` };
+    return { present: 'webgpu' };
+  } catch (err) {
+    return { present: 'readback', reason: `a WebGPU canvas frame failed (${(err as Error).message})` };
+  } finally {
+    if (!lost) device?.destroy();
+  }
+}
+
 export class SampleCanvas {
   private size: { width: number; height: number };
   private current!: Trainer;
@@ -178,11 +246,17 @@ export class SampleCanvas {
   private classPair = { from: 0, to: 1, sample: 0 };
   private readonly show: SampleView;
   private readonly label: string;
+  /** 'readback' views: the offscreen target, whether this frame copied into it, whether a copy is being read. */
+  private frame?: ReadbackFrame;
+  private recorded = false;
+  private reading = false;
 
   private constructor(
     readonly rt: Runtime,
     readonly canvas: CanvasTarget,
-    readonly context: GPUCanvasContext,
+    /** The canvas's WebGPU context ('webgpu' views) or 2-D context ('readback' views). */
+    readonly context: GPUCanvasContext | undefined,
+    private readonly context2d: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | undefined,
     readonly format: GPUTextureFormat,
     private readonly options: SampleCanvasOptions,
     size: { width: number; height: number },
@@ -210,11 +284,18 @@ export class SampleCanvas {
     const size = SampleCanvas.pixels(trainer, options);
     canvas.width = size.width;
     canvas.height = size.height;
-    const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
-    if (!context) throw new Error('This canvas gives no WebGPU context (it may already have a 2-D or WebGL one).');
-    const format = options.format ?? preferredFormat();
-    context.configure({ device: trainer.rt.device, format, alphaMode: 'opaque' });
-    const view = new SampleCanvas(trainer.rt, canvas, context, format, options, size);
+    let view: SampleCanvas;
+    if (options.present === 'readback') {
+      const context2d = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
+      if (!context2d) throw new Error('This canvas gives no 2-D context (it may already have a WebGPU or WebGL one): a readback view needs a fresh canvas.');
+      view = new SampleCanvas(trainer.rt, canvas, undefined, context2d, 'rgba8unorm', options, size);
+    } else {
+      const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
+      if (!context) throw new Error('This canvas gives no WebGPU context (it may already have a 2-D or WebGL one).');
+      const format = options.format ?? preferredFormat();
+      context.configure({ device: trainer.rt.device, format, alphaMode: 'opaque' });
+      view = new SampleCanvas(trainer.rt, canvas, context, undefined, format, options, size);
+    }
     await view.setTrainer(trainer);
     return view;
   }
@@ -378,11 +459,83 @@ export class SampleCanvas {
     }
   }
 
-  /** Records the frame's render pass into `target` (default: the canvas's current texture). */
+  /** How the view reaches the screen. */
+  get present(): CanvasPresent {
+    return this.context ? 'webgpu' : 'readback';
+  }
+
+  /**
+   * Records the frame's render pass into `target` (default: the canvas's current texture, or for a
+   * 'readback' view its offscreen texture and the copy out of it, which `present` then shows; a
+   * readback view whose last frame is still being read records nothing).
+   */
   recordDraw(encoder: GPUCommandEncoder, target?: GPUTextureView): void {
-    const view = target ?? this.context.getCurrentTexture().createView();
+    if (target || this.context) {
+      this.render(encoder, target ?? this.context!.getCurrentTexture().createView());
+      return;
+    }
+    if (this.reading) return;
+    const frame = this.readbackFrame();
+    this.render(encoder, frame.view);
+    encoder.copyTextureToBuffer({ texture: frame.texture }, { buffer: frame.buffer, bytesPerRow: frame.bytesPerRow }, [frame.width, frame.height]);
+    this.recorded = true;
+  }
+
+  private render(encoder: GPUCommandEncoder, view: GPUTextureView): void {
     if (this.grid) this.grid.draw(encoder, view, this.images);
     else this.plane!.draw(encoder, view, this.frameLayers(this.plane!));
+  }
+
+  /** The readback target at the canvas's size, made again when the size changes. */
+  private readbackFrame(): ReadbackFrame {
+    const { width, height } = this.size;
+    if (this.frame && this.frame.width === width && this.frame.height === height) return this.frame;
+    this.destroyFrame();
+    const { device } = this.rt;
+    const texture = device.createTexture({ label: `${this.label}.readback`, size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+    const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
+    const buffer = device.createBuffer({ label: `${this.label}.readback`, size: bytesPerRow * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    this.frame = { texture, view: texture.createView(), buffer, bytesPerRow, width, height };
+    return this.frame;
+  }
+
+  private destroyFrame(): void {
+    this.frame?.texture.destroy();
+    this.frame?.buffer.destroy();
+    this.frame = undefined;
+  }
+
+  /**
+   * After the frame's submission: a 'readback' view reads the frame it recorded and puts it into
+   * its 2-D canvas (resolves when shown; rejects when the GPU fails). Nothing to do for a 'webgpu'
+   * view, or when no frame was recorded.
+   */
+  async presentFrame(): Promise<void> {
+    if (!this.recorded || !this.frame) return;
+    this.recorded = false;
+    this.reading = true;
+    const frame = this.frame;
+    try {
+      await frame.buffer.mapAsync(GPUMapMode.READ);
+    } catch (err) {
+      this.reading = false;
+      // The view was resized or destroyed while the frame was read: nothing to show, nothing failed.
+      if (frame !== this.frame) return;
+      throw err;
+    }
+    try {
+      const rows = new Uint8Array(frame.buffer.getMappedRange());
+      const image = new ImageData(frame.width, frame.height);
+      const pixels = image.data;
+      const rowBytes = frame.width * 4;
+      for (let y = 0; y < frame.height; y++) pixels.set(rows.subarray(y * frame.bytesPerRow, y * frame.bytesPerRow + rowBytes), y * rowBytes);
+      // Opaque, as the WebGPU canvases are configured (alphaMode 'opaque').
+      for (let i = 3; i < pixels.length; i += 4) pixels[i] = 255;
+      frame.buffer.unmap();
+      this.context2d!.putImageData(image, 0, 0);
+    } finally {
+      this.reading = false;
+    }
   }
 
   private frameLayers(plane: PlaneRenderer): PlaneLayer[] {
@@ -393,9 +546,12 @@ export class SampleCanvas {
     return layers;
   }
 
-  /** Computes and draws a frame: one submission, no readback. */
-  draw(): void {
-    drawCanvases([this]);
+  /**
+   * Computes and draws a frame: one submission, no readback ('readback' views: one copy out, read
+   * after the submission). Resolves when the frame is shown.
+   */
+  draw(): Promise<void> {
+    return drawCanvases([this]);
   }
 
   /**
@@ -427,7 +583,9 @@ export class SampleCanvas {
     this.snapshotGrid?.destroy();
     this.interpolation?.destroy();
     this.destroyPlane();
-    this.context.unconfigure();
+    // A frame being read is abandoned: its map fails, and presentFrame ignores a frame no longer its own.
+    this.destroyFrame();
+    this.context?.unconfigure();
   }
 }
 
@@ -436,9 +594,13 @@ export function attachCanvas(source: Trainer | { trainer: Trainer }, canvas: Can
   return SampleCanvas.create(source, canvas, options);
 }
 
-/** Computes and draws several views of one device: one compute pass, one render pass each, one submission. */
-export function drawCanvases(views: SampleCanvas[]): void {
-  if (views.length === 0) return;
+/**
+ * Computes and draws several views of one device: one compute pass, one render pass each, one
+ * submission. Throws when recording or submitting fails; the promise is the 'readback' views'
+ * pixels being shown (resolved at once for 'webgpu' views), and rejects when reading them fails.
+ */
+export function drawCanvases(views: SampleCanvas[]): Promise<void> {
+  if (views.length === 0) return Promise.resolve();
   const { device } = views[0].rt;
   const encoder = device.createCommandEncoder({ label: 'canvas.frame' });
   const pass = encoder.beginComputePass({ label: 'canvas.frame' });
@@ -446,4 +608,5 @@ export function drawCanvases(views: SampleCanvas[]): void {
   pass.end();
   for (const view of views) view.recordDraw(encoder);
   device.queue.submit([encoder.finish()]);
+  return Promise.all(views.map((view) => view.presentFrame())).then(() => undefined);
 }

@@ -52,7 +52,7 @@ context.device.destroy();
 
 for (const [name, data] of [['z.f32', z], ['x.f32', x], ['logit.f32', logit]] as const) writeFileSync(join(dir, name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 const python = process.env.PYTHON ?? '/usr/bin/python3';
-const run = spawnSync(python, [join(root, 'bench', 'pytorch_check.py'), join(root, 'README.md'), generatorFile, discriminatorPath(generatorFile), dir, String(ROWS)], { encoding: 'utf8' });
+const run = spawnSync(python, [join(root, 'bench', 'pytorch_check.py'), join(root, 'docs', 'export.md'), generatorFile, discriminatorPath(generatorFile), dir, String(ROWS)], { encoding: 'utf8' });
 process.stdout.write(run.stdout);
 if (run.status !== 0) {
   process.stderr.write(run.stderr || `${python} exited with ${run.status ?? run.error}\n`);

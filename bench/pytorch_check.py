@@ -1,8 +1,8 @@
-"""Runs the README's PyTorch module (the block after its `pytorch-module` marker) on exported files
+"""Runs the PyTorch module of docs/export.md (the block after its `pytorch-module` marker) on exported files
 and compares the outputs with our kernels'. Called by bench/pytorch-check.ts, which writes the
 exports and our outputs; prints one JSON line and exits 1 when a difference passes the bound.
 
-Usage: pytorch_check.py README.md G.safetensors D.safetensors DIR ROWS
+Usage: pytorch_check.py docs/export.md G.safetensors D.safetensors DIR ROWS
 DIR holds z.f32, x.f32 (our G(z)) and logit.f32 (our D(x)), float32 little-endian, row-major."""
 import json, sys, types
 import numpy as np

@@ -5,7 +5,7 @@
 // has them with the machine's own float32 GEMM rate on the same shape (numpy on the CPU's BLAS,
 // bench/machine_gemm.ts) and our fraction of it, and the GEMM tile each shape got from the tuner (src/kernels/tune.ts: GAN_TUNE's mode,
 // where the choices are kept, what each shape got and how, and the milliseconds of every variant it
-// timed). Nothing in it is a pass or a fail: it is the record that the README's figures for that
+// timed). Nothing in it is a pass or a fail: it is the record that the figures of docs/speed.md for that
 // adapter come from.
 import { cpus, loadavg, platform, arch } from 'node:os';
 import { createRequire } from 'node:module';

@@ -42,7 +42,7 @@ import {
   withImageShape,
 } from '../src/index';
 import { $, canvasPresentation, Chart, download, freshCanvas, gpuFailureLine, pageDevice } from './common';
-// The models README.md's figures come from (pretrained/README.md): bundled as files, fetched on demand.
+// The models docs/evaluation.md's figures come from (pretrained/README.md): bundled as files, fetched on demand.
 import smallMnistUrl from '../pretrained/small-mnist.safetensors?url';
 import paperMnistUrl from '../pretrained/paper-mnist.safetensors?url';
 

@@ -1,4 +1,4 @@
-// The layers run one way (README, "How the code is laid out"): read from the import graph of every
+// The layers run one way (docs/kernels.md, "How the code is laid out"): read from the import graph of every
 // file under src/ and of the pages, so a new file is checked the day it is written.
 //   spec <- gpu <- data <- kernels <- nn <- train <- eval, io <- cli (and the package entry)
 // A file imports its own folder or a lower layer; eval and io, side by side, do not import each

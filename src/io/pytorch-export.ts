@@ -1,5 +1,5 @@
 // A network as a PyTorch state dict in a safetensors file: one `nn.Linear` per layer, in an
-// `nn.Sequential`, so `load_state_dict(strict=True)` takes it as it is (README: "Take a model
+// `nn.Sequential`, so `load_state_dict(strict=True)` takes it as it is (docs/export.md: "Take a model
 // elsewhere" has the module). No file system, so the pages can offer the same file.
 //
 // PyTorch keeps a Linear's weight as [out, in]; ours is [in, out] with maxout columns
@@ -48,7 +48,7 @@ export function networkToTorchTensors(spec: NetworkSpec, params: Float32Array): 
 
 /**
  * A checkpoint's G (its moving average unless `rawGenerator`) or D as a PyTorch safetensors file.
- * The metadata's `network` is the layer list the README's module is built from.
+ * The metadata's `network` is the layer list the module in docs/export.md is built from.
  */
 export function checkpointToPytorch(state: TrainingState, player: Player, choice: ExportChoice = {}): Uint8Array {
   const { spec, params, metadata } = exportedNetwork(state, player, choice);

@@ -110,7 +110,7 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
-/** The network multiplied out from the PyTorch export's tensors the way the README's module does. */
+/** The network multiplied out from the PyTorch export's tensors the way the module in docs/export.md does. */
 function torchForward(file: Uint8Array, x: Float32Array, rows: number, oneHot?: Float32Array): Float32Array {
   const { tensors, metadata } = decodeSafetensors(file, 'export');
   const spec = JSON.parse(metadata.network) as NetworkSpec;

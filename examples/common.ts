@@ -1,6 +1,6 @@
 // What the pages share: the device (or a plain message when the browser has no WebGPU), uPlot charts
 // of the metrics, and file downloads. Training, run/pause/step and the canvases come from src
-// (src/train/controller.ts, src/train/canvas.ts), as a page of anyone's would use them.
+// (src/train/controller.ts, src/view/canvas.ts), as a page of anyone's would use them.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { acquireDevice, type CanvasPresent, GpuUnavailableError, type GpuContext, probeCanvasPresentation } from '../src/index';

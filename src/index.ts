@@ -27,7 +27,7 @@ export { createSession, destroySession, networkSpecs, toyDivergence, type DataOp
 export { Trainer, DivergenceError, type MetricsRecord, type SampleBatch, type ShownGenerator } from './train/trainer';
 export { runTraining, type LoopHooks, type LoopOptions } from './train/loop';
 export { TrainingController, type ControllerHooks, type ControllerMetrics, type ControllerOptions, type ControllerState } from './train/controller';
-export { attachCanvas, drawCanvases, Interpolation, probeCanvasPresentation, SampleCanvas, type CanvasPresent, type CanvasTarget, type SampleCanvasOptions, type SampleView } from './train/canvas';
+export { attachCanvas, drawCanvases, Interpolation, probeCanvasPresentation, SampleCanvas, type CanvasPresent, type CanvasTarget, type SampleCanvasOptions, type SampleView } from './view/canvas';
 export type { ImageDataset, ImageSplit } from './data/image-dataset';
 export type { ImageFolderOptions } from './data/image-folder';
 export { assembleMnist, MNIST_FILES, type Mnist, type MnistFile } from './data/mnist-format';

@@ -1,8 +1,10 @@
 // The layers run one way (docs/kernels.md, "How the code is laid out"): read from the import graph of every
 // file under src/ and of the pages, so a new file is checked the day it is written.
-//   spec <- gpu <- data <- kernels <- nn <- train <- eval, io <- cli (and the package entry)
-// A file imports its own folder or a lower layer; eval and io, side by side, do not import each
-// other. The CPU reference (the oracle of the tests) imports spec, nn/layout and itself, and only
+//   spec <- gpu <- data <- kernels <- nn <- train <- view (the pages' canvas views and render wrappers)
+//   train <- eval, io <- cli; the package entry above them all
+// A file imports its own folder or a lower layer; eval, io and view, side by side, do not import each
+// other, and view, being for the pages, is imported by the package entry only (not by cli).
+// The CPU reference (the oracle of the tests) imports spec, nn/layout and itself, and only
 // tests, benches and the kernel-check page import it. The pages use the public API (src/index.ts). node:* and Node's built-ins appear only in
 // src/cli, src/io and the *-node.ts halves that package.json's import conditions choose between.
 import { test } from 'node:test';
@@ -13,7 +15,10 @@ import { dirname, join, normalize, relative } from 'node:path';
 import ts from 'typescript';
 
 const root = normalize(join(import.meta.dirname, '..'));
-const RANK: Record<string, number> = { spec: 0, gpu: 1, data: 2, kernels: 3, nn: 4, train: 5, eval: 6, io: 6, cli: 7, '(entry)': 7 };
+const RANK: Record<string, number> = { spec: 0, gpu: 1, data: 2, kernels: 3, nn: 4, train: 5, eval: 6, io: 6, view: 6, cli: 7, '(entry)': 7 };
+/** Layers that only the package entry may import (the pages reach them through the public API). */
+const ENTRY_ONLY = new Set(['view']);
+const ORDER = 'spec <- gpu <- data <- kernels <- nn <- train <- view; train <- eval, io <- cli';
 const NODE_ALLOWED = new Set(['cli', 'io']);
 const builtins = new Set(builtinModules);
 /** Pages that look beneath the public API: the kernel check compares kernels with their twins; the headless page is the command line's. */
@@ -84,7 +89,8 @@ function violations(file: string, specifiers = importsOf(file)): string[] {
         found.push(`${file} imports ${path}: the package entry imports the layers, not the reverse`);
         continue;
       }
-      if (!(RANK[to] < RANK[from])) found.push(`${file} (${from}) imports ${path} (${to}): against the layer order spec <- gpu <- data <- kernels <- nn <- train <- eval, io <- cli`);
+      if (!(RANK[to] < RANK[from])) found.push(`${file} (${from}) imports ${path} (${to}): against the layer order ${ORDER}`);
+      else if (ENTRY_ONLY.has(to) && from !== '(entry)') found.push(`${file} (${from}) imports ${path} (${to}): ${to} is for the pages, through the package entry only`);
     }
   }
   return found;
@@ -124,4 +130,16 @@ test('the checker catches an import against the order, a node:* import in a brow
   assert.equal(check('src/io/checkpoint.ts', 'node:fs').length, 0);
   assert.equal(check('src/train/trainer.ts', '../kernels/dense').length, 0);
   assert.equal(check('src/reference/mlp.ts', '../nn/layout').length, 0);
+  // view sits above train, beside eval and io, and only the package entry imports it.
+  assert.equal(check('src/view/canvas.ts', '../train/trainer').length, 0);
+  assert.equal(check('src/view/canvas.ts', './render').length, 0);
+  assert.equal(check('src/index.ts', './view/canvas').length, 0);
+  assert.equal(check('src/train/trainer.ts', '../view/canvas').length, 1);
+  assert.equal(check('src/kernels/dense.ts', '../view/render').length, 1);
+  assert.equal(check('src/eval/sampler.ts', '../view/canvas').length, 1);
+  assert.equal(check('src/view/canvas.ts', '../io/images').length, 1);
+  assert.equal(check('src/view/canvas.ts', '../eval/sampler').length, 1);
+  assert.equal(check('src/cli/train.ts', '../view/canvas').length, 1);
+  assert.equal(check('examples/lab.ts', '../src/view/canvas').length, 1);
+  assert.equal(check('src/view/canvas.ts', 'node:fs').length, 1);
 });

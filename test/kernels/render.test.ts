@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { gpu, randomArray, seededRandom } from '../helpers';
-import { gridPixels, ImageGrid, PlaneRenderer, renderGridPixels, renderPixels, type GridShape, type PlaneLayer } from '../../src/kernels/render';
+import { gridPixels, ImageGrid, PlaneRenderer, renderGridPixels, renderPixels, type GridShape, type PlaneLayer } from '../../src/view/render';
 import { heatmapPixels } from '../../src/reference/plane';
 import { imageGridPng } from '../../src/io/images';
 

@@ -1,4 +1,4 @@
-// A canvas that shows what a trainer generates, drawn by the render pipelines of src/kernels/render.ts
+// A canvas that shows what a trainer generates, drawn by the render pipelines of src/view/render.ts
 // straight from the trainer's buffers (no readback): a grid of images for image data (grey or colour,
 // at the run's image shape), the plane for 2-D toys (D's output over it, G's image of a grid of
 // noise, real and generated points). It follows the generator the trainer shows (trainer.shown: G or
@@ -18,11 +18,11 @@
 // frame, at the page's draw cadence (never per training step), and a frame whose previous readback
 // is still in flight is skipped. probeCanvasPresentation tells which a browser needs.
 import type { Runtime } from '../gpu/runtime';
-import { gridPixels, ImageGrid, PlaneRenderer, renderPixels, type GridShape, type PlaneLayer } from '../kernels/render';
+import { gridPixels, ImageGrid, PlaneRenderer, renderPixels, type GridShape, type PlaneLayer } from './render';
 import { GpuPass, type GpuNetwork } from '../nn/mlp';
 import { imageShape, isConditional, type TrainConfig } from '../spec/config';
 import { GENERATOR_DROPOUT_STREAM } from '../spec/keys';
-import type { Trainer } from './trainer';
+import type { Trainer } from '../train/trainer';
 
 /** A canvas element, or an OffscreenCanvas (in a worker). */
 export type CanvasTarget = HTMLCanvasElement | OffscreenCanvas;

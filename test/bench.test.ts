@@ -117,7 +117,7 @@ test('PyTorch: a python3 without torch is one line naming each python tried; the
   assert.deepEqual(model.discriminator[0].inputMap, { scale: 2, shift: -1 });
   assert.deepEqual(model.discriminator[0].dropout, { keep: 0.8, scale: 1.25 });
   assert.equal(model.optimizer.kind, 'adam');
-  assert.equal(model.ema_decay, 0.999);
+  assert.equal(model.ema_decay, config.emaDecay);
   assert.equal(model.features, 784);
 });
 

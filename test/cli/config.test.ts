@@ -56,7 +56,7 @@ test('--ema-decay on --resume begins an average at the checkpoint\'s iteration w
   assert.equal(begun.emaStart, 50_250);
   assert.deepEqual({ ...begun, emaDecay: 0, emaStart: 0 }, withoutAverage, 'nothing else changes');
   assert.equal(resolveConfig({}, withoutAverage, 50_250).emaStart, 0, 'no flag, no average');
-  assert.throws(() => resolveConfig({ emaDecay: 0.99 }, presetConfig('small-mnist'), 4500), /--ema-decay cannot change when resuming: the checkpoint already keeps an average of G with decay 0.999/);
+  assert.throws(() => resolveConfig({ emaDecay: 0.99 }, presetConfig('small-mnist'), 4500), /--ema-decay cannot change when resuming: the checkpoint already keeps an average of G with decay 0.9993/);
   assert.throws(() => resolveConfig({ emaDecay: 0 }, withoutAverage, 100), /--ema-decay 0 asks for no average, and the checkpoint keeps none/);
   assert.throws(() => resolveConfig({ emaDecay: 1 }, withoutAverage, 100), /config field 'emaDecay': must be in \[0, 1\)/);
   assert.equal(presetConfig('small-mnist').emaStart, 0, 'a run that averages from the start');

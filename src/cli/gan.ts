@@ -6,6 +6,7 @@ import { runEvalCommand } from './eval';
 import { runExportCommand } from './export';
 import { runReportCommand } from './report';
 import { PRESETS, DEFAULT_PRESET, ConfigError } from '../train/config';
+import { GENERATOR_LOSSES } from '../spec/stats';
 import { acquireDevice, DeviceLimitError, DeviceLostError, GpuUnavailableError } from '../gpu/device';
 import { DataFileError } from '../data/idx';
 import { CheckpointError } from '../io/safetensors';
@@ -61,7 +62,7 @@ program
   .option('--ema-decay <d>', "decay of the moving average of G's weights that samples show (0: keep none)", fraction)
   .option('--raw-generator', "samples PNGs from G's own weights instead of their moving average")
   .option('--conditional', 'a conditional GAN (Mirza and Osindero): G and D see the class of each row (labelled data; the classes come from the data); sample grids put one class per row')
-  .addOption(new Option('--loss <loss>', "generator loss").choices(['non-saturating', 'minimax']))
+  .addOption(new Option('--loss <loss>', "the game: 'non-saturating' (default: G minimises -log D(G(z)) against D's cross-entropy), 'minimax' (G minimises log(1 - D(G(z)))), or 'least-squares' (LSGAN: both players least squares on D's raw output, no sigmoid; D's targets --real-target for data and 0 for samples, G's 1)").choices([...GENERATOR_LOSSES]))
   .addOption(new Option('--optimizer <rule>', 'update rule').choices(['sgd-pylearn2', 'sgd-pytorch', 'adam']))
   .addOption(new Option('--form <form>', "'alternating' (Algorithm 1, any k) or 'simultaneous' (the authors' code, k = 1)").choices(['alternating', 'simultaneous']))
   .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')

@@ -1,4 +1,4 @@
-// CPU twin of shaders/gan_loss.wgsl: the GAN losses on D's logits, their gradients and the
+// CPU twin of shaders/gan_loss.wgsl: the GAN losses on D's outputs, their gradients and the
 // statistics the kernel adds to its stats buffer. Generic over Float32Array and Float64Array so that
 // the gradient check can differentiate the same code in double precision.
 import { GAN_STATS, GAN_STATS_LENGTH, type GeneratorLoss } from '../spec/stats';
@@ -33,9 +33,11 @@ export interface DiscriminatorLossResult<T extends Vec> {
 
 /**
  * D's loss 0.5 * (mean [t softplus(-l_real) + (1 - t) softplus(l_real)] + mean softplus(l_fake)) and
- * its gradient; t = `realTarget`, 1 in the paper, .9 for one-sided label smoothing.
+ * its gradient; t = `realTarget`, 1 in the paper, .9 for one-sided label smoothing. The same for both
+ * cross-entropy games; `game` 'least-squares' is leastSquaresDiscriminatorLoss.
  */
-export function discriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T, realTarget = 1): DiscriminatorLossResult<T> {
+export function discriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T, realTarget = 1, game: GeneratorLoss = 'non-saturating'): DiscriminatorLossResult<T> {
+  if (game === 'least-squares') return leastSquaresDiscriminatorLoss(logitsReal, logitsFake, realTarget);
   const t = realTarget;
   const nReal = logitsReal.length;
   const nFake = logitsFake.length;
@@ -68,6 +70,43 @@ export function discriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T, r
   return { loss, dlogitsReal, dlogitsFake, stats };
 }
 
+/**
+ * LSGAN's D (Mao et al., 2017) on D's raw output l, no sigmoid: 1/2 mean (l_real - t)^2 + 1/2 mean
+ * l_fake^2, targets b = t = `realTarget` and a = 0, and its gradient. The stats' D(x) and D(G(z)) are
+ * the mean raw outputs.
+ */
+function leastSquaresDiscriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T, realTarget: number): DiscriminatorLossResult<T> {
+  const t = realTarget;
+  const nReal = logitsReal.length;
+  const nFake = logitsFake.length;
+  const dlogitsReal = like(logitsReal, nReal);
+  const dlogitsFake = like(logitsFake, nFake);
+  let lossReal = 0;
+  let dReal = 0;
+  for (let i = 0; i < nReal; i++) {
+    const l = logitsReal[i];
+    lossReal += (l - t) ** 2;
+    dReal += l;
+    dlogitsReal[i] = (l - t) / nReal;
+  }
+  let lossFake = 0;
+  let dFake = 0;
+  for (let i = 0; i < nFake; i++) {
+    const l = logitsFake[i];
+    lossFake += l * l;
+    dFake += l;
+    dlogitsFake[i] = l / nFake;
+  }
+  const loss = 0.5 * (lossReal / nReal + lossFake / nFake);
+  const stats = new Float64Array(GAN_STATS_LENGTH);
+  stats[GAN_STATS.dLossSum] = loss;
+  stats[GAN_STATS.dRealSum] = dReal / nReal;
+  stats[GAN_STATS.dFakeSum] = dFake / nFake;
+  stats[GAN_STATS.dCount] = 1;
+  stats[GAN_STATS.nonfinite] = countNonfinite(logitsReal) + countNonfinite(logitsFake);
+  return { loss, dlogitsReal, dlogitsFake, stats };
+}
+
 export interface GeneratorLossResult<T extends Vec> {
   loss: number;
   dlogitsFake: T;
@@ -76,8 +115,9 @@ export interface GeneratorLossResult<T extends Vec> {
 }
 
 /**
- * G's loss on D's logits for the generated batch: mean softplus(-l) (non-saturating) or
- * mean -softplus(l) (minimax), and its gradient.
+ * G's loss on D's outputs for the generated batch: mean softplus(-l) (non-saturating),
+ * mean -softplus(l) (minimax) or 1/2 mean (l - 1)^2 (least squares, l D's raw output), and its
+ * gradient. The stats' D(G(z)) is the mean sigmoid(l), the mean l for least squares.
  */
 export function generatorLoss<T extends Vec>(logitsFake: T, kind: GeneratorLoss): GeneratorLossResult<T> {
   const n = logitsFake.length;
@@ -86,6 +126,12 @@ export function generatorLoss<T extends Vec>(logitsFake: T, kind: GeneratorLoss)
   let dFake = 0;
   for (let i = 0; i < n; i++) {
     const l = logitsFake[i];
+    if (kind === 'least-squares') {
+      dFake += l;
+      loss += 0.5 * (l - 1) ** 2;
+      dlogitsFake[i] = (l - 1) / n;
+      continue;
+    }
     dFake += sigmoid(l);
     if (kind === 'minimax') {
       loss -= softplus(l);

@@ -87,7 +87,7 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
     const gCache = mlpForward(gSpec, g.params, z.z, batch, gKey(sub), z.labels);
     const real = mlpForward(dSpec, d.params, x.x, batch, dKey(sub + REAL_PASS), x.labels);
     const fake = mlpForward(dSpec, d.params, gCache.output, batch, dKey(sub + FAKE_PASS), z.labels);
-    const loss = discriminatorLoss(real.output, fake.output, config.realTarget);
+    const loss = discriminatorLoss(real.output, fake.output, config.realTarget, config.gLoss);
     const realGrads = mlpBackward(dSpec, d.params, real, loss.dlogitsReal, batch, dKey(sub + REAL_PASS)).grads;
     const fakeGrads = mlpBackward(dSpec, d.params, fake, loss.dlogitsFake, batch, dKey(sub + FAKE_PASS)).grads;
     return { grads: realGrads.map((v, i) => v + fakeGrads[i]), gCache, fake };

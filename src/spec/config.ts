@@ -103,6 +103,11 @@ export interface TrainConfig {
   /** Discriminator updates per generator update (Algorithm 1's k). */
   k: number;
   form: TrainingForm;
+  /**
+   * The game: 'non-saturating' (the default) or 'minimax' choose G's loss against D's cross-entropy;
+   * 'least-squares' (LSGAN) makes both players' losses least squares on D's raw output, with D's
+   * real target realTarget (src/spec/stats.ts GeneratorLoss). A config without the field is the paper's.
+   */
   gLoss: GeneratorLoss;
   optimizer: OptimizerConfig;
   /**

@@ -6,15 +6,15 @@
 export const GAN_STATS = {
   /** Sum over discriminator_loss calls of D's loss. */
   dLossSum: 0,
-  /** Sum over discriminator_loss calls of mean D(x). */
+  /** Sum over discriminator_loss calls of mean D(x): sigmoid of D's logit, or D's raw output for least squares. */
   dRealSum: 1,
-  /** Sum over discriminator_loss calls of mean D(G(z)). */
+  /** Sum over discriminator_loss calls of mean D(G(z)), as dRealSum. */
   dFakeSum: 2,
   /** Number of discriminator_loss calls. */
   dCount: 3,
   /** Sum over generator_loss calls of G's loss. */
   gLossSum: 4,
-  /** Sum over generator_loss calls of mean D(G(z)). */
+  /** Sum over generator_loss calls of mean D(G(z)), as dRealSum. */
   gFakeSum: 5,
   /** Number of generator_loss calls. */
   gCount: 6,
@@ -25,11 +25,20 @@ export const GAN_STATS = {
 /** Floats in the stats buffer. */
 export const GAN_STATS_LENGTH = 8;
 
-/** What G minimises: -log D(G(z)) (the paper's practical choice, the default) or log(1 - D(G(z))). */
-export type GeneratorLoss = 'non-saturating' | 'minimax';
+/**
+ * The game (config field gLoss, `gan train --loss`). With D's cross-entropy on sigmoid(D's logit), G
+ * minimises -log D(G(z)) ('non-saturating', the paper's practical choice, the default) or
+ * log(1 - D(G(z))) ('minimax'). 'least-squares' (Mao et al., 2017, LSGAN) changes both players: D's
+ * raw output, no sigmoid, is regressed on real_target for the data and 0 for the samples, and G
+ * minimises 1/2 E[(D(G(z)) - 1)^2].
+ */
+export type GeneratorLoss = 'non-saturating' | 'minimax' | 'least-squares';
 
-/** The G_LOSS override constant of generator_loss. */
-export const G_LOSS_CODE: Record<GeneratorLoss, number> = { 'non-saturating': 0, minimax: 1 };
+/** Every loss, in the order --help and error messages list them. */
+export const GENERATOR_LOSSES: readonly GeneratorLoss[] = ['non-saturating', 'minimax', 'least-squares'];
+
+/** The LOSS override constant of shaders/gan_loss.wgsl (both entry points). */
+export const LOSS_CODE: Record<GeneratorLoss, number> = { 'non-saturating': 0, minimax: 1, 'least-squares': 2 };
 
 /** The means over the calls a stats buffer has seen; NaN for a player with no call. */
 export interface GanStatsAverages {

@@ -3,7 +3,7 @@
 // anything out of range with the field's name, before anything is allocated.
 import { dataFeatures, imageShape, isToyData, type ImageDataKind, type ImageShape, type NetworkConfig, type NoiseConfig, type OptimizerConfig, type ToyKind, type TrainConfig, type TrainingForm } from '../spec/config';
 import type { InputMapConfig, LayerSpec } from '../spec/network';
-import type { GeneratorLoss } from '../spec/stats';
+import { GENERATOR_LOSSES, type GeneratorLoss } from '../spec/stats';
 
 const paperOptimizer: OptimizerConfig = {
   kind: 'sgd-pylearn2',
@@ -295,7 +295,7 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   check(config.emaDecay >= 0 && config.emaDecay < 1, 'emaDecay', `must be in [0, 1) (0: no average), got ${config.emaDecay}`);
   check(Number.isInteger(config.emaStart) && config.emaStart >= 0, 'emaStart', `must be an integer iteration >= 0, got ${config.emaStart}`);
   check(config.realTarget > 0 && config.realTarget <= 1, 'realTarget', `must be in (0, 1], got ${config.realTarget}`);
-  check(config.gLoss === 'non-saturating' || config.gLoss === 'minimax', 'gLoss', `must be 'non-saturating' or 'minimax', got '${config.gLoss}'`);
+  check(GENERATOR_LOSSES.includes(config.gLoss), 'gLoss', `unknown loss '${config.gLoss}' (${GENERATOR_LOSSES.join(', ')})`);
   check(positiveInteger(config.noise.dim), 'noise.dim', `must be a positive integer, got ${config.noise.dim}`);
   check(config.noise.distribution === 'uniform' || config.noise.distribution === 'gaussian', 'noise.distribution', `must be 'uniform' or 'gaussian'`);
   check(config.noise.low < config.noise.high, 'noise.low', `must be below noise.high`);

@@ -250,7 +250,7 @@ export class Trainer {
       ...(realLabels ? [await gatherLabelsDispatch(this.rt, batch, this.dataset, { indices, rowLabels: realLabels })] : []),
     ];
     const dLoss = (real: GpuPass, fake: GpuPass) =>
-      discriminatorLoss(this.rt, { nReal: batch, nFake: batch, realTarget: this.config.realTarget }, { logitsReal: real.output, logitsFake: fake.output, dlogitsReal, dlogitsFake, stats: this.stats });
+      discriminatorLoss(this.rt, { nReal: batch, nFake: batch, realTarget: this.config.realTarget, loss: gLoss }, { logitsReal: real.output, logitsFake: fake.output, dlogitsReal, dlogitsFake, stats: this.stats });
     const gLossDispatch = (fake: GpuPass) => generatorLoss(this.rt, { n: batch, loss: gLoss }, { logitsFake: fake.output, dlogitsFake: dlogitsG, stats: this.stats });
     const dBackward = async (real: GpuPass, fake: GpuPass) => [
       ...(await real.backward({ outputGrad: dlogitsReal })),

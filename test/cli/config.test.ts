@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { resolveConfig } from '../../src/cli/train';
 import { configFromJson, presetConfig } from '../../src/train/config';
 
@@ -66,4 +67,18 @@ test('a config from JSON must be an object of known fields', () => {
   assert.throws(() => configFromJson(null, 'here'), /here: a config is a JSON object/);
   assert.throws(() => configFromJson({ noise: 3 }, 'here'), /here: config field 'noise' must be an object/);
   assert.equal(configFromJson({}, 'here').preset, 'small-mnist', 'no preset: the default');
+});
+
+test('--loss least-squares (LSGAN) sets gLoss for both players; a config file may name it; an unknown loss is refused by name; --help describes the choice', () => {
+  assert.equal(resolveConfig({ loss: 'least-squares' }).gLoss, 'least-squares');
+  assert.equal(resolveConfig({ config: file('ls.json', '{"preset": "toy-2d-ring", "gLoss": "least-squares"}') }).gLoss, 'least-squares');
+  assert.equal(resolveConfig({ config: file('no-loss.json', '{"preset": "toy-2d-ring"}') }).gLoss, 'non-saturating', 'a config without the field is the paper\'s game');
+  assert.throws(() => resolveConfig({ config: file('hinge.json', '{"gLoss": "hinge"}') }), /hinge\.json: config field 'gLoss': unknown loss 'hinge' \(non-saturating, minimax, least-squares\)/);
+  assert.throws(() => resolveConfig({ loss: 'least-squares' }, presetConfig('toy-1d')), /--loss cannot change when resuming/);
+  const gan = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8' });
+  const help = gan('train', '--help').stdout.replace(/\s+/g, ' ');
+  assert.match(help, /--loss <loss> the game: 'non-saturating' .*'least-squares' \(LSGAN: both players least squares on D's raw output, no sigmoid.*\(choices: "non-saturating", "minimax", "least-squares"\)/);
+  const wrong = gan('train', '--loss', 'hinge');
+  assert.notEqual(wrong.status, 0);
+  assert.match(wrong.stderr, /argument 'hinge' is invalid\. Allowed choices are non-saturating, minimax, least-squares/);
 });

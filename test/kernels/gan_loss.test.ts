@@ -36,14 +36,19 @@ function testLogits(random: () => number, n: number, rotation: number): Float32A
   return logits;
 }
 
-/** Compares a stats buffer with summed reference deltas; n is the largest batch a sum went over. */
-function assertStats(what: string, actual: Float32Array, expected: Float64Array, n: number): void {
+/**
+ * Compares a stats buffer with summed reference deltas; n is the largest batch a sum went over.
+ * `magnitudes` replaces |reference| in the bound where a sum's terms have mixed signs (least squares'
+ * D(x), the raw outputs): there the roundings are relative to the sum of |terms|.
+ */
+function assertStats(what: string, actual: Float32Array, expected: Float64Array, n: number, magnitudes?: Float64Array): void {
   for (let i = 0; i < GAN_STATS_LENGTH; i++) {
     if (COUNTS.includes(i)) {
       assert.equal(actual[i], expected[i], `${what}: stats[${i}] (a count)`);
     } else {
       assert.ok(Number.isFinite(actual[i]), `${what}: stats[${i}] = ${actual[i]} is not finite`);
-      assertClose(`${what}: stats[${i}]`, [actual[i]], [expected[i]], { atol: 1e-6, rtol: 2e-5 + (Math.ceil(n / 64) + 8) * U });
+      const magnitude = magnitudes ? [Math.max(magnitudes[i], Math.abs(expected[i]))] : undefined;
+      assertClose(`${what}: stats[${i}]`, [actual[i]], [expected[i]], { atol: 1e-6, rtol: 2e-5 + (Math.ceil(n / 64) + 8) * U, magnitude });
     }
   }
 }
@@ -187,7 +192,7 @@ function finiteDifferences(logits: Float64Array, loss: (logits: Float64Array) =>
 }
 
 for (const [nReal, nFake] of [[7, 5], [200, 100]]) {
-  test(`gan_loss reference: dlogits are the finite-difference gradient of the loss (float64, ${nReal} + ${nFake})`, () => {
+  test(`gan_loss reference: dlogits are the finite-difference gradient of the loss (float64, ${nReal} + ${nFake})`, (t) => {
     const random = seededRandom(nReal * 31 + nFake);
     const real = Float64Array.from(testLogits(random, nReal, 0));
     const fake = Float64Array.from(testLogits(random, nFake, 1));
@@ -197,9 +202,117 @@ for (const [nReal, nFake] of [[7, 5], [200, 100]]) {
     assertClose('D dlogits_fake', d.dlogitsFake, finiteDifferences(fake, (f) => referenceDiscriminatorLoss(real, f).loss), tolerance);
     const smoothed = referenceDiscriminatorLoss(real, fake, 0.9);
     assertClose('D (target .9) dlogits_real', smoothed.dlogitsReal, finiteDifferences(real, (r) => referenceDiscriminatorLoss(r, fake, 0.9).loss), tolerance);
+    for (const target of [1, 0.9]) {
+      const ls = referenceDiscriminatorLoss(real, fake, target, 'least-squares');
+      const [fdReal, fdFake] = [finiteDifferences(real, (r) => referenceDiscriminatorLoss(r, fake, target, 'least-squares').loss), finiteDifferences(fake, (f) => referenceDiscriminatorLoss(real, f, target, 'least-squares').loss)];
+      assertClose(`D least squares (target ${target}) dlogits_real`, ls.dlogitsReal, fdReal, LS_FD_TOLERANCE);
+      assertClose(`D least squares (target ${target}) dlogits_fake`, ls.dlogitsFake, fdFake, LS_FD_TOLERANCE);
+      const worst = Math.max(...fdReal.map((v, i) => Math.abs(v - ls.dlogitsReal[i])), ...fdFake.map((v, i) => Math.abs(v - ls.dlogitsFake[i])));
+      t.diagnostic(`D least squares (target ${target}): largest |fd - dlogit| ${worst.toExponential(2)}`);
+    }
     for (const loss of GENERATOR_LOSSES) {
       const g = referenceGeneratorLoss(fake, loss);
       assertClose(`G ${loss} dlogits`, g.dlogitsFake, finiteDifferences(fake, (f) => referenceGeneratorLoss(f, loss).loss), tolerance);
     }
+    const g = referenceGeneratorLoss(fake, 'least-squares');
+    const fd = finiteDifferences(fake, (f) => referenceGeneratorLoss(f, 'least-squares').loss);
+    assertClose('G least squares dlogits', g.dlogitsFake, fd, LS_FD_TOLERANCE);
+    t.diagnostic(`G least squares: largest |fd - dlogit| ${Math.max(...fd.map((v, i) => Math.abs(v - g.dlogitsFake[i]))).toExponential(2)}`);
   });
 }
+
+// Least squares (LSGAN): D's raw output, no sigmoid. Tolerances:
+//   dlogits   (l - t) / n is one f32 subtraction and one division (WGSL allows 2.5 ulp), the uniform
+//             holds t rounded to f32 (0.9 moves by 0.27 u) and the reference rounds once (0.5 u):
+//             under 4u (|l| + |t|) / n, checked at twice that, relative to the terms, not to their
+//             difference (l near t cancels). Measured on lavapipe: at most 2.6 u.
+//   sums      the bound above; the squares are of one sign, the D(x) and D(G(z)) sums (raw l) are
+//             not, so theirs is relative to mean |l|.
+// Finite differences of a quadratic: the truncation term is 0, so only rounding, 1e-16 |L| / h with
+// |L| <= 5e3 (logits of +-100): |fd - dlogit| <= 1e-6 + 1e-6 |dlogit|.
+const LS_FD_TOLERANCE = { atol: 1e-6, rtol: 1e-6 };
+
+/** Per stats slot, the mean |l| for least squares' raw-output sums, 0 elsewhere (the reference then bounds). */
+function leastSquaresMagnitudes(real: ArrayLike<number> | undefined, fake: ArrayLike<number>, player: 'D' | 'G'): Float64Array {
+  const meanAbs = (v: ArrayLike<number>) => Array.from(v, Math.abs).reduce((a, b) => a + b, 0) / v.length;
+  const m = new Float64Array(GAN_STATS_LENGTH);
+  if (player === 'D') {
+    m[GAN_STATS.dRealSum] = meanAbs(real!);
+    m[GAN_STATS.dFakeSum] = meanAbs(fake);
+  } else {
+    m[GAN_STATS.gFakeSum] = meanAbs(fake);
+  }
+  return m;
+}
+
+/** Largest |gpu - reference| / ((|l| + |t|) / n) over a batch of gradients. */
+function worstRelative(actual: ArrayLike<number>, expected: ArrayLike<number>, logits: ArrayLike<number>, t: number): number {
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / ((Math.abs(logits[i]) + Math.abs(t)) / logits.length));
+  return worst;
+}
+
+for (const [index, n] of [1, 7, 100, 257].entries()) {
+  const nFake = n === 1 ? 1 : n + 2;
+  test(`gan_loss least squares n_real ${n}, n_fake ${nFake}: D (targets 1 and .9) and G match the reference, raw outputs in the stats`, async (t) => {
+    const { rt } = await gpu();
+    const random = seededRandom(900 + index);
+    const logitsReal = testLogits(random, n, 2);
+    const logitsFake = testLogits(random, nFake, 3);
+    const buffers = buffersFor(rt, logitsReal, logitsFake);
+    let worst = 0;
+    for (const target of [1, 0.9]) {
+      const stats = createStatsBuffer(rt, 'test.stats');
+      rt.run([await discriminatorLoss(rt, { nReal: n, nFake, realTarget: target, loss: 'least-squares' }, { ...buffers, stats })]);
+      const expected = referenceDiscriminatorLoss(logitsReal, logitsFake, target, 'least-squares');
+      const [dReal, dFake] = [await rt.readF32(buffers.dlogitsReal, n), await rt.readF32(buffers.dlogitsFake, nFake)];
+      const magnitudeReal = Array.from(logitsReal, (l) => (Math.abs(l) + target) / n);
+      const magnitudeFake = Array.from(logitsFake, (l) => Math.abs(l) / nFake);
+      assertClose(`D (target ${target}) dlogits_real`, dReal, expected.dlogitsReal, { atol: 0, rtol: 8 * U, magnitude: magnitudeReal });
+      assertClose(`D (target ${target}) dlogits_fake`, dFake, expected.dlogitsFake, { atol: 0, rtol: 8 * U, magnitude: magnitudeFake });
+      worst = Math.max(worst, worstRelative(dReal, expected.dlogitsReal, logitsReal, target), worstRelative(dFake, expected.dlogitsFake, logitsFake, 0));
+      const sums = await rt.readF32(stats, GAN_STATS_LENGTH);
+      assertStats(`D least squares (target ${target})`, sums, expected.stats, Math.max(n, nFake), leastSquaresMagnitudes(logitsReal, logitsFake, 'D'));
+      // What the stats mean: the loss is the paper's 1/2 E[(D(x) - b)^2] + 1/2 E[D(G(z))^2], D(x) the mean raw output.
+      const mean = (v: ArrayLike<number>) => Array.from(v).reduce((a, b) => a + b, 0) / v.length;
+      const direct = 0.5 * mean(Array.from(logitsReal, (l) => (l - target) ** 2)) + 0.5 * mean(Array.from(logitsFake, (l) => l * l));
+      assert.ok(Math.abs(averageGanStats(sums).dLoss - direct) <= 1e-5 * direct, `d_loss ${averageGanStats(sums).dLoss} vs ${direct}`);
+      assert.ok(Math.abs(averageGanStats(sums).dReal - mean(logitsReal)) <= 1e-5 * (1 + mean(Array.from(logitsReal, Math.abs))), 'D(x) is the mean raw output');
+      stats.destroy();
+    }
+    const stats = createStatsBuffer(rt, 'test.stats');
+    rt.run([await generatorLoss(rt, { n: nFake, loss: 'least-squares' }, { logitsFake: buffers.logitsFake, dlogitsFake: buffers.dlogitsFake, stats })]);
+    const expectedG = referenceGeneratorLoss(logitsFake, 'least-squares');
+    const dG = await rt.readF32(buffers.dlogitsFake, nFake);
+    assertClose('G least squares dlogits_fake', dG, expectedG.dlogitsFake, { atol: 0, rtol: 8 * U, magnitude: Array.from(logitsFake, (l) => (Math.abs(l) + 1) / nFake) });
+    worst = Math.max(worst, worstRelative(dG, expectedG.dlogitsFake, logitsFake, 1));
+    const sums = await rt.readF32(stats, GAN_STATS_LENGTH);
+    assertStats('G least squares', sums, expectedG.stats, nFake, leastSquaresMagnitudes(undefined, logitsFake, 'G'));
+    const direct = 0.5 * Array.from(logitsFake, (l) => (l - 1) ** 2).reduce((a, b) => a + b, 0) / nFake;
+    assert.ok(Math.abs(averageGanStats(sums).gLoss - direct) <= 1e-5 * direct, `g_loss ${averageGanStats(sums).gLoss} vs ${direct}`);
+    t.diagnostic(`largest |gpu - reference| over (|l| + |t|) / n: ${(worst / U).toFixed(3)} u`);
+    stats.destroy();
+    for (const buffer of Object.values(buffers)) buffer.destroy();
+  });
+}
+
+test('gan_loss least squares: NaN and infinite outputs are counted by both entry points', async () => {
+  const { rt } = await gpu();
+  const random = seededRandom(77);
+  const logitsReal = testLogits(random, 9, 0);
+  const logitsFake = testLogits(random, 5, 0);
+  logitsReal[2] = NaN;
+  logitsFake[4] = Infinity;
+  const buffers = buffersFor(rt, logitsReal, logitsFake);
+  rt.run([await discriminatorLoss(rt, { nReal: 9, nFake: 5, loss: 'least-squares' }, buffers), await generatorLoss(rt, { n: 5, loss: 'least-squares' }, buffers)]);
+  assert.equal((await rt.readF32(buffers.stats, GAN_STATS_LENGTH))[GAN_STATS.nonfinite], 3);
+  for (const buffer of Object.values(buffers)) buffer.destroy();
+});
+
+test('gan_loss: an unknown loss is refused by name', async () => {
+  const { rt } = await gpu();
+  const buffers = buffersFor(rt, new Float32Array(3), new Float32Array(3));
+  await assert.rejects(async () => generatorLoss(rt, { n: 3, loss: 'wasserstein' as GeneratorLoss }, buffers), /unknown loss 'wasserstein' \(known: non-saturating, minimax, least-squares\)/);
+  await assert.rejects(async () => discriminatorLoss(rt, { nReal: 3, nFake: 3, loss: 'hinge' as GeneratorLoss }, buffers), /unknown loss 'hinge'/);
+  for (const buffer of Object.values(buffers)) buffer.destroy();
+});

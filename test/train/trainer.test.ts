@@ -129,6 +129,17 @@ test('two iterations of Algorithm 1 with k = 2, Adam, gaussian noise, the minima
   data.gpu.buffer.destroy();
 });
 
+test('least squares (LSGAN): two iterations of Algorithm 1 with k = 2, a real target of .9, and three simultaneous iterations on images, equal the CPU twin', async () => {
+  const { rt } = await gpu();
+  const config = tinyToyConfig({ form: 'alternating', k: 2, gLoss: 'least-squares', realTarget: 0.9 });
+  const data = toyData(rt, config);
+  await compareSteps(config, data, undefined, 2);
+  data.gpu.buffer.destroy();
+  const images = syntheticImages(rt);
+  await compareSteps(tinyImageConfig({ form: 'simultaneous', gLoss: 'least-squares' }), images, images.means, 3);
+  images.gpu.buffer.destroy();
+});
+
 test('three alternating iterations with PyTorch-style momentum and G at half of D\'s learning rate equal the CPU twin', async () => {
   const { rt } = await gpu();
   const base = tinyImageConfig({ form: 'alternating' });

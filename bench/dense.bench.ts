@@ -4,6 +4,7 @@ import { acquireDevice } from '../src/gpu/device';
 import { Clock } from '../src/gpu/clock';
 import { Runtime, type Dispatch } from '../src/gpu/runtime';
 import { denseBackward, denseForward } from '../src/kernels/dense';
+import { allocateDenseBuffers } from '../src/nn/dense-buffers';
 import type { DenseShape } from '../src/spec/network';
 
 const shapes: [string, DenseShape][] = [
@@ -35,11 +36,10 @@ async function time(dispatches: Dispatch[]): Promise<number> {
 
 for (const [name, shape] of shapes) {
   const width = shape.units * shape.pieces;
-  const buf = (n: number) => rt.createBuffer(name, n * 4);
-  const b = { x: buf(shape.batch * shape.inFeatures), weight: buf(shape.inFeatures * width), bias: buf(width), y: buf(shape.batch * shape.units), winner: shape.pieces > 1 ? buf(shape.batch * shape.units) : undefined };
+  const b = allocateDenseBuffers(rt, shape, { label: 'bench' });
   const forward = await denseForward(rt, clock, shape, b);
   const flops = 2 * shape.batch * shape.inFeatures * width;
-  const backward = await denseBackward(rt, clock, shape, { dy: b.y, saved: b.winner ?? b.y, input: b.x, weight: b.weight, dweight: buf(shape.inFeatures * width), dbias: buf(width), dz: buf(shape.batch * width), dzT: buf(shape.batch * width), dx: buf(shape.batch * shape.inFeatures) });
+  const backward = await denseBackward(rt, clock, shape, b);
   const byEntry = (entry: string) => backward.find((d) => d.label.endsWith(`.${entry}`))!;
   const gradInput = byEntry('grad_input');
   const gradWeight = byEntry('grad_weight');

@@ -8,6 +8,7 @@ import { GpuTimer } from '../src/gpu/timer';
 import { isSoftwareAdapter, waitYieldingCores } from '../src/gpu/wait';
 import { denseBackward, denseForward } from '../src/kernels/dense';
 import { createNonfiniteFlag, createOptimizer } from '../src/kernels/optimizer';
+import { allocateDenseBuffers } from '../src/nn/dense-buffers';
 import { layerShape, parameterLayout } from '../src/nn/layout';
 import type { DenseShape, NetworkSpec } from '../src/spec/network';
 import type { Trainer } from '../src/train/trainer';
@@ -194,7 +195,7 @@ export function iterationFlops(config: TrainConfig): number {
 export async function measureKernels(rt: Runtime, clock: Clock, config: TrainConfig, kernelClock: KernelClock, quick: boolean): Promise<{ gemms: GemmFigure[]; elementwise: ElementwiseFigure[] }> {
   const samples = quick ? 1 : 5;
   const targetMs = quick ? 40 : 250;
-  const owned: GPUBuffer[] = [];
+  const owned: { destroy(): void }[] = [];
   const buffer = (label: string, floats: number) => {
     const b = rt.createBuffer(`bench.${label}`, floats * 4);
     owned.push(b);
@@ -215,31 +216,12 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
       const { batch, inFeatures, units } = shape;
       const layer = spec.layers[l];
       const dropout = layer.dropout && { ...layer.dropout, seed: config.seed, stream: 100 + l, sub: 0 };
-      const x = buffer('x', batch * inFeatures);
-      const y = buffer('y', batch * units);
-      const winner = shape.pieces > 1 ? buffer('winner', batch * units) : undefined;
-      const dropped = dropout ? buffer('dropped', batch * inFeatures) : undefined;
-      const weight = buffer('weight', inFeatures * width);
-      const forward = await denseForward(rt, clock, shape, { x, weight, bias: buffer('bias', width), y, winner, dropped }, dropout);
       // G's first layer never needs its input gradient; D's does, in the G step.
       const wantsInput = !(network === 'G' && l === 0);
-      const backward = await denseBackward(
-        rt,
-        clock,
-        shape,
-        {
-          dy: buffer('dy', batch * units),
-          saved: winner ?? y,
-          input: dropped ?? x,
-          weight,
-          dweight: buffer('dweight', inFeatures * width),
-          dbias: buffer('dbias', width),
-          dz: buffer('dz', batch * width),
-          dzT: buffer('dz_t', batch * width),
-          dx: wantsInput ? buffer('dx', batch * inFeatures) : undefined,
-        },
-        { dropout },
-      );
+      const layerBuffers = allocateDenseBuffers(rt, shape, { label: 'bench', dropout: dropout !== undefined, inputGrad: wantsInput });
+      owned.push(layerBuffers);
+      const forward = await denseForward(rt, clock, shape, layerBuffers, dropout);
+      const backward = await denseBackward(rt, clock, shape, layerBuffers, { dropout });
       const flops = layerFlops(shape);
       const described = describe(shape);
       const gemm = async (kernel: string, dispatch: Dispatch, { m, n, k }: GemmDims, f: number) => {

@@ -4,6 +4,7 @@ import { acquireDevice } from '../src/gpu/device';
 import { Clock } from '../src/gpu/clock';
 import { Runtime } from '../src/gpu/runtime';
 import { denseForward } from '../src/kernels/dense';
+import { allocateDenseBuffers } from '../src/nn/dense-buffers';
 import { denseForward as referenceForward } from '../src/reference/dense';
 import type { DenseShape } from '../src/spec/network';
 
@@ -28,14 +29,8 @@ async function check(rt: Runtime, clock: Clock, shape: DenseShape): Promise<void
   const x = random(shape.batch * shape.inFeatures, 1);
   const weight = random(shape.inFeatures * width, 0.5);
   const bias = random(width, 0.5);
-  const y = rt.createBuffer('check.y', shape.batch * shape.units * 4);
-  const buffers = {
-    x: rt.upload('check.x', x),
-    weight: rt.upload('check.weight', weight),
-    bias: rt.upload('check.bias', bias),
-    y,
-    winner: shape.pieces > 1 ? rt.createBuffer('check.winner', shape.batch * shape.units * 4) : undefined,
-  };
+  const buffers = allocateDenseBuffers(rt, shape, { label: 'check', gradients: false, data: { x, weight, bias } });
+  const { y } = buffers;
   const dispatches = await denseForward(rt, clock, shape, buffers);
   const started = performance.now();
   rt.run(dispatches);
@@ -56,7 +51,7 @@ async function check(rt: Runtime, clock: Clock, shape: DenseShape): Promise<void
   const verdict = row.insertCell();
   verdict.textContent = ok ? 'pass' : 'FAIL';
   verdict.className = ok ? 'pass' : 'fail';
-  for (const buffer of Object.values(buffers)) buffer?.destroy();
+  buffers.destroy();
 }
 
 async function main(): Promise<void> {

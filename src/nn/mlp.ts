@@ -4,7 +4,8 @@
 import type { Clock } from '../gpu/clock';
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
 import { denseBackward, denseForward, type GpuDropout } from '../kernels/dense';
-import { biasName, classWeightName, inputTransform, layerInputs, layerShape, networkClasses, parameterLayout, type ParameterLayout, tensor, weightName } from './layout';
+import { allocateDenseBuffers, allocateDenseScratch, type DenseBuffers } from './dense-buffers';
+import { biasName, classWeightName, inputTransform, layerShape, networkClasses, parameterLayout, type ParameterLayout, tensor, weightName } from './layout';
 import type { NetworkSpec } from '../spec/network';
 
 export class GpuNetwork {
@@ -82,11 +83,12 @@ export interface PassClasses {
 /** The activations of one batch through a network, and the dispatches that fill them. */
 export class GpuPass {
   readonly output: GPUBuffer;
-  private readonly ys: GPUBuffer[];
-  private readonly winners: (GPUBuffer | undefined)[];
-  private readonly dropped: (GPUBuffer | undefined)[];
-  /** dys[l] = dL/dy of layer l, for every layer below the last. */
-  private readonly dys: GPUBuffer[];
+  /**
+   * Each layer's own buffers (./dense-buffers.ts): y, the maxout winners, dropout(x), and for every
+   * layer above the first dx, which is dL/dy of the layer below. Parameters and their gradients are
+   * ranges of the network's buffers.
+   */
+  private readonly layers: DenseBuffers<{ parameters: false; gradients: false; inputGrad: boolean; dropout: boolean }>[] = [];
   /** dL/dz of the layer being differentiated, and its transpose: layers take turns, so one buffer of the widest serves. */
   private readonly dz: GPUBuffer;
   private readonly dzT: GPUBuffer;
@@ -103,14 +105,14 @@ export class GpuPass {
     const { rt, spec } = network;
     if (networkClasses(spec) > 0 && !classes) throw new Error(`${label}: '${spec.name}' is conditional, so its pass needs the class of each row`);
     if (classes && classes.labels.size < batch * 4) throw new Error(`${label}: label buffer '${classes.labels.label}' holds fewer than ${batch} classes`);
-    this.ys = spec.layers.map((layer, l) => rt.createBuffer(`${label}.${l}.y`, batch * layer.units * 4));
-    this.winners = spec.layers.map((layer, l) => (layer.activation === 'maxout' ? rt.createBuffer(`${label}.${l}.winner`, batch * layer.units * 4) : undefined));
-    this.dropped = spec.layers.map((layer, l) => (inputTransform(layer, rng.dropout !== false) ? rt.createBuffer(`${label}.${l}.dropped`, batch * layerInputs(spec, l) * 4) : undefined));
-    this.dys = spec.layers.slice(0, -1).map((layer, l) => rt.createBuffer(`${label}.${l}.dy`, batch * layer.units * 4));
-    const widest = Math.max(...spec.layers.map((layer) => layer.units * layer.pieces));
-    this.dz = rt.createBuffer(`${label}.dz`, batch * widest * 4);
-    this.dzT = rt.createBuffer(`${label}.dz_t`, batch * widest * 4);
-    this.output = this.ys[this.ys.length - 1];
+    const shapes = spec.layers.map((_, l) => layerShape(spec, l, batch));
+    for (const [l, layer] of spec.layers.entries()) {
+      const dropout = inputTransform(layer, rng.dropout !== false) !== undefined;
+      const x = l === 0 ? input : this.layers[l - 1].y;
+      this.layers.push(allocateDenseBuffers(rt, shapes[l], { label: `${label}.${l}`, x, parameters: false, gradients: false, inputGrad: l > 0, dropout }));
+    }
+    ({ dz: this.dz, dzT: this.dzT } = allocateDenseScratch(rt, label, ...shapes));
+    this.output = this.layers[this.layers.length - 1].y;
   }
 
   /** `classes`: a conditional network's classes of the batch's rows (ignored by an unconditional one). */
@@ -134,22 +136,18 @@ export class GpuPass {
     return transform && { ...transform, seed: this.rng.seed, stream: this.rng.streamBase + l, sub: this.rng.sub };
   }
 
-  /** The layer's input as its product sees it. */
-  private layerInput(l: number): GPUBuffer {
-    return this.dropped[l] ?? (l === 0 ? this.input : this.ys[l - 1]);
-  }
-
   async forward(): Promise<Dispatch[]> {
     const { rt, spec, params } = this.network;
     const dispatches: Dispatch[] = [];
     for (let l = 0; l < spec.layers.length; l++) {
+      const { x, y, winner, dropped } = this.layers[l];
       const buffers = {
-        x: l === 0 ? this.input : this.ys[l - 1],
+        x,
         weight: this.network.range(params, weightName(spec, l)),
         bias: this.network.range(params, biasName(spec, l)),
-        y: this.ys[l],
-        winner: this.winners[l],
-        dropped: this.dropped[l],
+        y,
+        winner,
+        dropped,
         classTerm: this.forwardClassTerm(l),
       };
       dispatches.push(...(await denseForward(rt, this.clock, layerShape(spec, l, this.batch), buffers, this.dropout(l))));
@@ -161,17 +159,17 @@ export class GpuPass {
     const { rt, spec, grads } = this.network;
     const dispatches: Dispatch[] = [];
     for (let l = spec.layers.length - 1; l >= 0; l--) {
-      const dx = l > 0 ? this.dys[l - 1] : options.inputGrad;
+      const layer = this.layers[l];
       const buffers = {
-        dy: l === spec.layers.length - 1 ? options.outputGrad : this.dys[l],
-        saved: this.winners[l] ?? this.ys[l],
-        input: this.layerInput(l),
+        dy: l === spec.layers.length - 1 ? options.outputGrad : this.layers[l + 1].dx!,
+        saved: layer.saved,
+        input: layer.input,
         weight: this.network.range(this.network.params, weightName(spec, l)),
         dweight: this.network.range(grads, weightName(spec, l)),
         dbias: this.network.range(grads, biasName(spec, l)),
         dz: this.dz,
         dzT: this.dzT,
-        dx,
+        dx: l > 0 ? layer.dx : options.inputGrad,
         classTerm: l === 0 && this.classes ? { dweight: this.network.range(grads, classWeightName(spec)), labels: this.classes.labels, classes: networkClasses(spec) } : undefined,
       };
       const layerOptions = { dropout: this.dropout(l), accumulate: options.accumulate, weightGrads: options.weightGrads };
@@ -181,6 +179,8 @@ export class GpuPass {
   }
 
   destroy(): void {
-    for (const b of [...this.ys, ...this.dys, ...this.winners, ...this.dropped, this.dz, this.dzT]) b?.destroy();
+    for (const layer of this.layers) layer.destroy();
+    this.dz.destroy();
+    this.dzT.destroy();
   }
 }

@@ -13,6 +13,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { denseBackward, denseForward, type GpuDropout } from '../../src/kernels/dense';
+import { allocateDenseBuffers } from '../../src/nn/dense-buffers';
 import { denseForward as referenceForward, denseGradBias, denseGradClass, denseGradInput, denseGradWeight, dropoutForward } from '../../src/reference/dense';
 import type { DenseShape } from '../../src/spec/network';
 import { STREAM_DROPOUT } from '../../src/spec/rng';
@@ -66,31 +67,15 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
     const gpuDropout: GpuDropout | undefined = dropout && { ...dropout, seed: 1234, stream: STREAM_DROPOUT + index, sub: 3 };
     const referenceDropout = gpuDropout && { keep: gpuDropout.keep, scale: gpuDropout.scale, shift: gpuDropout.shift, rng: { seed: 1234, stream: STREAM_DROPOUT + index, step, sub: 3 } };
 
-    const buffers = {
-      x: rt.upload('test.x', x),
-      weight: rt.upload('test.weight', weight),
-
-      bias: rt.upload('test.bias', bias),
-      dropped: rt.createBuffer('test.dropped', x.byteLength),
-      y: rt.createBuffer('test.y', batch * units * 4),
-      winner: rt.createBuffer('test.winner', batch * units * 4),
-      dy: rt.upload('test.dy', dy),
-      dx: rt.createBuffer('test.dx', x.byteLength),
-      dweight: rt.createBuffer('test.dweight', weight.byteLength),
-      dbias: rt.createBuffer('test.dbias', bias.byteLength),
-      dz: rt.createBuffer('test.dz', batch * width * 4),
-      dzT: rt.createBuffer('test.dz_t', batch * width * 4),
-    };
+    const buffers = allocateDenseBuffers(rt, shape, { label: 'test', dropout: dropout !== undefined, data: { x, weight, bias, dy } });
     const maxout = shape.activation === 'maxout';
     clock.set(step);
-    rt.run(
-      await denseForward(rt, clock, shape, { x: buffers.x, weight: buffers.weight, bias: buffers.bias, y: buffers.y, winner: maxout ? buffers.winner : undefined, dropped: dropout ? buffers.dropped : undefined }, gpuDropout),
-    );
+    rt.run(await denseForward(rt, clock, shape, buffers, gpuDropout));
 
     // Forward.
     const input = referenceDropout ? dropoutForward(x, batch, inFeatures, referenceDropout) : x;
     if (referenceDropout) {
-      const dropped = await rt.readF32(buffers.dropped, x.length);
+      const dropped = await rt.readF32(buffers.dropped!, x.length);
       if (!referenceDropout.shift) assert.deepEqual(dropped, input, 'dropout(x) differs from the reference bit for bit');
       else {
         // A compiler may fuse scale * x + shift into one rounding, which then skips the product's:
@@ -105,7 +90,7 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
     const magnitude = referenceForward(abs(input), abs(weight), abs(bias), { ...shape, pieces: 1, units: width, activation: 'identity' }).y;
     const y = await rt.readF32(buffers.y, batch * units);
     if (maxout) {
-      const winner = await rt.readU32(buffers.winner, batch * units);
+      const winner = await rt.readU32(buffers.winner!, batch * units);
       for (let i = 0; i < winner.length; i++) {
         if (winner[i] === expected.winner![i]) continue;
         // A near-tie may go either way in float32; then the two pieces' values must agree.
@@ -122,10 +107,8 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
     }
 
     // Backward from what the GPU's forward kept, so a near-tie above cannot change the routing.
-    const saved = maxout ? { y, winner: await rt.readU32(buffers.winner, batch * units) } : { y };
-    const savedBuffer = maxout ? buffers.winner : buffers.y;
-    const backwardBuffers = { dy: buffers.dy, saved: savedBuffer, input: dropout ? buffers.dropped : buffers.x, weight: buffers.weight, dweight: buffers.dweight, dbias: buffers.dbias, dz: buffers.dz, dzT: buffers.dzT, dx: buffers.dx };
-    rt.run(await denseBackward(rt, clock, shape, backwardBuffers, { dropout: gpuDropout }));
+    const saved = maxout ? { y, winner: await rt.readU32(buffers.winner!, batch * units) } : { y };
+    rt.run(await denseBackward(rt, clock, shape, buffers, { dropout: gpuDropout }));
     const dx = denseGradInput(dy, saved, weight, shape, referenceDropout);
     const dxMagnitude = denseGradInput(abs(dy), saved, abs(weight), shape, referenceDropout);
     assertClose('dx', await rt.readF32(buffers.dx, dx.length), dx, { atol: ATOL, rtol: RTOL, magnitude: dxMagnitude });
@@ -137,13 +120,13 @@ for (const [index, { name, shape, dropout }] of cases.entries()) {
     // Accumulating into earlier gradients.
     rt.device.queue.writeBuffer(buffers.dweight, 0, oldDweight);
     rt.device.queue.writeBuffer(buffers.dbias, 0, oldDbias);
-    rt.run(await denseBackward(rt, clock, shape, { ...backwardBuffers, dx: undefined }, { dropout: gpuDropout, accumulate: true }));
+    rt.run(await denseBackward(rt, clock, shape, { ...buffers, dx: undefined }, { dropout: gpuDropout, accumulate: true }));
     const accumulated = denseGradWeight(input, dy, saved, shape, oldDweight);
     const accumulatedMagnitude = denseGradWeight(abs(input), abs(dy), saved, shape, abs(oldDweight));
     assertClose('accumulated dweight', await rt.readF32(buffers.dweight, dweight.length), accumulated, { atol: ATOL, rtol: RTOL, magnitude: accumulatedMagnitude });
     assertClose('accumulated dbias', await rt.readF32(buffers.dbias, dbias.length), denseGradBias(dy, saved, shape, oldDbias), { atol: ATOL, rtol: RTOL, magnitude: denseGradBias(abs(dy), saved, shape, abs(oldDbias)) });
 
-    for (const buffer of Object.values(buffers)) buffer.destroy();
+    buffers.destroy();
   });
 }
 
@@ -178,51 +161,42 @@ for (const [index, { name, shape, dropout }] of classCases.entries()) {
     const gpuDropout: GpuDropout | undefined = dropout && { ...dropout, seed: 99, stream: STREAM_DROPOUT + index, sub: 1 };
     const referenceDropout = gpuDropout && { keep: gpuDropout.keep, scale: gpuDropout.scale, shift: gpuDropout.shift, rng: { seed: 99, stream: STREAM_DROPOUT + index, step, sub: 1 } };
     const maxout = shape.activation === 'maxout';
-    const b = {
-      x: rt.upload('test.x', x),
-      weight: rt.upload('test.weight', weight),
-      bias: rt.upload('test.bias', bias),
+    const b = allocateDenseBuffers(rt, shape, { label: 'test', dropout: dropout !== undefined, inputGrad: false, data: { x, weight, bias, dy } });
+    const classBuffers = {
       classWeight: rt.upload('test.class_weight', classWeight),
       labels: rt.upload('test.labels', labels),
-      dropped: rt.createBuffer('test.dropped', x.byteLength),
-      y: rt.createBuffer('test.y', batch * units * 4),
-      winner: rt.createBuffer('test.winner', batch * units * 4),
-      dy: rt.upload('test.dy', dy),
-      dweight: rt.createBuffer('test.dweight', weight.byteLength),
-      dbias: rt.createBuffer('test.dbias', bias.byteLength),
       dclass: rt.createBuffer('test.dclass', classWeight.byteLength),
-      dz: rt.createBuffer('test.dz', batch * width * 4),
-      dzT: rt.createBuffer('test.dz_t', batch * width * 4),
     };
     clock.set(step);
-    const classTerm = { weight: b.classWeight, labels: b.labels, classes };
-    rt.run(await denseForward(rt, clock, shape, { x: b.x, weight: b.weight, bias: b.bias, y: b.y, winner: maxout ? b.winner : undefined, dropped: dropout ? b.dropped : undefined, classTerm }, gpuDropout));
-    const input = referenceDropout ? Float32Array.from(await rt.readF32(b.dropped, x.length)) : x;
+    const classTerm = { weight: classBuffers.classWeight, labels: classBuffers.labels, classes };
+    rt.run(await denseForward(rt, clock, shape, { ...b, classTerm }, gpuDropout));
+    const input = referenceDropout ? Float32Array.from(await rt.readF32(b.dropped!, x.length)) : x;
     if (referenceDropout && !referenceDropout.shift) assert.deepEqual(input, dropoutForward(x, batch, inFeatures, referenceDropout), 'dropout acts on x alone, as without classes');
     const expected = referenceForward(input, weight, bias, shape, { weight: classWeight, labels });
     const magnitude = referenceForward(abs(input), abs(weight), abs(bias), { ...shape, pieces: 1, units: width, activation: 'identity' }, { weight: abs(classWeight), labels }).y;
     const y = await rt.readF32(b.y, batch * units);
     const yMagnitude = new Float32Array(batch * units).map((_, i) => Math.max(...Array.from({ length: pieces }, (_, p) => magnitude[Math.floor(i / units) * width + p * units + (i % units)])));
     if (maxout) {
-      const winner = await rt.readU32(b.winner, batch * units);
+      const winner = await rt.readU32(b.winner!, batch * units);
       assert.deepEqual(winner, expected.winner, 'maxout winners (classes this far apart leave no near-ties)');
     }
     assertClose(`${shape.activation} y with class rows`, y, expected.y, { atol: ATOL, rtol: RTOL, magnitude: yMagnitude });
     const without = referenceForward(input, weight, bias, shape).y;
     assert.ok(without.some((v, i) => Math.abs(v - y[i]) > 1e-3), 'the class rows change y');
 
-    const saved = maxout ? { y, winner: await rt.readU32(b.winner, batch * units) } : { y };
-    const backward = { dy: b.dy, saved: maxout ? b.winner : b.y, input: dropout ? b.dropped : b.x, weight: b.weight, dweight: b.dweight, dbias: b.dbias, dz: b.dz, dzT: b.dzT, classTerm: { dweight: b.dclass, labels: b.labels, classes } };
+    const saved = maxout ? { y, winner: await rt.readU32(b.winner!, batch * units) } : { y };
+    const backward = { ...b, classTerm: { dweight: classBuffers.dclass, labels: classBuffers.labels, classes } };
     rt.run(await denseBackward(rt, clock, shape, backward, { dropout: gpuDropout }));
     const dclass = denseGradClass(dy, saved, shape, labels, classes);
     const dclassMagnitude = denseGradClass(abs(dy), saved, shape, labels, classes);
-    const got = await rt.readF32(b.dclass, dclass.length);
+    const got = await rt.readF32(classBuffers.dclass, dclass.length);
     assertClose('dclass_weight', got, dclass, { atol: ATOL, rtol: RTOL, magnitude: dclassMagnitude });
     assert.ok(got.subarray((classes - 1) * width).every((v) => v === 0), 'a class no row has gets no gradient');
-    rt.device.queue.writeBuffer(b.dclass, 0, oldDclass);
+    rt.device.queue.writeBuffer(classBuffers.dclass, 0, oldDclass);
     rt.run(await denseBackward(rt, clock, shape, backward, { dropout: gpuDropout, accumulate: true }));
-    assertClose('accumulated dclass_weight', await rt.readF32(b.dclass, dclass.length), denseGradClass(dy, saved, shape, labels, classes, oldDclass), { atol: ATOL, rtol: RTOL, magnitude: dclassMagnitude.map((v, i) => v + Math.abs(oldDclass[i])) });
-    await assert.rejects(denseForward(rt, clock, shape, { x: b.x, weight: b.weight, bias: b.bias, y: b.y, winner: b.winner, dropped: b.dropped, classTerm: { ...classTerm, classes: classes + 1 } }, gpuDropout), /fewer than \d+ class rows/);
-    for (const buffer of Object.values(b)) buffer.destroy();
+    assertClose('accumulated dclass_weight', await rt.readF32(classBuffers.dclass, dclass.length), denseGradClass(dy, saved, shape, labels, classes, oldDclass), { atol: ATOL, rtol: RTOL, magnitude: dclassMagnitude.map((v, i) => v + Math.abs(oldDclass[i])) });
+    await assert.rejects(denseForward(rt, clock, shape, { ...b, classTerm: { ...classTerm, classes: classes + 1 } }, gpuDropout), /fewer than \d+ class rows/);
+    b.destroy();
+    for (const buffer of Object.values(classBuffers)) buffer.destroy();
   });
 }

@@ -31,6 +31,7 @@ import assert from 'node:assert/strict';
 import { Runtime } from '../../src/gpu/runtime';
 import { readShaderFile } from '../../src/gpu/shader-files-node';
 import { denseForward } from '../../src/kernels/dense';
+import { allocateDenseBuffers } from '../../src/nn/dense-buffers';
 import { gaussianNoise, noiseBits, uniformNoise } from '../../src/kernels/noise';
 import { noiseBits as referenceBits } from '../../src/reference/noise';
 import { philox4x32_10, STREAM_DROPOUT, STREAM_GATHER, STREAM_NOISE, type RngKey } from '../../src/spec/rng';
@@ -265,13 +266,7 @@ for (const [keep, scale] of [[0.8, 1.25], [0.5, 2]]) {
   test(`dropout keeps ${keep} of a 1000 x 1000 input of ones, and the kept values equal the scale ${scale}`, async () => {
     const { rt, clock } = await gpu();
     const shape = { batch: ROWS, inFeatures: COLS, units: 1, pieces: 1, activation: 'identity' as const };
-    const buffers = {
-      x: rt.upload('test.x', new Float32Array(N).fill(1)),
-      weight: rt.upload('test.weight', new Float32Array(COLS)),
-      bias: rt.upload('test.bias', new Float32Array(1)),
-      y: rt.createBuffer('test.y', ROWS * 4),
-      dropped: rt.createBuffer('test.dropped', N * 4),
-    };
+    const buffers = allocateDenseBuffers(rt, shape, { label: 'test', dropout: true, gradients: false, data: { x: new Float32Array(N).fill(1) } });
     clock.set(31);
     rt.run(await denseForward(rt, clock, shape, buffers, { keep, scale, seed: 555, stream: STREAM_DROPOUT + 2, sub: 1 }));
     const dropped = await rt.readF32(buffers.dropped, N);
@@ -284,6 +279,6 @@ for (const [keep, scale] of [[0.8, 1.25], [0.5, 2]]) {
     const kept = keptByComponent.reduce((a, b) => a + b, 0);
     assertWithin('kept fraction', kept / N, keep, Math.sqrt((keep * (1 - keep)) / N));
     keptByComponent.forEach((k, c) => assertWithin(`kept fraction of component ${c}`, k / (N / 4), keep, Math.sqrt((keep * (1 - keep)) / (N / 4))));
-    for (const b of Object.values(buffers)) b.destroy();
+    buffers.destroy();
   });
 }

@@ -23,6 +23,7 @@ import { Clock } from '../../src/gpu/clock';
 import { Runtime } from '../../src/gpu/runtime';
 import { assembleShader } from '../../src/gpu/shaders';
 import { denseBackward, denseForward } from '../../src/kernels/dense';
+import { allocateDenseBuffers } from '../../src/nn/dense-buffers';
 import { columnNorms, pairDistances, rowNorms } from '../../src/kernels/parzen';
 import { GEMM_TILES, tileVariants, type TileVariant } from '../../src/kernels/tiles';
 import { memoryTuneStore, parseTuneMode, setTuner, Tuner, type TuneStore } from '../../src/kernels/tune';
@@ -111,28 +112,16 @@ for (const [index, { name, shape, dropout }] of denseCases.entries()) {
     let shipped: Float32Array[] | undefined;
     for (const variant of await offered()) {
       runVariant(rt, variant);
-      const buffers = {
-        x: rt.upload('tune.x', x),
-        weight: rt.upload('tune.weight', weight),
-        bias: rt.upload('tune.bias', bias),
-        dropped: rt.createBuffer('tune.dropped', x.byteLength),
-        y: rt.createBuffer('tune.y', batch * units * 4),
-        winner: rt.createBuffer('tune.winner', batch * units * 4),
-        dy: rt.upload('tune.dy', dy),
-        dx: rt.createBuffer('tune.dx', x.byteLength),
-        dweight: rt.createBuffer('tune.dweight', weight.byteLength),
-        dbias: rt.createBuffer('tune.dbias', bias.byteLength),
-        dz: rt.createBuffer('tune.dz', batch * width * 4),
-        dzT: rt.createBuffer('tune.dz_t', batch * width * 4),
-      };
+      const buffers = allocateDenseBuffers(rt, shape, { label: 'tune', dropout: dropout !== undefined, data: { x, weight, bias, dy } });
       clock.set(step);
-      rt.run(await denseForward(rt, clock, shape, { x: buffers.x, weight: buffers.weight, bias: buffers.bias, y: buffers.y, winner: maxout ? buffers.winner : undefined, dropped: dropout ? buffers.dropped : undefined }, gpuDropout));
+      rt.run(await denseForward(rt, clock, shape, buffers, gpuDropout));
       const y = await rt.readF32(buffers.y, batch * units);
       // A near-tie between pieces may pick either in float32; the max itself is within the bound.
       assertClose(`${variant.name} y`, y, expected.y, { atol: ATOL, rtol: RTOL, magnitude: yMagnitude });
-      const winner = await rt.readU32(buffers.winner, batch * units);
+      // Only maxout writes winners (none: an empty array, the same for every variant).
+      const winner = buffers.winner ? await rt.readU32(buffers.winner, batch * units) : new Uint32Array(0);
       const saved = maxout ? { y, winner } : { y };
-      rt.run(await denseBackward(rt, clock, shape, { dy: buffers.dy, saved: maxout ? buffers.winner : buffers.y, input: dropout ? buffers.dropped : buffers.x, weight: buffers.weight, dweight: buffers.dweight, dbias: buffers.dbias, dz: buffers.dz, dzT: buffers.dzT, dx: buffers.dx }, { dropout: gpuDropout }));
+      rt.run(await denseBackward(rt, clock, shape, buffers, { dropout: gpuDropout }));
       const dropoutSpec = gpuDropout && { keep: gpuDropout.keep, scale: gpuDropout.scale, rng: { seed: 99, stream: STREAM_DROPOUT + index, step, sub: 1 } };
       const dx = await rt.readF32(buffers.dx, x.length);
       assertClose(`${variant.name} dx`, dx, denseGradInput(dy, saved, weight, shape, dropoutSpec), { atol: ATOL, rtol: RTOL, magnitude: denseGradInput(abs(dy), saved, abs(weight), shape, dropoutSpec) });
@@ -141,7 +130,7 @@ for (const [index, { name, shape, dropout }] of denseCases.entries()) {
       const results = [y, new Float32Array(winner.buffer), dx, dweight];
       if (!shipped) shipped = results;
       else results.forEach((r, i) => assert.deepEqual(new Uint32Array(r.buffer), new Uint32Array(shipped![i].buffer), `${variant.name}: ${['y', 'winner', 'dx', 'dweight'][i]} differs from the shipped variant's bits`));
-      for (const buffer of Object.values(buffers)) buffer.destroy();
+      buffers.destroy();
     }
   });
 }
@@ -180,24 +169,13 @@ function tuner(rt: Runtime, store: TuneStore, lines: string[], options: { mode?:
 const smallShape: DenseShape = { batch: 9, inFeatures: 11, units: 6, pieces: 1, activation: 'relu' };
 
 async function buildSmall(rt: Runtime, clock: Clock) {
-  const buffers = {
-    x: rt.createBuffer('tune.x', 9 * 11 * 4),
-    weight: rt.createBuffer('tune.weight', 11 * 6 * 4),
-    bias: rt.createBuffer('tune.bias', 6 * 4),
-    y: rt.createBuffer('tune.y', 9 * 6 * 4),
-    dy: rt.createBuffer('tune.dy', 9 * 6 * 4),
-    dx: rt.createBuffer('tune.dx', 9 * 11 * 4),
-    dweight: rt.createBuffer('tune.dweight', 11 * 6 * 4),
-    dbias: rt.createBuffer('tune.dbias', 6 * 4),
-    dz: rt.createBuffer('tune.dz', 9 * 6 * 4),
-    dzT: rt.createBuffer('tune.dz_t', 9 * 6 * 4),
-  };
-  const dispatches = [...(await denseForward(rt, clock, smallShape, buffers)), ...(await denseBackward(rt, clock, smallShape, { ...buffers, saved: buffers.y, input: buffers.x }))];
+  const buffers = allocateDenseBuffers(rt, smallShape, { label: 'tune' });
+  const dispatches = [...(await denseForward(rt, clock, smallShape, buffers)), ...(await denseBackward(rt, clock, smallShape, buffers))];
   // Recording them is what writes the run's line.
   rt.run(dispatches);
   rt.run(dispatches);
   await rt.device.queue.onSubmittedWorkDone();
-  for (const buffer of Object.values(buffers)) buffer.destroy();
+  buffers.destroy();
 }
 
 test('the tuner times each shape once, then reads the cache; a new shader source or adapter times again; one line per run', async () => {

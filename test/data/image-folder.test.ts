@@ -2,7 +2,8 @@
 // grey planes, alpha, the seeded split, the page's File lists, and every bad file named.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -150,4 +151,42 @@ test('images: bad data: truncated, not an image, another format, an empty folder
   write('two/b.png', good);
   await rejects(readImageFolder(join(root, 'two')), new RegExp(`^${join(root, 'two')}: 2 images; a split into train, validation and test needs at least 3\\.$`));
   await rejects(readImageFolder(join(root, 'nowhere')), /nowhere: no such directory\.$/);
+});
+
+test('images: an entry that cannot be read (a broken link, a link loop, a pipe, an unreadable file) or an empty file is refused by name; a broken link that is no image is skipped', async () => {
+  const good = png(8, 8, () => [1, 2, 3, 255]);
+  const folder = (name: string) => {
+    for (const image of ['a', 'b', 'c']) write(`${name}/cats/${image}.png`, good);
+    return join(root, name);
+  };
+
+  const broken = join(folder('broken'), 'cats/link.png');
+  symlinkSync(join(root, 'broken/cats/nowhere.png'), broken);
+  await rejects(readImageFolder(join(root, 'broken')), new RegExp(`^${broken}: a broken symbolic link \\(to ${join(root, 'broken/cats/nowhere.png')}, which does not exist\\), not a file that can be read; fix it or move it out of the folder\\.$`));
+
+  const loop = join(folder('loop'), 'cats/one.png');
+  symlinkSync(join(root, 'loop/cats/two.png'), loop);
+  symlinkSync(loop, join(root, 'loop/cats/two.png'));
+  await rejects(readImageFolder(join(root, 'loop')), new RegExp(`^${loop}: a symbolic link in a loop \\(to .*two\\.png\\), not a file that can be read; fix it or move it out of the folder\\.$`));
+
+  const pipe = join(folder('pipe'), 'cats/pipe.png');
+  execFileSync('mkfifo', [pipe]);
+  await rejects(readImageFolder(join(root, 'pipe')), new RegExp(`^${pipe}: a named pipe, not a file that can be read; fix it or move it out of the folder\\.$`));
+
+  // The decoder's own words were "Input Bit Array is empty".
+  const empty = write('empty-file/cats/zero.png', '');
+  folder('empty-file');
+  await rejects(readImageFolder(join(root, 'empty-file')), new RegExp(`^${empty}: an empty file \\(0 bytes\\), not an image; replace it or move it out of the folder\\.$`));
+
+  // Root reads any file whatever its mode, so the refusal is checked where permissions hold.
+  if (process.getuid?.() !== 0) {
+    const locked = write('locked/cats/locked.png', good);
+    folder('locked');
+    chmodSync(locked, 0);
+    await rejects(readImageFolder(join(root, 'locked')), new RegExp(`^${locked}: cannot read \\(permission denied\\); make it readable or move it out of the folder\\.$`));
+  }
+
+  // Which files count is the folder's rule: a broken link to a text file is skipped as the text file would be.
+  symlinkSync(join(root, 'notes/cats/nowhere.txt'), join(folder('notes'), 'cats/notes.txt'));
+  assert.equal((await readImageFolder(join(root, 'notes'))).classes, 1);
 });

@@ -14,6 +14,7 @@ import { DivergenceError } from '../train/trainer';
 import { ShaderCompileError } from '../gpu/shaders';
 import { runWithDawnWarningsFiltered } from './dawn-stderr';
 import { FileSystemError, fileSystemErrorLine } from './fs-errors';
+import { parseTuneMode, TuneModeError } from '../kernels/tune';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -123,7 +124,10 @@ program
     device.destroy();
   });
 
-const userErrors = [FileSystemError, ConfigError, DataFileError, CheckpointError, GpuUnavailableError, DeviceLimitError, DeviceLostError, DivergenceError, ShaderCompileError];
+// A GAN_TUNE that means nothing stops a command before it starts (the tuner refuses it too, later).
+program.hook('preAction', () => void parseTuneMode(process.env.GAN_TUNE));
+
+const userErrors = [TuneModeError, FileSystemError, ConfigError, DataFileError, CheckpointError, GpuUnavailableError, DeviceLimitError, DeviceLostError, DivergenceError, ShaderCompileError];
 
 await runWithDawnWarningsFiltered();
 

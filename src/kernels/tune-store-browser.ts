@@ -58,6 +58,9 @@ export function platformTuneStore(): TuneStore {
   };
 }
 
+/** Where the tuning mode comes from, as errors name it: the page's ?tune= (or a GAN_TUNE global). */
+export const TUNE_SETTING = '?tune';
+
 export function tuneModeFromEnvironment(): string | undefined {
   const fromPage = (globalThis as { GAN_TUNE?: unknown }).GAN_TUNE;
   if (typeof fromPage === 'string') return fromPage;

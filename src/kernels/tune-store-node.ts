@@ -43,6 +43,9 @@ export function platformTuneStore(directory = tuneDirectory()): TuneStore {
   };
 }
 
+/** Where the tuning mode comes from, as errors name it. */
+export const TUNE_SETTING = 'GAN_TUNE';
+
 /** GAN_TUNE: off, fresh, auto (the default), or a variant's name or form to run wherever it is offered. */
 export function tuneModeFromEnvironment(): string | undefined {
   return process.env.GAN_TUNE;

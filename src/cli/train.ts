@@ -118,16 +118,68 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig, resumedI
     ['optimizer', () => (config.optimizer.kind = flags.optimizer!)],
     ['form', () => (config.form = flags.form!)],
     // MNIST, Fashion-MNIST and CIFAR-10 have 10 classes; an IDX set or a folder says how many once read (fitToData).
-    ['conditional', () => (config.classes = flags.conditional ? (knownClasses(config.data) ?? 0) : config.classes)],
+    ['conditional', () => {
+      if (!flags.conditional) return;
+      if (isToyData(config.data)) throw new ConfigError(`--conditional: preset ${config.preset} trains on the toy '${config.data}', which has no classes to condition on; ${CONDITIONAL_DATA}.`);
+      config.classes = knownClasses(config.data) ?? 0;
+    }],
   ];
   for (const [flag, apply] of shaping) {
     if (flags[flag] === undefined || (resumed && flag === 'emaDecay')) continue;
-    if (resumed) throw new ConfigError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot change when resuming: the checkpoint was trained with its own value.`);
+    if (resumed) throw new ConfigError(`${typedFlag(flag, flags).split(' ')[0]} cannot change when resuming: the checkpoint was trained with its own value.`);
     apply();
   }
   // k > 1 is Algorithm 1's alternating form; a user asking for it means that form.
   if (!resumed && flags.k !== undefined && flags.k > 1 && flags.form === undefined) config.form = 'alternating';
-  return validateConfig(config);
+  try {
+    return validateConfig(config);
+  } catch (err) {
+    throw flagError(err, flags, config, !!resumed);
+  }
+}
+
+/** What --conditional needs, for its refusal. */
+const CONDITIONAL_DATA = 'a conditional GAN needs labelled data: MNIST, Fashion-MNIST or CIFAR-10 (--format mnist, fashion-mnist, cifar10), an IDX set with labels (--format idx) or a folder of class folders (--format images)';
+
+/** A flag as the user typed it: `--g-lr-scale 2`. */
+function typedFlag(flag: keyof TrainFlags, flags: TrainFlags): string {
+  return `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${flags[flag]}`;
+}
+
+/**
+ * A config field out of range that a flag set is the flag's error: `--seed 4294967296: must be an
+ * integer in [0, 2^32)`, not `config field 'seed'`, a name the user never typed. Fields the preset,
+ * the config file or the checkpoint set keep validateConfig's message.
+ */
+function flagError(err: unknown, flags: TrainFlags, config: TrainConfig, resumed: boolean): unknown {
+  if (!(err instanceof ConfigError) || err.field === undefined || err.reason === undefined) return err;
+  const fields: Partial<Record<string, keyof TrainFlags>> = {
+    iterations: 'iters',
+    seed: 'seed',
+    logEvery: 'logEvery',
+    sampleEvery: 'sampleEvery',
+    checkpointEvery: 'checkpointEvery',
+    dataDir: 'data',
+    batch: 'batch',
+    k: 'k',
+    'optimizer.lr': 'lr',
+    'optimizer.lrFloor': 'lr',
+    'optimizer.generatorLrScale': 'gLrScale',
+    realTarget: 'realTarget',
+    emaDecay: 'emaDecay',
+    gLoss: 'loss',
+    'optimizer.kind': 'optimizer',
+    form: 'form',
+    ...(!resumed && { 'image.height': 'size', 'image.width': 'size' }),
+  };
+  let flag = fields[err.field];
+  // The simultaneous form asked for with a config's k > 1; a folder or IDX set asked for without --data.
+  if (err.field === 'k' && flags.k === undefined && flags.form !== undefined) flag = 'form';
+  if (err.field === 'dataDir' && flags.data === undefined && flags.format !== undefined) flag = 'format';
+  if (flag === undefined || flags[flag] === undefined) return err;
+  let reason = err.reason.replace(/, got \S+$/, '');
+  if (err.field === 'optimizer.lrFloor') reason = `must be at least optimizer.lrFloor (${config.optimizer.lrFloor}), the floor the learning rate decays to`;
+  return new ConfigError(`${typedFlag(flag, flags)}: ${reason}.`);
 }
 
 function readConfigFile(file: string): TrainConfig {

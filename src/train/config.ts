@@ -221,6 +221,17 @@ export function knownClasses(data: TrainConfig['data']): number | undefined {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  /**
+   * For a value out of range: the config field (`image.height`) and what is wrong with it, so that
+   * a caller who set the field from a flag can name the flag instead (src/cli/train.ts resolveConfig).
+   */
+  constructor(
+    message: string,
+    readonly field?: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+  }
 }
 
 export function presetConfig(name: string): TrainConfig {
@@ -233,7 +244,7 @@ export function presetConfig(name: string): TrainConfig {
 }
 
 function check(condition: boolean, field: string, message: string): void {
-  if (!condition) throw new ConfigError(`config field '${field}': ${message}`);
+  if (!condition) throw new ConfigError(`config field '${field}': ${message}`, field, message);
 }
 
 const positiveInteger = (v: number) => Number.isInteger(v) && v >= 1;

@@ -105,9 +105,11 @@ test('bad input gets one clear line naming the file or field, exit 1, no stack t
     assert.match(run.stderr, message);
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
   };
-  expectFailure(['train', '--preset', 'no-such-preset'], /no-such-preset.*Allowed choices/s);
-  expectFailure(['train', '--preset', 'toy-1d', '--k', '0'], /--k must be an integer >= 1/);
-  expectFailure(['train', '--preset', 'paper-mnist', '--k', '2', '--form', 'simultaneous', '--iters', '1'], /config field 'k'.*simultaneous/);
+  expectFailure(['train', '--preset', 'no-such-preset'], /^gan: --preset no-such-preset: must be one of paper-mnist, .*; see `gan train --help`\.\n$/);
+  expectFailure(['train', '--preset', 'toy-1d', '--k', '0'], /^gan: --k 0: must be an integer >= 1; see `gan train --help`\.\n$/);
+  expectFailure(['train', '--preset', 'paper-mnist', '--k', '2', '--form', 'simultaneous', '--iters', '1'], /^gan: --k 2: the simultaneous form .*use --form alternating\.\n$/);
+  expectFailure(['train', '--preset', 'toy-2d-ring', '--conditional', '--out', join(dir, 'toy')], /^gan: --conditional: preset toy-2d-ring trains on the toy 'toy-2d-ring', which has no classes to condition on; a conditional GAN needs labelled data: .*\(--format images\)\.\n$/);
+  assert.ok(!existsSync(join(dir, 'toy')), 'nothing written for a refused --conditional');
   expectFailure(['train', '--preset', 'toy-2d-ring', '--batch', '100000000', '--out', join(dir, 'huge')], /activations needs 76800000000 bytes, more than max\w+ = \d+ of the adapter/);
   assert.ok(!existsSync(join(dir, 'huge', 'checkpoint.safetensors')), 'nothing written for a model the device cannot hold');
 

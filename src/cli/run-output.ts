@@ -37,6 +37,8 @@ export class RunOutput implements RunSink {
   private readonly divergences = new Map<number, number>();
   private readonly latest = { d_loss: '-', g_loss: '-', d_real: '-', d_fake: '-', speed: '-' };
   private bar?: cliProgress.SingleBar;
+  /** The last samples PNG written, for the closing lines. */
+  private lastSamples?: string;
 
   /** `toy`: the toy's data on the CPU (for `js` and the scatter), undefined for images. */
   constructor(
@@ -70,6 +72,7 @@ export class RunOutput implements RunSink {
     if (batch.iter % this.config.sampleEvery === 0 || batch.iter === this.config.iterations) {
       const png = join(this.out, `samples-${batch.iter}.png`);
       atPath(png, () => writeFileSync(png, samplePng(this.toy, batch, this.config)));
+      this.lastSamples = png;
     }
   }
 
@@ -109,9 +112,15 @@ export class RunOutput implements RunSink {
     this.bar = undefined;
   }
 
+  /** The closing lines (stdout): where the checkpoint and the samples are, and the command that evaluates the model (or continues a stopped run). */
   end(iteration: number, stopped: boolean): void {
     this.close();
     console.log(`${stopped ? 'Stopped' : 'Done'} at iteration ${iteration}. Checkpoint: ${this.checkpointPath}`);
+    console.log(this.lastSamples ? `Samples: ${this.lastSamples} (every ${this.config.sampleEvery} iterations: ${join(this.out, 'samples-<iter>.png')})` : `Samples: none written yet (every ${this.config.sampleEvery} iterations, in ${this.out})`);
+    if (stopped) console.log(`Continue: npm run train -- --resume ${this.checkpointPath} --out ${this.out}`);
+    // The evaluation measures image models; a toy's measure is the js column of its metrics.
+    if (this.toy) console.log(`Divergence from the data: the js column of ${this.metricsPath}`);
+    else console.log(`Evaluate: npm run eval -- --checkpoint ${this.checkpointPath} --parzen --score`);
   }
 }
 

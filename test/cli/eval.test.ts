@@ -30,6 +30,12 @@ before(() => {
   const trained = gan('train', '--preset', 'small-mnist', '--iters', '10', '--log-every', '10', '--sample-every', '10', '--out', run);
   assert.equal(trained.status, 0, trained.stderr);
   checkpoint = join(run, 'checkpoint.safetensors');
+  // The run's last lines say where its samples are and how to evaluate it (the tests below run that evaluation).
+  assert.deepEqual(trained.stdout.trim().split('\n').slice(-3), [
+    `Done at iteration 10. Checkpoint: ${checkpoint}`,
+    `Samples: ${join(run, 'samples-10.png')} (every 10 iterations: ${join(run, 'samples-<iter>.png')})`,
+    `Evaluate: npm run eval -- --checkpoint ${checkpoint} --parzen --score`,
+  ]);
 });
 
 test('eval prints one JSON object with finite Parzen figures and writes the two figures', () => {

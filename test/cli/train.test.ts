@@ -33,6 +33,12 @@ test('a toy run writes config.json, metrics.jsonl, sample PNGs and a safetensors
   assert.match(run.stdout, /iter 60\/60 d_loss/, 'plain progress lines when not on a terminal');
   assert.equal(run.stderr, '', "nothing on stderr, Dawn's adapter-limit warnings included");
   assert.doesNotMatch(run.stdout, /momentum/, "Adam's beta1 is not shown as a momentum schedule");
+  const closing = run.stdout.trim().split('\n').slice(-3);
+  assert.deepEqual(closing, [
+    `Done at iteration 60. Checkpoint: ${join(out, 'checkpoint.safetensors')}`,
+    `Samples: ${join(out, 'samples-60.png')} (every 30 iterations: ${join(out, 'samples-<iter>.png')})`,
+    `Divergence from the data: the js column of ${join(out, 'metrics.jsonl')}`,
+  ], 'the run ends saying where its checkpoint and samples are');
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   assert.equal(config.preset, 'toy-1d');
   assert.equal(config.iterations, 60);

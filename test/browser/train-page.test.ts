@@ -177,6 +177,18 @@ test('the MNIST page trains, draws, refuses a corrupt checkpoint, opens the comm
     const expected = checkpointToOnnx(decodeCheckpoint(readFileSync(pretrainedFile), pretrainedFile, networkSpecs));
     assert.ok(Buffer.from(expected).equals(downloaded), `the page's ONNX file (${downloaded.length} bytes) differs from the command line's (${expected.length} bytes)`);
     phase('ONNX downloaded');
+
+    // The least-squares game from the loss select: the model is rebuilt with it and trains on.
+    const beforeLeastSquares = await iteration(page);
+    await page.selectOption('#gloss', 'least-squares');
+    await page.waitForFunction(() => document.body.dataset.state === 'paused', null, { timeout: 60_000 });
+    await page.click('#step');
+    await untilIteration(page, beforeLeastSquares + 1);
+    assert.ok(await page.isHidden('#error'), (await page.textContent('#error')) ?? '');
+    assert.equal(await page.inputValue('#gloss'), 'least-squares');
+    const trained = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());
+    assert.ok(trained.every(Number.isFinite), 'the least-squares step leaves finite samples');
+    phase('least squares from the loss select');
   });
 });
 

@@ -162,7 +162,7 @@ test('bad data: one line naming the file, exit 1; a resume on data of another sh
   const cifar = writeCifar(join(work, 'cifar-short'));
   writeFileSync(join(cifar, 'data_batch_3.bin'), cifarBatch(3, 2).subarray(0, 2 * CIFAR10_RECORD_BYTES - 5));
   refused(gan('train', '--format', 'cifar10', '--data', cifar, ...short, '--out', join(work, 'x1')), /data_batch_3\.bin.*3,?073/);
-  refused(gan('train', '--format', 'cifar10', ...short, '--out', join(work, 'x2')), /'dataDir'.*--data DIR/);
+  refused(gan('train', '--format', 'cifar10', ...short, '--out', join(work, 'x2')), /--format cifar10: data 'cifar10' is read from a directory of its files: give --data DIR/);
   const empty = join(work, 'empty');
   mkdirSync(empty, { recursive: true });
   refused(gan('train', '--format', 'images', '--data', empty, ...short, '--out', join(work, 'x3')), /empty/);

@@ -119,8 +119,8 @@ export const PRESETS: Record<string, TrainConfig> = {
     sampleEvery: 2500,
     checkpointEvery: 2500,
   },
-  // The paper's model at smaller widths, with Adam: 4,500 iterations train in under 10 minutes on a
-  // software adapter, where paper-mnist is several times slower per iteration. Why each choice
+  // The paper's model at smaller widths, with Adam: 8,000 iterations train in about 9 minutes on a
+  // 2-core software adapter, where paper-mnist is several times slower per iteration. Why each choice
   // (measured with bench/recipe_search.py, the same GAN in PyTorch, and confirmed with this trainer;
   // docs/evaluation.md gives the figures):
   // - D sees the pixels on [-1, 1] (inputMap). On [0, 1] the background is 0, so D's first-layer

@@ -59,6 +59,15 @@ export async function runWithDawnWarningsFiltered(): Promise<void> {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: ['inherit', 'inherit', 'pipe'], env, detached: true });
   const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of forwarded) process.on(signal, () => child.kill(signal));
+  // Ctrl-Z stops the terminal's process group, which the child is not in: without this the
+  // parent would stop and the child train on until its stderr pipe filled. So a stop of the parent
+  // stops the child first, and the parent then stops itself as the terminal asked (a handler
+  // replaces the default stop); `fg` or `kill -CONT` continues the parent, which continues the child.
+  process.on('SIGTSTP', () => {
+    child.kill('SIGSTOP');
+    process.kill(process.pid, 'SIGSTOP');
+  });
+  process.on('SIGCONT', () => child.kill('SIGCONT'));
   const filter = new DawnWarningFilter((text) => process.stderr.write(text));
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => filter.push(chunk));

@@ -1,4 +1,4 @@
-// CPU twin of one training iteration of src/train/trainer.ts: the same draws (./keys), the same
+// CPU twin of one training iteration of src/train/plan.ts: the same draws (./keys), the same
 // passes in the same order, the same losses and updates, in float32 with plain loops. Tests compare
 // the GPU's parameters with these after whole iterations, tensor by tensor.
 import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from '../spec/config';

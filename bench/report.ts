@@ -21,7 +21,8 @@ import { measureModel } from './measure';
 import { round, roundSpread, spread } from './stats';
 import { createTfjsGan } from './tfjs_gan';
 import { findTorchPython, TorchPeer, type TorchPython } from './torch';
-import { hashText, tunerFor } from '../src/kernels/tune';
+import { tunerFor } from '../src/kernels/tune';
+import { hashText } from '../src/kernels/tune-store';
 
 export const GPU_REPORT_VERSION = 1;
 

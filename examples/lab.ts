@@ -10,6 +10,7 @@ import {
   attachCanvas,
   Clock,
   createTrainer,
+  fitRun,
   type CanvasPresent,
   type GpuContext,
   histogram,
@@ -136,9 +137,9 @@ class Lab {
 
   async start(kind: string): Promise<void> {
     await this.controller.exclusive(async () => {
-      const config = presetConfig(kind === 'drawn' ? 'toy-2d-ring' : kind);
-      config.iterations = Number.MAX_SAFE_INTEGER;
-      const data = await prepareData(this.rt, config, kind === 'drawn' ? { points: this.drawing.dataset() } : {});
+      // The lab trains until paused.
+      const { config } = await fitRun({ ...presetConfig(kind === 'drawn' ? 'toy-2d-ring' : kind), iterations: Number.MAX_SAFE_INTEGER });
+      const data = await prepareData(this.rt, { config }, kind === 'drawn' ? { points: this.drawing.dataset() } : {});
       const trainer = await createTrainer(this.rt, this.clock, config, data);
       const twoD = data.toy!.distribution.dims === 2;
       if (twoD && this.plane) await this.plane.setTrainer(trainer);

@@ -17,13 +17,15 @@ import {
   type ControllerMetrics,
   createTrainer,
   decodeCheckpoint,
+  type FitOptions,
+  fitRun,
+  type FittedRun,
   destroyDataset,
   DeviceLostError,
   drawCanvases,
   encodeCheckpoint,
   type GpuContext,
   type ImageDataset,
-  loadImageData,
   loadImageFolder,
   modelBuffers,
   modelLimits,
@@ -31,6 +33,7 @@ import {
   prepareData,
   presetConfig,
   presets,
+  readImageData,
   Runtime,
   type SampleCanvas,
   type TrainConfig,
@@ -38,8 +41,6 @@ import {
   TrainingController,
   type TrainingData,
   type TrainingState,
-  validateConfig,
-  withImageShape,
 } from '../src/index';
 import { $, canvasPresentation, Chart, download, freshCanvas, gpuFailureLine, pageDevice } from './common';
 // The models docs/evaluation.md's figures come from (pretrained/README.md): bundled as files, fetched on demand.
@@ -218,8 +219,9 @@ class TrainingPage {
       if (present !== this.present) for (const selector of VIEW_CANVASES) freshCanvas(selector);
       this.present = present;
       // The old device's buffers are gone with it: the dataset is uploaded again, the trainer rebuilt.
+      const run = { config: this.config, dataset: this.data?.images };
       this.data = undefined;
-      await this.build(this.config, this.lastGood);
+      await this.build(run, this.lastGood);
     });
   }
 
@@ -234,34 +236,24 @@ class TrainingPage {
     if (!dataset) {
       status.textContent = `Loading ${SOURCE_NAMES[config.data as DataSource]} (55 MB)…`;
       // From this page's server (data/mnist/, data/fashion-mnist/), whatever directory a command-line run named.
-      dataset = await loadImageData({ ...config, dataDir: '' });
+      dataset = await readImageData({ ...config, dataDir: '' });
       this.shipped.set(config.data, dataset);
     }
     return dataset;
   }
 
-  /**
-   * `base` (a preset's config) on a data source: its image shape set from the data (G's output
-   * follows), and a conditional preset given the data's classes.
-   */
-  configFor(base: TrainConfig, source: DataSource, dataset: ImageDataset): TrainConfig {
-    const config = structuredClone(base);
-    config.data = source;
-    config.dataDir = source === 'images' ? dataset.source : '';
-    withImageShape(config, { channels: dataset.channels, height: dataset.height, width: dataset.width });
-    if (base.classes > 0) {
-      if (dataset.classes === 0) throw new Error(`${dataset.source}: preset ${base.preset} is conditional, and these images have no classes: put each class's images in a subfolder of its own.`);
-      config.classes = dataset.classes;
-    }
-    return validateConfig(config);
+  /** `config` on its data (fetched once, or the user's images) through fitRun: the one check of both for each model. */
+  private async fit(config: TrainConfig, adopt: FitOptions['adopt'] = {}): Promise<FittedRun> {
+    return fitRun(config, { dataset: await this.dataset(config), adopt, typed: { classes: `preset ${config.preset}` } });
   }
 
-  /** A new trainer for `config` (the data is reused when it is the same), continuing `state` if given. */
-  private async build(config: TrainConfig, state?: TrainingState): Promise<void> {
-    const dataset = await this.dataset(config);
+  /** A new trainer for a fitted run (the data is reused when it is the same), continuing `state` if given. */
+  private async build(run: FittedRun, state?: TrainingState): Promise<void> {
+    const { config } = run;
+    const dataset = run.dataset!;
     const previous = this.data;
     const fresh = previous?.images !== dataset;
-    const data = fresh ? await prepareData(this.rt, config, { dataset }) : previous!;
+    const data = fresh ? await prepareData(this.rt, run) : previous!;
     status.textContent = `Building ${config.preset}…`;
     let trainer: Trainer;
     try {
@@ -321,10 +313,10 @@ class TrainingPage {
     trainer.setSampleClasses(this.sampleClass);
   }
 
-  /** Starts a fresh model. */
-  async start(config: TrainConfig): Promise<void> {
+  /** Starts a fresh model; `adopt`: what it takes from its data (fitRun). */
+  async start(config: TrainConfig, adopt?: FitOptions['adopt']): Promise<void> {
     await this.controller.exclusive(async () => {
-      await this.build(config);
+      await this.build(await this.fit(config, adopt));
       for (const chart of Object.values(this.charts)) chart.clear();
     });
   }
@@ -345,8 +337,9 @@ class TrainingPage {
       return;
     }
     try {
-      const dataset = source === 'images' ? this.images! : await this.dataset({ ...this.base, data: source });
-      await this.start(this.configFor(this.base, source, dataset));
+      // The image shape follows the data (G's output with it), and a conditional preset takes its classes.
+      const config = { ...structuredClone(this.base), data: source, dataDir: source === 'images' ? this.images!.source : '' };
+      await this.start(config, { shape: true, classes: this.base.classes > 0 });
       this.controller.report();
     } catch (err) {
       this.controller.report(err);
@@ -487,8 +480,9 @@ class TrainingPage {
       next.optimizer.kind = controls.optimizer.value as TrainConfig['optimizer']['kind'];
       // k > 1 is Algorithm 1's alternating form, as on the command line.
       if (next.k > 1) next.form = 'alternating';
+      let run: FittedRun;
       try {
-        validateConfig(next);
+        run = await fitRun(next, { dataset: this.data!.images });
       } catch (err) {
         this.showConfig();
         throw err;
@@ -501,7 +495,7 @@ class TrainingPage {
           state[player].optimizer = Array.from({ length: stateCount }, () => new Float32Array(state[player].params.length));
         }
       }
-      await this.build(next, state);
+      await this.build(run, state);
     }).then(() => this.controller.report(), (err) => this.controller.report(err));
   }
 
@@ -550,7 +544,7 @@ class TrainingPage {
       this.controller.report(err);
       return;
     }
-    await this.controller.exclusive(() => this.build(state.config, state)).then(
+    await this.controller.exclusive(async () => this.build(await this.fit(state.config), state)).then(
       () => this.controller.report(),
       (err) => this.controller.report(new Error(`${name}: ${(err as Error).message}`)),
     );

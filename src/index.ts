@@ -14,7 +14,7 @@ import { decodeCheckpoint, encodeCheckpoint } from './io/checkpoint-format';
 import { runTraining, type LoopHooks } from './train/loop';
 import { createSession, networkSpecs, type DataOptions, type Session } from './train/session';
 import type { GpuContext } from './gpu/device';
-import { presetConfig, validateConfig } from './train/config';
+import { presetConfig } from './train/config';
 import { isToyData, type TrainConfig } from './spec/config';
 
 export { DEFAULT_PRESET, PRESETS as presets, presetConfig, validateConfig, configFromJson, ConfigError } from './train/config';
@@ -32,7 +32,8 @@ export type { ImageDataset, ImageSplit } from './data/image-dataset';
 export type { ImageFolderOptions } from './data/image-folder';
 export { assembleMnist, MNIST_FILES, type Mnist, type MnistFile } from './data/mnist-format';
 // For pages that keep one device (and its compiled pipelines) across models: what createSession is made of.
-export { createTrainer, loadImageData, modelBuffers, modelLimits, prepareData, TOY_DATASET_SIZE, type TrainingData } from './train/session';
+export { createTrainer, modelBuffers, modelLimits, openSession, prepareData, TOY_DATASET_SIZE, type SessionOptions, type TrainingData } from './train/session';
+export { fitRun, loadImageData, readImageData, type FitOptions, type FittedRun } from './train/fit';
 export { destroyDataset, type GpuDataset } from './data/dataset';
 export { checkBuffersFit } from './gpu/device';
 export { Runtime } from './gpu/runtime';
@@ -58,9 +59,9 @@ export function loadMnist(location = ''): Promise<Mnist> {
  * A folder of PNG or JPEG images as a dataset: in a page the File list of <input type="file"
  * webkitdirectory> or a drop (subfolders are classes; each image's largest centred square resized to
  * size x size, colour unless `grey`), in Node a directory. A file that cannot be decoded is refused
- * with one line naming it. Train on it with `createGan({ config, dataset })` (or prepareData's
+ * with one line naming it. Train on it with `createGan({ config, dataset })` (or fitRun's
  * `dataset`), the config's data 'images', its dataDir naming the folder, and its image shape and G's
- * output set by withImageShape(config, dataset's shape).
+ * output set by withImageShape(config, dataset's shape) or by fitRun's `adopt: { shape: true }`.
  */
 export function loadImageFolder(location: string | ArrayLike<File>, options: ImageFolderOptions = {}): Promise<ImageDataset> {
   return readImageFiles(location, options);
@@ -76,11 +77,10 @@ export interface GanOptions extends DataOptions {
   adapter?: string;
 }
 
-/** A session for a preset or config, checked field by field before anything is allocated. */
+/** A session for a preset or config, checked field by field (createSession fits it) before anything is allocated. */
 export function createGan(options: GanOptions = {}): Promise<Session> {
   const base = options.config ?? presetConfig(options.preset ?? 'small-mnist');
-  const config = validateConfig({ ...structuredClone(base), ...options.overrides });
-  return createSession(config, options);
+  return createSession({ ...structuredClone(base), ...options.overrides }, options);
 }
 
 /** Trains `iterations` more iterations (default: to the config's end), handing metrics and samples to `hooks`. */

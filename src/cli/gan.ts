@@ -14,7 +14,7 @@ import { DivergenceError } from '../train/trainer';
 import { ShaderCompileError } from '../gpu/shaders';
 import { runWithDawnWarningsFiltered } from './dawn-stderr';
 import { FileSystemError, fileSystemErrorLine } from './fs-errors';
-import { parseTuneMode, TuneModeError } from '../kernels/tune';
+import { parseTuneMode, TuneModeError } from '../kernels/tune-mode';
 
 // The parsers' messages say what is allowed; the error line (commanderErrorLine) puts the flag and
 // the value the user typed in front.

@@ -8,14 +8,13 @@ import { decodeCheckpoint, readCheckpointFile } from '../io/checkpoint';
 import type { TrainingState } from '../spec/state';
 import { CheckpointError } from '../io/safetensors';
 import { ConfigError, configFromJson, presetConfig, validateConfig, withImageShape, DEFAULT_PRESET } from '../train/config';
+import { fitRun, type FittedRun } from '../train/fit';
 import { isToyData, type ImageDataKind, type TrainConfig } from '../spec/config';
 import { fixedImageShape, knownClasses } from '../train/config';
-import type { ImageDataset } from '../data/image-dataset';
-import { DataFileError } from '../data/idx';
 import { runToEnd } from '../io/run';
 import { DivergenceError } from '../train/trainer';
 import { DeviceLostError } from '../gpu/device';
-import { checkDataFits, createSession, destroySession, networkSpecs, readImageData, toyData } from '../train/session';
+import { destroySession, networkSpecs, openSession, toyData } from '../train/session';
 import { RunOutput } from './run-output';
 import { FileSystemError, fileSystemErrorLine } from './fs-errors';
 import { trainInBrowser } from './train-browser';
@@ -75,7 +74,7 @@ function applyFormat(config: TrainConfig, flags: TrainFlags, resumed: boolean): 
   if (isToyData(config.data)) throw new ConfigError(`--format ${flags.format}: preset ${config.preset} trains on the toy '${config.data}', not on images.`);
   config.data = flags.format;
   if (flags.format !== 'images') {
-    // An IDX set's shape comes from its files once they are read (fitToData).
+    // An IDX set's shape comes from its files once they are read (fitRun).
     const fixed = fixedImageShape(flags.format);
     if (fixed) withImageShape(config, fixed);
     return;
@@ -84,8 +83,21 @@ function applyFormat(config: TrainConfig, flags: TrainFlags, resumed: boolean): 
   withImageShape(config, { channels: flags.grey ? 1 : 3, height: side, width: side });
 }
 
-/** The preset, the --config file or the checkpoint's config (at `resumedIteration`), with the flags applied on top. */
+/**
+ * The preset, the --config file or the checkpoint's config (at `resumedIteration`), with the flags
+ * applied on top and checked, without its data; a run checks it once, with its data (fitRun).
+ */
 export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig, resumedIteration = 0): TrainConfig {
+  const config = assembleConfig(flags, resumed, resumedIteration);
+  try {
+    return validateConfig(config);
+  } catch (err) {
+    throw flagError(err, flags, config, !!resumed);
+  }
+}
+
+/** resolveConfig's config before its check. */
+function assembleConfig(flags: TrainFlags, resumed?: TrainConfig, resumedIteration = 0): TrainConfig {
   if (flags.config && (flags.preset || resumed)) throw new ConfigError(`--config ${flags.config} cannot be combined with ${resumed ? '--resume' : '--preset'}: the file names its own preset.`);
   const preset = flags.preset ?? (flags.format ? FORMAT_PRESETS[flags.format] : DEFAULT_PRESET);
   const config = resumed ? structuredClone(resumed) : flags.config ? readConfigFile(flags.config) : presetConfig(preset);
@@ -117,7 +129,7 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig, resumedI
     ['loss', () => (config.gLoss = flags.loss!)],
     ['optimizer', () => (config.optimizer.kind = flags.optimizer!)],
     ['form', () => (config.form = flags.form!)],
-    // MNIST, Fashion-MNIST and CIFAR-10 have 10 classes; an IDX set or a folder says how many once read (fitToData).
+    // MNIST, Fashion-MNIST and CIFAR-10 have 10 classes; an IDX set or a folder says how many once read (fitRun).
     ['conditional', () => {
       if (!flags.conditional) return;
       if (isToyData(config.data)) throw new ConfigError(`--conditional: preset ${config.preset} trains on the toy '${config.data}', which has no classes to condition on; ${CONDITIONAL_DATA}.`);
@@ -131,11 +143,7 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig, resumedI
   }
   // k > 1 is Algorithm 1's alternating form; a user asking for it means that form.
   if (!resumed && flags.k !== undefined && flags.k > 1 && flags.form === undefined) config.form = 'alternating';
-  try {
-    return validateConfig(config);
-  } catch (err) {
-    throw flagError(err, flags, config, !!resumed);
-  }
+  return config;
 }
 
 /** What --conditional needs, for its refusal. */
@@ -202,11 +210,17 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   const resumeBytes = flags.resume ? readCheckpointFile(flags.resume) : undefined;
   const resumed = resumeBytes ? decodeCheckpoint(resumeBytes, flags.resume!, networkSpecs) : undefined;
   if (resumed?.weightsOnly) throw new CheckpointError(`${flags.resume}: holds weights only, without the optimizer state a run continues from; it can be evaluated and opened in the page, not resumed.`);
-  let config = resolveConfig(flags, resumed?.config, resumed?.iteration);
+  const assembled = assembleConfig(flags, resumed?.config, resumed?.iteration);
   // Image data is read before anything is written: bad files stop the run with one line, and the
-  // output directory of an earlier run is left as it was.
-  const dataset = flags.browser || isToyData(config.data) ? undefined : await readImageData(config);
-  if (dataset) config = fitToData(config, dataset, flags.resume, flags.conditional);
+  // output directory of an earlier run is left as it was. A --browser run reads it in the page.
+  const run = await fitRun(assembled, {
+    readData: !flags.browser,
+    // A new run on an IDX set takes the files' image shape, and a conditional one the data's classes.
+    adopt: resumed ? {} : { shape: assembled.data === 'idx', classes: !!flags.conditional },
+    typed: { classes: '--conditional', resume: flags.resume && `--resume ${flags.resume}` },
+    explain: (err, config) => flagError(err, flags, config, !!resumed),
+  });
+  const { config } = run;
   // A resumed run with nothing left to train would only rewrite the run's files with no new iteration.
   if (resumed && config.iterations <= resumed.iteration) {
     const asked = flags.iters !== undefined ? `--iters ${flags.iters}` : `the run's ${config.iterations} iterations (no --iters given)`;
@@ -224,7 +238,7 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   try {
     const { iteration, stopped } = flags.browser
       ? await trainInBrowser(config, output, { rawGenerator: !!flags.rawGenerator, resume: resumeBytes && { bytes: resumeBytes, file: flags.resume! }, stop: stop.signal })
-      : await trainInNode(config, output, resumed, { adapter: flags.adapter, rawGenerator: !!flags.rawGenerator, dataset }, stop.signal);
+      : await trainInNode(run, output, resumed, { adapter: flags.adapter, rawGenerator: !!flags.rawGenerator }, stop.signal);
     output.end(iteration, stopped);
   } catch (err) {
     throw withLastCheckpoint(err, output.checkpointPath);
@@ -250,28 +264,8 @@ export function withLastCheckpoint(err: unknown, checkpointPath: string): unknow
   return lost ? new DeviceLostError(message) : new DivergenceError(message);
 }
 
-/**
- * A new run on an IDX set takes the files' image shape (G's output follows it); every other run's
- * data must have the config's shape, and a resumed run's the checkpoint's: refused naming both.
- */
-export function fitToData(config: TrainConfig, dataset: ImageDataset, resume?: string, conditional?: boolean): TrainConfig {
-  const shape = { channels: dataset.channels, height: dataset.height, width: dataset.width };
-  if (!resume && config.data === 'idx') config = validateConfig(withImageShape(structuredClone(config), shape));
-  if (!resume && conditional) {
-    if (dataset.classes < 2) throw new ConfigError(`--conditional: ${dataset.source} has ${dataset.classes === 0 ? 'no labels' : 'one class'}, so there is no class to condition on.`);
-    config = validateConfig({ ...config, classes: dataset.classes });
-  }
-  try {
-    checkDataFits(config, dataset);
-  } catch (err) {
-    if (resume && err instanceof DataFileError) throw new DataFileError(`--resume ${resume}: ${err.message} Resume with the data the run was trained on.`);
-    throw err;
-  }
-  return config;
-}
-
-async function trainInNode(config: TrainConfig, output: RunOutput, resumed: TrainingState | undefined, options: { adapter?: string; rawGenerator: boolean; dataset?: ImageDataset }, stop: AbortSignal) {
-  const session = await createSession(config, { adapter: options.adapter, ...(options.dataset && { dataset: options.dataset }) });
+async function trainInNode(run: FittedRun, output: RunOutput, resumed: TrainingState | undefined, options: { adapter?: string; rawGenerator: boolean }, stop: AbortSignal) {
+  const session = await openSession(run, { adapter: options.adapter });
   try {
     const { trainer } = session;
     if (resumed) await trainer.loadState(resumed);

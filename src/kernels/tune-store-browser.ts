@@ -1,7 +1,7 @@
 // The browser's half of '#tune-store' (src/kernels/tune.ts): the tuner's choices in IndexedDB
 // (database webgpu-gan, store tiles, one record per adapter), GAN_TUNE from the page's URL
 // (?tune=off|fresh|NAME) or globalThis.GAN_TUNE, and the tuner's line on the console.
-import type { TuneRecord, TuneStore } from './tune';
+import type { TuneRecord, TuneStore } from './tune-store';
 
 const DATABASE = 'webgpu-gan';
 const STORE = 'tiles';

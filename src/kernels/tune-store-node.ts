@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { TuneRecord, TuneStore } from './tune';
+import type { TuneRecord, TuneStore } from './tune-store';
 
 /** The directory of the tuner's files: $XDG_CACHE_HOME/webgpu-gan/tiles, else ~/.cache/webgpu-gan/tiles. */
 export function tuneDirectory(): string {

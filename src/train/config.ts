@@ -260,7 +260,8 @@ export function fixedImageShape(data: ImageDataKind): ImageShape | undefined {
   return undefined;
 }
 
-function checkImageData(config: TrainConfig): void {
+/** validateConfig's image part, alone: a shape taken from the data after the whole config was checked (fit.ts). */
+export function checkImageData(config: TrainConfig): void {
   const data = config.data as ImageDataKind;
   const image = config.image;
   check(image !== undefined, 'image', `data '${data}' needs the image shape {channels, height, width}`);

@@ -1,22 +1,19 @@
 // Everything a training run needs besides its output: the device with the limits the model needs,
 // the data on the GPU, the initial parameters and the trainer. The command line, the pages and the
-// tests build runs through here; the divergence of the toys is measured here too. Nothing here
-// touches the file system (MNIST comes through '#mnist-files', the other image datasets through
-// '#dataset-files': read from disk in Node, fetched or taken from chosen files in a page), so the
-// same code runs in both.
+// tests build runs through here; the divergence of the toys is measured here too. The config and its
+// data come fitted (fit.ts) and are not checked again. Nothing here touches the file system, so the
+// same code runs in Node and in a page.
 import { acquireDevice, checkBuffersFit, limitsForBuffers, type BufferNeed, type GpuContext } from '../gpu/device';
 import { Clock } from '../gpu/clock';
 import { Runtime } from '../gpu/runtime';
-import { readMnist } from '#mnist-files';
-import { readCifar10, readFashionMnist, readIdxDataset, readImageFolder } from '#dataset-files';
-import { MNIST_TRAIN_COUNT, type Mnist } from '../data/mnist-format';
+import { MNIST_TRAIN_COUNT } from '../data/mnist-format';
 import { datasetPixelMeans, destroyDataset, uploadImages, uploadPoints, type GpuDataset } from '../data/dataset';
-import { checkDataset, mnistAsDataset, type ImageDataset } from '../data/image-dataset';
-import { DataFileError } from '../data/idx';
+import type { ImageDataset } from '../data/image-dataset';
 import { divergenceBins, histogram, jensenShannon, sampleToy, toyDistribution, type ToyDistribution } from '../data/toy';
 import { parameterLayout } from '../nn/layout';
-import { dataFeatures, discriminatorSpec, generatorSpec, imageShape, isToyData, layerInitRanges, type ImageDataKind, type ImageShape, type TrainConfig } from '../spec/config';
-import { ConfigError, shapeText } from './config';
+import { dataFeatures, discriminatorSpec, generatorSpec, isToyData, layerInitRanges, type TrainConfig } from '../spec/config';
+import { ConfigError } from './config';
+import { fitRun, type FitOptions, type FittedRun } from './fit';
 import { initialParameters } from './init';
 import { Trainer } from './trainer';
 
@@ -41,22 +38,16 @@ export interface TrainingData {
   images?: ImageDataset;
 }
 
-export interface DataOptions {
-  /**
-   * Image data already loaded (a page reads the files a user chose with #dataset-files); its shape
-   * must be the config's. Otherwise the config's data is read or fetched.
-   */
-  dataset?: ImageDataset;
-  /** MNIST already in memory (a page keeps it between runs); otherwise it is read or fetched. */
-  mnist?: Mnist;
-  /**
-   * Where MNIST is read (Node: a directory) or fetched (a page: a URL, relative to the page) when
-   * `mnist` is not given; default config.dataDir, and where that is empty the packaged files in Node
-   * and data/mnist/ in a page.
-   */
-  mnistFrom?: string;
+/** Where a session's data comes from: image data given or read (fit.ts), or a toy's points drawn by hand. */
+export interface DataOptions extends Pick<FitOptions, 'dataset' | 'mnist' | 'mnistFrom'> {
   /** The toy's points, (count, dims), instead of the distribution's own (a distribution drawn by hand). */
   points?: Float32Array<ArrayBuffer>;
+}
+
+/** A device made earlier (a page keeps one), or the name of the adapter to ask for. */
+export interface SessionOptions {
+  adapter?: string;
+  context?: GpuContext;
 }
 
 export interface Session {
@@ -102,61 +93,11 @@ export function toyData(config: TrainConfig, points?: Float32Array<ArrayBuffer>)
   return { distribution, points: own, reference };
 }
 
-/**
- * The config's image data on the CPU: `options.dataset` when given, else read (Node: a directory, the
- * packaged MNIST or Fashion-MNIST) or fetched (a page). Checked against the config's image shape.
- */
-export async function loadImageData(config: TrainConfig, options: DataOptions = {}): Promise<ImageDataset> {
-  const shape = imageShape(config);
-  if (!shape) throw new ConfigError(`config field 'data': '${config.data}' is not image data.`);
-  const dataset = options.dataset ?? (await readImageData(config, options));
-  checkDataset(dataset);
-  checkDataFits(config, dataset);
-  return dataset;
-}
-
-/**
- * The config's image data as its files hold it, not yet checked against the model's shape (the
- * command line reads an IDX set's shape from it). A folder of images is cut to the config's size.
- */
-export async function readImageData(config: TrainConfig, options: Pick<DataOptions, 'mnist' | 'mnistFrom'> = {}): Promise<ImageDataset> {
-  const shape = imageShape(config);
-  if (!shape) throw new ConfigError(`config field 'data': '${config.data}' is not image data.`);
-  return checkDataset(await readKind(config.data as ImageDataKind, options.mnistFrom ?? config.dataDir, shape, options.mnist));
-}
-
-async function readKind(kind: ImageDataKind, from: string, shape: ImageShape, mnist?: Mnist): Promise<ImageDataset> {
-  switch (kind) {
-    case 'mnist':
-      return mnistAsDataset(mnist ?? (await readMnist(from)));
-    case 'fashion-mnist':
-      return readFashionMnist(from);
-    case 'idx':
-      return readIdxDataset(from);
-    case 'cifar10':
-      return readCifar10(from);
-    case 'images':
-      return readImageFolder(from, { size: shape.height, grey: shape.channels === 1 });
-  }
-}
-
-/** The data's images must be the shape the model was built for: one line naming both. */
-export function checkDataFits(config: TrainConfig, dataset: ImageDataset): void {
-  const shape = imageShape(config)!;
-  const got = { channels: dataset.channels, height: dataset.height, width: dataset.width };
-  if (got.channels !== shape.channels || got.height !== shape.height || got.width !== shape.width) {
-    throw new DataFileError(`${dataset.source}: images are ${shapeText(got)}, but the model (preset ${config.preset}) is built for ${shapeText(shape)}.`);
-  }
-  // The model's domain: contrast-normalised values or [0, 1] pixels; a run must not mix them.
-  const normalised = config.data === 'cifar10';
-  if (normalised !== (dataset.contrastScale !== undefined)) {
-    throw new DataFileError(`${dataset.source}: ${dataset.kind} data ${dataset.contrastScale !== undefined ? 'is' : 'is not'} contrast-normalised, but the config's data '${config.data}' ${normalised ? 'is' : 'is not'}.`);
-  }
-}
-
-export async function prepareData(rt: Runtime, config: TrainConfig, options: DataOptions = {}): Promise<TrainingData> {
+/** A fitted run's data on the GPU (the toy's own points, or `points` drawn by hand). */
+export async function prepareData(rt: Runtime, run: FittedRun, options: Pick<DataOptions, 'points'> = {}): Promise<TrainingData> {
+  const { config, dataset: images } = run;
   if (!isToyData(config.data)) {
-    const images = await loadImageData(config, options);
+    if (!images) throw new ConfigError(`preset ${config.preset}: its ${config.data} data was not read (fitRun with readData false).`);
     return { dataset: uploadImages(rt, images), pixelMeans: datasetPixelMeans(images), images };
   }
   const toy = toyData(config, options.points)!;
@@ -176,22 +117,24 @@ export async function createTrainer(rt: Runtime, clock: Clock, config: TrainConf
   });
 }
 
-/** A device made earlier (a page keeps one) must already have the limits a new model needs. */
+/** A session for `config`, fitted to its data first (fitRun): nothing is allocated for a run refused. */
+export async function createSession(config: TrainConfig, options: SessionOptions & DataOptions = {}): Promise<Session> {
+  return openSession(await fitRun(config, options), options);
+}
+
 /**
- * A device (a new one with the limits the model needs, or `context`, checked against them), the
- * data on it and a trainer.
+ * A fitted run's session: a device (a new one with the limits the model needs, or `context`, checked
+ * against them), the data on it and a trainer. The buffers are sized for the real number of images.
  */
-export async function createSession(config: TrainConfig, options: { adapter?: string; context?: GpuContext } & DataOptions = {}): Promise<Session> {
-  // Image data is read first: bad files are refused before a device is made, and the buffers are
-  // sized for the real number of images.
-  const images = isToyData(config.data) ? undefined : await loadImageData(config, options);
-  const buffers = modelBuffers(config, images?.train.count);
+export async function openSession(run: FittedRun, options: SessionOptions & Pick<DataOptions, 'points'> = {}): Promise<Session> {
+  const { config } = run;
+  const buffers = modelBuffers(config, run.dataset?.train.count);
   let context = options.context;
   if (context) checkBuffersFit(context.device.limits, `the device on '${context.adapterName}'`, buffers);
   else context = await acquireDevice({ adapter: options.adapter, buffers });
   const rt = new Runtime(context);
   const clock = new Clock(context.device);
-  const data = await prepareData(rt, config, { ...options, ...(images && { dataset: images }) });
+  const data = await prepareData(rt, run, options);
   const trainer = await createTrainer(rt, clock, config, data);
   return { context, rt, clock, config, data, trainer };
 }

@@ -1,5 +1,5 @@
 // The GEMM tile's variants (src/kernels/tiles.ts tileVariants, shaders/tiles*.wgsl) and the tuner
-// that chooses among them (src/kernels/tune.ts).
+// that chooses among them (src/kernels/tune.ts, with tune-mode.ts, tune-store.ts and tune-timing.ts).
 //
 // Every variant the adapter offers (the device here is asked for `subgroups`, so the subgroup form
 // runs where the adapter has it) runs the dense forward, grad_input and grad_weight and the Parzen
@@ -27,7 +27,9 @@ import { denseBackward, denseForward } from '../../src/kernels/dense';
 import { allocateDenseBuffers } from '../../src/nn/dense-buffers';
 import { columnNorms, pairDistances, rowNorms } from '../../src/kernels/parzen';
 import { GEMM_TILES, tileVariants, type TileVariant } from '../../src/kernels/tiles';
-import { knownVariantNames, memoryTuneStore, parseTuneMode, setTuner, Tuner, TuneModeError, type TuneStore } from '../../src/kernels/tune';
+import { setTuner, Tuner } from '../../src/kernels/tune';
+import { knownVariantNames, parseTuneMode, TuneModeError } from '../../src/kernels/tune-mode';
+import { memoryTuneStore, type TuneStore } from '../../src/kernels/tune-store';
 import { platformTuneStore, tuneDirectory } from '../../src/kernels/tune-store-node';
 import { denseForward as referenceForward, denseGradInput, denseGradWeight, dropoutForward } from '../../src/reference/dense';
 import { squaredDistances } from '../../src/reference/parzen';

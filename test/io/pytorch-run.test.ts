@@ -201,3 +201,17 @@ test('train.py refuses a state whose tensor is missing or misshapen, in one line
   refused(new RegExp(`^train.py: ${path}: tensor 'generator.0.weight.ema' has shape 12x100, the config's model needs 100x12`));
   assert.ok(existsSync(path), 'the refused checkpoint is left as it was');
 });
+
+test('--pytorch-run refuses what it cannot continue, in one line, before writing anything', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gan-pt-refuse-'));
+  const weights = gan('export', '--checkpoint', 'pretrained/small-mnist.safetensors', '--pytorch-run', join(dir, 'a'));
+  assert.equal(weights.status, 1);
+  assert.match(weights.stderr.trim(), /^gan: pretrained\/small-mnist\.safetensors: holds weights only, no optimizer state; --pytorch-run continues a run/);
+  const together = gan('export', '--checkpoint', 'pretrained/small-mnist.safetensors', '--pytorch-run', join(dir, 'b'), '--onnx', join(dir, 'g.onnx'));
+  assert.equal(together.status, 1);
+  assert.match(together.stderr.trim(), /--pytorch-run goes alone: export --onnx in another command\.$/);
+  const toy = presetConfig('toy-1d');
+  const state = trainingState(toy, { generator: { params: new Float32Array(0), optimizer: [] }, discriminator: { params: new Float32Array(0), optimizer: [] } }, 0);
+  await assert.rejects(exportPytorchRun(state, join(dir, 'none.safetensors'), join(dir, 'c')), /the run trains on 'toy-1d'; --pytorch-run continues MNIST and Fashion-MNIST runs/);
+  assert.ok(!existsSync(join(dir, 'a')) && !existsSync(join(dir, 'b')) && !existsSync(join(dir, 'c')), 'no directory is made');
+});

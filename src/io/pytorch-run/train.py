@@ -10,6 +10,8 @@ project's formats, so `gan train --resume`, `gan eval` and `gan report` take the
 
     python3 train.py --iters 4500                       # one process
     python3 -m torch.distributed.run --nproc_per_node 2 train.py --iters 4500   # DDP, gloo on CPU
+    # Debian's torch 1.13 under Python 3.11 also needs --redirects 2 --tee 2 before train.py: its
+    # launcher cannot parse its own default for them (docs/export.md).
 
 Under torchrun the config's batch is the global batch: rank r of w processes takes batch // w rows,
 plus one for r < batch % w, drawn from its own shard of the training rows with its own random

@@ -7,11 +7,13 @@
 // --raw-generator, as gan eval measures it) as an ONNX graph or a PyTorch state dict, and with
 // --discriminator D beside it as <stem>.discriminator.<ext>. The formats are in src/io/onnx.ts and
 // src/io/pytorch-export.ts, which the page shares.
+// --pytorch-run DIR writes a directory that continues the run in PyTorch (src/io/pytorch-run.ts).
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeFileAtomic } from '../io/checkpoint';
 import { checkpointToOnnx, ONNX_OPSET } from '../io/onnx';
 import { checkpointToPytorch } from '../io/pytorch-export';
+import { exportPytorchRun } from '../io/pytorch-run';
 import type { Player } from '../io/model-export';
 import { ConfigError } from '../train/config';
 import { networkSpecs } from '../train/session';
@@ -25,6 +27,8 @@ export interface ExportFlags {
   /** With --weights: G's weights (and their average) only, without D. */
   generatorOnly?: boolean;
   rawGenerator?: boolean;
+  /** A directory that continues the run in PyTorch (train.py, the state, config.json, data.json). */
+  pytorchRun?: string;
 }
 
 /** Where D goes beside G's file: `g.onnx` -> `g.discriminator.onnx`. */
@@ -51,7 +55,7 @@ interface Output {
 
 export function exportModel(flags: ExportFlags): Record<string, unknown> {
   if (!flags.checkpoint) throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors).');
-  if (!flags.weights && !flags.onnx && !flags.pytorch) throw new ConfigError('--weights OUT, --onnx OUT or --pytorch OUT is needed: the file to write.');
+  if (!flags.weights && !flags.onnx && !flags.pytorch) throw new ConfigError('--weights OUT, --onnx OUT, --pytorch OUT or --pytorch-run DIR is needed: what to write.');
   if (flags.discriminator && !flags.onnx && !flags.pytorch) throw new ConfigError('--discriminator goes with --onnx or --pytorch (--weights always holds D).');
   if (flags.generatorOnly && !flags.weights) throw new ConfigError('--generator-only goes with --weights OUT: it leaves D out of the weights file.');
   const outputs: Output[] = [];
@@ -93,6 +97,17 @@ export function exportModel(flags: ExportFlags): Record<string, unknown> {
   return report;
 }
 
-export function runExportCommand(flags: ExportFlags): void {
-  console.log(JSON.stringify(exportModel(flags), null, 2));
+/** --pytorch-run: a run to continue, not a model to take elsewhere, so it stands alone. */
+async function exportRun(flags: ExportFlags & { pytorchRun: string }): Promise<Record<string, unknown>> {
+  if (!flags.checkpoint) throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors).');
+  const other = (['weights', 'onnx', 'pytorch', 'discriminator', 'generatorOnly', 'rawGenerator'] as const).find((f) => flags[f]);
+  if (other) throw new ConfigError(`--pytorch-run goes alone: export ${other === 'generatorOnly' ? '--generator-only' : other === 'rawGenerator' ? '--raw-generator' : `--${other}`} in another command.`);
+  const state = decodeCheckpoint(readCheckpointFile(flags.checkpoint), flags.checkpoint, networkSpecs);
+  const written = await exportPytorchRun(state, flags.checkpoint, flags.pytorchRun);
+  return { checkpoint: flags.checkpoint, preset: state.config.preset, ...written, continue: `/usr/bin/python3 -m torch.distributed.run --nproc_per_node 2 --redirects 2 --tee 2 ${join(flags.pytorchRun, 'train.py')} --iters N` };
+}
+
+export async function runExportCommand(flags: ExportFlags): Promise<void> {
+  const report = flags.pytorchRun ? await exportRun({ ...flags, pytorchRun: flags.pytorchRun }) : exportModel(flags);
+  console.log(JSON.stringify(report, null, 2));
 }

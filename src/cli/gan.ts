@@ -115,7 +115,8 @@ program
   .option('--discriminator', 'with --onnx or --pytorch, also D, beside G as <stem>.discriminator.<ext> (inputs x, outputs logit and probability)')
   .option('--generator-only', "with --weights, G's weights and their moving average without D: a model to sample and evaluate, about half the size")
   .option('--raw-generator', "export G's own weights instead of their moving average (when the checkpoint keeps one)")
-  .action((flags) => runExportCommand(flags));
+  .option('--pytorch-run <dir>', 'a directory that continues the run in PyTorch: train.py, the state, config.json, data.json (docs/export.md)')
+  .action(async (flags) => runExportCommand(flags));
 
 program
   .command('info')

@@ -11,7 +11,7 @@ import { densityPng, imageGridPng, scatterPng } from '../io/images';
 import { atPath } from './fs-errors';
 import { imageShape, type TrainConfig } from '../spec/config';
 import type { ImageLook } from '../io/images';
-import type { RunMetrics, RunSink } from '../io/run';
+import { metricsUpTo, type RunMetrics, type RunSink } from '../io/run';
 import { networkSpecs, toyDivergence, type ToyData } from '../train/session';
 import type { SampleBatch } from '../train/trainer';
 
@@ -124,27 +124,9 @@ export class RunOutput implements RunSink {
   }
 }
 
-/**
- * A resumed run continues the metrics file: lines past the checkpoint's iteration are dropped, and
- * so is a partial window's line at the checkpoint itself (the resumed run logs that window whole).
- */
+/** A resumed run continues the metrics file (src/io/run.ts metricsUpTo says which lines stay). */
 function keepMetricsUpTo(path: string, iteration: number, logEvery: number): void {
   if (!existsSync(path)) return;
-  if (iteration === 0) {
-    writeFileAtomic(path, new Uint8Array());
-    return;
-  }
-  const kept = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .filter((line) => {
-      try {
-        const { iter } = JSON.parse(line) as { iter: number };
-        return iter < iteration || (iter === iteration && iteration % logEvery === 0);
-      } catch {
-        return false;
-      }
-    });
   // Rewritten whole or not at all: a full disk must not cost the lines already logged.
-  writeFileAtomic(path, new TextEncoder().encode(kept.map((l) => l + '\n').join('')));
+  writeFileAtomic(path, new TextEncoder().encode(iteration === 0 ? '' : metricsUpTo(readFileSync(path, 'utf8'), iteration, logEvery)));
 }

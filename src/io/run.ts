@@ -47,3 +47,22 @@ export async function runToEnd(trainer: Trainer, sink: RunSink, shouldStop: () =
   if (stopped) await saveCheckpoint(trainer, sink);
   return { stopped };
 }
+
+/**
+ * The lines of a metrics file a run continued from `iteration` keeps: those before it, and the line at
+ * it only when it closes a whole window (a partial window's is logged again, whole, by the continuation).
+ */
+export function metricsUpTo(text: string, iteration: number, logEvery: number): string {
+  const kept = text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .filter((line) => {
+      try {
+        const { iter } = JSON.parse(line) as { iter: number };
+        return iter < iteration || (iter === iteration && iteration % logEvery === 0);
+      } catch {
+        return false;
+      }
+    });
+  return kept.map((l) => l + '\n').join('');
+}

@@ -343,7 +343,7 @@ test('bad input gets one clear line naming the file or flag, exit 1, and writes 
   // The same errors in-process (gan.ts prints any ConfigError or CheckpointError as the one line above).
   const refused = (flags: Parameters<typeof exportModel>[0], message: RegExp) => assert.throws(() => exportModel(flags), (err: Error) => err instanceof ConfigError && message.test(err.message));
   refused({ onnx: 'g.onnx' }, /--checkpoint FILE is needed/);
-  refused({ checkpoint }, /--weights OUT, --onnx OUT or --pytorch OUT is needed/);
+  refused({ checkpoint }, /--weights OUT, --onnx OUT, --pytorch OUT or --pytorch-run DIR is needed/);
   refused({ checkpoint, weights: join(dir, 'w.safetensors'), discriminator: true }, /--discriminator goes with --onnx or --pytorch/);
   refused({ checkpoint, onnx: checkpoint }, /is the checkpoint itself/);
   refused({ checkpoint, onnx: join(dir, 'same'), pytorch: join(dir, 'same') }, /is named for two outputs/);

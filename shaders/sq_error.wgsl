@@ -6,6 +6,8 @@
 // The loss is L = scale / 2 * sum over (row, col) of mask * (pred - expected)^2, so
 //   grad         dpred = scale * (pred - expected)
 //   grad_masked  dpred = scale * mask * (pred - expected)
+//   grad_plus    dpred = scale * (pred - expected) + addend, the gradient of this loss plus another
+//                one's already in addend (the encoder's error in z plus its pixel error through G)
 //   clamp_values x = min(max(x, low), high), in place
 // The caller chooses scale (1 / rows for a batch mean of per-row sums; 1 for independent rows).
 //
@@ -13,6 +15,7 @@
 //   pred    (rows, cols)  the prediction
 //   expected (rows, cols) what it should be
 //   mask    (rows, cols)  grad_masked: 1 where an element counts, 0 where it does not
+//   addend  (rows, cols)  grad_plus: the other loss's gradient in pred
 //   dpred   (rows, cols)  dL/dpred, written
 //   x       (count)       clamp: the values clamped in place
 //   params  count (rows * cols), scale, low, high
@@ -31,8 +34,9 @@ override WORKGROUP: u32 = 64u;
 @group(0) @binding(0) var<storage, read> pred: array<f32>;
 @group(0) @binding(1) var<storage, read> expected: array<f32>;
 @group(0) @binding(2) var<storage, read> mask: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dpred: array<f32>;
-@group(0) @binding(4) var<storage, read_write> x: array<f32>;
+@group(0) @binding(3) var<storage, read> addend: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dpred: array<f32>;
+@group(0) @binding(5) var<storage, read_write> x: array<f32>;
 @group(1) @binding(0) var<uniform> params: Params;
 
 fn element(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
@@ -55,6 +59,15 @@ fn grad_masked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     return;
   }
   dpred[i] = params.scale * mask[i] * (pred[i] - expected[i]);
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn grad_plus(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = element(gid, groups);
+  if (i >= params.count) {
+    return;
+  }
+  dpred[i] = params.scale * (pred[i] - expected[i]) + addend[i];
 }
 
 @compute @workgroup_size(WORKGROUP)

@@ -8,7 +8,7 @@ import { Runtime } from '../gpu/runtime';
 import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeFileAtomic } from '../io/checkpoint';
 import { parameterLayout } from '../nn/layout';
 import { dataFeatures, generatorSpec, isConditional, isToyData } from '../spec/config';
-import { DEFAULT_ENCODER, encoderSpec } from '../spec/encoder';
+import { DEFAULT_ENCODER, encoderLoss, encoderSpec } from '../spec/encoder';
 import { ConfigError } from '../train/config';
 import { networkSpecs } from '../train/session';
 import { generatorModel, trainEncoder } from '../eval/encoder';
@@ -20,6 +20,7 @@ export interface EncoderFlags {
   iters?: number;
   out?: string;
   seed?: number;
+  pixelWeight?: number;
   adapter?: string;
 }
 
@@ -38,7 +39,7 @@ export async function runEncoderCommand(flags: EncoderFlags): Promise<void> {
   const { config } = state;
   if (isToyData(config.data)) throw new ConfigError(`${file}: the model was trained on the toy '${config.data}'; the encoder is for image models (preset ${config.preset} is not one).`);
   if (isConditional(config)) throw new ConfigError(`${file}: preset ${config.preset} is a conditional GAN; the encoder predicts z alone, so it is trained for unconditional models only.`);
-  const encoder = { ...DEFAULT_ENCODER, iterations: flags.iters ?? DEFAULT_ENCODER.iterations, seed: flags.seed ?? DEFAULT_ENCODER.seed };
+  const encoder = { ...DEFAULT_ENCODER, iterations: flags.iters ?? DEFAULT_ENCODER.iterations, seed: flags.seed ?? DEFAULT_ENCODER.seed, pixelWeight: flags.pixelWeight ?? DEFAULT_ENCODER.pixelWeight };
   const encoderFloats = parameterLayout(encoderSpec(dataFeatures(config), encoder.hidden, config.noise.dim)).totalFloats;
   const generatorFloats = parameterLayout(generatorSpec(config)).totalFloats;
   const context = await acquireDevice({ adapter: flags.adapter, requiredLimits: limitsForBuffers([{ name: 'generator.params', bytes: generatorFloats * 4 }, { name: 'encoder.params', bytes: encoderFloats * 4 }]) });
@@ -60,7 +61,7 @@ export async function runEncoderCommand(flags: EncoderFlags): Promise<void> {
     out,
     generator: state.generator.average ? 'average' : 'raw',
     adapter: context.adapterName,
-    encoder: { hidden: encoder.hidden, iterations: encoder.iterations, batch: encoder.batch, lr: encoder.lr, seed: encoder.seed, loss: 'squared error in z' },
+    encoder: { hidden: encoder.hidden, iterations: encoder.iterations, batch: encoder.batch, lr: encoder.lr, seed: encoder.seed, loss: encoderLoss(encoder) },
     // Mean squared error per dimension of E(G(z)) against fresh z (p_z's own variance: 1/3 for uniform on [-1, 1]).
     z_mse: trained.zMse,
     seconds: Math.round((performance.now() - started) / 10) / 100,

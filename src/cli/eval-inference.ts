@@ -8,6 +8,7 @@ import type { Runtime } from '../gpu/runtime';
 import type { ImageDataset } from '../data/image-dataset';
 import type { TrainingState } from '../spec/state';
 import { ConfigError } from '../train/config';
+import { isConditional } from '../spec/config';
 import { ClassifierFeatures, DEFAULT_CLASSIFIER, splitRows } from '../eval/classifier';
 import { generatorModel, Reconstructor } from '../eval/encoder';
 import { DEFAULT_INPAINT, Inpainter, maskBottomHalf, maskRandomHalf, type InpaintOptions } from '../eval/inpaint';
@@ -21,9 +22,15 @@ export const INPAINT_IMAGES = 200;
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-/** --reconstruct without an encoder in the checkpoint: refused before any work, naming the command that trains one. */
-export function checkEncoder(state: TrainingState | undefined, file: string | undefined): void {
-  if (state && !state.encoder) throw new ConfigError(`${file}: --reconstruct needs an encoder in the checkpoint; train one with \`gan train-encoder --checkpoint ${file}\`.`);
+/**
+ * Refused before any work: --reconstruct without an encoder in the checkpoint (naming the command that
+ * trains one), and either figure for a conditional G, whose class no z alone decides.
+ */
+export function checkInference(state: TrainingState | undefined, file: string | undefined, chosen: { reconstruct: boolean; inpaint: boolean }): void {
+  if (!state || (!chosen.reconstruct && !chosen.inpaint)) return;
+  const flag = chosen.reconstruct ? '--reconstruct' : '--inpaint';
+  if (isConditional(state.config)) throw new ConfigError(`${file}: preset ${state.config.preset} is a conditional GAN; ${flag} fits z alone, so it measures unconditional models only.`);
+  if (chosen.reconstruct && !state.encoder) throw new ConfigError(`${file}: --reconstruct needs an encoder in the checkpoint; train one with \`gan train-encoder --checkpoint ${file}\`.`);
 }
 
 async function classifierFor(rt: Runtime, images: ImageDataset, cacheDir: string): Promise<ClassifierFeatures> {
@@ -77,7 +84,7 @@ export async function reconstructionFigure(rt: Runtime, state: TrainingState, ge
         random_z_class_agreement: classAgreement(await predictions(classifier, random, count), labels),
         test_images_class_agreement: classAgreement((await classifier.run(test)).predictions, labels),
         n_images: count,
-        encoder: { hidden: state.encoder!.hidden, loss: 'squared error in z' },
+        encoder_hidden: state.encoder!.hidden,
         seconds: seconds(t0),
       };
     } finally {

@@ -27,7 +27,7 @@ import { defaultCacheDir, loadOrTrainClassifier } from './classifier-cache';
 import { atPath } from './fs-errors';
 import { classAgreement, scoreAgainst, summarise } from '../eval/score';
 import { speckle, SPECKLE_BRIGHT, SPECKLE_NEIGHBOUR_DARK } from '../eval/speckle';
-import { checkEncoder, INPAINT_IMAGES, inpaintingFigure, reconstructionFigure } from './eval-inference';
+import { checkInference, INPAINT_IMAGES, inpaintingFigure, reconstructionFigure } from './eval-inference';
 
 export type ParzenSource = 'generator' | 'train' | 'noise';
 
@@ -315,7 +315,7 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
     throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors); only --parzen and --score with --parzen-samples train or noise run without one.');
   }
   const state = flags.checkpoint ? loadCheckpoint(flags.checkpoint) : undefined;
-  if (chosen.reconstruct) checkEncoder(state, flags.checkpoint);
+  checkInference(state, flags.checkpoint, chosen);
   const data = await loadEvalData(state?.config ?? presetConfig(DEFAULT_PRESET), flags.data);
   const counts = chooseCounts(flags, source, data.images);
   const out = flags.out ?? (flags.checkpoint ? dirname(flags.checkpoint) : '.');

@@ -33,6 +33,12 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
+}
+
 function fraction(value: string): number {
   const n = Number(value);
   if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1)');
@@ -101,8 +107,9 @@ program
   .command('train-encoder')
   .description("Train an inference net E: x -> z for a checkpoint's G (its moving average where kept) on pairs (G(z), z), and write a checkpoint holding G, D and E; prints one JSON object. Measured by gan eval --reconstruct.")
   .option('--checkpoint <file>', "a run's checkpoint.safetensors (or a weights file)")
-  .option('--iters <n>', 'training iterations of E (default 5000)', integer(1))
+  .option('--iters <n>', 'training iterations of E (default 3000)', integer(1))
   .option('--out <file>', 'the checkpoint to write (default <checkpoint>.encoder.safetensors beside it)')
+  .option('--pixel-weight <w>', "weight of the pixel error of G(E(G(z))) against G(z) beside the error in z (default 1; 0: the error in z alone)", nonNegativeNumber)
   .option('--seed <s>', "seed of E's initial weights and of the z it is trained on (default 0)", integer(0, 0xffffffff))
   .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')
   .action(async (flags) => runEncoderCommand(flags));

@@ -3,9 +3,10 @@
 // of an image through E and G. Every step is our kernels: the noise, G's forward pass, E's forward and
 // backward passes, the squared error in z and Adam; nothing is read back until training ends.
 //
-// The loss is the squared error in z, not a pixel loss through G: it is what the paper proposes, it
-// needs no backward pass through G (half the work a step), and on small-mnist it reaches the target
-// (class agreement of G(E(x)) with the test labels; docs/evaluation.md, "Inference and completion").
+// The loss is the squared error in z, as the paper proposes, plus (with pixelWeight > 0, the default)
+// the squared error of G(E(x)) against x through G's backward pass, G's weights frozen: the error in z
+// alone stops short of the target (class agreement of G(E(x)) with the test labels), see
+// src/spec/encoder.ts and docs/evaluation.md, "Inference and completion".
 import { Clock } from '../gpu/clock';
 import type { Dispatch, Runtime } from '../gpu/runtime';
 import { noiseDispatch } from '../kernels/noise';
@@ -64,7 +65,9 @@ export async function trainEncoder(rt: Runtime, model: GeneratorModel, encoder: 
   const { batch, iterations, seed } = encoder;
   const dim = model.noise.dim;
   const clock = new Clock(rt.device);
-  const generator = await uploadGenerator(rt, model);
+  const pixel = encoder.pixelWeight > 0;
+  // Trainable only for the gradient buffer the pixel loss's backward pass binds; G's weights are never updated.
+  const generator = await uploadGenerator(rt, model, pixel);
   const spec = encoderSpec(outputFeatures(model.spec), encoder.hidden, dim);
   const network = new GpuNetwork(rt, spec);
   await network.upload(initialParameters(spec, encoder.initRange, seed, ENCODER_NETWORK));
@@ -78,8 +81,24 @@ export async function trainEncoder(rt: Runtime, model: GeneratorModel, encoder: 
     ...(await gPass.forward()),
     ...(await ePass.forward()),
   ];
-  // The loss is the batch mean of each row's squared error in z (halved): scale 1 / batch.
-  const step = [...forward, await squaredErrorGrad(rt, { count: batch * dim, scale: 1 / batch }, { pred: ePass.output, expected: z, dpred: dout }), ...(await ePass.backward({ outputGrad: dout })), optimizer.dispatch];
+  // The loss is the batch mean of each row's squared errors (halved): scale 1 / batch.
+  const features = outputFeatures(model.spec);
+  const own = pixel ? ['dfit', 'dpixel'].map((name, i) => rt.createBuffer(`encoder.${name}`, batch * (i ? dim : features) * 4)) : [];
+  const reconstruction = pixel ? GpuPass.create(generator, clock, batch, ePass.output, { seed, sub: ENCODER_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, 'encoder.g_of_e') : undefined;
+  const pixelLoss = reconstruction
+    ? [
+        ...(await reconstruction.forward()),
+        await squaredErrorGrad(rt, { count: batch * features, scale: encoder.pixelWeight / batch }, { pred: reconstruction.output, expected: gPass.output, dpred: own[0] }),
+        ...(await reconstruction.backward({ outputGrad: own[0], weightGrads: false, inputGrad: own[1] })),
+      ]
+    : [];
+  const step = [
+    ...forward,
+    ...pixelLoss,
+    await squaredErrorGrad(rt, { count: batch * dim, scale: 1 / batch }, { pred: ePass.output, expected: z, addend: own[1], dpred: dout }),
+    ...(await ePass.backward({ outputGrad: dout })),
+    optimizer.dispatch,
+  ];
   const range = noiseRange(model.noise);
   const measure = range ? [...forward, await clampValues(rt, { count: batch * dim, ...range }, ePass.output)] : forward;
   try {
@@ -108,9 +127,10 @@ export async function trainEncoder(rt: Runtime, model: GeneratorModel, encoder: 
   } finally {
     gPass.destroy();
     ePass.destroy();
+    reconstruction?.destroy();
     generator.destroy();
     network.destroy();
-    for (const b of [z, dout, ...state, clock.buffer]) b.destroy();
+    for (const b of [z, dout, ...own, ...state, clock.buffer]) b.destroy();
   }
 }
 

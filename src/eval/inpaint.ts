@@ -81,7 +81,10 @@ export class Inpainter {
     private readonly networks: GpuNetwork[],
     private readonly passes: GpuPass[],
     private readonly buffers: { x: GPUBuffer; mask: GPUBuffer; z: GPUBuffer; own: GPUBuffer[]; moments: GPUBuffer[]; staging: GPUBuffer[] },
+    /** What starts z: E's forward pass (its output then copied to z) or the noise. */
     private readonly start: Dispatch[],
+    /** z clamped to p_z's range (empty for a gaussian p_z). */
+    private readonly clamp: Dispatch[],
     private readonly step: Dispatch[],
     /** G's forward pass alone: G(z) at the fitted z. */
     private readonly fitForward: Dispatch[],
@@ -141,7 +144,7 @@ export class Inpainter {
     ];
     const staging = [rows * features, rows * dim].map((floats, i) => rt.device.createBuffer({ label: `inpaint.readback${i}`, size: floats * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
     const buffers = { x, mask, z, own: [x, mask, dfit, z, dz, nonfinite, ...moments, clock.buffer], moments, staging };
-    return new Inpainter(rt, clock, networks, passes, buffers, [...start, ...clamp], step, forward, optimizer, encoded, rows, restarts, steps, features, dim);
+    return new Inpainter(rt, clock, networks, passes, buffers, start, clamp, step, forward, optimizer, encoded, rows, restarts, steps, features, dim);
   }
 
   /** Completes every row of `rows` whose known pixels are `mask`'s 1s (one mask of `features` for all). */
@@ -186,17 +189,14 @@ export class Inpainter {
     this.clock.set(b);
     const encoder = this.rt.device.createCommandEncoder({ label: 'inpaint.start' });
     for (const m of this.buffers.moments) encoder.clearBuffer(m);
-    const [start, clamp] = this.encoded ? [this.start.slice(0, -1), this.start.slice(-1)] : [this.start, []];
     const run = (dispatches: Dispatch[]) => {
       const pass = encoder.beginComputePass({ label: 'inpaint.start' });
       for (const d of dispatches) d.record(pass);
       pass.end();
     };
-    run(start);
-    if (this.encoded) {
-      encoder.copyBufferToBuffer(this.encoded, 0, this.buffers.z, 0, this.rows * this.dim * 4);
-      run(clamp);
-    }
+    run(this.start);
+    if (this.encoded) encoder.copyBufferToBuffer(this.encoded, 0, this.buffers.z, 0, this.rows * this.dim * 4);
+    run(this.clamp);
     this.rt.device.queue.submit([encoder.finish()]);
   }
 

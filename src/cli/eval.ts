@@ -28,6 +28,7 @@ import { defaultCacheDir, loadOrTrainClassifier } from './classifier-cache';
 import { atPath } from './fs-errors';
 import { classAgreement, scoreAgainst, summarise } from '../eval/score';
 import { speckle, SPECKLE_BRIGHT, SPECKLE_NEIGHBOUR_DARK } from '../eval/speckle';
+import { checkInference, INPAINT_IMAGES, inpaintingFigure, reconstructionFigure } from './eval-inference';
 
 export type ParzenSource = 'generator' | 'train' | 'noise';
 
@@ -48,6 +49,10 @@ export interface EvalFlags {
   out?: string;
   /** Measure G's own weights instead of their moving average. */
   rawGenerator?: boolean;
+  /** G(E(x)) of the test images through the checkpoint's encoder (./eval-inference.ts). */
+  reconstruct?: boolean;
+  /** Test images with half their pixels hidden, completed through G (./eval-inference.ts). */
+  inpaint?: boolean;
 }
 
 /** The paper's counts (parzen_ll.py): 10,000 samples, 1,000 validation images, the 10,000 test images. */
@@ -120,13 +125,13 @@ function checkFinite(samples: Float32Array, file: string, features: number): voi
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-type Figures = { parzen: boolean; neighbours: boolean; interpolate: boolean; score: boolean };
+type Figures = { parzen: boolean; neighbours: boolean; interpolate: boolean; score: boolean; reconstruct: boolean; inpaint: boolean };
 type Counts = typeof PAPER_COUNTS;
 
 /** The figures asked for; none named means Parzen, and with a checkpoint Figures 2 and 3. */
 function chooseFigures(flags: EvalFlags): Figures {
-  const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate, score: !!flags.score };
-  if (!chosen.parzen && !chosen.neighbours && !chosen.interpolate && !chosen.score) {
+  const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate, score: !!flags.score, reconstruct: !!flags.reconstruct, inpaint: !!flags.inpaint };
+  if (!Object.values(chosen).some(Boolean)) {
     chosen.parzen = true;
     chosen.neighbours = chosen.interpolate = !!flags.checkpoint;
   }
@@ -305,11 +310,12 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
   const source: ParzenSource = flags.parzenSamples ?? 'generator';
   const chosen = chooseFigures(flags);
   const seed = seedOf(flags.seed);
-  const needsGenerator = ((chosen.parzen || chosen.score) && source === 'generator') || chosen.neighbours || chosen.interpolate;
+  const needsGenerator = ((chosen.parzen || chosen.score) && source === 'generator') || chosen.neighbours || chosen.interpolate || chosen.reconstruct || chosen.inpaint;
   if (needsGenerator && !flags.checkpoint) {
     throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors); only --parzen and --score with --parzen-samples train or noise run without one.');
   }
   const state = flags.checkpoint ? loadCheckpoint(flags.checkpoint) : undefined;
+  checkInference(state, flags.checkpoint, chosen);
   const data = await loadEvalData(state?.config ?? presetConfig(DEFAULT_PRESET), flags.data);
   const counts = chooseCounts(flags, source, data.images);
   const out = flags.out ?? (flags.checkpoint ? dirname(flags.checkpoint) : '.');
@@ -347,6 +353,10 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
       report.interpolation = await interpolationFigure(rt, state!, sampler!, seed, data, png, flags.checkpoint!);
       pngs.push(png);
     }
+    const generator = average ?? state?.generator.params;
+    const cacheDir = flags.cache ?? defaultCacheDir();
+    if (chosen.reconstruct) report.reconstruction = await reconstructionFigure(rt, state!, generator!, sampler!, data.images, counts.test, cacheDir);
+    if (chosen.inpaint) report.inpainting = await inpaintingFigure(rt, state!, generator!, data.images, Math.min(INPAINT_IMAGES, counts.test), seed, cacheDir);
   } finally {
     sampler?.destroy();
     context.device.destroy();

@@ -38,7 +38,7 @@ export function discriminatorPath(path: string): string {
 }
 
 /** A new file's path must name a file in a directory that exists: one line naming what is wrong. */
-function checkOutput(flag: string, path: string, checkpoint: string): void {
+export function checkOutput(flag: string, path: string, checkpoint: string): void {
   if (resolve(path) === resolve(checkpoint)) throw new ConfigError(`${flag} ${path} is the checkpoint itself; write to another file.`);
   if (existsSync(path) && statSync(path).isDirectory()) throw new ConfigError(`${flag} ${path} is a directory; give a file name.`);
   const dir = dirname(resolve(path));

@@ -5,6 +5,7 @@ import { runTrainCommand } from './train';
 import { runEvalCommand } from './eval';
 import { runExportCommand } from './export';
 import { runReportCommand } from './report';
+import { runEncoderCommand } from './encoder';
 import { PRESETS, DEFAULT_PRESET, ConfigError, MAX_IMAGE_SIDE } from '../train/config';
 import { GENERATOR_LOSSES } from '../spec/stats';
 import { acquireDevice, DeviceLimitError, DeviceLostError, GpuUnavailableError } from '../gpu/device';
@@ -29,6 +30,12 @@ function integer(min: number, max?: number) {
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number >= 0');
   return n;
 }
 
@@ -82,6 +89,8 @@ program
   .option('--neighbours', 'PNG of generated digits, each row ending with the training digit nearest its last sample')
   .option('--interpolate', 'PNG of digits decoded along straight lines between two points of z space')
   .option('--score', "Frechet distance and class coverage in the features of a classifier of the model's (labelled) dataset trained by our kernels (cached per dataset; the first use trains it)")
+  .option('--reconstruct', "G(E(x)) of the test images through the checkpoint's encoder (gan train-encoder): pixel error and class agreement with the labels in the --score classifier, beside G at random z")
+  .option('--inpaint', "test images with half their pixels hidden (the bottom half; a random half) completed by fitting z to the known pixels through G: class agreement beside the masked images' own, the known pixels' error")
   .option('--cache <dir>', 'where the classifier is cached (default $XDG_CACHE_HOME/webgpu-gan or ~/.cache/webgpu-gan)')
   .option('--samples <n>', 'samples in the Parzen window (default 10000)')
   .option('--valid <n>', "validation images that choose sigma (default 1000, or all the dataset's; MNIST: train images 50000 on)")
@@ -93,6 +102,17 @@ program
   .option('--out <dir>', "where the PNGs go (default: the checkpoint's directory)")
   .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')
   .action(async (flags) => runEvalCommand(flags));
+
+program
+  .command('train-encoder')
+  .description("Train an inference net E: x -> z for a checkpoint's G (its moving average where kept) on pairs (G(z), z), and write a checkpoint holding G, D and E; prints one JSON object. Measured by gan eval --reconstruct.")
+  .option('--checkpoint <file>', "a run's checkpoint.safetensors (or a weights file)")
+  .option('--iters <n>', 'training iterations of E (default 3000)', integer(1))
+  .option('--out <file>', 'the checkpoint to write (default <checkpoint>.encoder.safetensors beside it)')
+  .option('--pixel-weight <w>', "weight of the pixel error of G(E(G(z))) against G(z) beside the error in z (default 1; 0: the error in z alone)", nonNegativeNumber)
+  .option('--seed <s>', "seed of E's initial weights and of the z it is trained on (default 0)", integer(0, 0xffffffff))
+  .option('--adapter <name>', 'pick the WebGPU adapter whose name contains this (or set GAN_ADAPTER)')
+  .action(async (flags) => runEncoderCommand(flags));
 
 program
   .command('report')

@@ -10,26 +10,16 @@ import type { Dispatch, Runtime } from '../gpu/runtime';
 import { destroyDataset, splitValues, uploadImages } from '../data/dataset';
 import { imageBytes, type ImageDataset } from '../data/image-dataset';
 import { gatherDispatch } from '../kernels/gather';
-import { createNonfiniteFlag, createOptimizer } from '../kernels/optimizer';
 import { createXentStats, softmaxCrossEntropy } from '../kernels/softmax_xent';
 import { parameterLayout, tensor } from '../nn/layout';
-import type { NetworkSpec } from '../spec/network';
-import { GpuNetwork, GpuPass } from '../nn/mlp';
+import type { MlpTrainingConfig, NetworkSpec } from '../spec/network';
+import { GpuNetwork, GpuPass, networkAdam } from '../nn/mlp';
 import { STREAM_DROPOUT, STREAM_GATHER } from '../spec/rng';
 import { initialParameters } from '../train/init';
 import type { Rows } from './window';
 
-export interface ClassifierConfig {
-  /** Hidden ReLU layers; the output layer has one unit (logit) per class. */
-  hidden: number[];
-  iterations: number;
-  batch: number;
-  /** Adam's learning rate (beta1 0.9, beta2 0.999). */
-  lr: number;
-  /** Weights uniform in [-initRange, initRange], biases zero. */
-  initRange: number;
-  seed: number;
-}
+/** The output layer has one unit (logit) per class. */
+export type ClassifierConfig = MlpTrainingConfig;
 
 /** On MNIST about 98% test accuracy; 4 epochs of the 50,000 training images. */
 export const DEFAULT_CLASSIFIER: ClassifierConfig = { hidden: [256, 256], iterations: 2000, batch: 100, lr: 1e-3, initRange: 0.05, seed: 0 };
@@ -82,15 +72,8 @@ export async function trainClassifier(rt: Runtime, images: ImageDataset, config:
   const indices = rt.createBuffer('classifier.indices', batch * 4);
   const dlogits = rt.createBuffer('classifier.dlogits', batch * classes * 4);
   const stats = createXentStats(rt, 'classifier.stats');
-  const nonfinite = createNonfiniteFlag(rt, 'classifier.nonfinite');
-  const moments = [0, 1].map((m) => rt.createBuffer(`classifier.adam_${m ? 'v' : 'm'}`, network.layout.totalFloats * 4));
+  const { optimizer, nonfinite, state } = await networkAdam(rt, network, 'classifier', config.lr);
   const pass = GpuPass.create(network, clock, batch, x, { seed, sub: CLASSIFIER_PASS, streamBase: STREAM_DROPOUT, dropout: false }, 'classifier');
-  const optimizer = await createOptimizer(
-    rt,
-    { rule: 'adam', count: network.layout.totalFloats },
-    { grad: network.grads, param: network.params, firstMoment: moments[0], secondMoment: moments[1], nonfinite },
-    { lr: config.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-  );
   const step = [
     await gatherDispatch(rt, clock, { batch, seed, stream: STREAM_GATHER, sub: CLASSIFIER_PASS }, dataset, { x, indices }),
     ...(await pass.forward()),
@@ -114,7 +97,7 @@ export async function trainClassifier(rt: Runtime, images: ImageDataset, config:
     pass.destroy();
     network.destroy();
     destroyDataset(dataset);
-    for (const b of [labels, x, indices, dlogits, stats, nonfinite, ...moments, clock.buffer]) b.destroy();
+    for (const b of [labels, x, indices, dlogits, stats, ...state, clock.buffer]) b.destroy();
   }
 }
 

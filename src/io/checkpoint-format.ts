@@ -9,7 +9,8 @@ import { parameterLayout } from '../nn/layout';
 import type { NetworkSpec } from '../spec/network';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
 import { configFromJson } from '../train/config';
-import type { TrainConfig } from '../spec/config';
+import { dataFeatures, type TrainConfig } from '../spec/config';
+import { ENCODER_NAME, encoderSpec } from '../spec/encoder';
 
 export const CHECKPOINT_FORMAT = 'webgpu-gan/1';
 
@@ -64,6 +65,7 @@ export function encodeCheckpoint(state: TrainingState, specs: { generator: Netwo
     if (!weightsOnly) stateNames(state.config).forEach((name, i) => splitNetwork(specs[player], state[player].optimizer[i], name, tensors));
   }
   if (state.generator.average) splitNetwork(specs.generator, state.generator.average, AVERAGE_SUFFIX, tensors);
+  if (state.encoder) splitNetwork(encoderSpec(dataFeatures(state.config), state.encoder.hidden, state.config.noise.dim), state.encoder.params, '', tensors);
   if (!weightsOnly) tensors['training.stats'] = { dtype: 'F32', shape: [state.stats.length], data: state.stats };
   const unsigned = encodeSafetensors(tensors, {});
   const digest = bytesToHex(sha256(dataSection(unsigned)));
@@ -113,5 +115,18 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, specsOf: (conf
   });
   const generator = { ...network('generator'), ...(config.emaDecay > 0 && { average: joinNetwork(specs.generator, AVERAGE_SUFFIX, tensors, file) }) };
   const discriminator = generatorOnly ? { params: new Float32Array(0), optimizer: [] } : network('discriminator');
-  return { config, iteration, generator, discriminator, stats: stats.data as Float32Array, ...(weightsOnly && { weightsOnly }), ...(generatorOnly && { generatorOnly }) };
+  const encoder = decodeEncoder(config, tensors, file);
+  return { config, iteration, generator, discriminator, stats: stats.data as Float32Array, ...(weightsOnly && { weightsOnly }), ...(generatorOnly && { generatorOnly }), ...(encoder && { encoder }) };
+}
+
+/** E's tensors when the file has them: the hidden widths from the weights' shapes, then every tensor checked as G's are. */
+function decodeEncoder(config: TrainConfig, tensors: Record<string, NamedTensor>, file: string): TrainingState['encoder'] {
+  const weights: NamedTensor[] = [];
+  for (let l = 0; tensors[`${ENCODER_NAME}.${l}.weight`]; l++) weights.push(tensors[`${ENCODER_NAME}.${l}.weight`]);
+  if (weights.length === 0) return undefined;
+  const hidden = weights.slice(0, -1).map((w) => w.shape[1]);
+  if (weights.some((w) => w.shape.length !== 2) || hidden.some((units) => !Number.isInteger(units) || units < 1)) {
+    throw new CheckpointError(`${file}: the encoder's weights have shapes ${weights.map((w) => w.shape.join('x')).join(', ')}; each must be (inputs, units).`);
+  }
+  return { hidden, params: joinNetwork(encoderSpec(dataFeatures(config), hidden, config.noise.dim), '', tensors, file) };
 }

@@ -4,6 +4,7 @@
 import type { Clock } from '../gpu/clock';
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
 import { denseBackward, denseForward, type GpuDropout } from '../kernels/dense';
+import { createNonfiniteFlag, createOptimizer, type Optimizer } from '../kernels/optimizer';
 import { allocateDenseBuffers, allocateDenseScratch, type DenseBuffers } from './dense-buffers';
 import { biasName, classWeightName, inputTransform, layerShape, networkClasses, parameterLayout, type ParameterLayout, tensor, weightName } from './layout';
 import type { NetworkSpec } from '../spec/network';
@@ -48,6 +49,24 @@ export class GpuNetwork {
     this.params.destroy();
     this.gradBuffer?.destroy();
   }
+}
+
+/**
+ * Adam (beta1 0.9, beta2 0.999) over all of a network's parameters, for the nets trained beside the
+ * GAN (the --score classifier, the encoder): its moments `${label}.adam_m`, `.adam_v` and the
+ * nonfinite flag, all in `state` for the caller to destroy.
+ */
+export async function networkAdam(rt: Runtime, network: GpuNetwork, label: string, lr: number): Promise<{ optimizer: Optimizer; nonfinite: GPUBuffer; state: GPUBuffer[] }> {
+  const count = network.layout.totalFloats;
+  const nonfinite = createNonfiniteFlag(rt, `${label}.nonfinite`);
+  const moments = [0, 1].map((m) => rt.createBuffer(`${label}.adam_${m ? 'v' : 'm'}`, count * 4));
+  const optimizer = await createOptimizer(
+    rt,
+    { rule: 'adam', count },
+    { grad: network.grads, param: network.params, firstMoment: moments[0], secondMoment: moments[1], nonfinite },
+    { lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  );
+  return { optimizer, nonfinite, state: [nonfinite, ...moments] };
 }
 
 /** What keys a pass's dropout masks: layer l draws from stream streamBase + l; the clock gives the step. */

@@ -54,3 +54,16 @@ export interface NetworkSpec {
    */
   classes?: number;
 }
+
+/** How a plain MLP of hidden ReLU layers is trained by Adam on the GPU: the --score classifier, the encoder E. */
+export interface MlpTrainingConfig {
+  /** Hidden ReLU layers' widths (the output layer is the model's own). */
+  hidden: number[];
+  iterations: number;
+  batch: number;
+  /** Adam's learning rate (beta1 0.9, beta2 0.999). */
+  lr: number;
+  /** Weights uniform in [-initRange, initRange], biases zero. */
+  initRange: number;
+  seed: number;
+}

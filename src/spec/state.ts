@@ -17,4 +17,6 @@ export interface TrainingState {
   weightsOnly?: boolean;
   /** A file of G's weights alone (`gan export --generator-only`): `discriminator.params` is empty. */
   generatorOnly?: boolean;
+  /** The inference net E: x -> z trained for this G (`gan train-encoder`; src/spec/encoder.ts), when there is one. */
+  encoder?: { hidden: number[]; params: Float32Array };
 }

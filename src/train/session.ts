@@ -8,7 +8,7 @@ import { acquireDevice, checkBuffersFit, limitsForBuffers, type BufferNeed, type
 import { Clock } from '../gpu/clock';
 import { Runtime } from '../gpu/runtime';
 import { readMnist } from '#mnist-files';
-import { readCifar10, readFashionMnist, readIdxDataset, readImageFolder } from '#dataset-files';
+import { readCifar10, readEmoji, readFashionMnist, readIdxDataset, readImageFolder } from '#dataset-files';
 import { MNIST_TRAIN_COUNT, type Mnist } from '../data/mnist-format';
 import { datasetPixelMeans, destroyDataset, uploadImages, uploadPoints, type GpuDataset } from '../data/dataset';
 import { checkDataset, mnistAsDataset, type ImageDataset } from '../data/image-dataset';
@@ -137,6 +137,8 @@ async function readKind(kind: ImageDataKind, from: string, shape: ImageShape, mn
       return readCifar10(from);
     case 'images':
       return readImageFolder(from, { size: shape.height, grey: shape.channels === 1 });
+    case 'emoji':
+      return readEmoji(from, { size: shape.height });
   }
 }
 

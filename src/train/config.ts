@@ -48,6 +48,9 @@ function reluGenerator(hidden: number[], output: number, outputActivation: 'sigm
 
 export const MNIST_IMAGE: ImageShape = { channels: 1, height: 28, width: 28 };
 export const CIFAR10_IMAGE: ImageShape = { channels: 3, height: 32, width: 32 };
+export const EMOJI_IMAGE: ImageShape = { channels: 3, height: 32, width: 32 };
+/** emoji-datasource-twitter 16.0.0's categories (Activities ... Travel & Places, Component the skin-tone swatches). */
+export const EMOJI_CATEGORIES = 10;
 
 const common = { dataDir: '', seed: 1, classes: 0, emaDecay: 0, emaStart: 0, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
 
@@ -203,6 +206,14 @@ export const PRESETS: Record<string, TrainConfig> = {
     const recipe = { ...smallRecipe('cmnist-small', 'mnist', MNIST_IMAGE, 'sigmoid'), outputBiasFromData: true, classes: 10 };
     return { ...recipe, optimizer: { ...recipe.optimizer, classLrScale: 10 } };
   })(),
+  // small-mnist's recipe on Twemoji (--format emoji, src/data/emoji-format.ts) at 3 x 32 x 32, G's
+  // output a sigmoid (pixels in [0, 1]) and its bias from the data's marginals, as small-mnist's.
+  'emoji-small': { ...smallRecipe('emoji-small', 'emoji', EMOJI_IMAGE, 'sigmoid'), outputBiasFromData: true },
+  // emoji-small conditional on the package's categories, with cmnist-small's class-row lr scale.
+  'cemoji-small': (() => {
+    const recipe = { ...smallRecipe('cemoji-small', 'emoji', EMOJI_IMAGE, 'sigmoid'), outputBiasFromData: true, classes: EMOJI_CATEGORIES };
+    return { ...recipe, optimizer: { ...recipe.optimizer, classLrScale: 10 } };
+  })(),
   // Figure 1: a 1-D gaussian learned from uniform noise.
   'toy-1d': toyPreset('toy-1d', { dim: 1, distribution: 'uniform', low: -1, high: 1, std: 1 }, 32, 0.5, 128, 0.002, 1500, 250),
   'toy-2d-ring': toyPreset('toy-2d-ring', gaussianPlaneNoise, 64, 0.3, 256, 0.001, 2000, 250),
@@ -216,6 +227,7 @@ export const MAX_CLASSES = 65535;
 
 /** The classes of a labelled data kind whose count is fixed, for --conditional; undefined where the data decides (IDX, image folders). */
 export function knownClasses(data: TrainConfig['data']): number | undefined {
+  if (data === 'emoji') return EMOJI_CATEGORIES;
   return data === 'mnist' || data === 'fashion-mnist' || data === 'cifar10' ? 10 : undefined;
 }
 
@@ -249,7 +261,7 @@ function check(condition: boolean, field: string, message: string): void {
 
 const positiveInteger = (v: number) => Number.isInteger(v) && v >= 1;
 
-const DATA_KINDS: readonly string[] = ['mnist', 'fashion-mnist', 'cifar10', 'idx', 'images', 'toy-1d', 'toy-2d-ring', 'toy-2d-grid'];
+const DATA_KINDS: readonly string[] = ['mnist', 'fashion-mnist', 'cifar10', 'idx', 'images', 'emoji', 'toy-1d', 'toy-2d-ring', 'toy-2d-grid'];
 /** Image sides beyond this make a fully connected model of billions of weights; nothing here trains one. */
 export const MAX_IMAGE_SIDE = 1024;
 
@@ -273,6 +285,7 @@ export function checkImageData(config: TrainConfig): void {
   const fixed = fixedImageShape(data);
   if (fixed) check(channels === fixed.channels && height === fixed.height && width === fixed.width, 'image', `'${data}' images are ${shapeText(fixed)}, not ${shapeText(image!)}`);
   if (data === 'idx') check(channels === 1, 'image.channels', `IDX images are grey (1 channel), got ${channels}`);
+  if (data === 'emoji') check(channels === 3 && height === width && height <= 64, 'image', `Twemoji are 64 x 64 colour, read as 3 x S x S with S <= 64, got ${shapeText(image!)}`);
   if (data === 'images') check(height === width, 'image', `a folder of images is cut to squares, so height and width must be equal, got ${shapeText(image!)}`);
   if (data === 'cifar10' || data === 'idx' || data === 'images') {
     check(config.dataDir !== '', 'dataDir', `data '${data}' is read from a directory of its files: give --data DIR`);

@@ -5,7 +5,7 @@
 // out is trained as it is (session.ts checks nothing again). Refusals name what the user typed,
 // where the caller says what that was.
 import { readMnist } from '#mnist-files';
-import { readCifar10, readFashionMnist, readIdxDataset, readImageFolder } from '#dataset-files';
+import { readCifar10, readEmoji, readFashionMnist, readIdxDataset, readImageFolder } from '#dataset-files';
 import type { Mnist } from '../data/mnist-format';
 import { checkDataset, mnistAsDataset, type ImageDataset } from '../data/image-dataset';
 import { DataFileError } from '../data/idx';
@@ -108,6 +108,8 @@ async function readKind(kind: ImageDataKind, from: string, shape: ImageShape, mn
       return readCifar10(from);
     case 'images':
       return readImageFolder(from, { size: shape.height, grey: shape.channels === 1 });
+    case 'emoji':
+      return readEmoji(from, { size: shape.height });
   }
 }
 

@@ -83,7 +83,7 @@ test('a bad flag is one line naming it and what is allowed, then where the help 
     [['train', '--seed', '-1'], 'gan: --seed -1: must be an integer from 0 to 4294967295; see `gan train --help`.'],
     [['train', '--ema-decay', '1'], 'gan: --ema-decay 1: must be a number in [0, 1); see `gan train --help`.'],
     [['train', '--lr', 'fast'], 'gan: --lr fast: must be a positive number; see `gan train --help`.'],
-    [['train', '--preset', 'toy'], 'gan: --preset toy: must be one of paper-mnist, small-mnist, fashion-small, cifar10-fc, cifar10-small, cmnist-small, toy-1d, toy-2d-ring, toy-2d-grid; see `gan train --help`.'],
+    [['train', '--preset', 'toy'], 'gan: --preset toy: must be one of paper-mnist, small-mnist, fashion-small, cifar10-fc, cifar10-small, cmnist-small, emoji-small, cemoji-small, toy-1d, toy-2d-ring, toy-2d-grid; see `gan train --help`.'],
     [['train', '--bogus'], "gan: unknown option '--bogus'; see `gan train --help`."],
     [['train', '--iters'], 'gan: --iters needs a value; see `gan train --help`.'],
     [['eval', '--parzen-samples', 'model'], 'gan: --parzen-samples model: must be one of generator, train, noise; see `gan eval --help`.'],

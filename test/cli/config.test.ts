@@ -88,7 +88,7 @@ test('a bad flag is one line naming it and what is allowed, then where the help 
     [['train', '--iters'], 'gan: --iters needs a value; see `gan train --help`.'],
     [['eval', '--parzen-samples', 'model'], 'gan: --parzen-samples model: must be one of generator, train, noise; see `gan eval --help`.'],
     [['report'], "gan: missing required argument 'run_dir'; see `gan report --help`."],
-    [['evaluate'], "gan: unknown command 'evaluate' (commands: train, eval, report, export, info); see `gan --help`."],
+    [['evaluate'], "gan: unknown command 'evaluate' (commands: train, eval, train-encoder, report, export, info); see `gan --help`."],
   ];
   for (const [args, line] of cases) {
     const run = gan(...args);

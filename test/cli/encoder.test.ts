@@ -5,7 +5,7 @@
 import test, { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate } from '../../src/cli/eval';
@@ -24,10 +24,14 @@ function gan(...args: string[]) {
 
 const dir = mkdtempSync(join(tmpdir(), 'gan-encoder-'));
 const withEncoder = join(dir, 'with-encoder.safetensors');
+const withoutEncoder = join(dir, 'without-encoder.safetensors');
 let trained: Record<string, unknown>;
 
 before(() => {
-  const run = gan('train-encoder', '--checkpoint', pretrained, '--iters', '200', '--out', withEncoder);
+  // The shipped model holds an encoder; the one these tests train starts from the same G and D without it.
+  const shipped = readCheckpoint(readFileSync(pretrained), pretrained);
+  writeFileSync(withoutEncoder, encodeCheckpoint({ ...shipped, encoder: undefined }, networkSpecs(shipped.config)));
+  const run = gan('train-encoder', '--checkpoint', withoutEncoder, '--iters', '200', '--out', withEncoder);
   assert.equal(run.status, 0, run.stderr);
   trained = JSON.parse(run.stdout);
 });
@@ -36,9 +40,10 @@ test('train-encoder writes a checkpoint holding G, D and E; one without E still 
   assert.equal(trained.out, withEncoder);
   assert.equal(trained.generator, 'average');
   assert.ok(Number.isFinite(trained.z_mse) && (trained.z_mse as number) < 1.2, `z_mse ${trained.z_mse} (p_z's own variance is 1)`);
-  const original = readCheckpoint(readFileSync(pretrained), pretrained);
+  const original = readCheckpoint(readFileSync(withoutEncoder), withoutEncoder);
   const state = readCheckpoint(readFileSync(withEncoder), withEncoder);
-  assert.equal(original.encoder, undefined, 'the pretrained file has no encoder');
+  assert.equal(original.encoder, undefined, 'the file it started from has no encoder');
+  assert.deepEqual(readCheckpoint(readFileSync(pretrained), pretrained).encoder?.hidden, [512, 512], 'the shipped model holds its encoder');
   assert.deepEqual(state.encoder!.hidden, [512, 512]);
   assert.deepEqual(state.generator.params, original.generator.params, 'G is kept as it was');
   assert.deepEqual(state.discriminator.params, original.discriminator.params, 'D is kept as it was');
@@ -63,6 +68,13 @@ test('eval --reconstruct --inpaint reports reconstruction and completion beside 
   assert.equal(report.score, undefined, 'only the figures asked for');
 });
 
+test('the shipped model\'s encoder keeps the class of at least 80% of the test digits through G(E(x))', async () => {
+  const report = await evaluate({ checkpoint: pretrained, reconstruct: true, test: '2000' });
+  const reconstruction = report.reconstruction as Record<string, number>;
+  assert.ok(reconstruction.class_agreement >= 0.8, JSON.stringify(reconstruction));
+  assert.ok(reconstruction.random_z_class_agreement < 0.2, JSON.stringify(reconstruction));
+});
+
 test('bad input gets one clear line naming the flag or file and what to do, exit 1', () => {
   const expectFailure = (args: string[], message: RegExp) => {
     const run = gan(...args);
@@ -70,7 +82,7 @@ test('bad input gets one clear line naming the flag or file and what to do, exit
     assert.equal(run.stderr.split('\n').length, 1, `one line: ${run.stderr}`);
     assert.match(run.stderr, message);
   };
-  expectFailure(['eval', '--checkpoint', pretrained, '--reconstruct'], /--reconstruct needs an encoder in the checkpoint; train one with `gan train-encoder --checkpoint .*small-mnist\.safetensors`/);
+  expectFailure(['eval', '--checkpoint', withoutEncoder, '--reconstruct'], /--reconstruct needs an encoder in the checkpoint; train one with `gan train-encoder --checkpoint .*without-encoder\.safetensors`/);
   expectFailure(['train-encoder'], /--checkpoint FILE is needed/);
   expectFailure(['train-encoder', '--checkpoint', pretrained, '--iters', '0'], /--iters 0: must be an integer >= 1/);
   expectFailure(['train-encoder', '--checkpoint', pretrained, '--pixel-weight', '-1'], /--pixel-weight -1: must be a number >= 0/);

@@ -5,7 +5,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImageDataset, ImageSplit } from '../../src/data/image-dataset';
-import { balancedDraw, DiscriminatorFeatures, semiSupervised, softmaxAccuracy, trainSoftmax } from '../../src/eval/semi-supervised';
+import { DiscriminatorFeatures } from '../../src/eval/discriminator-features';
+import { balancedDraw, semiSupervised, softmaxAccuracy, trainSoftmax } from '../../src/eval/semi-supervised';
 import { parameterLayout } from '../../src/nn/layout';
 import { mlpForward } from '../../src/reference/mlp';
 import type { NetworkSpec } from '../../src/spec/network';

@@ -6,7 +6,7 @@ import type { Runtime } from '../gpu/runtime';
 import type { ImageDataset } from '../data/image-dataset';
 import type { TrainingState } from '../spec/state';
 import { discriminatorSpec, isConditional } from '../spec/config';
-import { DEFAULT_SEMI_SUPERVISED, discriminatorFeatureSpec } from '../spec/semi-supervised';
+import { DEFAULT_SEMI_SUPERVISED, discriminatorFeatureSpec, type SemiSupervisedConfig } from '../spec/semi-supervised';
 import { ConfigError } from '../train/config';
 import { semiSupervised } from '../eval/semi-supervised';
 
@@ -43,10 +43,18 @@ export function checkSemiSupervised(state: TrainingState, file: string, counts: 
 }
 
 /** The report's `semi_supervised` field. */
-export async function semiSupervisedFigure(rt: Runtime, state: TrainingState, images: ImageDataset, counts: readonly number[], seed: number, split: { valid: number; test: number }): Promise<Record<string, unknown>> {
+export async function semiSupervisedFigure(
+  rt: Runtime,
+  state: TrainingState,
+  images: ImageDataset,
+  counts: readonly number[],
+  seed: number,
+  split: { valid: number; test: number },
+  config: SemiSupervisedConfig = DEFAULT_SEMI_SUPERVISED,
+): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const spec = discriminatorSpec(state.config);
-  const results = await semiSupervised(rt, { spec, params: state.discriminator.params }, images, counts, { seed, ...split });
+  const results = await semiSupervised(rt, { spec, params: state.discriminator.params }, images, counts, { seed, ...split, config });
   const hidden = discriminatorFeatureSpec(spec).layers;
   const last = hidden[hidden.length - 1];
   return {
@@ -60,7 +68,7 @@ export async function semiSupervisedFigure(rt: Runtime, state: TrainingState, im
       pixels_valid_accuracy: r.pixelsValidAccuracy,
     })),
     features: `D's last hidden layer: ${last.units} ${last.activation}${last.pieces > 1 ? ` x ${last.pieces}` : ''} units, no dropout`,
-    classifier: { kind: 'softmax', optimizer: 'adam', lr: DEFAULT_SEMI_SUPERVISED.lr, batch: DEFAULT_SEMI_SUPERVISED.batch, iterations_tried: DEFAULT_SEMI_SUPERVISED.checkpoints },
+    classifier: { kind: 'softmax', optimizer: 'adam', lr: config.lr, batch: config.batch, iterations_tried: config.checkpoints },
     n_valid: split.valid,
     n_test: split.test,
     seconds: seconds(t0),

@@ -35,7 +35,9 @@ export function checkSemiSupervised(state: TrainingState, file: string, counts: 
   for (let i = 0; i < train.count; i++) held[train.labels[i]]++;
   const fewest = Math.min(...held);
   for (const count of counts) {
-    if (count % classes !== 0) throw new ConfigError(`${FLAG}: ${count} labelled images cannot be ${classes} classes of equal size; give multiples of ${classes} (e.g. ${EXAMPLE}).`);
+    if (count % classes !== 0) {
+      throw new ConfigError(`${FLAG}: ${count} labelled images cannot be ${classes} classes of equal size; give multiples of ${classes} (e.g. ${FLAG} ${[10, 60, 100].map((n) => n * classes).join(',')}).`);
+    }
     if (count / classes > fewest) {
       throw new ConfigError(`${FLAG}: ${count} labelled images need ${count / classes} of each class; the training split of ${images.source} holds ${fewest} of class ${held.indexOf(fewest)}, so give at most ${fewest * classes}.`);
     }

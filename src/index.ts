@@ -49,6 +49,9 @@ export type { ExportChoice, Player } from './io/model-export';
 // trained for a fixed G, G(E(x)), and images completed from their known pixels through G.
 export { DEFAULT_ENCODER, encoderSpec, noiseRange, type EncoderConfig } from './spec/encoder';
 export { generatorModel, Reconstructor, trainEncoder, type GeneratorModel, type TrainedEncoder, type TrainedWeights } from './eval/encoder';
+export { DEFAULT_SEMI_SUPERVISED, discriminatorFeatureSpec, softmaxSpec, type SemiSupervisedConfig } from './spec/semi-supervised';
+export { DiscriminatorFeatures } from './eval/discriminator-features';
+export { balancedDraw, semiSupervised, softmaxAccuracy, trainSoftmax, type DiscriminatorModel, type LabelledRows, type SemiSupervisedOptions, type SemiSupervisedResult, type TrainedSoftmax } from './eval/semi-supervised';
 export { DEFAULT_INPAINT, Inpainter, maskBottomHalf, maskRandomHalf, type Completion, type InpaintOptions } from './eval/inpaint';
 
 /**

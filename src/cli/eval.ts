@@ -3,6 +3,7 @@
 // (--neighbours, Figure 2) and the z-interpolation figure (--interpolate, Figure 3); with none of
 // these it does all three. --score adds scores beyond the paper in the features of an MNIST
 // classifier trained by our kernels and cached: the Frechet distance and class coverage.
+// --semi-supervised adds the test accuracy of a softmax on D's features with few labels.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +30,7 @@ import { atPath } from './fs-errors';
 import { classAgreement, scoreAgainst, summarise } from '../eval/score';
 import { speckle, SPECKLE_BRIGHT, SPECKLE_NEIGHBOUR_DARK } from '../eval/speckle';
 import { checkInference, INPAINT_IMAGES, inpaintingFigure, reconstructionFigure } from './eval-inference';
+import { checkSemiSupervised, parseSemiSupervised, semiSupervisedFigure } from './eval-semi-supervised';
 
 export type ParzenSource = 'generator' | 'train' | 'noise';
 
@@ -53,6 +55,8 @@ export interface EvalFlags {
   reconstruct?: boolean;
   /** Test images with half their pixels hidden, completed through G (./eval-inference.ts). */
   inpaint?: boolean;
+  /** Counts of labelled training images, e.g. '100,600,1000': a softmax on D's features and on pixels (./eval-semi-supervised.ts). */
+  semiSupervised?: string;
 }
 
 /** The paper's counts (parzen_ll.py): 10,000 samples, 1,000 validation images, the 10,000 test images. */
@@ -125,12 +129,12 @@ function checkFinite(samples: Float32Array, file: string, features: number): voi
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-type Figures = { parzen: boolean; neighbours: boolean; interpolate: boolean; score: boolean; reconstruct: boolean; inpaint: boolean };
+type Figures = { parzen: boolean; neighbours: boolean; interpolate: boolean; score: boolean; reconstruct: boolean; inpaint: boolean; semiSupervised: boolean };
 type Counts = typeof PAPER_COUNTS;
 
 /** The figures asked for; none named means Parzen, and with a checkpoint Figures 2 and 3. */
 function chooseFigures(flags: EvalFlags): Figures {
-  const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate, score: !!flags.score, reconstruct: !!flags.reconstruct, inpaint: !!flags.inpaint };
+  const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate, score: !!flags.score, reconstruct: !!flags.reconstruct, inpaint: !!flags.inpaint, semiSupervised: flags.semiSupervised !== undefined };
   if (!Object.values(chosen).some(Boolean)) {
     chosen.parzen = true;
     chosen.neighbours = chosen.interpolate = !!flags.checkpoint;
@@ -310,14 +314,16 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
   const source: ParzenSource = flags.parzenSamples ?? 'generator';
   const chosen = chooseFigures(flags);
   const seed = seedOf(flags.seed);
-  const needsGenerator = ((chosen.parzen || chosen.score) && source === 'generator') || chosen.neighbours || chosen.interpolate || chosen.reconstruct || chosen.inpaint;
-  if (needsGenerator && !flags.checkpoint) {
+  const labelledCounts = parseSemiSupervised(flags.semiSupervised);
+  const needsModel = ((chosen.parzen || chosen.score) && source === 'generator') || chosen.neighbours || chosen.interpolate || chosen.reconstruct || chosen.inpaint || chosen.semiSupervised;
+  if (needsModel && !flags.checkpoint) {
     throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors); only --parzen and --score with --parzen-samples train or noise run without one.');
   }
   const state = flags.checkpoint ? loadCheckpoint(flags.checkpoint) : undefined;
   checkInference(state, flags.checkpoint, chosen);
   const data = await loadEvalData(state?.config ?? presetConfig(DEFAULT_PRESET), flags.data);
   const counts = chooseCounts(flags, source, data.images);
+  if (labelledCounts) checkSemiSupervised(state!, flags.checkpoint!, labelledCounts, data.images);
   const out = flags.out ?? (flags.checkpoint ? dirname(flags.checkpoint) : '.');
 
   const generatorFloats = state ? parameterLayout(generatorSpec(state.config)).totalFloats : 0;
@@ -357,6 +363,7 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
     const cacheDir = flags.cache ?? defaultCacheDir();
     if (chosen.reconstruct) report.reconstruction = await reconstructionFigure(rt, state!, generator!, sampler!, data.images, counts.test, cacheDir);
     if (chosen.inpaint) report.inpainting = await inpaintingFigure(rt, state!, generator!, data.images, Math.min(INPAINT_IMAGES, counts.test), seed, cacheDir);
+    if (labelledCounts) report.semi_supervised = await semiSupervisedFigure(rt, state!, data.images, labelledCounts, seed, { valid: counts.valid, test: counts.test });
   } finally {
     sampler?.destroy();
     context.device.destroy();

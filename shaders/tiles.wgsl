@@ -5,7 +5,8 @@
 //
 // Geometry. An invocation computes TILE_ROWS rows of C by TILE_QUADS quads of 4 consecutive
 // columns, its quads TILE_LANES apart, so that the lanes of a workgroup read consecutive 16-byte
-// quads of B while every lane reads the same elements of A (which software Vulkan broadcasts).
+// quads of B while every lane reads the same elements of A (on lavapipe still one load per lane:
+// docs/speed.md, "What lavapipe makes of a WGSL GEMM").
 // Dispatch (ceil(rows of C / TILE_ROWS), ceil(ceil(columns of C / 4) / (TILE_QUADS * TILE_LANES))),
 // workgroup TILE_WORKGROUP (= TILE_LANES): workgroups that follow one another share a block of B's
 // columns, which stays in cache. The sizes are override constants with no default: each pipeline
@@ -63,8 +64,9 @@
 // shape and adapter and keeps the fastest. The chunked forms need every lane of the workgroup at
 // tile_product (a barrier, or a subgroup operation that counts the lanes), so a kernel calls it in
 // uniform control flow, before any early return. Staging A suits a GPU, where lanes that read
-// consecutive k of a row-major A make one memory transaction instead of one per k; on lavapipe the
-// lanes' shared reads of A are already single loads, and staging only adds the barriers.
+// consecutive k of a row-major A make one memory transaction instead of one per k; on lavapipe every
+// storage load is a loop over the lanes whether they share the address or not, and staging adds the
+// barriers (coroutine switches) on top.
 //
 // The accumulators are named variables rather than an array, which keeps lavapipe's compiler from
 // addressing them through memory; the branches on TILE_ROWS and TILE_QUADS are on override

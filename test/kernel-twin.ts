@@ -73,11 +73,11 @@ export interface TwinStep<D, B> {
 
 type Destroyable = { destroy?(): void };
 
-export interface TwinSpec<I extends Record<string, InputSpec>, O extends Record<string, OutputSpec<InputValues<I>>>, B> {
+export interface TwinSpec<I extends Record<string, InputSpec>, O extends string, B> {
   seed: number;
   inputs: I;
   /** Buffers the kernel writes (ignored where `buffers` is given). */
-  outputs?: O;
+  outputs?: Record<O, OutputSpec<InputValues<I>>>;
   /**
    * Buffers made by their owner rather than uploaded one by one (a dense layer's come from
    * allocateDenseBuffers); its `destroy` is called at the end. Default: every input uploaded as
@@ -87,10 +87,10 @@ export interface TwinSpec<I extends Record<string, InputSpec>, O extends Record<
   steps: TwinStep<InputValues<I>, B>[];
 }
 
-type Uploaded<I, O> = { [K in keyof I | keyof O]: GPUBuffer };
+type Uploaded<I, O extends string> = { [K in keyof I | O]: GPUBuffer };
 
 /** Runs `spec`'s steps on the GPU and checks each against its twin; returns what was made and read (the buffers already freed). */
-export async function checkTwin<const I extends Record<string, InputSpec>, const O extends Record<string, OutputSpec<InputValues<I>>> = {}, B = Uploaded<I, O>>(
+export async function checkTwin<const I extends Record<string, InputSpec>, O extends string = never, B = Uploaded<I, O>>(
   spec: TwinSpec<I, O, B>,
 ): Promise<TwinContext<InputValues<I>, B>> {
   const { rt, clock } = await gpu();
@@ -103,7 +103,7 @@ export async function checkTwin<const I extends Record<string, InputSpec>, const
   } else {
     const made: Record<string, GPUBuffer> = {};
     for (const [name, values] of Object.entries(data)) made[name] = rt.upload(`test.${name}`, values as Values);
-    for (const [name, output] of Object.entries(spec.outputs ?? {})) {
+    for (const [name, output] of Object.entries<OutputSpec<InputValues<I>>>(spec.outputs ?? ({} as Record<O, never>))) {
       made[name] = typeof output === 'number' ? rt.createBuffer(`test.${name}`, output * 4) : output(rt, `test.${name}`, data);
     }
     owned.push(...Object.values(made));

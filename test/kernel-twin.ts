@@ -61,7 +61,9 @@ export interface TwinContext<D, B> {
   /** The last values read back from each buffer, by the buffer's name. */
   got: Record<string, Values>;
   /** Reads `count` elements of a buffer now (for twins that start from the GPU's own state). */
-  read(buffer: keyof B & string, count: number, type?: 'f32' | 'u32'): Promise<Values>;
+  read(buffer: keyof B & string, count: number, type?: 'f32'): Promise<Float32Array<ArrayBuffer>>;
+  read(buffer: keyof B & string, count: number, type: 'u32'): Promise<Uint32Array<ArrayBuffer>>;
+  read(buffer: keyof B & string, count: number, type: 'f32' | 'u32'): Promise<Values>;
 }
 
 export interface TwinStep<D, B> {
@@ -69,6 +71,8 @@ export interface TwinStep<D, B> {
   gpu(t: TwinContext<D, B>): Dispatch | Dispatch[] | Promise<Dispatch | Dispatch[]>;
   /** The twin's answers for what the step wrote, keyed by buffer (or by description, with `buffer`). */
   twin(t: TwinContext<D, B>): Record<string, Expectation<B>> | Promise<Record<string, Expectation<B>>>;
+  /** Checks beyond closeness to the twin, on what the comparisons read (`t.got`): a zero where a mask hides, a sum's meaning. */
+  after?(t: TwinContext<D, B>): void | Promise<void>;
 }
 
 type Destroyable = { destroy?(): void };
@@ -117,13 +121,13 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
     data,
     buffers,
     got: {},
-    read: async (name, count, type = 'f32') => {
+    read: (async (name: string, count: number, type: 'f32' | 'u32' = 'f32') => {
       const buffer = bufferOf(name);
       assert.ok(buffer, `no buffer named '${name}'`);
       const values = (type === 'u32' ? await rt.readU32(buffer, count) : await rt.readF32(buffer, count)) as Values;
       t.got[name] = values;
       return values;
-    },
+    }) as TwinContext<InputValues<I>, B>['read'],
   };
   try {
     for (const step of spec.steps) {
@@ -136,6 +140,7 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
         else if (expected instanceof actual.constructor) assert.deepEqual(actual, expected, `${key} differs from the twin`);
         else assert.deepEqual(Array.from(actual), Array.from(expected), `${key} differs from the twin`);
       }
+      await step.after?.(t);
     }
   } finally {
     buffers.destroy?.();

@@ -87,7 +87,7 @@ export interface TwinSpec<I extends Record<string, InputSpec>, O extends string,
    * allocateDenseBuffers); its `destroy` is called at the end. Default: every input uploaded as
    * `test.<name>`, every output made.
    */
-  buffers?: (t: Omit<TwinContext<InputValues<I>, never>, 'buffers' | 'got' | 'read'>) => (B & Destroyable) | Promise<B & Destroyable>;
+  buffers?: (t: Omit<TwinContext<InputValues<I>, never>, 'buffers' | 'got' | 'read'>) => B | Promise<B>;
   steps: TwinStep<InputValues<I>, B>[];
 }
 
@@ -101,7 +101,7 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
   const random = seededRandom(spec.seed);
   const data = makeInputs(random, spec.inputs);
   const owned: GPUBuffer[] = [];
-  let buffers: B & Destroyable;
+  let buffers: B;
   if (spec.buffers) {
     buffers = await spec.buffers({ rt, clock, random, data });
   } else {
@@ -111,7 +111,7 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
       made[name] = typeof output === 'number' ? rt.createBuffer(`test.${name}`, output * 4) : output(rt, `test.${name}`, data);
     }
     owned.push(...Object.values(made));
-    buffers = made as B & Destroyable;
+    buffers = made as B;
   }
   const bufferOf = (name: string) => (buffers as Record<string, GPUBuffer>)[name];
   const t: TwinContext<InputValues<I>, B> = {
@@ -143,7 +143,7 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
       await step.after?.(t);
     }
   } finally {
-    buffers.destroy?.();
+    (buffers as Destroyable).destroy?.();
     owned.forEach((b) => b.destroy());
   }
   return t;

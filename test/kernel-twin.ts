@@ -17,6 +17,7 @@
 // and each step's twin sees what earlier steps read back (`t.got`), so a backward pass can be checked
 // from what the GPU's forward kept rather than from the twin's.
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../src/gpu/clock';
 import type { Dispatch, Runtime } from '../src/gpu/runtime';
 import { assertClose, gpu, randomArray, seededRandom } from './helpers';
@@ -135,10 +136,8 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
       rt.run(Array.isArray(dispatches) ? dispatches : [dispatches]);
       for (const [key, { expected, tolerance, buffer = key }] of Object.entries(await step.twin(t))) {
         const actual = await t.read(buffer as keyof B & string, expected.length, expected instanceof Uint32Array ? 'u32' : 'f32');
-        if (tolerance !== 'exact') assertClose(key, actual, expected, tolerance);
-        // Typed arrays compare equal only to their own kind: the twin's plain or float64 values as numbers.
-        else if (expected instanceof actual.constructor) assert.deepEqual(actual, expected, `${key} differs from the twin`);
-        else assert.deepEqual(Array.from(actual), Array.from(expected), `${key} differs from the twin`);
+        if (tolerance === 'exact') assertSame(key, actual, expected);
+        else assertClose(key, actual, expected, tolerance);
       }
       await step.after?.(t);
     }
@@ -147,6 +146,16 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
     owned.forEach((b) => b.destroy());
   }
   return t;
+}
+
+/** Equal as assert.deepEqual has it (bit for bit for typed arrays of one kind), the message naming the first difference. */
+function assertSame(what: string, actual: Values, expected: ArrayLike<number>): void {
+  // Typed arrays equal only their own kind: the twin's plain or float64 values are compared as numbers.
+  const [a, e] = expected instanceof actual.constructor ? [actual, expected] : [Array.from(actual), Array.from(expected)];
+  if (isDeepStrictEqual(a, e)) return;
+  let first = 0;
+  while (first < Math.max(a.length, e.length) && Object.is(a[first], e[first])) first++;
+  assert.fail(`${what}: element ${first} is ${a[first]}, expected ${e[first]} (length ${a.length}, expected ${e.length})`);
 }
 
 function makeInputs<I extends Record<string, InputSpec>>(random: () => number, inputs: I): InputValues<I> {

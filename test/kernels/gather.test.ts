@@ -125,28 +125,39 @@ const contrastCases: ContrastCase[] = [
 
 for (const [index, c] of contrastCases.entries()) {
   test(`gather u8 with contrast normalisation, ${c.name}: equals the reference`, async () => {
-    const { rt, clock } = await gpu();
     const features = c.channels * c.height * c.width;
     const first = c.first ?? 0;
     const count = c.count ?? c.rows - first;
-    const bytes = randomBytes(50 + index, c.rows * features);
-    // A flat image (every byte the same) takes pylearn2's divisor-of-1 branch.
-    bytes.fill(77, 0, features);
-    const pairs = contrastParams(bytes, c.rows, features, 55);
-    const dataset: GpuDataset = { buffer: uploadBytes(rt, bytes), format: 'u8', features, first, count, scale: 1 / 255, contrast: rt.upload('test.contrast', pairs) };
     const key: RngKey = { seed: 77 + index, stream: STREAM_GATHER, step: 5 + index, sub: index % 3 };
-    const got = await runGather(rt, clock, dataset, c.batch, key);
-    const expected = gatherRows(bytes, { batch: c.batch, features, first, count, scale: 1 / 255, contrast: pairs }, key);
-    assert.deepEqual(got.indices, expected.indices);
-    for (let r = 0; r < c.batch; r++) {
-      const rowScale = pairs[2 * got.indices[r] + 1];
-      for (let f = 0; f < features; f++) {
-        const [g, e] = [got.x[r * features + f], expected.x[r * features + f]];
-        assert.ok(Math.abs(g - e) <= 2 ** -22 * (rowScale + Math.abs(e)), `row ${r} feature ${f}: GPU ${g}, reference ${e}`);
-      }
-    }
-    dataset.buffer.destroy();
-    dataset.contrast!.destroy();
+    const bytesOf = (words: Uint32Array) => new Uint8Array(words.buffer, 0, c.rows * features);
+    await checkTwin({
+      seed: 50 + index,
+      inputs: {
+        dataset: (random) => {
+          const bytes = randomBytes(random, c.rows * features);
+          // A flat image (every byte the same) takes pylearn2's divisor-of-1 branch.
+          bytes.fill(77, 0, features);
+          return packBytes(bytes);
+        },
+        contrast: (_, { dataset }) => contrastParams(bytesOf(dataset as Uint32Array), c.rows, features, 55),
+      },
+      outputs: { x: c.batch * features, indices: c.batch },
+      steps: [
+        {
+          gpu: ({ rt, clock, buffers }) => {
+            clock.set(key.step);
+            const dataset: GpuDataset = { buffer: buffers.dataset, format: 'u8', features, first, count, scale: 1 / 255, contrast: buffers.contrast };
+            return gatherDispatch(rt, clock, { batch: c.batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, buffers);
+          },
+          twin: ({ data: { dataset, contrast } }) => {
+            const expected = gatherRows(bytesOf(dataset), { batch: c.batch, features, first, count, scale: 1 / 255, contrast }, key);
+            // Within 2^-22 (rowScale + |x|): a fused multiply-add may skip the product's rounding before the row's scale multiplies it.
+            const magnitude = Float64Array.from(expected.x, (e, i) => contrast[2 * expected.indices[Math.floor(i / features)] + 1] + Math.abs(e));
+            return { indices: { expected: expected.indices, tolerance: 'exact' }, x: { expected: expected.x, tolerance: { atol: 0, rtol: 2 ** -22, magnitude } } };
+          },
+        },
+      ],
+    });
   });
 }
 

@@ -14,10 +14,11 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { denseBackward, denseForward, type GpuDropout } from '../../src/kernels/dense';
 import { allocateDenseBuffers } from '../../src/nn/dense-buffers';
-import { denseForward as referenceForward, denseGradBias, denseGradClass, denseGradInput, denseGradWeight, dropoutForward } from '../../src/reference/dense';
+import { denseForward as referenceForward, denseGradBias, denseGradClass, denseGradInput, denseGradWeight, dropoutForward, type SavedActivation } from '../../src/reference/dense';
 import type { DenseShape } from '../../src/spec/network';
 import { STREAM_DROPOUT } from '../../src/spec/rng';
-import { abs, assertClose, gpu, randomArray, seededRandom } from '../helpers';
+import { abs } from '../helpers';
+import { checkTwin, type Values } from '../kernel-twin';
 
 const ATOL = 1e-6;
 const RTOL = 2e-6;
@@ -51,82 +52,90 @@ const cases: Case[] = [
   { name: 'paper D 200x240 -> 240x5 maxout, dropout .5', shape: { batch: 200, inFeatures: 240, units: 240, pieces: 5, activation: 'maxout' }, dropout: { keep: 0.5, scale: 2 } },
 ];
 
+/** The routing the backward pass reads, as the GPU's forward kept it: a near-tie there cannot change the twin's routing. */
+function savedOf(got: Record<string, Values>, maxout: boolean): SavedActivation<Float32Array> {
+  return maxout ? { y: got.y as Float32Array, winner: got.winner as Uint32Array } : { y: got.y as Float32Array };
+}
+
+/** Each output's largest |x| W + |b| over its pieces: what bounds the rounding of the piece that won. */
+function largestPiece(magnitude: Float32Array, { batch, units, pieces }: DenseShape): Float32Array {
+  const width = units * pieces;
+  return new Float32Array(batch * units).map((_, i) => Math.max(...Array.from({ length: pieces }, (_, p) => magnitude[Math.floor(i / units) * width + p * units + (i % units)])));
+}
+
+const within = (magnitude: ArrayLike<number>) => ({ atol: ATOL, rtol: RTOL, magnitude });
+
 for (const [index, { name, shape, dropout }] of cases.entries()) {
   test(`dense ${name}: forward and backward match the reference`, async () => {
-    const { rt, clock } = await gpu();
-    const random = seededRandom(1000 + index);
     const { batch, inFeatures, units, pieces } = shape;
     const width = units * pieces;
-    const x = randomArray(random, batch * inFeatures);
-    const weight = randomArray(random, inFeatures * width, -0.5, 0.5);
-    const bias = randomArray(random, width, -0.5, 0.5);
-    const dy = randomArray(random, batch * units);
-    const oldDweight = randomArray(random, inFeatures * width);
-    const oldDbias = randomArray(random, width);
+    const maxout = shape.activation === 'maxout';
     const step = 7 + index;
     const gpuDropout: GpuDropout | undefined = dropout && { ...dropout, seed: 1234, stream: STREAM_DROPOUT + index, sub: 3 };
     const referenceDropout = gpuDropout && { keep: gpuDropout.keep, scale: gpuDropout.scale, shift: gpuDropout.shift, rng: { seed: 1234, stream: STREAM_DROPOUT + index, step, sub: 3 } };
-
-    const buffers = allocateDenseBuffers(rt, shape, { label: 'test', dropout: dropout !== undefined, data: { x, weight, bias, dy } });
-    const maxout = shape.activation === 'maxout';
-    clock.set(step);
-    rt.run(await denseForward(rt, clock, shape, buffers, gpuDropout));
-
-    // Forward.
-    const input = referenceDropout ? dropoutForward(x, batch, inFeatures, referenceDropout) : x;
-    if (referenceDropout) {
-      const dropped = await rt.readF32(buffers.dropped!, x.length);
-      if (!referenceDropout.shift) assert.deepEqual(dropped, input, 'dropout(x) differs from the reference bit for bit');
-      else {
-        // A compiler may fuse scale * x + shift into one rounding, which then skips the product's:
-        // within a float32 ulp of the product plus one of the result.
-        for (let i = 0; i < input.length; i++) {
-          const bound = (Math.abs(x[i] * referenceDropout.scale) + Math.abs(input[i])) * 2 ** -23;
-          assert.ok(Math.abs(dropped[i] - input[i]) <= bound, `dropout(x)[${i}] = ${dropped[i]}, the reference ${input[i]}`);
-        }
-      }
-    }
-    const expected = referenceForward(input, weight, bias, shape);
-    const magnitude = referenceForward(abs(input), abs(weight), abs(bias), { ...shape, pieces: 1, units: width, activation: 'identity' }).y;
-    const y = await rt.readF32(buffers.y, batch * units);
-    if (maxout) {
-      const winner = await rt.readU32(buffers.winner!, batch * units);
-      for (let i = 0; i < winner.length; i++) {
-        if (winner[i] === expected.winner![i]) continue;
-        // A near-tie may go either way in float32; then the two pieces' values must agree.
-        const b = Math.floor(i / units);
-        const u = i % units;
-        const z = (p: number) => expected.preactivation[b * width + p * units + u];
-        const bound = ATOL + RTOL * magnitude[b * width + winner[i] * units + u];
-        assert.ok(Math.abs(z(winner[i]) - z(expected.winner![i])) <= 2 * bound, `maxout winner ${i}: gpu piece ${winner[i]}, reference ${expected.winner![i]}`);
-      }
-      const maxMagnitude = new Float32Array(batch * units).map((_, i) => Math.max(...Array.from({ length: pieces }, (_, p) => magnitude[Math.floor(i / units) * width + p * units + (i % units)])));
-      assertClose('maxout y', y, expected.y, { atol: ATOL, rtol: RTOL, magnitude: maxMagnitude });
-    } else {
-      assertClose(`${shape.activation} y`, y, expected.y, { atol: ATOL, rtol: RTOL, magnitude });
-    }
-
-    // Backward from what the GPU's forward kept, so a near-tie above cannot change the routing.
-    const saved = maxout ? { y, winner: await rt.readU32(buffers.winner!, batch * units) } : { y };
-    rt.run(await denseBackward(rt, clock, shape, buffers, { dropout: gpuDropout }));
-    const dx = denseGradInput(dy, saved, weight, shape, referenceDropout);
-    const dxMagnitude = denseGradInput(abs(dy), saved, abs(weight), shape, referenceDropout);
-    assertClose('dx', await rt.readF32(buffers.dx, dx.length), dx, { atol: ATOL, rtol: RTOL, magnitude: dxMagnitude });
-    const dweight = denseGradWeight(input, dy, saved, shape);
-    assertClose('dweight', await rt.readF32(buffers.dweight, dweight.length), dweight, { atol: ATOL, rtol: RTOL, magnitude: denseGradWeight(abs(input), abs(dy), saved, shape) });
-    const dbias = denseGradBias(dy, saved, shape);
-    assertClose('dbias', await rt.readF32(buffers.dbias, dbias.length), dbias, { atol: ATOL, rtol: RTOL, magnitude: denseGradBias(abs(dy), saved, shape) });
-
-    // Accumulating into earlier gradients.
-    rt.device.queue.writeBuffer(buffers.dweight, 0, oldDweight);
-    rt.device.queue.writeBuffer(buffers.dbias, 0, oldDbias);
-    rt.run(await denseBackward(rt, clock, shape, { ...buffers, dx: undefined }, { dropout: gpuDropout, accumulate: true }));
-    const accumulated = denseGradWeight(input, dy, saved, shape, oldDweight);
-    const accumulatedMagnitude = denseGradWeight(abs(input), abs(dy), saved, shape, abs(oldDweight));
-    assertClose('accumulated dweight', await rt.readF32(buffers.dweight, dweight.length), accumulated, { atol: ATOL, rtol: RTOL, magnitude: accumulatedMagnitude });
-    assertClose('accumulated dbias', await rt.readF32(buffers.dbias, dbias.length), denseGradBias(dy, saved, shape, oldDbias), { atol: ATOL, rtol: RTOL, magnitude: denseGradBias(abs(dy), saved, shape, abs(oldDbias)) });
-
-    buffers.destroy();
+    // The twin's dropout(x): what the product saw.
+    let input = new Float32Array();
+    await checkTwin({
+      seed: 1000 + index,
+      inputs: { x: batch * inFeatures, weight: [inFeatures * width, -0.5, 0.5], bias: [width, -0.5, 0.5], dy: batch * units, oldDweight: inFeatures * width, oldDbias: width },
+      buffers: ({ rt, data: { x, weight, bias, dy } }) => allocateDenseBuffers(rt, shape, { label: 'test', dropout: dropout !== undefined, data: { x, weight, bias, dy } }),
+      steps: [
+        {
+          gpu: ({ rt, clock, buffers }) => {
+            clock.set(step);
+            return denseForward(rt, clock, shape, buffers, gpuDropout);
+          },
+          twin: async ({ data: { x, weight, bias }, read }) => {
+            input = referenceDropout ? dropoutForward(x, batch, inFeatures, referenceDropout) : x;
+            const expected = referenceForward(input, weight, bias, shape);
+            const magnitude = referenceForward(abs(input), abs(weight), abs(bias), { ...shape, pieces: 1, units: width, activation: 'identity' }).y;
+            if (maxout) {
+              const winner = await read('winner', batch * units, 'u32');
+              for (let i = 0; i < winner.length; i++) {
+                if (winner[i] === expected.winner![i]) continue;
+                // A near-tie may go either way in float32; then the two pieces' values must agree.
+                const b = Math.floor(i / units);
+                const u = i % units;
+                const z = (p: number) => expected.preactivation[b * width + p * units + u];
+                const bound = ATOL + RTOL * magnitude[b * width + winner[i] * units + u];
+                assert.ok(Math.abs(z(winner[i]) - z(expected.winner![i])) <= 2 * bound, `maxout winner ${i}: gpu piece ${winner[i]}, reference ${expected.winner![i]}`);
+              }
+            }
+            // Bit for bit, but where the input is shifted a compiler may fuse scale * x + shift into
+            // one rounding, which then skips the product's: within a float32 ulp of the product plus one of the result.
+            const dropped = referenceDropout && {
+              'dropout(x)': { buffer: 'dropped' as const, expected: input, tolerance: referenceDropout.shift ? { atol: 0, rtol: 2 ** -23, magnitude: input.map((v, i) => Math.abs(x[i] * referenceDropout.scale) + Math.abs(v)) } : ('exact' as const) },
+            };
+            return { ...dropped, [`${shape.activation} y`]: { buffer: 'y', expected: expected.y, tolerance: within(maxout ? largestPiece(magnitude, shape) : magnitude) } };
+          },
+        },
+        {
+          gpu: ({ rt, clock, buffers }) => denseBackward(rt, clock, shape, buffers, { dropout: gpuDropout }),
+          twin: ({ data: { weight, dy }, got }) => {
+            const saved = savedOf(got, maxout);
+            return {
+              dx: { expected: denseGradInput(dy, saved, weight, shape, referenceDropout), tolerance: within(denseGradInput(abs(dy), saved, abs(weight), shape, referenceDropout)) },
+              dweight: { expected: denseGradWeight(input, dy, saved, shape), tolerance: within(denseGradWeight(abs(input), abs(dy), saved, shape)) },
+              dbias: { expected: denseGradBias(dy, saved, shape), tolerance: within(denseGradBias(abs(dy), saved, shape)) },
+            };
+          },
+        },
+        {
+          gpu: ({ rt, clock, buffers, data: { oldDweight, oldDbias } }) => {
+            rt.device.queue.writeBuffer(buffers.dweight, 0, oldDweight);
+            rt.device.queue.writeBuffer(buffers.dbias, 0, oldDbias);
+            return denseBackward(rt, clock, shape, { ...buffers, dx: undefined }, { dropout: gpuDropout, accumulate: true });
+          },
+          twin: ({ data: { dy, oldDweight, oldDbias }, got }) => {
+            const saved = savedOf(got, maxout);
+            return {
+              'accumulated dweight': { buffer: 'dweight', expected: denseGradWeight(input, dy, saved, shape, oldDweight), tolerance: within(denseGradWeight(abs(input), abs(dy), saved, shape, abs(oldDweight))) },
+              'accumulated dbias': { buffer: 'dbias', expected: denseGradBias(dy, saved, shape, oldDbias), tolerance: within(denseGradBias(abs(dy), saved, shape, abs(oldDbias))) },
+            };
+          },
+        },
+      ],
+    });
   });
 }
 
@@ -144,59 +153,73 @@ const classCases: Case[] = [
 
 for (const [index, { name, shape, dropout }] of classCases.entries()) {
   test(`dense class term ${name}: forward and grad_class match the reference`, async () => {
-    const { rt, clock } = await gpu();
-    const random = seededRandom(5000 + index);
     const { batch, inFeatures, units, pieces } = shape;
     const width = units * pieces;
     const classes = 3 + index;
-    // Class classes - 1 is never drawn: its rows must stay out of y and get a zero gradient.
-    const labels = Uint32Array.from({ length: batch }, (_, b) => (b * 7 + index) % (classes - 1));
-    const x = randomArray(random, batch * inFeatures);
-    const weight = randomArray(random, inFeatures * width, -0.5, 0.5);
-    const bias = randomArray(random, width, -0.5, 0.5);
-    const classWeight = randomArray(random, classes * width, -1, 1);
-    const dy = randomArray(random, batch * units);
-    const oldDclass = randomArray(random, classes * width);
     const step = 3 + index;
     const gpuDropout: GpuDropout | undefined = dropout && { ...dropout, seed: 99, stream: STREAM_DROPOUT + index, sub: 1 };
     const referenceDropout = gpuDropout && { keep: gpuDropout.keep, scale: gpuDropout.scale, shift: gpuDropout.shift, rng: { seed: 99, stream: STREAM_DROPOUT + index, step, sub: 1 } };
     const maxout = shape.activation === 'maxout';
-    const b = allocateDenseBuffers(rt, shape, { label: 'test', dropout: dropout !== undefined, inputGrad: false, data: { x, weight, bias, dy } });
-    const classBuffers = {
-      classWeight: rt.upload('test.class_weight', classWeight),
-      labels: rt.upload('test.labels', labels),
-      dclass: rt.createBuffer('test.dclass', classWeight.byteLength),
-    };
-    clock.set(step);
-    const classTerm = { weight: classBuffers.classWeight, labels: classBuffers.labels, classes };
-    rt.run(await denseForward(rt, clock, shape, { ...b, classTerm }, gpuDropout));
-    const input = referenceDropout ? Float32Array.from(await rt.readF32(b.dropped!, x.length)) : x;
-    if (referenceDropout && !referenceDropout.shift) assert.deepEqual(input, dropoutForward(x, batch, inFeatures, referenceDropout), 'dropout acts on x alone, as without classes');
-    const expected = referenceForward(input, weight, bias, shape, { weight: classWeight, labels });
-    const magnitude = referenceForward(abs(input), abs(weight), abs(bias), { ...shape, pieces: 1, units: width, activation: 'identity' }, { weight: abs(classWeight), labels }).y;
-    const y = await rt.readF32(b.y, batch * units);
-    const yMagnitude = new Float32Array(batch * units).map((_, i) => Math.max(...Array.from({ length: pieces }, (_, p) => magnitude[Math.floor(i / units) * width + p * units + (i % units)])));
-    if (maxout) {
-      const winner = await rt.readU32(b.winner!, batch * units);
-      assert.deepEqual(winner, expected.winner, 'maxout winners (classes this far apart leave no near-ties)');
-    }
-    assertClose(`${shape.activation} y with class rows`, y, expected.y, { atol: ATOL, rtol: RTOL, magnitude: yMagnitude });
-    const without = referenceForward(input, weight, bias, shape).y;
-    assert.ok(without.some((v, i) => Math.abs(v - y[i]) > 1e-3), 'the class rows change y');
-
-    const saved = maxout ? { y, winner: await rt.readU32(b.winner!, batch * units) } : { y };
-    const backward = { ...b, classTerm: { dweight: classBuffers.dclass, labels: classBuffers.labels, classes } };
-    rt.run(await denseBackward(rt, clock, shape, backward, { dropout: gpuDropout }));
-    const dclass = denseGradClass(dy, saved, shape, labels, classes);
-    const dclassMagnitude = denseGradClass(abs(dy), saved, shape, labels, classes);
-    const got = await rt.readF32(classBuffers.dclass, dclass.length);
-    assertClose('dclass_weight', got, dclass, { atol: ATOL, rtol: RTOL, magnitude: dclassMagnitude });
-    assert.ok(got.subarray((classes - 1) * width).every((v) => v === 0), 'a class no row has gets no gradient');
-    rt.device.queue.writeBuffer(classBuffers.dclass, 0, oldDclass);
-    rt.run(await denseBackward(rt, clock, shape, backward, { dropout: gpuDropout, accumulate: true }));
-    assertClose('accumulated dclass_weight', await rt.readF32(classBuffers.dclass, dclass.length), denseGradClass(dy, saved, shape, labels, classes, oldDclass), { atol: ATOL, rtol: RTOL, magnitude: dclassMagnitude.map((v, i) => v + Math.abs(oldDclass[i])) });
-    await assert.rejects(denseForward(rt, clock, shape, { ...b, classTerm: { ...classTerm, classes: classes + 1 } }, gpuDropout), /fewer than \d+ class rows/);
-    b.destroy();
-    for (const buffer of Object.values(classBuffers)) buffer.destroy();
+    // The twin's y without the class rows, which must differ from the GPU's.
+    let without = new Float32Array();
+    await checkTwin({
+      seed: 5000 + index,
+      inputs: {
+        // Class classes - 1 is never drawn: its rows must stay out of y and get a zero gradient.
+        labels: Uint32Array.from({ length: batch }, (_, b) => (b * 7 + index) % (classes - 1)),
+        x: batch * inFeatures,
+        weight: [inFeatures * width, -0.5, 0.5],
+        bias: [width, -0.5, 0.5],
+        classWeight: [classes * width, -1, 1],
+        dy: batch * units,
+        oldDclass: classes * width,
+      },
+      buffers: ({ rt, data: { x, weight, bias, dy, classWeight, labels } }) => {
+        const layer = allocateDenseBuffers(rt, shape, { label: 'test', dropout: dropout !== undefined, inputGrad: false, data: { x, weight, bias, dy } });
+        const classBuffers = { classWeight: rt.upload('test.class_weight', classWeight), labels: rt.upload('test.labels', labels), dclass: rt.createBuffer('test.dclass', classWeight.byteLength) };
+        const destroy = () => [layer, ...Object.values(classBuffers)].forEach((b) => b.destroy());
+        return { ...layer, ...classBuffers, forward: { weight: classBuffers.classWeight, labels: classBuffers.labels, classes }, backward: { dweight: classBuffers.dclass, labels: classBuffers.labels, classes }, destroy };
+      },
+      steps: [
+        {
+          gpu: ({ rt, clock, buffers }) => {
+            clock.set(step);
+            return denseForward(rt, clock, shape, { ...buffers, classTerm: buffers.forward }, gpuDropout);
+          },
+          twin: async ({ data: { x, weight, bias, classWeight, labels }, read }) => {
+            const input = referenceDropout ? Float32Array.from(await read('dropped', x.length)) : x;
+            if (referenceDropout && !referenceDropout.shift) assert.deepEqual(input, dropoutForward(x, batch, inFeatures, referenceDropout), 'dropout acts on x alone, as without classes');
+            const expected = referenceForward(input, weight, bias, shape, { weight: classWeight, labels });
+            const magnitude = referenceForward(abs(input), abs(weight), abs(bias), { ...shape, pieces: 1, units: width, activation: 'identity' }, { weight: abs(classWeight), labels }).y;
+            without = referenceForward(input, weight, bias, shape).y;
+            return {
+              ...(maxout && { 'maxout winners (classes this far apart leave no near-ties)': { buffer: 'winner' as const, expected: expected.winner!, tolerance: 'exact' as const } }),
+              [`${shape.activation} y with class rows`]: { buffer: 'y', expected: expected.y, tolerance: within(largestPiece(magnitude, shape)) },
+            };
+          },
+          after: ({ got: { y } }) => assert.ok(without.some((v, i) => Math.abs(v - y[i]) > 1e-3), 'the class rows change y'),
+        },
+        {
+          gpu: ({ rt, clock, buffers }) => denseBackward(rt, clock, shape, { ...buffers, classTerm: buffers.backward }, { dropout: gpuDropout }),
+          twin: ({ data: { dy, labels }, got }) => {
+            const saved = savedOf(got, maxout);
+            return { dclass_weight: { buffer: 'dclass', expected: denseGradClass(dy, saved, shape, labels, classes), tolerance: within(denseGradClass(abs(dy), saved, shape, labels, classes)) } };
+          },
+          after: ({ got: { dclass } }) => assert.ok(dclass.subarray((classes - 1) * width).every((v) => v === 0), 'a class no row has gets no gradient'),
+        },
+        {
+          gpu: ({ rt, clock, buffers, data: { oldDclass } }) => {
+            rt.device.queue.writeBuffer(buffers.dclass, 0, oldDclass);
+            return denseBackward(rt, clock, shape, { ...buffers, classTerm: buffers.backward }, { dropout: gpuDropout, accumulate: true });
+          },
+          twin: async ({ rt, clock, buffers, data: { dy, labels, oldDclass }, got }) => {
+            await assert.rejects(denseForward(rt, clock, shape, { ...buffers, classTerm: { ...buffers.forward, classes: classes + 1 } }, gpuDropout), /fewer than \d+ class rows/);
+            const saved = savedOf(got, maxout);
+            const magnitude = denseGradClass(abs(dy), saved, shape, labels, classes).map((v, i) => v + Math.abs(oldDclass[i]));
+            return { 'accumulated dclass_weight': { buffer: 'dclass', expected: denseGradClass(dy, saved, shape, labels, classes, oldDclass), tolerance: within(magnitude) } };
+          },
+        },
+      ],
+    });
   });
 }

@@ -6,10 +6,11 @@
 // fewer), the reference rounds once. A wrong decay, weight or index errs by a whole term.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createEmaUpdate } from '../../src/kernels/ema';
+import { createEmaUpdate, type EmaUpdate } from '../../src/kernels/ema';
 import { emaDecayAt, emaWeights } from '../../src/spec/ema';
 import { emaStep } from '../../src/reference/ema';
-import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
+import { gpu, randomArray } from '../helpers';
+import { checkTwin, type TwinContext } from '../kernel-twin';
 
 const U = 2 ** -24;
 /** More elements than one row of 65535 workgroups of 64 covers: the 2-D dispatch path. */
@@ -18,29 +19,38 @@ const SIZES = [1, 5, 1023, 4097, TWO_D];
 /** Decays of successive steps: the warm-up's first values, then a long average. */
 const DECAYS = [emaDecayAt(0.999, 1), emaDecayAt(0.999, 2), 0.5, 0.999, 0.9999, 0];
 
+type EmaContext = TwinContext<{ average: Float32Array<ArrayBuffer> }, { param: GPUBuffer; average: GPUBuffer }>;
+
 for (const count of SIZES) {
   test(`ema: ${count} parameters, ${DECAYS.length} steps with changing decays, matches the reference`, async () => {
-    const { rt } = await gpu();
-    const random = seededRandom(count);
-    let average = randomArray(random, count);
-    const param = rt.createBuffer('test.param', count * 4);
-    const averageBuffer = rt.upload('test.average', average);
-    const update = await createEmaUpdate(rt, count, { param, average: averageBuffer }, DECAYS[0]);
-    for (const [s, decay] of DECAYS.entries()) {
-      update.setDecay(decay);
-      const values = randomArray(random, count, -2, 2);
-      rt.device.queue.writeBuffer(param, 0, values);
-      rt.run([update.dispatch]);
-      const expected = average.slice();
-      emaStep(expected, values, decay);
-      const { weight } = emaWeights(decay);
-      const magnitude = average.map((a, i) => decay * Math.abs(a) + weight * Math.abs(values[i]));
-      const actual = await rt.readF32(averageBuffer, count);
-      assertClose(`step ${s + 1} (decay ${decay})`, actual, expected, { atol: 1e-30, rtol: 4 * U, magnitude });
-      if (decay === 0) assert.deepEqual(actual, values, 'decay 0: the average is the parameters');
-      average = actual as Float32Array<ArrayBuffer>;
-    }
-    for (const b of [param, averageBuffer]) b.destroy();
+    let update: EmaUpdate | undefined;
+    let values = new Float32Array();
+    await checkTwin({
+      seed: count,
+      inputs: { average: count },
+      outputs: { param: count },
+      steps: DECAYS.map((decay, s) => ({
+        gpu: async ({ rt, random, buffers }: EmaContext) => {
+          update ??= await createEmaUpdate(rt, count, buffers, decay);
+          update.setDecay(decay);
+          values = randomArray(random, count, -2, 2);
+          rt.device.queue.writeBuffer(buffers.param, 0, values);
+          return update.dispatch;
+        },
+        // From the average the GPU holds, so errors cannot compound.
+        twin: ({ data, got }: EmaContext) => {
+          const average = got.average ?? data.average;
+          const expected = Float32Array.from(average);
+          emaStep(expected, values, decay);
+          const { weight } = emaWeights(decay);
+          const magnitude = average.map((a, i) => decay * Math.abs(a) + weight * Math.abs(values[i]));
+          return {
+            [`step ${s + 1} (decay ${decay})`]: { buffer: 'average' as const, expected, tolerance: { atol: 1e-30, rtol: 4 * U, magnitude } },
+            ...(decay === 0 && { 'decay 0: the average is the parameters': { buffer: 'average' as const, expected: values, tolerance: 'exact' as const } }),
+          };
+        },
+      })),
+    });
   });
 }
 

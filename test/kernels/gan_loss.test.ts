@@ -22,11 +22,12 @@ import { averageGanStats, GAN_STATS, GAN_STATS_LENGTH, type GeneratorLoss } from
 import { discriminatorLoss as referenceDiscriminatorLoss, generatorLoss as referenceGeneratorLoss } from '../../src/reference/gan_loss';
 import type { Runtime } from '../../src/gpu/runtime';
 import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
+import { checkTwin, type TwinContext } from '../kernel-twin';
 
 const U = 2 ** -24;
 const DLOGIT_TOLERANCE = { atol: 1e-30, rtol: 2e-5 };
 const COUNTS = [GAN_STATS.dCount, GAN_STATS.gCount, GAN_STATS.nonfinite] as number[];
-const GENERATOR_LOSSES: GeneratorLoss[] = ['non-saturating', 'minimax'];
+const GENERATOR_LOSSES = ['non-saturating', 'minimax'] as const;
 
 /** Logits of a D that is sure of itself somewhere: every fifth is +-50 or +-100, the rest in [-8, 8]. */
 function testLogits(random: () => number, n: number, rotation: number): Float32Array<ArrayBuffer> {
@@ -59,6 +60,9 @@ function sum(...deltas: Float64Array[]): Float64Array {
   return total;
 }
 
+/** A step's view when steps are made for each loss: the logits and their gradients, and stats buffers by name. */
+type GanContext = TwinContext<{ logitsReal: Float32Array<ArrayBuffer>; logitsFake: Float32Array<ArrayBuffer> }, Record<'logitsReal' | 'logitsFake' | 'dlogitsReal' | 'dlogitsFake', GPUBuffer> & Record<string, GPUBuffer>>;
+
 function buffersFor(rt: Runtime, logitsReal: Float32Array<ArrayBuffer>, logitsFake: Float32Array<ArrayBuffer>) {
   return {
     logitsReal: rt.upload('test.logits_real', logitsReal),
@@ -73,37 +77,44 @@ for (const [index, n] of [1, 7, 100, 200, 1000, 33333].entries()) {
   // A generated batch of another size than the data batch catches n_real and n_fake swapped.
   const nFake = Math.max(1, n - 2);
   test(`gan_loss n_real ${n}, n_fake ${nFake}: D and both G losses match the reference`, async () => {
-    const { rt } = await gpu();
-    const random = seededRandom(500 + index);
-    const logitsReal = testLogits(random, n, 0);
-    const logitsFake = testLogits(random, nFake, 1);
-    const buffers = buffersFor(rt, logitsReal, logitsFake);
-
-    rt.run([await discriminatorLoss(rt, { nReal: n, nFake }, buffers)]);
-    const expected = referenceDiscriminatorLoss(logitsReal, logitsFake);
-    assertClose('D dlogits_real', await rt.readF32(buffers.dlogitsReal, n), expected.dlogitsReal, DLOGIT_TOLERANCE);
-    assertClose('D dlogits_fake', await rt.readF32(buffers.dlogitsFake, nFake), expected.dlogitsFake, DLOGIT_TOLERANCE);
-    assertStats('D', await rt.readF32(buffers.stats, GAN_STATS_LENGTH), expected.stats, n);
-
-    // One-sided label smoothing: D's target for the data is .9.
-    const smoothedStats = createStatsBuffer(rt, 'test.stats');
-    rt.run([await discriminatorLoss(rt, { nReal: n, nFake, realTarget: 0.9 }, { ...buffers, stats: smoothedStats })]);
-    const smoothed = referenceDiscriminatorLoss(logitsReal, logitsFake, 0.9);
-    // Where sigmoid(l) is near .9 the two terms of the gradient cancel: the error is relative to the terms, not to their difference.
-    const terms = Array.from(logitsReal, (l) => (0.5 * (0.1 / (1 + Math.exp(-l)) + 0.9 / (1 + Math.exp(l)))) / n);
-    assertClose('D (target .9) dlogits_real', await rt.readF32(buffers.dlogitsReal, n), smoothed.dlogitsReal, { ...DLOGIT_TOLERANCE, magnitude: terms });
-    assertStats('D (target .9)', await rt.readF32(smoothedStats, GAN_STATS_LENGTH), smoothed.stats, n);
-    smoothedStats.destroy();
-
-    for (const loss of GENERATOR_LOSSES) {
-      const stats = createStatsBuffer(rt, 'test.stats');
-      rt.run([await generatorLoss(rt, { n: nFake, loss }, { logitsFake: buffers.logitsFake, dlogitsFake: buffers.dlogitsFake, stats })]);
-      const expectedG = referenceGeneratorLoss(logitsFake, loss);
-      assertClose(`G ${loss} dlogits_fake`, await rt.readF32(buffers.dlogitsFake, nFake), expectedG.dlogitsFake, DLOGIT_TOLERANCE);
-      assertStats(`G ${loss}`, await rt.readF32(stats, GAN_STATS_LENGTH), expectedG.stats, nFake);
-      stats.destroy();
-    }
-    for (const buffer of Object.values(buffers)) buffer.destroy();
+    await checkTwin({
+      seed: 500 + index,
+      inputs: { logitsReal: (random) => testLogits(random, n, 0), logitsFake: (random) => testLogits(random, nFake, 1) },
+      // A stats buffer of its own for each loss, so each holds that loss's sums alone.
+      outputs: { dlogitsReal: n, dlogitsFake: nFake, stats: createStatsBuffer, smoothedStats: createStatsBuffer, 'non-saturating': createStatsBuffer, minimax: createStatsBuffer },
+      steps: [
+        {
+          gpu: async ({ rt, buffers }) => discriminatorLoss(rt, { nReal: n, nFake }, buffers),
+          twin: async ({ data: { logitsReal, logitsFake }, read }) => {
+            const expected = referenceDiscriminatorLoss(logitsReal, logitsFake);
+            assertStats('D', await read('stats', GAN_STATS_LENGTH), expected.stats, n);
+            return {
+              'D dlogits_real': { buffer: 'dlogitsReal', expected: expected.dlogitsReal, tolerance: DLOGIT_TOLERANCE },
+              'D dlogits_fake': { buffer: 'dlogitsFake', expected: expected.dlogitsFake, tolerance: DLOGIT_TOLERANCE },
+            };
+          },
+        },
+        {
+          // One-sided label smoothing: D's target for the data is .9.
+          gpu: async ({ rt, buffers }) => discriminatorLoss(rt, { nReal: n, nFake, realTarget: 0.9 }, { ...buffers, stats: buffers.smoothedStats }),
+          twin: async ({ data: { logitsReal, logitsFake }, read }) => {
+            const smoothed = referenceDiscriminatorLoss(logitsReal, logitsFake, 0.9);
+            assertStats('D (target .9)', await read('smoothedStats', GAN_STATS_LENGTH), smoothed.stats, n);
+            // Where sigmoid(l) is near .9 the two terms of the gradient cancel: the error is relative to the terms, not to their difference.
+            const terms = Array.from(logitsReal, (l) => (0.5 * (0.1 / (1 + Math.exp(-l)) + 0.9 / (1 + Math.exp(l)))) / n);
+            return { 'D (target .9) dlogits_real': { buffer: 'dlogitsReal', expected: smoothed.dlogitsReal, tolerance: { ...DLOGIT_TOLERANCE, magnitude: terms } } };
+          },
+        },
+        ...GENERATOR_LOSSES.map((loss) => ({
+          gpu: async ({ rt, buffers }: GanContext) => generatorLoss(rt, { n: nFake, loss }, { logitsFake: buffers.logitsFake, dlogitsFake: buffers.dlogitsFake, stats: buffers[loss] }),
+          twin: async ({ data: { logitsFake }, read }: GanContext) => {
+            const expectedG = referenceGeneratorLoss(logitsFake, loss);
+            assertStats(`G ${loss}`, await read(loss, GAN_STATS_LENGTH), expectedG.stats, nFake);
+            return { [`G ${loss} dlogits_fake`]: { buffer: 'dlogitsFake' as const, expected: expectedG.dlogitsFake, tolerance: DLOGIT_TOLERANCE } };
+          },
+        })),
+      ],
+    });
   });
 }
 
@@ -255,44 +266,59 @@ function worstRelative(actual: ArrayLike<number>, expected: ArrayLike<number>, l
 for (const [index, n] of [1, 7, 100, 257].entries()) {
   const nFake = n === 1 ? 1 : n + 2;
   test(`gan_loss least squares n_real ${n}, n_fake ${nFake}: D (targets 1 and .9) and G match the reference, raw outputs in the stats`, async (t) => {
-    const { rt } = await gpu();
-    const random = seededRandom(900 + index);
-    const logitsReal = testLogits(random, n, 2);
-    const logitsFake = testLogits(random, nFake, 3);
-    const buffers = buffersFor(rt, logitsReal, logitsFake);
     let worst = 0;
-    for (const target of [1, 0.9]) {
-      const stats = createStatsBuffer(rt, 'test.stats');
-      rt.run([await discriminatorLoss(rt, { nReal: n, nFake, realTarget: target, loss: 'least-squares' }, { ...buffers, stats })]);
-      const expected = referenceDiscriminatorLoss(logitsReal, logitsFake, target, 'least-squares');
-      const [dReal, dFake] = [await rt.readF32(buffers.dlogitsReal, n), await rt.readF32(buffers.dlogitsFake, nFake)];
-      const magnitudeReal = Array.from(logitsReal, (l) => (Math.abs(l) + target) / n);
-      const magnitudeFake = Array.from(logitsFake, (l) => Math.abs(l) / nFake);
-      assertClose(`D (target ${target}) dlogits_real`, dReal, expected.dlogitsReal, { atol: 0, rtol: 8 * U, magnitude: magnitudeReal });
-      assertClose(`D (target ${target}) dlogits_fake`, dFake, expected.dlogitsFake, { atol: 0, rtol: 8 * U, magnitude: magnitudeFake });
-      worst = Math.max(worst, worstRelative(dReal, expected.dlogitsReal, logitsReal, target), worstRelative(dFake, expected.dlogitsFake, logitsFake, 0));
-      const sums = await rt.readF32(stats, GAN_STATS_LENGTH);
-      assertStats(`D least squares (target ${target})`, sums, expected.stats, Math.max(n, nFake), leastSquaresMagnitudes(logitsReal, logitsFake, 'D'));
-      // What the stats mean: the loss is the paper's 1/2 E[(D(x) - b)^2] + 1/2 E[D(G(z))^2], D(x) the mean raw output.
-      const mean = (v: ArrayLike<number>) => Array.from(v).reduce((a, b) => a + b, 0) / v.length;
-      const direct = 0.5 * mean(Array.from(logitsReal, (l) => (l - target) ** 2)) + 0.5 * mean(Array.from(logitsFake, (l) => l * l));
-      assert.ok(Math.abs(averageGanStats(sums).dLoss - direct) <= 1e-5 * direct, `d_loss ${averageGanStats(sums).dLoss} vs ${direct}`);
-      assert.ok(Math.abs(averageGanStats(sums).dReal - mean(logitsReal)) <= 1e-5 * (1 + mean(Array.from(logitsReal, Math.abs))), 'D(x) is the mean raw output');
-      stats.destroy();
-    }
-    const stats = createStatsBuffer(rt, 'test.stats');
-    rt.run([await generatorLoss(rt, { n: nFake, loss: 'least-squares' }, { logitsFake: buffers.logitsFake, dlogitsFake: buffers.dlogitsFake, stats })]);
-    const expectedG = referenceGeneratorLoss(logitsFake, 'least-squares');
-    const dG = await rt.readF32(buffers.dlogitsFake, nFake);
-    assertClose('G least squares dlogits_fake', dG, expectedG.dlogitsFake, { atol: 0, rtol: 8 * U, magnitude: Array.from(logitsFake, (l) => (Math.abs(l) + 1) / nFake) });
-    worst = Math.max(worst, worstRelative(dG, expectedG.dlogitsFake, logitsFake, 1));
-    const sums = await rt.readF32(stats, GAN_STATS_LENGTH);
-    assertStats('G least squares', sums, expectedG.stats, nFake, leastSquaresMagnitudes(undefined, logitsFake, 'G'));
-    const direct = 0.5 * Array.from(logitsFake, (l) => (l - 1) ** 2).reduce((a, b) => a + b, 0) / nFake;
-    assert.ok(Math.abs(averageGanStats(sums).gLoss - direct) <= 1e-5 * direct, `g_loss ${averageGanStats(sums).gLoss} vs ${direct}`);
+    const mean = (v: ArrayLike<number>) => Array.from(v).reduce((a, b) => a + b, 0) / v.length;
+    const discriminatorStep = (target: number) => {
+      const stats = `stats (target ${target})`;
+      let expected: ReturnType<typeof referenceDiscriminatorLoss>;
+      return {
+        gpu: async ({ rt, buffers }: GanContext) => discriminatorLoss(rt, { nReal: n, nFake, realTarget: target, loss: 'least-squares' }, { ...buffers, stats: buffers[stats] }),
+        twin: ({ data: { logitsReal, logitsFake } }: GanContext) => {
+          expected = referenceDiscriminatorLoss(logitsReal, logitsFake, target, 'least-squares');
+          const magnitudeReal = Array.from(logitsReal, (l) => (Math.abs(l) + target) / n);
+          const magnitudeFake = Array.from(logitsFake, (l) => Math.abs(l) / nFake);
+          return {
+            [`D (target ${target}) dlogits_real`]: { buffer: 'dlogitsReal', expected: expected.dlogitsReal, tolerance: { atol: 0, rtol: 8 * U, magnitude: magnitudeReal } },
+            [`D (target ${target}) dlogits_fake`]: { buffer: 'dlogitsFake', expected: expected.dlogitsFake, tolerance: { atol: 0, rtol: 8 * U, magnitude: magnitudeFake } },
+          };
+        },
+        after: async ({ data: { logitsReal, logitsFake }, got, read }: GanContext) => {
+          worst = Math.max(worst, worstRelative(got.dlogitsReal, expected.dlogitsReal, logitsReal, target), worstRelative(got.dlogitsFake, expected.dlogitsFake, logitsFake, 0));
+          const sums = await read(stats, GAN_STATS_LENGTH);
+          assertStats(`D least squares (target ${target})`, sums, expected.stats, Math.max(n, nFake), leastSquaresMagnitudes(logitsReal, logitsFake, 'D'));
+          // What the stats mean: the loss is the paper's 1/2 E[(D(x) - b)^2] + 1/2 E[D(G(z))^2], D(x) the mean raw output.
+          const direct = 0.5 * mean(Array.from(logitsReal, (l) => (l - target) ** 2)) + 0.5 * mean(Array.from(logitsFake, (l) => l * l));
+          assert.ok(Math.abs(averageGanStats(sums).dLoss - direct) <= 1e-5 * direct, `d_loss ${averageGanStats(sums).dLoss} vs ${direct}`);
+          assert.ok(Math.abs(averageGanStats(sums).dReal - mean(logitsReal)) <= 1e-5 * (1 + mean(Array.from(logitsReal, Math.abs))), 'D(x) is the mean raw output');
+        },
+      };
+    };
+    let expectedG: ReturnType<typeof referenceGeneratorLoss>;
+    await checkTwin({
+      seed: 900 + index,
+      inputs: { logitsReal: (random) => testLogits(random, n, 2), logitsFake: (random) => testLogits(random, nFake, 3) },
+      outputs: { dlogitsReal: n, dlogitsFake: nFake, 'stats (target 1)': createStatsBuffer, 'stats (target 0.9)': createStatsBuffer, generatorStats: createStatsBuffer },
+      steps: [
+        discriminatorStep(1),
+        discriminatorStep(0.9),
+        {
+          gpu: async ({ rt, buffers }) => generatorLoss(rt, { n: nFake, loss: 'least-squares' }, { logitsFake: buffers.logitsFake, dlogitsFake: buffers.dlogitsFake, stats: buffers.generatorStats }),
+          twin: ({ data: { logitsFake } }) => {
+            expectedG = referenceGeneratorLoss(logitsFake, 'least-squares');
+            const magnitude = Array.from(logitsFake, (l) => (Math.abs(l) + 1) / nFake);
+            return { 'G least squares dlogits_fake': { buffer: 'dlogitsFake', expected: expectedG.dlogitsFake, tolerance: { atol: 0, rtol: 8 * U, magnitude } } };
+          },
+          after: async ({ data: { logitsFake }, got, read }) => {
+            worst = Math.max(worst, worstRelative(got.dlogitsFake, expectedG.dlogitsFake, logitsFake, 1));
+            const sums = await read('generatorStats', GAN_STATS_LENGTH);
+            assertStats('G least squares', sums, expectedG.stats, nFake, leastSquaresMagnitudes(undefined, logitsFake, 'G'));
+            const direct = (0.5 * Array.from(logitsFake, (l) => (l - 1) ** 2).reduce((a, b) => a + b, 0)) / nFake;
+            assert.ok(Math.abs(averageGanStats(sums).gLoss - direct) <= 1e-5 * direct, `g_loss ${averageGanStats(sums).gLoss} vs ${direct}`);
+          },
+        },
+      ],
+    });
     t.diagnostic(`largest |gpu - reference| over (|l| + |t|) / n: ${(worst / U).toFixed(3)} u`);
-    stats.destroy();
-    for (const buffer of Object.values(buffers)) buffer.destroy();
   });
 }
 

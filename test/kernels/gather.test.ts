@@ -18,6 +18,7 @@ import { contrastParams, splitValues, type GpuDataset } from '../../src/data/dat
 import { gatherLabels, gatherRows, type GatherSpec } from '../../src/reference/gather';
 import { STREAM_GATHER, type RngKey } from '../../src/spec/rng';
 import { gpu, randomArray, seededRandom } from '../helpers';
+import { checkTwin } from '../kernel-twin';
 
 type Runtime = Awaited<ReturnType<typeof gpu>>['rt'];
 
@@ -43,14 +44,19 @@ const cases: Case[] = [
   { name: 'MNIST size: 60,000 x 784 bytes, the first 50,000, batch 1000', format: 'u8', rows: 60000, features: 784, batch: 1000, first: 0, count: 50000 },
 ];
 
-function uploadBytes(rt: Runtime, bytes: Uint8Array): GPUBuffer {
+/** Bytes as the GPU holds them: packed four to a u32, the last word padded with zeros. */
+function packBytes(bytes: Uint8Array): Uint32Array<ArrayBuffer> {
   const words = new Uint32Array(Math.ceil(bytes.length / 4));
   new Uint8Array(words.buffer).set(bytes);
-  return rt.upload('test.dataset_u8', words);
+  return words;
 }
 
-function randomBytes(seed: number, n: number): Uint8Array {
-  const random = seededRandom(seed);
+function uploadBytes(rt: Runtime, bytes: Uint8Array): GPUBuffer {
+  return rt.upload('test.dataset_u8', packBytes(bytes));
+}
+
+function randomBytes(seed: number | (() => number), n: number): Uint8Array {
+  const random = typeof seed === 'number' ? seededRandom(seed) : seed;
   const bytes = new Uint8Array(n);
   for (let i = 0; i < n; i++) bytes[i] = Math.floor(random() * 256);
   return bytes;
@@ -69,22 +75,33 @@ async function runGather(rt: Runtime, clock: Awaited<ReturnType<typeof gpu>>['cl
 
 for (const [index, c] of cases.entries()) {
   test(`gather ${c.format} ${c.name}: rows and indices equal the reference`, async () => {
-    const { rt, clock } = await gpu();
     const first = c.first ?? 0;
     const count = c.count ?? c.rows - first;
     const scale = c.format === 'u8' ? 1 / 255 : 1;
-    const data = c.format === 'u8' ? randomBytes(index, c.rows * c.features) : randomArray(seededRandom(index), c.rows * c.features);
-    const buffer = data instanceof Uint8Array ? uploadBytes(rt, data) : rt.upload('test.dataset_f32', data);
-    const dataset: GpuDataset = { buffer, format: c.format, features: c.features, first, count, scale };
+    const values = c.rows * c.features;
     const key: RngKey = { seed: 314 + index, stream: STREAM_GATHER, step: 1000 + index, sub: index % 4 };
-    const spec: GatherSpec = { batch: c.batch, features: c.features, first, count, scale };
-
-    const got = await runGather(rt, clock, dataset, c.batch, key);
-    const expected = gatherRows(data, spec, key);
-    assert.deepEqual(got.indices, expected.indices);
-    for (const i of got.indices) assert.ok(i >= first && i < first + count, `index ${i} outside rows [${first}, ${first + count})`);
-    assert.deepEqual(got.x, expected.x);
-    buffer.destroy();
+    await checkTwin({
+      seed: index,
+      inputs: { dataset: (random) => (c.format === 'u8' ? packBytes(randomBytes(random, values)) : randomArray(random, values)) },
+      outputs: { x: c.batch * c.features, indices: c.batch },
+      steps: [
+        {
+          gpu: ({ rt, clock, buffers }) => {
+            clock.set(key.step);
+            const dataset: GpuDataset = { buffer: buffers.dataset, format: c.format, features: c.features, first, count, scale };
+            return gatherDispatch(rt, clock, { batch: c.batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, buffers);
+          },
+          twin: ({ data }) => {
+            const rows = data.dataset instanceof Uint32Array ? new Uint8Array(data.dataset.buffer, 0, values) : data.dataset;
+            const expected = gatherRows(rows, { batch: c.batch, features: c.features, first, count, scale }, key);
+            return { indices: { expected: expected.indices, tolerance: 'exact' }, x: { expected: expected.x, tolerance: 'exact' } };
+          },
+          after: ({ got: { indices } }) => {
+            for (const i of indices) assert.ok(i >= first && i < first + count, `index ${i} outside rows [${first}, ${first + count})`);
+          },
+        },
+      ],
+    });
   });
 }
 
@@ -108,28 +125,39 @@ const contrastCases: ContrastCase[] = [
 
 for (const [index, c] of contrastCases.entries()) {
   test(`gather u8 with contrast normalisation, ${c.name}: equals the reference`, async () => {
-    const { rt, clock } = await gpu();
     const features = c.channels * c.height * c.width;
     const first = c.first ?? 0;
     const count = c.count ?? c.rows - first;
-    const bytes = randomBytes(50 + index, c.rows * features);
-    // A flat image (every byte the same) takes pylearn2's divisor-of-1 branch.
-    bytes.fill(77, 0, features);
-    const pairs = contrastParams(bytes, c.rows, features, 55);
-    const dataset: GpuDataset = { buffer: uploadBytes(rt, bytes), format: 'u8', features, first, count, scale: 1 / 255, contrast: rt.upload('test.contrast', pairs) };
     const key: RngKey = { seed: 77 + index, stream: STREAM_GATHER, step: 5 + index, sub: index % 3 };
-    const got = await runGather(rt, clock, dataset, c.batch, key);
-    const expected = gatherRows(bytes, { batch: c.batch, features, first, count, scale: 1 / 255, contrast: pairs }, key);
-    assert.deepEqual(got.indices, expected.indices);
-    for (let r = 0; r < c.batch; r++) {
-      const rowScale = pairs[2 * got.indices[r] + 1];
-      for (let f = 0; f < features; f++) {
-        const [g, e] = [got.x[r * features + f], expected.x[r * features + f]];
-        assert.ok(Math.abs(g - e) <= 2 ** -22 * (rowScale + Math.abs(e)), `row ${r} feature ${f}: GPU ${g}, reference ${e}`);
-      }
-    }
-    dataset.buffer.destroy();
-    dataset.contrast!.destroy();
+    const bytesOf = (words: Uint32Array) => new Uint8Array(words.buffer, 0, c.rows * features);
+    await checkTwin({
+      seed: 50 + index,
+      inputs: {
+        dataset: (random) => {
+          const bytes = randomBytes(random, c.rows * features);
+          // A flat image (every byte the same) takes pylearn2's divisor-of-1 branch.
+          bytes.fill(77, 0, features);
+          return packBytes(bytes);
+        },
+        contrast: (_, { dataset }) => contrastParams(bytesOf(dataset as Uint32Array), c.rows, features, 55),
+      },
+      outputs: { x: c.batch * features, indices: c.batch },
+      steps: [
+        {
+          gpu: ({ rt, clock, buffers }) => {
+            clock.set(key.step);
+            const dataset: GpuDataset = { buffer: buffers.dataset, format: 'u8', features, first, count, scale: 1 / 255, contrast: buffers.contrast };
+            return gatherDispatch(rt, clock, { batch: c.batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, buffers);
+          },
+          twin: ({ data: { dataset, contrast } }) => {
+            const expected = gatherRows(bytesOf(dataset), { batch: c.batch, features, first, count, scale: 1 / 255, contrast }, key);
+            // Within 2^-22 (rowScale + |x|): a fused multiply-add may skip the product's rounding before the row's scale multiplies it.
+            const magnitude = Float64Array.from(expected.x, (e, i) => contrast[2 * expected.indices[Math.floor(i / features)] + 1] + Math.abs(e));
+            return { indices: { expected: expected.indices, tolerance: 'exact' }, x: { expected: expected.x, tolerance: { atol: 0, rtol: 2 ** -22, magnitude } } };
+          },
+        },
+      ],
+    });
   });
 }
 

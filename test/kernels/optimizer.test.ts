@@ -18,6 +18,7 @@ import { adamBiasCorrections, type OptimizerHyperparameters, type OptimizerRule 
 import { adamStep, sgdPylearn2Step, sgdPytorchStep, type AdamState, type SgdState } from '../../src/reference/optimizer';
 import type { Runtime } from '../../src/gpu/runtime';
 import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
+import { checkTwin, type TwinContext } from '../kernel-twin';
 
 const U = 2 ** -24;
 const SGD_RTOL = 8 * U;
@@ -72,12 +73,6 @@ async function setUp(rt: Runtime, rule: OptimizerRule, count: number, random: ()
   return { optimizer, buffers, state, destroy: () => Object.values(buffers).forEach((b) => b.destroy()) };
 }
 
-async function readState(rt: Runtime, setup: Setup, count: number): Promise<Record<string, Float32Array<ArrayBuffer>>> {
-  const out: Record<string, Float32Array<ArrayBuffer>> = {};
-  for (const name of Object.keys(setup.state)) out[name] = (await rt.readF32(setup.buffers[name], count)) as Float32Array<ArrayBuffer>;
-  return out;
-}
-
 /** The reference's step on a copy of `before`, and the magnitude M of every stored value. */
 function referenceStep(rule: OptimizerRule, before: Record<string, Float32Array>, grad: Float32Array, h: Hyper) {
   const after = Object.fromEntries(Object.entries(before).map(([k, v]) => [k, v.slice()]));
@@ -111,34 +106,54 @@ function referenceStep(rule: OptimizerRule, before: Record<string, Float32Array>
   return { after, magnitude };
 }
 
+type OptimizerContext = TwinContext<{}, Record<string, GPUBuffer>>;
+
 for (const rule of ['sgd-pylearn2', 'sgd-pytorch', 'adam'] as OptimizerRule[]) {
   for (const count of SIZES) {
     // The 2-D grid's 16.8M elements take two steps: the schedule's changes are checked on the other sizes.
     const schedule: Partial<Hyper>[] = (rule === 'adam' ? ADAM_SCHEDULE : SGD_SCHEDULE).slice(0, count === TWO_D ? 2 : undefined);
     test(`optimizer ${rule}, ${count} parameters, ${schedule.length} steps with a changing schedule: matches the reference`, async () => {
-      const { rt } = await gpu();
-      const random = seededRandom(count + rule.length);
-      const setup = await setUp(rt, rule, count, random, { lr: 1, ...schedule[0] });
       const rtol = rule === 'adam' ? ADAM_RTOL : SGD_RTOL;
-      let state = setup.state;
-      for (const [s, changes] of schedule.entries()) {
-        setup.optimizer.set(changes);
-        const grad = randomArray(random, count);
-        rt.device.queue.writeBuffer(setup.buffers.grad, 0, grad);
-        rt.run([setup.optimizer.dispatch]);
-        const expected = referenceStep(rule, state, grad, setup.optimizer.hyperparameters);
-        const actual = await readState(rt, setup, count);
-        for (const name of Object.keys(state)) {
-          assertClose(`step ${s + 1} ${name}`, actual[name], expected.after[name], { atol: ATOL, rtol, magnitude: expected.magnitude[name] });
-        }
-        state = actual;
-      }
-      assert.equal((await rt.readU32(setup.buffers.nonfinite, 1))[0], 0, 'the nonfinite flag was set by finite updates');
-      for (const name of Object.keys(state)) {
-        const whole = await rt.readF32(setup.buffers[name], quads(count) * 4);
-        assert.deepEqual([...whole.subarray(count)], new Array(quads(count) * 4 - count).fill(PADDING), `${name}: the padding after element ${count} changed`);
-      }
-      setup.destroy();
+      let setup: Setup;
+      let grad = new Float32Array();
+      const step = (changes: Partial<Hyper>, s: number) => ({
+        gpu: ({ rt, random }: OptimizerContext) => {
+          setup.optimizer.set(changes);
+          grad = randomArray(random, count);
+          rt.device.queue.writeBuffer(setup.buffers.grad, 0, grad);
+          return setup.optimizer.dispatch;
+        },
+        // From the state the GPU holds, so errors cannot compound.
+        twin: ({ got }: OptimizerContext) => {
+          const names = Object.keys(setup.state);
+          const state = Object.fromEntries(names.map((name) => [name, got[name] ?? setup.state[name]])) as Record<string, Float32Array>;
+          const expected = referenceStep(rule, state, grad, setup.optimizer.hyperparameters);
+          return Object.fromEntries(names.map((name) => [`step ${s + 1} ${name}`, { buffer: name, expected: expected.after[name], tolerance: { atol: ATOL, rtol, magnitude: expected.magnitude[name] } }]));
+        },
+      });
+      await checkTwin({
+        seed: count + rule.length,
+        inputs: {},
+        buffers: async ({ rt, random }) => {
+          setup = await setUp(rt, rule, count, random, { lr: 1, ...schedule[0] });
+          return Object.assign({ destroy: setup.destroy }, setup.buffers);
+        },
+        steps: [
+          ...schedule.map(step),
+          {
+            gpu: () => [],
+            twin: ({ got }) => ({
+              'the nonfinite flag after finite updates': { buffer: 'nonfinite', expected: Uint32Array.of(0), tolerance: 'exact' },
+              // The values as the last step read them, then the padding, which the updates must leave alone.
+              ...Object.fromEntries(Object.keys(setup.state).map((name) => {
+                const whole = new Float32Array(quads(count) * 4).fill(PADDING);
+                whole.set(got[name]);
+                return [`${name} and its padding after element ${count}`, { buffer: name, expected: whole, tolerance: 'exact' as const }];
+              })),
+            }),
+          },
+        ],
+      });
     });
   }
 }

@@ -23,6 +23,7 @@ import { transpose } from '../../src/reference/transpose';
 import { SampleWindow, type WindowOptions } from '../../src/eval/window';
 import { paperSigmas } from '../../src/eval/parzen';
 import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
+import { checkTwin } from '../kernel-twin';
 
 const U = 2 ** -24;
 const ATOL_D = 1e-6;
@@ -56,27 +57,21 @@ const distanceCases = [
 
 for (const [index, shape] of distanceCases.entries()) {
   test(`parzen distances ${shape.points} points x ${shape.samples} samples x ${shape.features}: the GEMM form matches sum (x - mu)^2`, async () => {
-    const { rt } = await gpu();
-    const random = seededRandom(500 + index);
     const { points, samples, features } = shape;
-    const x = randomArray(random, points * features, 0, 1);
-    const mu = randomArray(random, samples * features, 0, 1);
-    const buffers = {
-      x: rt.upload('test.x', x),
-      muT: rt.upload('test.mu_t', transpose(mu, samples, features)),
-      xNorm: rt.createBuffer('test.x_norm', points * 4),
-      muNorm: rt.createBuffer('test.mu_norm', samples * 4),
-      dist: rt.createBuffer('test.dist', points * samples * 4),
-    };
-    rt.run([
-      await rowNorms(rt, shape, buffers.x, buffers.xNorm),
-      await columnNorms(rt, shape, buffers.muT, buffers.muNorm),
-      await pairDistances(rt, shape, buffers),
-    ]);
-    const expected = squaredDistances(x, mu, points, samples, features);
-    const magnitude = distanceMagnitudes(x, mu, points, samples, features);
-    assertClose('dist', await rt.readF32(buffers.dist, points * samples), expected, { atol: ATOL_D, rtol: RTOL_D, magnitude });
-    for (const b of Object.values(buffers)) b.destroy();
+    await checkTwin({
+      seed: 500 + index,
+      inputs: { x: [points * features, 0, 1], mu: [samples * features, 0, 1] },
+      outputs: { muT: (rt, label, { mu }) => rt.upload(label, transpose(mu, samples, features)), xNorm: points, muNorm: samples, dist: points * samples },
+      steps: [
+        {
+          gpu: async ({ rt, buffers }) => [await rowNorms(rt, shape, buffers.x, buffers.xNorm), await columnNorms(rt, shape, buffers.muT, buffers.muNorm), await pairDistances(rt, shape, buffers)],
+          twin: ({ data: { x, mu } }) => {
+            const magnitude = distanceMagnitudes(x, mu, points, samples, features);
+            return { dist: { expected: squaredDistances(x, mu, points, samples, features), tolerance: { atol: ATOL_D, rtol: RTOL_D, magnitude } } };
+          },
+        },
+      ],
+    });
   });
 }
 

@@ -19,7 +19,8 @@ import assert from 'node:assert/strict';
 import { clearXentStats, createXentStats, softmaxCrossEntropy } from '../../src/kernels/softmax_xent';
 import { XENT_STATS, XENT_STATS_LENGTH } from '../../src/spec/stats';
 import { softmaxCrossEntropy as referenceCrossEntropy } from '../../src/reference/softmax_xent';
-import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
+import { randomArray, seededRandom } from '../helpers';
+import { checkTwin } from '../kernel-twin';
 
 const cases = [
   { batch: 1, classes: 2, scale: 1 },
@@ -31,47 +32,61 @@ const cases = [
 
 for (const [index, { batch, classes, scale }] of cases.entries()) {
   test(`softmax cross-entropy, batch ${batch}, ${classes} classes, logits in +-${scale}: gradient and statistics match the reference`, async () => {
-    const { rt } = await gpu();
-    const random = seededRandom(300 + index);
-    const logits = randomArray(random, batch * classes, -scale, scale);
-    // A tied row: the first of the equal maxima is the prediction.
-    if (batch >= 7) logits.fill(scale, 2 * classes, 3 * classes);
     const labelCount = 500;
-    const labels = new Uint32Array(labelCount).map(() => Math.floor(random() * classes));
-    const indices = new Uint32Array(batch).map(() => Math.floor(random() * labelCount));
-    if (batch >= 7) labels[indices[2]] = 0;
-    const buffers = {
-      logits: rt.upload('test.logits', logits),
-      labels: rt.upload('test.labels', labels),
-      indices: rt.upload('test.indices', indices),
-      dlogits: rt.createBuffer('test.dlogits', logits.byteLength),
-      stats: createXentStats(rt, 'test.stats'),
-    };
-    const dispatch = await softmaxCrossEntropy(rt, { batch, classes }, buffers);
-    // Twice: the stats add up.
-    rt.run([dispatch, dispatch]);
-    const expected = referenceCrossEntropy(logits, labels, indices, batch, classes);
-    const magnitude = new Float64Array(batch * classes).map((_, i) => expected.dlogits[i] + (i % classes === labels[indices[Math.floor(i / classes)]] ? 2 / batch : 0));
-    assertClose('dlogits', await rt.readF32(buffers.dlogits, batch * classes), expected.dlogits, { atol: 1e-30, rtol: 5e-5, magnitude });
-    const stats = await rt.readF32(buffers.stats, XENT_STATS_LENGTH);
-    let rowMagnitude = 0;
-    for (let i = 0; i < batch; i++) {
-      const row = logits.subarray(i * classes, (i + 1) * classes);
-      const m = Math.max(...row);
-      rowMagnitude += Math.abs(m) + Math.abs(row[labels[indices[i]]]) + Math.log(row.reduce((s, l) => s + Math.exp(l - m), 0));
-    }
-    const lossTolerance = 1e-5 + 5e-5 * (rowMagnitude / batch);
-    assert.ok(Math.abs(stats[XENT_STATS.lossSum] / 2 - expected.loss) <= lossTolerance, `loss ${stats[XENT_STATS.lossSum] / 2}, reference ${expected.loss}`);
-    // The count is exact; times 1 / batch and added twice it rounds up to three times.
-    assert.ok(Math.abs(stats[XENT_STATS.correctSum] - 2 * expected.accuracy) <= 3 * 2 ** -24 * 2, `accuracy ${stats[XENT_STATS.correctSum] / 2}, reference ${expected.accuracy}`);
-    assert.equal(stats[XENT_STATS.count], 2);
-    if (batch >= 7) assert.ok(expected.accuracy > 0, 'the tied row counts as correct for label 0');
-
-    const encoder = rt.device.createCommandEncoder();
-    clearXentStats(encoder, buffers.stats);
-    rt.device.queue.submit([encoder.finish()]);
-    assert.deepEqual(Array.from(await rt.readF32(buffers.stats, XENT_STATS_LENGTH)), [0, 0, 0, 0]);
-    for (const b of Object.values(buffers)) b.destroy();
+    await checkTwin({
+      seed: 300 + index,
+      inputs: {
+        logits: (random) => {
+          const logits = randomArray(random, batch * classes, -scale, scale);
+          // A tied row: the first of the equal maxima is the prediction.
+          if (batch >= 7) logits.fill(scale, 2 * classes, 3 * classes);
+          return logits;
+        },
+        labels: (random) => new Uint32Array(labelCount).map(() => Math.floor(random() * classes)),
+        indices: (random, { labels }) => {
+          const indices = new Uint32Array(batch).map(() => Math.floor(random() * labelCount));
+          if (batch >= 7) labels[indices[2]] = 0;
+          return indices;
+        },
+      },
+      outputs: { dlogits: batch * classes, stats: createXentStats },
+      steps: [
+        {
+          gpu: async ({ rt, buffers }) => {
+            const dispatch = await softmaxCrossEntropy(rt, { batch, classes }, buffers);
+            // Twice: the stats add up.
+            return [dispatch, dispatch];
+          },
+          twin: async ({ data: { logits, labels, indices }, read }) => {
+            const expected = referenceCrossEntropy(logits, labels, indices, batch, classes);
+            const stats = await read('stats', XENT_STATS_LENGTH);
+            let rowMagnitude = 0;
+            for (let i = 0; i < batch; i++) {
+              const row = logits.subarray(i * classes, (i + 1) * classes);
+              const m = Math.max(...row);
+              rowMagnitude += Math.abs(m) + Math.abs(row[labels[indices[i]]]) + Math.log(row.reduce((s, l) => s + Math.exp(l - m), 0));
+            }
+            const lossTolerance = 1e-5 + 5e-5 * (rowMagnitude / batch);
+            assert.ok(Math.abs(stats[XENT_STATS.lossSum] / 2 - expected.loss) <= lossTolerance, `loss ${stats[XENT_STATS.lossSum] / 2}, reference ${expected.loss}`);
+            // The count is exact; times 1 / batch and added twice it rounds up to three times.
+            assert.ok(Math.abs(stats[XENT_STATS.correctSum] - 2 * expected.accuracy) <= 3 * 2 ** -24 * 2, `accuracy ${stats[XENT_STATS.correctSum] / 2}, reference ${expected.accuracy}`);
+            assert.equal(stats[XENT_STATS.count], 2);
+            if (batch >= 7) assert.ok(expected.accuracy > 0, 'the tied row counts as correct for label 0');
+            const magnitude = new Float64Array(batch * classes).map((_, i) => expected.dlogits[i] + (i % classes === labels[indices[Math.floor(i / classes)]] ? 2 / batch : 0));
+            return { dlogits: { expected: expected.dlogits, tolerance: { atol: 1e-30, rtol: 5e-5, magnitude } } };
+          },
+        },
+        {
+          gpu: ({ rt, buffers }) => {
+            const encoder = rt.device.createCommandEncoder();
+            clearXentStats(encoder, buffers.stats);
+            rt.device.queue.submit([encoder.finish()]);
+            return [];
+          },
+          twin: () => ({ 'cleared stats': { buffer: 'stats', expected: [0, 0, 0, 0], tolerance: 'exact' } }),
+        },
+      ],
+    });
   });
 }
 

@@ -19,6 +19,7 @@ import { mlpBackward, mlpForward, type PassKey } from '../../src/reference/mlp';
 import type { NetworkSpec } from '../../src/spec/network';
 import { STREAM_DROPOUT } from '../../src/spec/rng';
 import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
+import { checkTwin } from '../kernel-twin';
 
 const U = 2 ** -24;
 const SIZES = [1, 7, 63, 65, 1023, 4097];
@@ -26,28 +27,40 @@ const SIZES = [1, 7, 63, 65, 1023, 4097];
 for (const count of SIZES) {
   for (const variant of ['', 'mask', 'addend'] as const) {
     test(`sq_error: the gradient of ${count} elements${variant ? ` with ${variant === 'mask' ? 'a mask' : 'an addend'}` : ''} and their clamp match the twin`, async () => {
-      const { rt } = await gpu();
-      const random = seededRandom(count * 3 + ['', 'mask', 'addend'].indexOf(variant));
-      const [pred, expected] = [randomArray(random, count, -2, 2), randomArray(random, count, -2, 2)];
-      const mask = variant === 'mask' ? Float32Array.from({ length: count }, () => (random() < 0.5 ? 0 : 1)) : undefined;
-      const addend = variant === 'addend' ? randomArray(random, count, -1, 1) : undefined;
       const scale = 1 / 3;
-      const buffers = { pred: rt.upload('test.pred', pred), expected: rt.upload('test.expected', expected), mask: mask && rt.upload('test.mask', mask), addend: addend && rt.upload('test.addend', addend), dpred: rt.createBuffer('test.dpred', count * 4) };
-      rt.run([await squaredErrorGrad(rt, { count, scale }, buffers)]);
-      const f64 = (a?: Float32Array) => a && Float64Array.from(a);
-      const want = referenceGrad(f64(pred)!, f64(expected)!, scale, f64(mask), f64(addend));
-      // The product's rounding is bounded by its own size, the sum's by the whole: both within 3 ulps of their sum of magnitudes.
-      const magnitude = want.map((_, i) => Math.abs(scale * (pred[i] - expected[i])) + Math.abs(addend?.[i] ?? 0));
-      const dpred = await rt.readF32(buffers.dpred, count);
-      assertClose('dpred', dpred, want, { atol: 1e-30, rtol: 3 * U, magnitude });
-      if (mask) for (let i = 0; i < count; i++) if (!mask[i]) assert.ok(dpred[i] === 0, `a hidden element (${i}) has gradient ${dpred[i]}`);
-
-      const clamped = rt.upload('test.x', pred);
-      rt.run([await clampValues(rt, { count, low: -0.75, high: 1.25 }, clamped)]);
-      const expectedClamp = pred.slice();
-      referenceClamp(expectedClamp, -0.75, 1.25);
-      assert.deepEqual(await rt.readF32(clamped, count), expectedClamp);
-      for (const b of [buffers.pred, buffers.expected, buffers.mask, buffers.addend, buffers.dpred, clamped]) b?.destroy();
+      await checkTwin({
+        seed: count * 3 + ['', 'mask', 'addend'].indexOf(variant),
+        inputs: {
+          pred: [count, -2, 2],
+          expected: [count, -2, 2],
+          ...(variant === 'mask' && { mask: (random: () => number) => Float32Array.from({ length: count }, () => (random() < 0.5 ? 0 : 1)) }),
+          ...(variant === 'addend' && { addend: [count, -1, 1] as const }),
+        },
+        outputs: { dpred: count, clamped: (rt, label, { pred }) => rt.upload(label, pred) },
+        steps: [
+          {
+            gpu: async ({ rt, buffers }) => squaredErrorGrad(rt, { count, scale }, buffers),
+            twin: ({ data: { pred, expected, mask, addend } }) => {
+              const f64 = (a?: Float32Array) => a && Float64Array.from(a);
+              const want = referenceGrad(f64(pred)!, f64(expected)!, scale, f64(mask), f64(addend));
+              // The product's rounding is bounded by its own size, the sum's by the whole: both within 3 ulps of their sum of magnitudes.
+              const magnitude = want.map((_, i) => Math.abs(scale * (pred[i] - expected[i])) + Math.abs(addend?.[i] ?? 0));
+              return { dpred: { expected: want, tolerance: { atol: 1e-30, rtol: 3 * U, magnitude } } };
+            },
+            after: ({ data: { mask }, got: { dpred } }) => {
+              if (mask) for (let i = 0; i < count; i++) if (!mask[i]) assert.ok(dpred[i] === 0, `a hidden element (${i}) has gradient ${dpred[i]}`);
+            },
+          },
+          {
+            gpu: async ({ rt, buffers }) => clampValues(rt, { count, low: -0.75, high: 1.25 }, buffers.clamped),
+            twin: ({ data: { pred } }) => {
+              const expectedClamp = pred.slice();
+              referenceClamp(expectedClamp, -0.75, 1.25);
+              return { clamped: { expected: expectedClamp, tolerance: 'exact' } };
+            },
+          },
+        ],
+      });
     });
   }
 }

@@ -41,7 +41,11 @@ import {
   TrainingController,
   type TrainingData,
   type TrainingState,
+  type TrainedWeights,
 } from '../src/index';
+import type { ModelHost } from './image-pad';
+import { InferenceView } from './inference-view';
+import { InpaintView } from './inpaint-view';
 import { $, canvasPresentation, Chart, download, freshCanvas, gpuFailureLine, pageDevice } from './common';
 // The models docs/evaluation.md's figures come from (pretrained/README.md): bundled as files, fetched on demand.
 import smallMnistUrl from '../pretrained/small-mnist.safetensors?url';
@@ -176,6 +180,8 @@ class TrainingPage {
 
   /** What the device's loss said, once the device this page trains on is lost. */
   private lost?: string;
+  /** The views of E and of the completion, told of every model. */
+  modelViews?: { inference: InferenceView; inpaint: InpaintView };
 
   constructor(
     public context: GpuContext,
@@ -248,7 +254,7 @@ class TrainingPage {
   }
 
   /** A new trainer for a fitted run (the data is reused when it is the same), continuing `state` if given. */
-  private async build(run: FittedRun, state?: TrainingState): Promise<void> {
+  private async build(run: FittedRun, state?: TrainingState, encoder: TrainedWeights | 'keep' | undefined = state ? 'keep' : undefined): Promise<void> {
     const { config } = run;
     const dataset = run.dataset!;
     const previous = this.data;
@@ -296,6 +302,13 @@ class TrainingPage {
     this.showConfig();
     this.draw();
     this.showStatus();
+    this.modelViews?.inference.modelChanged(encoder);
+    this.modelViews?.inpaint.modelChanged();
+  }
+
+  /** The images the model trains on. */
+  get trainingImages(): ImageDataset | undefined {
+    return this.data?.images;
   }
 
   /** A conditional trainer's classes as the page's pickers have them; the pickers list the data's classes. */
@@ -501,7 +514,8 @@ class TrainingPage {
 
   async save(): Promise<void> {
     await this.controller.exclusive(async () => {
-      const bytes = encodeCheckpoint(await this.trainer.readState(), networkSpecs(this.config));
+      const encoder = this.modelViews?.inference.encoder;
+      const bytes = encodeCheckpoint({ ...(await this.trainer.readState()), encoder }, networkSpecs(this.config));
       download(bytes as Uint8Array<ArrayBuffer>, `${this.config.preset}-${this.trainer.iteration}.safetensors`);
     });
   }
@@ -544,7 +558,7 @@ class TrainingPage {
       this.controller.report(err);
       return;
     }
-    await this.controller.exclusive(async () => this.build(await this.fit(state.config), state)).then(
+    await this.controller.exclusive(async () => this.build(await this.fit(state.config), state, state.encoder)).then(
       () => this.controller.report(),
       (err) => this.controller.report(new Error(`${name}: ${(err as Error).message}`)),
     );
@@ -616,6 +630,15 @@ async function main(): Promise<void> {
     );
   });
   (window as unknown as { ganPage: TrainingPage }).ganPage = page;
+  const host: ModelHost = {
+    get trainer() { return page.trainer; },
+    get present() { return page.present; },
+    get images() { return page.trainingImages; },
+    exclusive: (action) => page.controller.exclusive(action),
+    report: (err) => page.controller.report(err),
+  };
+  const inference = new InferenceView(host);
+  page.modelViews = { inference, inpaint: new InpaintView(host, () => inference.encoder) };
   await page.start(config);
   for (const control of [controls.start, controls.step, controls.save, controls.onnx, controls.load, controls.endpoints, controls.pretrained, controls.data, controls.folder]) control.disabled = false;
   controls.pretrained.addEventListener('click', () => void page.loadPretrained(controls.pretrainedModel.value));

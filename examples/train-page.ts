@@ -42,10 +42,12 @@ import {
   type TrainingData,
   type TrainingState,
   type TrainedWeights,
+  withImageShape,
 } from '../src/index';
 import type { ModelHost } from './image-pad';
 import { InferenceView } from './inference-view';
 import { InpaintView } from './inpaint-view';
+import { offerEmoji } from './emoji-source';
 import { $, canvasPresentation, Chart, download, freshCanvas, gpuFailureLine, pageDevice } from './common';
 // The models docs/evaluation.md's figures come from (pretrained/README.md): bundled as files, fetched on demand.
 import smallMnistUrl from '../pretrained/small-mnist.safetensors?url';
@@ -54,9 +56,10 @@ import paperMnistUrl from '../pretrained/paper-mnist.safetensors?url';
 const PRETRAINED: Record<string, string> = { 'small-mnist': smallMnistUrl, 'paper-mnist': paperMnistUrl };
 
 /** Where the page's data comes from: the two sets the page's server holds, or the user's own images. */
-type DataSource = 'mnist' | 'fashion-mnist' | 'images';
-const SHIPPED: readonly string[] = ['mnist', 'fashion-mnist'];
-const SOURCE_NAMES: Record<DataSource, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST', images: 'your images' };
+type DataSource = 'mnist' | 'fashion-mnist' | 'emoji' | 'images';
+const SHIPPED: readonly string[] = ['mnist', 'fashion-mnist', 'emoji'];
+const SOURCE_NAMES: Record<DataSource, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST', emoji: 'Twemoji', images: 'your images' };
+const DOWNLOAD_SIZES: Record<string, string> = { mnist: '55 MB', 'fashion-mnist': '55 MB', emoji: 'about 3,800 PNG files, 18 MB' };
 /** The presets whose data the page's server holds; any of them also trains on the user's images. */
 const PAGE_PRESETS = Object.keys(presets).filter((name) => SHIPPED.includes(presets[name].data));
 const STRIP_STEPS = 12;
@@ -237,13 +240,15 @@ class TrainingPage {
       if (!this.images) throw new Error(`Preset ${config.preset} trains on a folder of images: choose one (or drop images on the page) first.`);
       return this.images;
     }
-    if (!SHIPPED.includes(config.data)) throw new Error(`This page trains on MNIST, Fashion-MNIST or your images, not '${config.data}' (the lab, lab.html, trains the toys).`);
-    let dataset = this.shipped.get(config.data);
+    if (!SHIPPED.includes(config.data)) throw new Error(`This page trains on MNIST, Fashion-MNIST, Twemoji or your images, not '${config.data}' (the lab, lab.html, trains the toys).`);
+    // Twemoji are read at the model's size, as the command line reads them.
+    const key = config.data === 'emoji' ? `emoji-${config.image!.height}` : config.data;
+    let dataset = this.shipped.get(key);
     if (!dataset) {
-      status.textContent = `Loading ${SOURCE_NAMES[config.data as DataSource]} (55 MB)…`;
-      // From this page's server (data/mnist/, data/fashion-mnist/), whatever directory a command-line run named.
+      status.textContent = `Loading ${SOURCE_NAMES[config.data as DataSource]} (${DOWNLOAD_SIZES[config.data]})…`;
+      // From this page's server (data/mnist/, data/fashion-mnist/, data/emoji/), whatever directory a command-line run named.
       dataset = await readImageData({ ...config, dataDir: '' });
-      this.shipped.set(config.data, dataset);
+      this.shipped.set(key, dataset);
     }
     return dataset;
   }
@@ -352,6 +357,8 @@ class TrainingPage {
     try {
       // The image shape follows the data (G's output with it), and a conditional preset takes its classes.
       const config = { ...structuredClone(this.base), data: source, dataDir: source === 'images' ? this.images!.source : '' };
+      // Another preset's model on Twemoji takes emoji-small's image size (32 x 32 in colour).
+      if (source === 'emoji' && this.base.data !== 'emoji') withImageShape(config, presetConfig('emoji-small').image!);
       await this.start(config, { shape: true, classes: this.base.classes > 0 });
       this.controller.report();
     } catch (err) {
@@ -553,7 +560,7 @@ class TrainingPage {
       state = decodeCheckpoint(await read(), name, networkSpecs);
       const { data } = state.config;
       if (data === 'images' && !this.images) throw new Error(`${name}: a model of a folder of images; choose the images (${state.config.dataDir}) first.`);
-      if (data !== 'images' && !SHIPPED.includes(data)) throw new Error(`${name}: a ${data} checkpoint; this page trains on MNIST, Fashion-MNIST or your images${data.startsWith('toy') ? ' (open it in the lab, lab.html)' : ''}.`);
+      if (data !== 'images' && !SHIPPED.includes(data)) throw new Error(`${name}: a ${data} checkpoint; this page trains on MNIST, Fashion-MNIST, Twemoji or your images${data.startsWith('toy') ? ' (open it in the lab, lab.html)' : ''}.`);
     } catch (err) {
       this.controller.report(err);
       return;
@@ -639,6 +646,7 @@ async function main(): Promise<void> {
   };
   const inference = new InferenceView(host);
   page.modelViews = { inference, inpaint: new InpaintView(host, () => inference.encoder) };
+  void offerEmoji(controls.data);
   await page.start(config);
   for (const control of [controls.start, controls.step, controls.save, controls.onnx, controls.load, controls.endpoints, controls.pretrained, controls.data, controls.folder]) control.disabled = false;
   controls.pretrained.addEventListener('click', () => void page.loadPretrained(controls.pretrainedModel.value));

@@ -20,6 +20,11 @@ export const EMOJI_INSTALL = `npm install ${EMOJI_PACKAGE}@16.0.0`;
 export const EMOJI_IMAGE_DIR = 'img/twitter/64';
 export const EMOJI_BACKGROUND = 255;
 
+/** The side of the square images read (the package's are 64 x 64): one line when it is out of range. */
+export function checkEmojiSize(size: number): void {
+  if (!Number.isInteger(size) || size < 1 || size > 64) throw new DataFileError(`emoji: image size ${size} is not an integer 1..64 (the package's images are 64 x 64).`);
+}
+
 export interface EmojiImage {
   file: string;
   category: string;

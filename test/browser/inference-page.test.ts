@@ -1,15 +1,17 @@
 // The training page's inference view in headless Chromium on SwiftShader: on the pretrained
 // small-mnist model (which holds no encoder) *Train encoder* trains a small E in the tab, then a test
 // digit's G(E(x)) is a digit closer to x than G at random z is, and the interpolation through E
-// between two test digits is drawn. The views are read through the page (snapshot()), as
-// train-page.test.ts does: screenshots here never show WebGPU canvases.
+// between two test digits is drawn; *Save checkpoint* keeps E, and the file opened again gives the
+// same G(E(x)). The views are read through the page (snapshot()), as train-page.test.ts does:
+// screenshots here never show WebGPU canvases.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { withBrowser } from '../../src/cli/browser';
 import { packagedMnistDir } from '../../src/data/mnist-files-node';
+import { decodeCheckpoint, networkSpecs } from '../../src/index';
 import { openPretrainedPage } from './pretrained-page';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -70,5 +72,17 @@ test('the page trains an encoder for the pretrained G and shows G(E(x)) and the 
     const grey = strip.pixels.filter((_, i) => i % 4 === 0);
     assert.ok(grey.filter((g) => g > 100).length / grey.length > 0.01, 'the interpolation through E is not blank');
     phase('interpolation through E drawn');
+
+    // Save checkpoint keeps E; the file opened again brings it back, and the same G(E(x)).
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+    const bytes = readFileSync(await download.path());
+    const saved = decodeCheckpoint(bytes, 'the saved checkpoint', networkSpecs);
+    assert.deepEqual(saved.encoder?.hidden, [256], 'the saved checkpoint holds E');
+    await page.setInputFiles('#load', { name: 'with-encoder.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
+    await page.waitForFunction(() => /from the checkpoint/.test(document.querySelector('#encoder-status')!.textContent ?? ''), null, { timeout: 120_000 });
+    await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.showTestImage(7));
+    const reopened = await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.snapshot());
+    assert.ok(reopened.reconstruction.every((v, i) => Math.abs(v - shown.reconstruction[i]) < 1e-5), 'the reopened E gives the same G(E(x))');
+    phase('checkpoint with E saved and opened');
   });
 });

@@ -252,5 +252,4 @@ export class PageModel {
   step(): Promise<void> {
     return this.controller.step(1);
   }
-
 }

@@ -91,7 +91,8 @@ function writeComposited(image: RgbaImage, size: number, out: Uint8Array, offset
   }
 }
 
-export async function emojiDataset(images: EmojiImage[], source: string, size: number, read: ReadEmoji): Promise<ImageDataset> {
+/** `inFlight`: reads at once (Node's decode on sharp's threads; a page's are fetches, which want more). */
+export async function emojiDataset(images: EmojiImage[], source: string, size: number, read: ReadEmoji, inFlight = 8): Promise<ImageDataset> {
   const classNames = [...new Set(images.map((image) => image.category))].sort();
   const index = new Map(classNames.map((name, i) => [name, i]));
   const roles = emojiSplit(images);
@@ -99,9 +100,8 @@ export async function emojiDataset(images: EmojiImage[], source: string, size: n
   const bytesPerImage = 3 * size * size;
   const pixels = new Uint8Array(images.length * bytesPerImage);
   const labels = new Uint8Array(images.length);
-  // A few at a time: each read decodes and resizes on sharp's threads.
-  for (let start = 0; start < order.length; start += 8) {
-    const batch = order.slice(start, start + 8);
+  for (let start = 0; start < order.length; start += inFlight) {
+    const batch = order.slice(start, start + inFlight);
     const decoded = await Promise.all(batch.map((i) => read(images[i].file, size)));
     batch.forEach((i, k) => {
       writeComposited(decoded[k], size, pixels, (start + k) * bytesPerImage, images[i].file);

@@ -1,8 +1,8 @@
 // Completing partial images on the training page (the paper's p(x_S | x_not S)): the user erases part
 // of a test image with the mouse, or hides its bottom half, and the command line's Inpainter fits z to
 // the known pixels through G's backward pass; the completed image keeps the known pixels and takes the
-// erased ones from G(z). z starts from E(masked x) when the page has an encoder (InferenceView's),
-// else from the best of the Inpainter's random starts.
+// erased ones from G(z), shown every 50 steps as the fit goes. z starts from E(masked x) when the page
+// has an encoder (InferenceView's), else from the best of the Inpainter's random starts.
 import { DEFAULT_INPAINT, Inpainter, maskBottomHalf, type TrainedWeights } from '../src/index';
 import { $ } from './common';
 import { ImagePad, type ModelHost, paintImage, shownGenerator, testCount, testImage, unsupportedReason } from './image-pad';
@@ -24,6 +24,8 @@ export class InpaintView {
   /** The completion under way; strokes made meanwhile are completed after it. */
   private pending: Promise<void> = Promise.resolve();
   private seed = 0;
+  /** Frames of the fit shown before its end, over all completions (tests read it). */
+  private progressShown = 0;
 
   constructor(
     private readonly host: ModelHost,
@@ -80,7 +82,12 @@ export class InpaintView {
         const model = await shownGenerator(this.host);
         const inpainter = await Inpainter.create(this.host.trainer.rt, model, encoder, { seed: this.seed++, images: 1 });
         try {
-          const { completed } = await inpainter.complete({ values: x, count: 1, features: x.length }, mask);
+          // The fit as it goes: the known pixels kept, the erased ones G(z)'s at the step reached.
+          const { completed } = await inpainter.complete({ values: x, count: 1, features: x.length }, mask, (step, fit) => {
+            paintImage(controls.output, fit.map((v, i) => (mask[i] ? x[i] : v)), this.pad.shape, this.pad.zoom);
+            controls.status.textContent = `Completing: step ${step} of ${inpainter.steps}…`;
+            this.progressShown++;
+          });
           this.completed = completed;
           paintImage(controls.output, completed, this.pad.shape, this.pad.zoom);
           controls.status.textContent = `Completed in ${((performance.now() - started) / 1000).toFixed(1)} s, z started from ${encoder ? 'E(x)' : 'random z'}.`;
@@ -97,8 +104,8 @@ export class InpaintView {
   }
 
   /** For tests: x, its mask of known pixels (one plane) and the completed image, planar floats. */
-  async snapshot(): Promise<{ x: number[]; mask: number[]; completed: number[] }> {
+  async snapshot(): Promise<{ x: number[]; mask: number[]; completed: number[]; progressShown: number }> {
     await this.pending;
-    return { x: Array.from(this.pad.values), mask: Array.from(this.pad.mask), completed: Array.from(this.completed) };
+    return { x: Array.from(this.pad.values), mask: Array.from(this.pad.mask), completed: Array.from(this.completed), progressShown: this.progressShown };
   }
 }

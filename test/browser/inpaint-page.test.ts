@@ -1,8 +1,8 @@
 // The training page's completion view in headless Chromium on SwiftShader, on the pretrained
 // small-mnist model (no encoder: z starts from the Inpainter's random starts): a stroke of the mouse
 // erases pixels of a test digit, *hide the bottom half* hides the rest of its lower half, and each
-// time the completed image keeps the known pixels exactly and fills the erased ones from G(z). Read
-// through the page's snapshot(), as the other page tests do.
+// time the fit is shown as it goes and the completed image keeps the known pixels exactly and fills
+// the erased ones from G(z). Read through the page's snapshot(), as the other page tests do.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { withBrowser } from '../../src/cli/browser';
@@ -11,7 +11,7 @@ import { openPretrainedPage } from './pretrained-page';
 
 
 interface InpaintApi {
-  ganPage: { modelViews: { inpaint: { snapshot(): Promise<{ x: number[]; mask: number[]; completed: number[] }> } } };
+  ganPage: { modelViews: { inpaint: { snapshot(): Promise<{ x: number[]; mask: number[]; completed: number[]; progressShown: number }> } } };
 }
 
 test('the page completes a test digit erased with the mouse and with its bottom half hidden', async (t) => {
@@ -48,6 +48,8 @@ test('the page completes a test digit erased with the mouse and with its bottom 
     await page.click('#inpaint-bottom');
     const half = await check('the bottom half hidden');
     assert.ok(half >= 392 && half > stroke, `${half} pixels hidden with the bottom half`);
+    // 200 steps, the fit shown at steps 50, 100 and 150 of each completion before its end.
+    assert.equal((await snapshot()).progressShown, 6);
     phase('bottom half completed');
   });
 });

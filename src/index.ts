@@ -29,6 +29,7 @@ export { runTraining, type LoopHooks, type LoopOptions } from './train/loop';
 export { TrainingController, type ControllerHooks, type ControllerMetrics, type ControllerOptions, type ControllerState } from './train/controller';
 export { attachCanvas, drawCanvases, Interpolation, probeCanvasPresentation, SampleCanvas, type CanvasPresent, type CanvasTarget, type SampleCanvasOptions, type SampleView } from './view/canvas';
 export type { ImageDataset, ImageSplit } from './data/image-dataset';
+export { EMOJI_INSTALL, EMOJI_PACKAGE } from './data/emoji-format';
 export type { ImageFolderOptions } from './data/image-folder';
 export { assembleMnist, MNIST_FILES, type Mnist, type MnistFile } from './data/mnist-format';
 // For pages that keep one device (and its compiled pipelines) across models: what createSession is made of.

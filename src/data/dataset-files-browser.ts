@@ -2,7 +2,9 @@
 // drop) or fetched from the URL of a directory, relative to the page. A URL cannot be listed, so the
 // URL form reads the standard file names (MNIST's for IDX sets, CIFAR-10's batch names). Images are
 // decoded by the browser itself. The parsing is shared with the Node half
-// (./dataset-files-node.ts), whose tests cover it.
+// (./dataset-files-node.ts), whose tests cover it; Twemoji are fetched as the npm package lays them
+// out (emoji.json, img/twitter/64/*.png), from data/emoji/ where the page's server has the package.
+import { checkEmojiSize, EMOJI_IMAGE_DIR, EMOJI_INSTALL, EMOJI_PACKAGE, emojiDataset, parseEmojiJson, type ReadEmoji } from './emoji-format';
 import { cifar10FromFiles, CIFAR10_META_FILE, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from './cifar10-format';
 import { DataFileError } from './idx';
 import { idxDatasetFromFiles, type IdxDatasetOptions } from './idx-dataset';
@@ -12,11 +14,6 @@ import { MNIST_FILES } from './mnist-format';
 import { sourceFilesFromFileList, type DatasetLocation, type Gunzip, type SourceFile } from './source-file';
 
 export type { DatasetLocation } from './source-file';
-
-/** Twemoji are not served to the page yet: the gan command trains them. */
-export async function readEmoji(_location: DatasetLocation = ''): Promise<ImageDataset> {
-  throw new DataFileError('emoji: not served to the page; train it with npm run train -- --preset emoji-small.');
-}
 
 /** Where the page fetches Fashion-MNIST's four IDX files when it names no URL. */
 export const FASHION_MNIST_URL = 'data/fashion-mnist/';
@@ -105,4 +102,41 @@ export async function readImageFolder(location: DatasetLocation, options: ImageF
   }
   const { files, source } = sourceFilesFromFileList(location);
   return imageFolderFromFiles(files, source, options, decodeInBrowser);
+}
+
+/** Where the page fetches Twemoji when it names no URL: the package's emoji.json and img/twitter/64/ (vite.config.ts serves them). */
+export const EMOJI_URL = 'data/emoji/';
+
+/**
+ * Twemoji from a URL laid out as the npm package emoji-datasource-twitter (default data/emoji/),
+ * decoded by the browser; which images, their split and the compositing on white are
+ * emoji-format.ts's, as for the command line.
+ */
+export async function readEmoji(location: DatasetLocation = '', options: { size?: number } = {}): Promise<ImageDataset> {
+  const size = options.size ?? 32;
+  checkEmojiSize(size);
+  if (typeof location !== 'string') throw new DataFileError('emoji: the page reads Twemoji from its server (data/emoji/), not from chosen files.');
+  const directory = directoryUrl(location === '' ? EMOJI_URL : location);
+  const json = urlFile(directory, 'emoji.json');
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await json.read());
+  } catch (err) {
+    if (location !== '') throw err;
+    throw new DataFileError(`Twemoji: the page's server does not have the npm package ${EMOJI_PACKAGE} (${EMOJI_INSTALL}).`);
+  }
+  const images = parseEmojiJson(text, json.name);
+  const read: ReadEmoji = async (file, side) => {
+    const png = urlFile(directory, `${EMOJI_IMAGE_DIR}/${file}`);
+    const bytes = await png.read();
+    try {
+      // getImageData hands the pixels back unpremultiplied, whatever the canvas keeps inside.
+      const { data } = await decodeInBrowser(bytes, file, side);
+      return { data, premultiplied: false };
+    } catch (err) {
+      throw new DataFileError(`${png.name}: cannot decode the PNG (${(err as Error).message}); it is truncated or damaged.`);
+    }
+  };
+  // Each read waits on the server more than on the decoder: many in flight hide the round trips.
+  return emojiDataset(images, location === '' ? `npm package ${EMOJI_PACKAGE}` : directory, size, read, 48);
 }

@@ -20,6 +20,11 @@ export const EMOJI_INSTALL = `npm install ${EMOJI_PACKAGE}@16.0.0`;
 export const EMOJI_IMAGE_DIR = 'img/twitter/64';
 export const EMOJI_BACKGROUND = 255;
 
+/** The side of the square images read (the package's are 64 x 64): one line when it is out of range. */
+export function checkEmojiSize(size: number): void {
+  if (!Number.isInteger(size) || size < 1 || size > 64) throw new DataFileError(`emoji: image size ${size} is not an integer 1..64 (the package's images are 64 x 64).`);
+}
+
 export interface EmojiImage {
   file: string;
   category: string;
@@ -86,7 +91,8 @@ function writeComposited(image: RgbaImage, size: number, out: Uint8Array, offset
   }
 }
 
-export async function emojiDataset(images: EmojiImage[], source: string, size: number, read: ReadEmoji): Promise<ImageDataset> {
+/** `inFlight`: reads at once (Node's decode on sharp's threads; a page's are fetches, which want more). */
+export async function emojiDataset(images: EmojiImage[], source: string, size: number, read: ReadEmoji, inFlight = 8): Promise<ImageDataset> {
   const classNames = [...new Set(images.map((image) => image.category))].sort();
   const index = new Map(classNames.map((name, i) => [name, i]));
   const roles = emojiSplit(images);
@@ -94,9 +100,8 @@ export async function emojiDataset(images: EmojiImage[], source: string, size: n
   const bytesPerImage = 3 * size * size;
   const pixels = new Uint8Array(images.length * bytesPerImage);
   const labels = new Uint8Array(images.length);
-  // A few at a time: each read decodes and resizes on sharp's threads.
-  for (let start = 0; start < order.length; start += 8) {
-    const batch = order.slice(start, start + 8);
+  for (let start = 0; start < order.length; start += inFlight) {
+    const batch = order.slice(start, start + inFlight);
     const decoded = await Promise.all(batch.map((i) => read(images[i].file, size)));
     batch.forEach((i, k) => {
       writeComposited(decoded[k], size, pixels, (start + k) * bytesPerImage, images[i].file);

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { EMOJI_IMAGE_DIR, EMOJI_INSTALL, EMOJI_PACKAGE, emojiDataset, parseEmojiJson, type ReadEmoji } from './emoji-format';
+import { checkEmojiSize, EMOJI_IMAGE_DIR, EMOJI_INSTALL, EMOJI_PACKAGE, emojiDataset, parseEmojiJson, type ReadEmoji } from './emoji-format';
 import { DataFileError } from './idx';
 import type { ImageDataset } from './image-dataset';
 
@@ -25,7 +25,7 @@ export interface EmojiOptions {
 /** '' reads the installed package; a directory: one laid out as the package. */
 export async function readEmoji(location = '', options: EmojiOptions = {}): Promise<ImageDataset> {
   const size = options.size ?? 32;
-  if (!Number.isInteger(size) || size < 1 || size > 64) throw new DataFileError(`emoji: image size ${size} is not an integer 1..64 (the package's images are 64 x 64).`);
+  checkEmojiSize(size);
   const dir = location === '' ? packageDir() : location;
   const json = join(dir, 'emoji.json');
   if (!existsSync(json)) throw new DataFileError(`${json}: missing; ${location === '' ? `reinstall it (${EMOJI_INSTALL})` : 'not a copy of the emoji-datasource-twitter package'}.`);

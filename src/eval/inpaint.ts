@@ -147,8 +147,12 @@ export class Inpainter {
     return new Inpainter(rt, clock, networks, passes, buffers, start, clamp, step, forward, optimizer, encoded, rows, restarts, steps, features, dim);
   }
 
-  /** Completes every row of `rows` whose known pixels are `mask`'s 1s (one mask of `features` for all). */
-  async complete(rows: Rows, mask: Float32Array): Promise<Completion> {
+  /**
+   * Completes every row of `rows` whose known pixels are `mask`'s 1s (one mask of `features` for all).
+   * `onProgress`, for a page that shows the fit as it goes: every 50 steps, G(z) of the best start so
+   * far for the rows of the batch under way (`out.fit`); reading it back does not change the fit.
+   */
+  async complete(rows: Rows, mask: Float32Array, onProgress?: (step: number, fit: Float32Array) => void): Promise<Completion> {
     const { features, dim, restarts } = this;
     if (rows.features !== features) throw new RangeError(`inpaint: images of ${rows.features} values, G draws ${features}`);
     if (mask.length !== features) throw new RangeError(`inpaint: a mask of ${mask.length} values for images of ${features}`);
@@ -170,7 +174,14 @@ export class Inpainter {
         // Adam's step sets its bias corrections, written before this step's submission.
         this.optimizer.set({ step: s + 1 });
         this.rt.run(this.step, 'inpaint.step');
-        if ((s + 1) % 50 === 0) await this.rt.device.queue.onSubmittedWorkDone();
+        if ((s + 1) % 50 !== 0) continue;
+        await this.rt.device.queue.onSubmittedWorkDone();
+        if (onProgress && s + 1 < this.steps) {
+          this.rt.run(this.fitForward, 'inpaint.fit');
+          const [fit, z] = await this.read();
+          this.keepBest(fit, z, batchX, mask, first, n, out);
+          onProgress(s + 1, out.fit);
+        }
       }
       this.rt.run(this.fitForward, 'inpaint.fit');
       const [fit, z] = await this.read();

@@ -150,6 +150,12 @@ export class SampleCanvas {
     this.interpolation?.newEndpoints();
   }
 
+  /** The interpolation view: the segment between two given z (drawn at the next frame). */
+  setEndpoints(from: ArrayLike<number>, to: ArrayLike<number>): void {
+    if (!this.interpolation) throw new Error(`setEndpoints: this view shows '${this.show}', not 'interpolation'.`);
+    this.interpolation.setEndpoints(from, to);
+  }
+
   /** The interpolation view of a conditional model: the class along the segment (drawn at the next frame). */
   setClass(classIndex: number): void {
     this.interpolation?.setClass(classIndex);

@@ -64,11 +64,17 @@ export class Interpolation {
   /** Two new random endpoints (drawn at the next frame). */
   newEndpoints(): void {
     const { noise } = this.trainer.config;
-    const [from, to] = [drawNoise(noise), drawNoise(noise)];
-    const rows = new Float32Array(this.steps * noise.dim);
+    this.setEndpoints(drawNoise(noise), drawNoise(noise));
+  }
+
+  /** The segment between two given z (E(x1) and E(x2), say), drawn at the next frame. */
+  setEndpoints(from: ArrayLike<number>, to: ArrayLike<number>): void {
+    const { dim } = this.trainer.config.noise;
+    if (from.length !== dim || to.length !== dim) throw new RangeError(`interpolation: endpoints of ${from.length} and ${to.length} values for a noise of ${dim}`);
+    const rows = new Float32Array(this.steps * dim);
     for (let s = 0; s < this.steps; s++) {
       const t = this.steps === 1 ? 0 : s / (this.steps - 1);
-      for (let j = 0; j < noise.dim; j++) rows[s * noise.dim + j] = (1 - t) * from[j] + t * to[j];
+      for (let j = 0; j < dim; j++) rows[s * dim + j] = (1 - t) * from[j] + t * to[j];
     }
     this.trainer.rt.device.queue.writeBuffer(this.z, 0, rows);
   }

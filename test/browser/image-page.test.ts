@@ -4,7 +4,8 @@
 // samples at the images' size. A folder holding a file that is not a PNG is refused with one message
 // naming the file while the model in training goes on. A conditional model gets a class picker that
 // redraws the fixed-noise grid for the class chosen, and an interpolation between two classes at
-// fixed z whose first image is that class's sample of the same z. Views are saved under test-artifacts/.
+// fixed z whose first image is that class's sample of the same z, and its views of E and of the
+// completion disabled with the reason. Views are saved under test-artifacts/.
 //
 // Headless Chromium on SwiftShader does not composite WebGPU canvases into screenshots, so the views
 // are checked through the page's snapshot(), which draws them with the same render pipeline into an
@@ -211,6 +212,10 @@ test('a conditional model: the class picker redraws the fixed-noise grid, and th
     assert.equal(await page.isVisible('#class-strip'), true, 'and the class interpolation');
     const optionTexts = () => page.$$eval('#class option', (options) => options.map((o) => o.textContent));
     assert.deepEqual(await optionTexts(), ['one class per row', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    // E and the completion fit z alone: a conditional model has them disabled, with the reason.
+    for (const view of ['inference', 'inpaint']) assert.match((await page.textContent(`#${view}-reason`)) ?? '', /conditional GAN: E and the completion fit z alone/);
+    assert.equal(await page.isDisabled('#train-encoder'), true);
+    assert.equal(await page.isDisabled('#inpaint-bottom'), true);
 
     const sampleClasses = () => page.evaluate(() => Array.from((window as unknown as PageApi).ganPage.trainer.sampleClasses ?? []));
     const rows = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());

@@ -1,6 +1,6 @@
 // `npm run build` makes a site that works as it stands on a static server: the pages, MNIST's four
 // IDX files at data/mnist/ (where the training page fetches them) and the pretrained model the page's
-// "Load pretrained model" fetches.
+// "Load pretrained model" fetches, and Twemoji at data/emoji/ where the optional package is installed.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -31,5 +31,16 @@ test('the built site holds the pages, the MNIST files and the pretrained models 
     assert.ok(model, `the pretrained model ${name} is emitted (assets: ${assets.join(', ')})`);
     assert.ok(readFileSync(join(out, 'assets', model)).equals(readFileSync(join(root, 'pretrained', `${name}.safetensors`))), `${name}: byte for byte`);
     assert.ok(scripts.some((text) => text.includes(model)), `a script of the page links to ${name}`);
+  }
+
+  let emojiDir: string | undefined;
+  try {
+    emojiDir = dirname(createRequire(import.meta.url).resolve('emoji-datasource-twitter/package.json'));
+  } catch {
+    // The optional package is absent: the site has no Twemoji and the page's option says so.
+  }
+  if (emojiDir) {
+    assert.ok(readFileSync(join(out, 'data', 'emoji', 'emoji.json')).equals(readFileSync(join(emojiDir, 'emoji.json'))), 'data/emoji/emoji.json is the package\'s');
+    assert.equal(readdirSync(join(out, 'data', 'emoji', 'img', 'twitter', '64')).length, readdirSync(join(emojiDir, 'img', 'twitter', '64')).length, 'every 64 x 64 Twemoji PNG');
   }
 });

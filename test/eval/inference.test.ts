@@ -82,6 +82,16 @@ test('completion recovers a known z\'s image from half its pixels through a toy 
         else assert.equal(masked[i], 0, 'the masked image has its hidden pixels 0');
       }
     }
+    // Watching the fit (a page's progress) reads it back on the way and changes nothing.
+    const mask = maskBottomHalf(1, 2, 16);
+    const quiet = await inpainter.complete({ values: x, count: images, features: 32 }, mask);
+    const seen: number[] = [];
+    const watched = await inpainter.complete({ values: x, count: images, features: 32 }, mask, (step, fit) => {
+      seen.push(step);
+      assert.equal(fit.length, images * 32);
+    });
+    assert.deepEqual(seen, [50, 100, 150, 200, 250]);
+    assert.deepEqual(watched.completed, quiet.completed, 'the same completion, watched or not');
   } finally {
     inpainter.destroy();
   }

@@ -29,6 +29,7 @@ import {
 import { $, Chart, gpuFailureLine } from './common';
 import type { InferenceView } from './inference-view';
 import type { InpaintView } from './inpaint-view';
+import type { SemiSupervisedView } from './semi-view';
 import { controls, type DataSource, PAGE_PRESETS, showError, SOURCE_NAMES, status } from './page-controls';
 import { PageData } from './page-data';
 import { PageViews } from './page-views';
@@ -81,7 +82,7 @@ export class PageModel {
   /** What the device's loss said, once the device this page trains on is lost. */
   private lost?: string;
   /** The views of E and of the completion, told of every model. */
-  modelViews?: { inference: InferenceView; inpaint: InpaintView };
+  modelViews?: { inference: InferenceView; inpaint: InpaintView; semi: SemiSupervisedView };
 
   constructor(
     public context: GpuContext,
@@ -165,6 +166,7 @@ export class PageModel {
     this.showStatus();
     this.modelViews?.inference.modelChanged(encoder);
     this.modelViews?.inpaint.modelChanged();
+    this.modelViews?.semi.modelChanged();
   }
 
   /** The images the model trains on. */

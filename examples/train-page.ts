@@ -16,6 +16,7 @@ import { offerEmoji } from './emoji-source';
 import type { ModelHost } from './image-pad';
 import { InferenceView } from './inference-view';
 import { InpaintView } from './inpaint-view';
+import { SemiSupervisedView } from './semi-view';
 import { controls, type DataSource, PAGE_PRESETS, showError } from './page-controls';
 import { droppedFiles, initialConfig } from './page-data';
 import { TrainingPage } from './training-page';
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     report: (err) => page.controller.report(err),
   };
   const inference = new InferenceView(host);
-  page.modelViews = { inference, inpaint: new InpaintView(host, () => inference.encoder) };
+  page.modelViews = { inference, inpaint: new InpaintView(host, () => inference.encoder), semi: new SemiSupervisedView(host) };
   void offerEmoji(controls.data);
   await page.start(config);
   for (const control of [controls.start, controls.step, controls.save, controls.onnx, controls.load, controls.endpoints, controls.pretrained, controls.data, controls.folder]) control.disabled = false;

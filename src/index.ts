@@ -52,7 +52,7 @@ export { DEFAULT_ENCODER, encoderSpec, noiseRange, type EncoderConfig } from './
 export { generatorModel, Reconstructor, trainEncoder, type GeneratorModel, type TrainedEncoder, type TrainedWeights } from './eval/encoder';
 export { DEFAULT_SEMI_SUPERVISED, discriminatorFeatureSpec, softmaxSpec, type SemiSupervisedConfig } from './spec/semi-supervised';
 export { DiscriminatorFeatures } from './eval/discriminator-features';
-export { balancedDraw, semiSupervised, softmaxAccuracy, trainSoftmax, type DiscriminatorModel, type LabelledRows, type SemiSupervisedOptions, type SemiSupervisedResult, type TrainedSoftmax } from './eval/semi-supervised';
+export { balancedDraw, labelledCountsProblem, parseLabelledCounts, semiSupervised, softmaxAccuracy, trainSoftmax, type DiscriminatorModel, type LabelledRows, type SemiSupervisedOptions, type SemiSupervisedResult, type TrainedSoftmax } from './eval/semi-supervised';
 export { DEFAULT_INPAINT, Inpainter, maskBottomHalf, maskRandomHalf, type Completion, type InpaintOptions } from './eval/inpaint';
 
 /**

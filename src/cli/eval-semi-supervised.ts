@@ -8,7 +8,7 @@ import type { TrainingState } from '../spec/state';
 import { discriminatorSpec, isConditional } from '../spec/config';
 import { DEFAULT_SEMI_SUPERVISED, discriminatorFeatureSpec, type SemiSupervisedConfig } from '../spec/semi-supervised';
 import { ConfigError } from '../train/config';
-import { semiSupervised } from '../eval/semi-supervised';
+import { labelledCountsProblem, parseLabelledCounts, semiSupervised } from '../eval/semi-supervised';
 
 const FLAG = '--semi-supervised';
 const EXAMPLE = `${FLAG} 100,600,1000`;
@@ -18,10 +18,8 @@ const seconds = (since: number) => Math.round((performance.now() - since) / 10) 
 /** The counts of labelled images asked for, in the order given; undefined when the flag is absent. */
 export function parseSemiSupervised(value: string | undefined): number[] | undefined {
   if (value === undefined) return undefined;
-  const counts = value.split(',').map((item) => (/^\s*\d+\s*$/.test(item) ? Number(item) : NaN));
-  if (counts.some((n) => !Number.isSafeInteger(n) || n < 1)) {
-    throw new ConfigError(`${FLAG} takes positive counts of labelled training images separated by commas (e.g. ${EXAMPLE}), got '${value}'.`);
-  }
+  const counts = parseLabelledCounts(value);
+  if (!counts) throw new ConfigError(`${FLAG} takes positive counts of labelled training images separated by commas (e.g. ${EXAMPLE}), got '${value}'.`);
   return counts;
 }
 
@@ -29,19 +27,8 @@ export function parseSemiSupervised(value: string | undefined): number[] | undef
 export function checkSemiSupervised(state: TrainingState, file: string, counts: readonly number[], images: ImageDataset): void {
   if (state.generatorOnly) throw new ConfigError(`${file}: a generator-only file has no discriminator; ${FLAG} measures D's features, so give a checkpoint or a weights file that keeps D.`);
   if (isConditional(state.config)) throw new ConfigError(`${file}: preset ${state.config.preset} is a conditional GAN, whose D is told each image's class; ${FLAG} measures unconditional models only.`);
-  const { classes, train } = images;
-  if (classes < 2 || !train.labels) throw new ConfigError(`${FLAG}: ${images.source} has no labels (class folders or label files) to train a classifier with.`);
-  const held = new Array<number>(classes).fill(0);
-  for (let i = 0; i < train.count; i++) held[train.labels[i]]++;
-  const fewest = Math.min(...held);
-  for (const count of counts) {
-    if (count % classes !== 0) {
-      throw new ConfigError(`${FLAG}: ${count} labelled images cannot be ${classes} classes of equal size; give multiples of ${classes} (e.g. ${FLAG} ${[10, 60, 100].map((n) => n * classes).join(',')}).`);
-    }
-    if (count / classes > fewest) {
-      throw new ConfigError(`${FLAG}: ${count} labelled images need ${count / classes} of each class; the training split of ${images.source} holds ${fewest} of class ${held.indexOf(fewest)}, so give at most ${fewest * classes}.`);
-    }
-  }
+  const problem = labelledCountsProblem(images, counts, FLAG);
+  if (problem) throw new ConfigError(problem);
 }
 
 /** The report's `semi_supervised` field. */

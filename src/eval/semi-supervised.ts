@@ -54,6 +54,33 @@ export function balancedDraw(labels: ArrayLike<number>, classes: number, count: 
   return rows;
 }
 
+/** Counts typed as '100,600,1000' (positive whole numbers, commas between), or undefined when `typed` is not such a list. */
+export function parseLabelledCounts(typed: string): number[] | undefined {
+  const counts = typed.split(',').map((item) => (/^\s*\d+\s*$/.test(item) ? Number(item) : NaN));
+  return counts.some((n) => !Number.isSafeInteger(n) || n < 1) ? undefined : counts;
+}
+
+/**
+ * Why `counts` labelled images cannot be drawn in balanced classes from the training split of
+ * `images` (one line, `typed` naming where the counts were typed), or undefined when they can.
+ */
+export function labelledCountsProblem(images: ImageDataset, counts: readonly number[], typed: string): string | undefined {
+  const { classes, train } = images;
+  if (classes < 2 || !train.labels) return `${typed}: ${images.source} has no labels (class folders or label files) to train a classifier with.`;
+  const held = new Array<number>(classes).fill(0);
+  for (let i = 0; i < train.count; i++) held[train.labels[i]]++;
+  const fewest = Math.min(...held);
+  for (const count of counts) {
+    if (count % classes !== 0) {
+      return `${typed}: ${count} labelled images cannot be ${classes} classes of equal size; give multiples of ${classes} (e.g. ${typed} ${[10, 60, 100].map((n) => n * classes).join(',')}).`;
+    }
+    if (count / classes > fewest) {
+      return `${typed}: ${count} labelled images need ${count / classes} of each class; the training split of ${images.source} holds ${fewest} of class ${held.indexOf(fewest)}, so give at most ${fewest * classes}.`;
+    }
+  }
+  return undefined;
+}
+
 /** The fraction of rows whose largest logit (float64, on the CPU: a few classes) is their label. */
 export function softmaxAccuracy(params: Float32Array, rows: LabelledRows, classes: number): number {
   const layout = parameterLayout(softmaxSpec(rows.features, classes));

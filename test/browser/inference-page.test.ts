@@ -1,7 +1,7 @@
 // The training page's inference view in headless Chromium on SwiftShader: on the pretrained
-// small-mnist model (which holds no encoder) *Train encoder* trains a small E in the tab, then a test
-// digit's G(E(x)) is a digit closer to x than G at random z is, and the interpolation through E
-// between two test digits is drawn; *Save checkpoint* keeps E, and the file opened again gives the
+// small-mnist model the shipped E is shown (a fresh model has none), and *Train encoder* trains a
+// small E in the tab; with either, a test digit's G(E(x)) is a digit closer to x than G at random z
+// is, and the interpolation through E between two test digits is drawn; *Save checkpoint* keeps E, and the file opened again gives the
 // same G(E(x)). The views are read through the page (snapshot()), as train-page.test.ts does:
 // screenshots here never show WebGPU canvases.
 import test from 'node:test';
@@ -37,34 +37,46 @@ test('the page trains an encoder for the pretrained G and shows G(E(x)) and the 
   const begun = performance.now();
   const phase = (what: string) => t.diagnostic(`${((performance.now() - begun) / 1000).toFixed(1)} s: ${what}`);
   await withBrowser(packagedMnistDir(), async (browser, site) => {
-    const page = await openPretrainedPage(browser, site.url, 1400);
-    assert.equal(await page.evaluate(() => document.body.dataset.encoder), 'no');
-    assert.match((await page.textContent('#encoder-status')) ?? '', /no encoder/);
-    phase('pretrained model open, no encoder');
+    const page = await openPretrainedPage(browser, site.url, 1400, async (fresh) => {
+      assert.equal(await fresh.evaluate(() => document.body.dataset.encoder), 'no');
+      assert.match((await fresh.textContent('#encoder-status')) ?? '', /no encoder/);
+    });
+    const inference = () => page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.snapshot());
+    const random = await page.evaluate(() => (window as unknown as InferenceApi).ganPage.readFixedSamples());
+    const closerThanRandom = (shown: { x: number[]; reconstruction: number[] }, which: string) => {
+      assert.equal(shown.reconstruction.length, 784);
+      assert.ok(shown.reconstruction.every((v) => Number.isFinite(v) && v >= 0 && v <= 1), 'G(E(x)) is an image in [0, 1]');
+      let randomError = 0;
+      for (let i = 0; i < 100; i++) randomError += mse(random.slice(i * 784, (i + 1) * 784), shown.x) / 100;
+      const error = mse(shown.reconstruction, shown.x);
+      t.diagnostic(`${which}: G(E(x)) against x: mse ${error.toFixed(4)}; G at the 100 fixed z: ${randomError.toFixed(4)} on average`);
+      assert.ok(error < randomError, `${which}: G(E(x)) (mse ${error.toFixed(4)}) is no closer to x than G at random z (${randomError.toFixed(4)})`);
+    };
+    assert.equal(await page.evaluate(() => document.body.dataset.encoder), 'yes');
+    assert.match((await page.textContent('#encoder-status')) ?? '', /from the checkpoint/);
+    await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.showTestImage(7));
+    const shipped = await inference();
+    assert.equal(shipped.index, 7);
+    closerThanRandom(shipped, 'the shipped E');
+    phase('pretrained model open with its E, G(E(x)) checked');
 
     await page.fill('#encoder-iters', '40');
     await page.click('#train-encoder');
-    await page.waitForFunction(() => document.body.dataset.encoder === 'yes', null, { timeout: 180_000 });
+    await page.waitForFunction(() => document.body.dataset.encoder === 'yes' && /trained here/.test(document.querySelector('#encoder-status')!.textContent ?? ''), null, { timeout: 180_000 });
     assert.ok(await page.isHidden('#error'), (await page.textContent('#error')) ?? '');
     assert.match((await page.textContent('#encoder-status')) ?? '', /trained here .* 40 steps/);
     phase('encoder trained');
 
     await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.showTestImage(7));
-    const shown = await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.snapshot());
+    const shown = await inference();
     assert.equal(shown.index, 7);
-    assert.equal(shown.reconstruction.length, 784);
-    assert.ok(shown.reconstruction.every((v) => Number.isFinite(v) && v >= 0 && v <= 1), 'G(E(x)) is an image in [0, 1]');
-    const random = await page.evaluate(() => (window as unknown as InferenceApi).ganPage.readFixedSamples());
-    let randomError = 0;
-    for (let i = 0; i < 100; i++) randomError += mse(random.slice(i * 784, (i + 1) * 784), shown.x) / 100;
-    const error = mse(shown.reconstruction, shown.x);
-    t.diagnostic(`G(E(x)) against x: mse ${error.toFixed(4)}; G at the 100 fixed z: ${randomError.toFixed(4)} on average`);
-    assert.ok(error < randomError, `G(E(x)) (mse ${error.toFixed(4)}) is no closer to x than G at random z (${randomError.toFixed(4)})`);
+    assert.ok(shown.reconstruction.some((v, i) => v !== shipped.reconstruction[i]), 'the E trained in the tab replaces the shipped one');
+    closerThanRandom(shown, 'the E trained in the tab');
     phase('G(E(x)) checked');
 
     await page.click('#inference-interpolate');
     await page.waitForSelector('#inference-strip:not([hidden])');
-    const { strip } = await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.snapshot());
+    const { strip } = await inference();
     assert.ok(strip, 'the interpolation through E is drawn');
     const png = new PNG({ width: strip.width, height: strip.height });
     png.data.set(strip.pixels);
@@ -81,7 +93,7 @@ test('the page trains an encoder for the pretrained G and shows G(E(x)) and the 
     await page.setInputFiles('#load', { name: 'with-encoder.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
     await page.waitForFunction(() => /from the checkpoint/.test(document.querySelector('#encoder-status')!.textContent ?? ''), null, { timeout: 120_000 });
     await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.showTestImage(7));
-    const reopened = await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.snapshot());
+    const reopened = await inference();
     assert.ok(reopened.reconstruction.every((v, i) => Math.abs(v - shown.reconstruction[i]) < 1e-5), 'the reopened E gives the same G(E(x))');
     phase('checkpoint with E saved and opened');
   });

@@ -1,5 +1,5 @@
 // The training page's completion view in headless Chromium on SwiftShader, on the pretrained
-// small-mnist model (no encoder: z starts from the Inpainter's random starts): a stroke of the mouse
+// small-mnist model (z starts from its E of the masked image): a stroke of the mouse
 // erases pixels of a test digit, *hide the bottom half* hides the rest of its lower half, and each
 // time the fit is shown as it goes and the completed image keeps the known pixels exactly and fills
 // the erased ones from G(z). Read through the page's snapshot(), as the other page tests do.
@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { withBrowser } from '../../src/cli/browser';
 import { packagedMnistDir } from '../../src/data/mnist-files-node';
 import { openPretrainedPage } from './pretrained-page';
-
 
 interface InpaintApi {
   ganPage: { modelViews: { inpaint: { snapshot(): Promise<{ x: number[]; mask: number[]; completed: number[]; progressShown: number }> } } };

@@ -45,7 +45,15 @@ for (const [name, shape] of shapes) {
   const gradWeight = byEntry('grad_weight');
   // The input gradient multiplies every piece of a maxout layer, the losers' zeros included.
   const inputFlops = flops;
-  const report = (what: string, seconds: number, f: number) => console.log(JSON.stringify({ kernel: what, shape: name, ms: +(seconds * 1000).toFixed(2), gflops: +(f / seconds / 1e9).toFixed(2) }));
+  const report = (what: string, seconds: number, f: number) =>
+    console.log(
+      JSON.stringify({
+        kernel: what,
+        shape: name,
+        ms: +(seconds * 1000).toFixed(2),
+        gflops: +(f / seconds / 1e9).toFixed(2),
+      }),
+    );
   report('forward', await time(forward), flops);
   report('grad_input', await time([gradInput]), inputFlops);
   report('grad_weight', await time([gradWeight]), flops);

@@ -58,16 +58,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let m4 = p.m / 4u;
   let base = wid.y * WG * ${groups}u;`,
   ];
-  for (let g = 0; g < groups; g++) L.push(`  let col${g} = base + ${g}u * WG + lane; let cc${g} = min(col${g}, ${t.vec4B ? 'n4' : 'p.n'} - 1u);`);
+  for (let g = 0; g < groups; g++)
+    L.push(`  let col${g} = base + ${g}u * WG + lane; let cc${g} = min(col${g}, ${t.vec4B ? 'n4' : 'p.n'} - 1u);`);
   for (let i = 0; i < t.rows; i++) L.push(`  let ra${i} = min(row0 + ${i}u, p.m - 1u);`);
   const zero = t.vec4B ? 'vec4<f32>()' : '0.0';
-  for (let i = 0; i < t.rows; i++) L.push('  ' + Array.from({ length: groups }, (_, g) => `var s${i}_${g} = ${zero};`).join(' '));
+  for (let i = 0; i < t.rows; i++)
+    L.push('  ' + Array.from({ length: groups }, (_, g) => `var s${i}_${g} = ${zero};`).join(' '));
   L.push(`  for (var k = 0u; k + ${t.unroll - 1}u < p.k; k += ${t.unroll}u) {`);
   for (let u = 0; u < t.unroll; u++) {
     const kk = `(k + ${u}u)`;
     for (let g = 0; g < groups; g++) L.push(`    let b${u}_${g} = b[${kk} * ${t.vec4B ? 'n4' : 'p.n'} + cc${g}];`);
     for (let i = 0; i < t.rows; i++) {
-      const a = t.transposedA ? `a[${kk} * m4 + min(row0 / 4u + ${Math.floor(i / 4)}u, m4 - 1u)][${i % 4}]` : `a[ra${i} * p.k + ${kk}]`;
+      const a = t.transposedA
+        ? `a[${kk} * m4 + min(row0 / 4u + ${Math.floor(i / 4)}u, m4 - 1u)][${i % 4}]`
+        : `a[ra${i} * p.k + ${kk}]`;
       L.push(`    let a${u}_${i} = ${a};`);
       L.push('    ' + Array.from({ length: groups }, (_, g) => `s${i}_${g} += a${u}_${i} * b${u}_${g};`).join(' '));
     }
@@ -75,7 +79,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   L.push('  }');
   for (let i = 0; i < t.rows; i++) {
     for (let g = 0; g < groups; g++) {
-      if (t.vec4B) L.push(`  if (row0 + ${i}u < p.m && col${g} < n4) { for (var e = 0u; e < 4u; e++) { c[(row0 + ${i}u) * p.n + col${g} * 4u + e] = s${i}_${g}[e]; } }`);
+      if (t.vec4B)
+        L.push(
+          `  if (row0 + ${i}u < p.m && col${g} < n4) { for (var e = 0u; e < 4u; e++) { c[(row0 + ${i}u) * p.n + col${g} * 4u + e] = s${i}_${g}[e]; } }`,
+        );
       else L.push(`  if (row0 + ${i}u < p.m && col${g} < p.n) { c[(row0 + ${i}u) * p.n + col${g}] = s${i}_${g}; }`);
     }
   }
@@ -95,9 +102,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let k4 = p.k / 4u;
   let base = wid.y * WG * ${cols}u;`,
   ];
-  for (let j = 0; j < cols; j++) L.push(`  let col${j} = base + ${j}u * WG + lane; let cb${j} = min(col${j}, p.n - 1u) * k4;`);
+  for (let j = 0; j < cols; j++)
+    L.push(`  let col${j} = base + ${j}u * WG + lane; let cb${j} = min(col${j}, p.n - 1u) * k4;`);
   for (let i = 0; i < rows; i++) L.push(`  let ra${i} = min(row0 + ${i}u, p.m - 1u) * k4;`);
-  for (let i = 0; i < rows; i++) L.push('  ' + Array.from({ length: cols }, (_, j) => `var s${i}_${j} = 0.0;`).join(' '));
+  for (let i = 0; i < rows; i++)
+    L.push('  ' + Array.from({ length: cols }, (_, j) => `var s${i}_${j} = 0.0;`).join(' '));
   L.push('  for (var k = 0u; k < k4; k++) {');
   for (let j = 0; j < cols; j++) L.push(`    let b${j} = b[cb${j} + k];`);
   for (let i = 0; i < rows; i++) {
@@ -105,7 +114,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     L.push('    ' + Array.from({ length: cols }, (_, j) => `s${i}_${j} += dot(a${i}, b${j});`).join(' '));
   }
   L.push('  }');
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) L.push(`  if (row0 + ${i}u < p.m && col${j} < p.n) { c[(row0 + ${i}u) * p.n + col${j}] = s${i}_${j}; }`);
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++)
+      L.push(`  if (row0 + ${i}u < p.m && col${j} < p.n) { c[(row0 + ${i}u) * p.n + col${j}] = s${i}_${j}; }`);
   L.push('}');
   return L.join('\n');
 }
@@ -114,11 +125,22 @@ const file = (name: string) => readFileSync(new URL(`./variants/${name}.wgsl`, i
 
 function tileVariant(name: string, t: RegisterTile): Variant {
   const colsPerGroup = t.cols * WG;
-  return { name, code: registerTile(t), grid: (m, n) => [ceil(m, t.rows), ceil(n, colsPerGroup)], transposedA: t.transposedA };
+  return {
+    name,
+    code: registerTile(t),
+    grid: (m, n) => [ceil(m, t.rows), ceil(n, colsPerGroup)],
+    transposedA: t.transposedA,
+  };
 }
 
 const variants: Variant[] = [
-  tileVariant('register 4x16, scalar loads (previous kernels)', { rows: 4, cols: 16, vec4B: false, transposedA: false, unroll: 1 }),
+  tileVariant('register 4x16, scalar loads (previous kernels)', {
+    rows: 4,
+    cols: 16,
+    vec4B: false,
+    transposedA: false,
+    unroll: 1,
+  }),
   tileVariant('register 8x8, scalar loads', { rows: 8, cols: 8, vec4B: false, transposedA: false, unroll: 1 }),
   tileVariant('register 8x8, vec4 B (shipped)', { rows: 8, cols: 8, vec4B: true, transposedA: false, unroll: 1 }),
   tileVariant('register 8x8, vec4 B, k unrolled x4', { rows: 8, cols: 8, vec4B: true, transposedA: false, unroll: 4 }),
@@ -127,7 +149,13 @@ const variants: Variant[] = [
   tileVariant('register 16x16, vec4 A^T and B', { rows: 16, cols: 16, vec4B: true, transposedA: true, unroll: 1 }),
   { name: 'dot form 4x4 (A and B^T vec4 along k)', code: dotForm(4, 4), grid: (m, n) => [ceil(m, 4), ceil(n, 4 * WG)] },
   { name: 'workgroup-shared 64x64 tiles', code: file('shared_tiles'), grid: (m, n) => [ceil(m, 64), ceil(n, 64)] },
-  { name: 'B as an rgba32float texture', code: file('texture_rhs'), grid: (m, n) => [ceil(m, 8), ceil(n, 64)], transposedA: true, textureB: true },
+  {
+    name: 'B as an rgba32float texture',
+    code: file('texture_rhs'),
+    grid: (m, n) => [ceil(m, 8), ceil(n, 64)],
+    transposedA: true,
+    textureB: true,
+  },
 ];
 
 /** CPU milliseconds of every thread of this process but the main one (Linux), else NaN. */
@@ -156,14 +184,22 @@ async function main(): Promise<void> {
   const aT = new Float32Array(M * K);
   for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = a[i * K + k];
   const expected = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) expected[i * N + j] += a[i * K + k] * b[k * N + j];
+  for (let i = 0; i < M; i++)
+    for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) expected[i * N + j] += a[i * K + k] * b[k * N + j];
   const storage = (data: Float32Array<ArrayBuffer> | number) => {
-    const buffer = device.createBuffer({ size: typeof data === 'number' ? data : data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const buffer = device.createBuffer({
+      size: typeof data === 'number' ? data : data.byteLength,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
     if (typeof data !== 'number') device.queue.writeBuffer(buffer, 0, data);
     return buffer;
   };
   const buffers = { a: storage(a), aT: storage(aT), b: storage(b), c: storage(M * N * 4) };
-  const textureB = device.createTexture({ size: [N / 4, K], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+  const textureB = device.createTexture({
+    size: [N / 4, K],
+    format: 'rgba32float',
+    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+  });
   device.queue.writeTexture({ texture: textureB }, b, { bytesPerRow: N * 4 }, [N / 4, K]);
   const bT = new Float32Array(K * N);
   for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = b[k * N + j];
@@ -173,12 +209,24 @@ async function main(): Promise<void> {
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
   const resolve = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
 
-  const built: { v: Variant; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; repeats: number; ms: number[]; cpu: number[]; error: number }[] = [];
+  const built: {
+    v: Variant;
+    pipeline: GPUComputePipeline;
+    bindGroup: GPUBindGroup;
+    repeats: number;
+    ms: number[];
+    cpu: number[];
+    error: number;
+  }[] = [];
   for (const v of variants) {
     const module = device.createShaderModule({ label: v.name, code: v.code });
     const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
     if (errors.length) throw new Error(`${v.name}: ${errors.map((e) => `${e.lineNum}: ${e.message}`).join('; ')}`);
-    const pipeline = await device.createComputePipelineAsync({ label: v.name, layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const pipeline = await device.createComputePipelineAsync({
+      label: v.name,
+      layout: 'auto',
+      compute: { module, entryPoint: 'main' },
+    });
     const rhs = v.textureB ? textureB.createView() : { buffer: v.name.startsWith('dot') ? bTBuffer : buffers.b };
     const bindGroup = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
@@ -195,7 +243,9 @@ async function main(): Promise<void> {
   /** One submission of `repeats` dispatches: GPU milliseconds per dispatch and worker CPU ms per dispatch. */
   const run = async (x: (typeof built)[number], expectedMs: number) => {
     const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+    const pass = encoder.beginComputePass({
+      timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+    });
     pass.setPipeline(x.pipeline);
     pass.setBindGroup(0, x.bindGroup);
     const [gx, gy] = x.v.grid(M, N);

@@ -100,7 +100,8 @@ export function bestGflops(gemms: GemmFigure[]): number {
 }
 
 function describe(shape: DenseShape): string {
-  const out = shape.pieces > 1 ? `${shape.units}x${shape.pieces} ${shape.activation}` : `${shape.units} ${shape.activation}`;
+  const out =
+    shape.pieces > 1 ? `${shape.units}x${shape.pieces} ${shape.activation}` : `${shape.units} ${shape.activation}`;
   return `${shape.batch}x${shape.inFeatures} -> ${out}`;
 }
 
@@ -159,7 +160,10 @@ export function iterationGemms(config: TrainConfig): IterationGemm[] {
   const counts: { G: Counts; D: Counts } =
     config.form === 'simultaneous'
       ? { G: { forward: 1, weight: 1, input: 1, firstInput: 0 }, D: { forward: 2, weight: 2, input: 3, firstInput: 1 } }
-      : { G: { forward: k + 1, weight: 1, input: 1, firstInput: 0 }, D: { forward: 2 * k + 1, weight: 2 * k, input: 2 * k + 1, firstInput: 1 } };
+      : {
+          G: { forward: k + 1, weight: 1, input: 1, firstInput: 0 },
+          D: { forward: 2 * k + 1, weight: 2 * k, input: 2 * k + 1, firstInput: 1 },
+        };
   const out: IterationGemm[] = [];
   for (const spec of [generatorSpec(config), discriminatorSpec(config)]) {
     const network = spec.name === 'generator' ? 'G' : 'D';
@@ -187,12 +191,21 @@ export function iterationFlops(config: TrainConfig): number {
     sum(spec, (s, l) => (weights ? layerFlops(s).gradWeight : 0) + (l > 0 || firstInput ? layerFlops(s).gradInput : 0));
   const dStep = forward(g) + 2 * forward(d) + 2 * backward(d, true, false);
   const gStep = forward(g) + forward(d) + backward(d, false, true) + backward(g, true, false);
-  if (config.form === 'simultaneous') return forward(g) + 2 * forward(d) + 2 * backward(d, true, false) + backward(d, false, true) + backward(g, true, false);
+  if (config.form === 'simultaneous')
+    return (
+      forward(g) + 2 * forward(d) + 2 * backward(d, true, false) + backward(d, false, true) + backward(g, true, false)
+    );
   return config.k * dStep + gStep;
 }
 
 /** Every GEMM of the paper's layers at the config's batch, timed alone, with its elementwise neighbours. */
-export async function measureKernels(rt: Runtime, clock: Clock, config: TrainConfig, kernelClock: KernelClock, quick: boolean): Promise<{ gemms: GemmFigure[]; elementwise: ElementwiseFigure[] }> {
+export async function measureKernels(
+  rt: Runtime,
+  clock: Clock,
+  config: TrainConfig,
+  kernelClock: KernelClock,
+  quick: boolean,
+): Promise<{ gemms: GemmFigure[]; elementwise: ElementwiseFigure[] }> {
   const samples = quick ? 1 : 5;
   const targetMs = quick ? 40 : 250;
   const owned: { destroy(): void }[] = [];
@@ -218,7 +231,11 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
       const dropout = layer.dropout && { ...layer.dropout, seed: config.seed, stream: 100 + l, sub: 0 };
       // G's first layer never needs its input gradient; D's does, in the G step.
       const wantsInput = !(network === 'G' && l === 0);
-      const layerBuffers = allocateDenseBuffers(rt, shape, { label: 'bench', dropout: dropout !== undefined, inputGrad: wantsInput });
+      const layerBuffers = allocateDenseBuffers(rt, shape, {
+        label: 'bench',
+        dropout: dropout !== undefined,
+        inputGrad: wantsInput,
+      });
       owned.push(layerBuffers);
       const forward = await denseForward(rt, clock, shape, layerBuffers, dropout);
       const backward = await denseBackward(rt, clock, shape, layerBuffers, { dropout });
@@ -233,9 +250,12 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
       await gemm(product.label, product, dims.forward, flops.forward);
       for (const d of byLabel(backward, '.grad_input')) await gemm(d.label, d, dims.gradInput, flops.gradInput);
       for (const d of byLabel(backward, '.grad_weight')) await gemm(d.label, d, dims.gradWeight, flops.gradWeight);
-      for (const d of byLabel(forward, '.dropout')) await timeElementwise(d.label, `${network}.${l} ${batch}x${inFeatures}`, d, 2 * batch * inFeatures * 4);
-      for (const d of byLabel(backward, '.preactivation')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (2 * batch * units + 2 * batch * width) * 4);
-      for (const d of byLabel(backward, '.grad_bias')) await timeElementwise(d.label, `${network}.${l} ${described}`, d, (batch * width + width) * 4);
+      for (const d of byLabel(forward, '.dropout'))
+        await timeElementwise(d.label, `${network}.${l} ${batch}x${inFeatures}`, d, 2 * batch * inFeatures * 4);
+      for (const d of byLabel(backward, '.preactivation'))
+        await timeElementwise(d.label, `${network}.${l} ${described}`, d, (2 * batch * units + 2 * batch * width) * 4);
+      for (const d of byLabel(backward, '.grad_bias'))
+        await timeElementwise(d.label, `${network}.${l} ${described}`, d, (batch * width + width) * 4);
     }
   }
   // The optimizer over G's parameters (read p, g, v; write p, v).
@@ -246,10 +266,22 @@ export async function measureKernels(rt: Runtime, clock: Clock, config: TrainCon
   const optimizer = await createOptimizer(
     rt,
     { rule: config.optimizer.kind, count },
-    { grad: buffer('grad', count), param: buffer('param', count), velocity: buffer('velocity', count), firstMoment: buffer('m1', count), secondMoment: buffer('m2', count), nonfinite },
+    {
+      grad: buffer('grad', count),
+      param: buffer('param', count),
+      velocity: buffer('velocity', count),
+      firstMoment: buffer('m1', count),
+      secondMoment: buffer('m2', count),
+      nonfinite,
+    },
     { lr: 1e-9, momentum: 0.5 },
   );
-  await timeElementwise(optimizer.dispatch.label, `G parameters (${count})`, optimizer.dispatch, (config.optimizer.kind === 'adam' ? 7 : 5) * count * 4);
+  await timeElementwise(
+    optimizer.dispatch.label,
+    `G parameters (${count})`,
+    optimizer.dispatch,
+    (config.optimizer.kind === 'adam' ? 7 : 5) * count * 4,
+  );
   optimizer.uniform.buffer.destroy();
   for (const b of owned) b.destroy();
   return { gemms, elementwise };
@@ -266,7 +298,11 @@ export interface ProfileEntry {
  * Where one iteration's time goes: the dispatches the Trainer records for an iteration, each timed
  * in a pass of its own, summed by kernel. Steps the trainer once to learn its plan.
  */
-export async function profileIteration(trainer: Trainer, kernelClock: KernelClock, repeats: number): Promise<{ entries: ProfileEntry[]; totalMs: number }> {
+export async function profileIteration(
+  trainer: Trainer,
+  kernelClock: KernelClock,
+  repeats: number,
+): Promise<{ entries: ProfileEntry[]; totalMs: number }> {
   const plan: Dispatch[] = [];
   const record = Dispatch.prototype.record;
   Dispatch.prototype.record = function (this: Dispatch, pass: GPUComputePassEncoder) {
@@ -282,7 +318,10 @@ export async function profileIteration(trainer: Trainer, kernelClock: KernelCloc
   if (!kernelClock.timer) return { entries: [], totalMs: NaN };
   const totals = new Map<string, { ms: number[]; dispatches: number }>();
   for (let r = 0; r < repeats; r++) {
-    const times = await kernelClock.timeGroups(plan.map((d) => [d]), 1);
+    const times = await kernelClock.timeGroups(
+      plan.map((d) => [d]),
+      1,
+    );
     const sums = new Map<string, number>();
     plan.forEach((d, i) => sums.set(d.label, (sums.get(d.label) ?? 0) + times[i]));
     for (const [label, ms] of sums) {
@@ -291,7 +330,12 @@ export async function profileIteration(trainer: Trainer, kernelClock: KernelCloc
       totals.set(label, entry);
     }
   }
-  const entries = [...totals].map(([kernel, { ms, dispatches }]) => ({ kernel, dispatches, ms: spread(ms).median, share: 0 }));
+  const entries = [...totals].map(([kernel, { ms, dispatches }]) => ({
+    kernel,
+    dispatches,
+    ms: spread(ms).median,
+    share: 0,
+  }));
   const totalMs = entries.reduce((s, e) => s + e.ms, 0);
   for (const e of entries) e.share = e.ms / totalMs;
   entries.sort((a, b) => b.ms - a.ms);

@@ -52,12 +52,17 @@ export const shapeKey = (s: GemmShape) => `${s.m}x${s.k}x${s.n}`;
 export function findNumpyPython(candidates = PYTHON_CANDIDATES): NumpyPython | { skipped: string } {
   const failures: string[] = [];
   for (const command of candidates) {
-    const probe = spawnSync(command, ['-c', 'import sys, numpy; print(sys.executable); print(numpy.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+    const probe = spawnSync(command, ['-c', 'import sys, numpy; print(sys.executable); print(numpy.__version__)'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     if (probe.status === 0) {
       const [executable, numpy] = probe.stdout.trim().split('\n');
       return { command, executable, numpy };
     }
-    const why = probe.error ? (probe.error as NodeJS.ErrnoException).code ?? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit status ${probe.status}`);
+    const why = probe.error
+      ? ((probe.error as NodeJS.ErrnoException).code ?? probe.error.message)
+      : (probe.stderr.trim().split('\n').pop() ?? `exit status ${probe.status}`);
     failures.push(`${command}: ${why}`);
   }
   return { skipped: `no python3 with numpy (${failures.join('; ')})` };
@@ -75,18 +80,37 @@ export function parseMachineGemms(text: string, asked?: GemmShape[]): MachineGem
   }
   const out = parsed as Partial<MachineGemms> | null;
   if (!out || typeof out.python !== 'string' || typeof out.numpy !== 'string' || !Array.isArray(out.shapes)) {
-    throw new Error(`bench/numpy_gemm.py printed JSON without python, numpy and shapes: '${text.trim().slice(0, 200)}'`);
+    throw new Error(
+      `bench/numpy_gemm.py printed JSON without python, numpy and shapes: '${text.trim().slice(0, 200)}'`,
+    );
   }
   for (const s of out.shapes) {
-    const fine = s && isCount(s.m) && isCount(s.n) && isCount(s.k) && typeof s.seconds === 'number' && s.seconds >= 0 && isCount(s.calls_per_sample) && isCount(s.samples);
-    if (!fine) throw new Error(`bench/numpy_gemm.py: a shape without m, n, k, seconds, calls_per_sample and samples: ${JSON.stringify(s)}`);
+    const fine =
+      s &&
+      isCount(s.m) &&
+      isCount(s.n) &&
+      isCount(s.k) &&
+      typeof s.seconds === 'number' &&
+      s.seconds >= 0 &&
+      isCount(s.calls_per_sample) &&
+      isCount(s.samples);
+    if (!fine)
+      throw new Error(
+        `bench/numpy_gemm.py: a shape without m, n, k, seconds, calls_per_sample and samples: ${JSON.stringify(s)}`,
+      );
   }
   if (asked) {
     const got = new Set(out.shapes.map(shapeKey));
     const missing = asked.filter((s) => !got.has(shapeKey(s)));
     if (missing.length) throw new Error(`bench/numpy_gemm.py left out ${missing.map(shapeKey).join(', ')}`);
   }
-  return { python: out.python, numpy: out.numpy, blas: typeof out.blas === 'string' ? out.blas : null, threads: typeof out.threads === 'number' ? out.threads : null, shapes: out.shapes };
+  return {
+    python: out.python,
+    numpy: out.numpy,
+    blas: typeof out.blas === 'string' ? out.blas : null,
+    threads: typeof out.threads === 'number' ? out.threads : null,
+    shapes: out.shapes,
+  };
 }
 
 export interface MachineGemmOptions {
@@ -105,7 +129,10 @@ export function distinctShapes(shapes: GemmShape[]): GemmShape[] {
 }
 
 /** The machine's time for every shape, in one python process; or one line saying why not. */
-export function measureMachineGemms(shapes: GemmShape[], options: MachineGemmOptions = {}): MachineGemms | { skipped: string } {
+export function measureMachineGemms(
+  shapes: GemmShape[],
+  options: MachineGemmOptions = {},
+): MachineGemms | { skipped: string } {
   const python = findNumpyPython(options.candidates);
   if (!('command' in python)) return python;
   const distinct = distinctShapes(shapes);
@@ -123,7 +150,9 @@ export function measureMachineGemms(shapes: GemmShape[], options: MachineGemmOpt
     env: { ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads },
   });
   if (run.status !== 0) {
-    const why = run.error ? (run.error as NodeJS.ErrnoException).code ?? run.error.message : (run.stderr.trim().split('\n').pop() ?? `exit status ${run.status}`);
+    const why = run.error
+      ? ((run.error as NodeJS.ErrnoException).code ?? run.error.message)
+      : (run.stderr.trim().split('\n').pop() ?? `exit status ${run.status}`);
     return { skipped: `bench/numpy_gemm.py (${python.executable}) failed: ${why}` };
   }
   try {
@@ -144,7 +173,10 @@ export function machineGflops(machine: MachineGemms | { skipped: string } | unde
  * A GEMM row with the machine's rate on its shape and our fraction of it (null where either rate is
  * missing); the row unchanged where the machine was not measured.
  */
-export function withMachineGemm<T extends GemmShape & { gflops: number }>(row: T, machine: MachineGemms | { skipped: string } | undefined): T | (T & { machine_gemm_gflops: number | null; fraction_of_machine_gemm: number | null }) {
+export function withMachineGemm<T extends GemmShape & { gflops: number }>(
+  row: T,
+  machine: MachineGemms | { skipped: string } | undefined,
+): T | (T & { machine_gemm_gflops: number | null; fraction_of_machine_gemm: number | null }) {
   if (!machine || !('shapes' in machine)) return row;
   const ceiling = machineGflops(machine, row);
   const orNull = (v: number) => (Number.isFinite(v) ? round(v) : null);
@@ -156,7 +188,10 @@ export function withMachineGemm<T extends GemmShape & { gflops: number }>(row: T
  * the machine's times for them (each product as often as the iteration runs it). NaN where a shape
  * is unmeasured.
  */
-export function machineStepGflops(config: TrainConfig, machine: MachineGemms | { skipped: string } | undefined): number {
+export function machineStepGflops(
+  config: TrainConfig,
+  machine: MachineGemms | { skipped: string } | undefined,
+): number {
   if (!machine || !('shapes' in machine)) return NaN;
   const times = new Map(machine.shapes.map((s) => [shapeKey(s), s.seconds]));
   let flops = 0;
@@ -171,12 +206,22 @@ export function machineStepGflops(config: TrainConfig, machine: MachineGemms | {
 }
 
 /** The step's GEMM rate (step_gemm_gflops) over the machine's on the same products; NaN where unmeasured. */
-export function stepFractionOfMachine(stepGemmGflops: number, config: TrainConfig, machine: MachineGemms | { skipped: string } | undefined): number {
+export function stepFractionOfMachine(
+  stepGemmGflops: number,
+  config: TrainConfig,
+  machine: MachineGemms | { skipped: string } | undefined,
+): number {
   return stepGemmGflops / machineStepGflops(config, machine);
 }
 
 /** What the run and the report say about the measurement: the python and BLAS, or why there is none. */
 export function describeMachine(machine: MachineGemms | { skipped: string }): Record<string, unknown> {
   if (!('shapes' in machine)) return { skipped: machine.skipped };
-  return { python: machine.python, numpy: machine.numpy, blas: machine.blas, threads: machine.threads, shapes: machine.shapes.length };
+  return {
+    python: machine.python,
+    numpy: machine.numpy,
+    blas: machine.blas,
+    threads: machine.threads,
+    shapes: machine.shapes.length,
+  };
 }

@@ -38,21 +38,47 @@ const z = Float32Array.from({ length: ROWS * config.noise.dim }, () =>
 
 const context = await acquireDevice();
 const rt = new Runtime(context);
-const sampler = await GeneratorSampler.create(rt, config, state.generator.average ?? state.generator.params, { seed: 0, batch: ROWS });
+const sampler = await GeneratorSampler.create(rt, config, state.generator.average ?? state.generator.params, {
+  seed: 0,
+  batch: ROWS,
+});
 const x = await sampler.decode(z, ROWS);
 sampler.destroy();
 // D's logit on G's samples, in an evaluation pass (no dropout).
 const network = new GpuNetwork(rt, discriminatorSpec(config), { trainable: false });
 await network.upload(state.discriminator.params);
 const input = rt.upload('check.x', x);
-const pass = GpuPass.create(network, new Clock(context.device), ROWS, input, { seed: 0, sub: 0, streamBase: 0, dropout: false }, 'check.d');
+const pass = GpuPass.create(
+  network,
+  new Clock(context.device),
+  ROWS,
+  input,
+  { seed: 0, sub: 0, streamBase: 0, dropout: false },
+  'check.d',
+);
 rt.run(await pass.forward());
 const logit = await rt.readF32(pass.output, ROWS);
 context.device.destroy();
 
-for (const [name, data] of [['z.f32', z], ['x.f32', x], ['logit.f32', logit]] as const) writeFileSync(join(dir, name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+for (const [name, data] of [
+  ['z.f32', z],
+  ['x.f32', x],
+  ['logit.f32', logit],
+] as const)
+  writeFileSync(join(dir, name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 const python = process.env.PYTHON ?? '/usr/bin/python3';
-const run = spawnSync(python, [join(root, 'bench', 'pytorch_check.py'), join(root, 'docs', 'export.md'), generatorFile, discriminatorPath(generatorFile), dir, String(ROWS)], { encoding: 'utf8' });
+const run = spawnSync(
+  python,
+  [
+    join(root, 'bench', 'pytorch_check.py'),
+    join(root, 'docs', 'export.md'),
+    generatorFile,
+    discriminatorPath(generatorFile),
+    dir,
+    String(ROWS),
+  ],
+  { encoding: 'utf8' },
+);
 process.stdout.write(run.stdout);
 if (run.status !== 0) {
   process.stderr.write(run.stderr || `${python} exited with ${run.status ?? run.error}\n`);

@@ -16,7 +16,15 @@ import { isSoftwareAdapter } from '../src/gpu/wait';
 import type { TrainConfig } from '../src/spec/config';
 import type { Trainer } from '../src/train/trainer';
 import { bestGflops, iterationFlops, iterationGemms, KernelClock, measureKernels } from './kernels';
-import { describeMachine, machineStepGflops, measureMachineGemms, stepFractionOfMachine, withMachineGemm, type MachineGemmOptions, type MachineGemms } from './machine_gemm';
+import {
+  describeMachine,
+  machineStepGflops,
+  measureMachineGemms,
+  stepFractionOfMachine,
+  withMachineGemm,
+  type MachineGemmOptions,
+  type MachineGemms,
+} from './machine_gemm';
 import { measureModel } from './measure';
 import { round, roundSpread, spread } from './stats';
 import { createTfjsGan } from './tfjs_gan';
@@ -93,14 +101,20 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
   const numpy = options.numpy ?? true;
   // Every model's products in one python process, before any model is measured.
   const machine: MachineGemms | { skipped: string } = numpy
-    ? measureMachineGemms(options.models.flatMap((m) => iterationGemms(m.config)), { seconds: 0.2, ...(numpy === true ? {} : numpy) })
+    ? measureMachineGemms(
+        options.models.flatMap((m) => iterationGemms(m.config)),
+        { seconds: 0.2, ...(numpy === true ? {} : numpy) },
+      )
     : { skipped: 'not asked for' };
 
   const models: Record<string, unknown> = {};
   for (const model of options.models) {
     const { config, trainer } = model;
     let tfjsNote = 'not asked for';
-    const tfjs = options.tfjs && model.images ? await createTfjsGan(config, model.images).catch((err: Error) => ((tfjsNote = err.message), undefined)) : undefined;
+    const tfjs =
+      options.tfjs && model.images
+        ? await createTfjsGan(config, model.images).catch((err: Error) => ((tfjsNote = err.message), undefined))
+        : undefined;
     const peers: { cuda?: TorchPeer; cpu?: TorchPeer } = {};
     const peerNotes: { cuda: string; cpu: string } = { cuda: 'not asked for', cpu: 'not asked for' };
     if ('command' in python) {
@@ -118,8 +132,16 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
       peerNotes.cuda = peerNotes.cpu = python.skipped;
     }
     // The CUDA and CPU peers take turns with ours in two rounds, so each round interleaves one peer.
-    const withCuda = await measureModel(trainer, { reps: options.reps, seconds: options.seconds, tfjs, tfjsYielding: software, torch: peers.cuda });
-    const withCpu = peers.cpu ? await measureModel(trainer, { reps: options.reps, seconds: options.seconds, torch: peers.cpu }) : undefined;
+    const withCuda = await measureModel(trainer, {
+      reps: options.reps,
+      seconds: options.seconds,
+      tfjs,
+      tfjsYielding: software,
+      torch: peers.cuda,
+    });
+    const withCpu = peers.cpu
+      ? await measureModel(trainer, { reps: options.reps, seconds: options.seconds, torch: peers.cpu })
+      : undefined;
     peers.cuda?.close();
     peers.cpu?.close();
     tfjs?.dispose();
@@ -132,10 +154,26 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
       gemm_gflop_per_iteration: round(flops / 1e9),
       ours: { ...roundSpread(spread(withCuda.ours)), iterations_per_rep: withCuda.iterations.ours },
       step_gemm_gflops: round((flops * ours) / 1e9),
-      tfjs_webgpu: tfjs ? { ...roundSpread(spread(withCuda.tfjs)), iterations_per_rep: withCuda.iterations.tfjs, adapter: tfjs.adapter } : { skipped: tfjsNote },
+      tfjs_webgpu: tfjs
+        ? { ...roundSpread(spread(withCuda.tfjs)), iterations_per_rep: withCuda.iterations.tfjs, adapter: tfjs.adapter }
+        : { skipped: tfjsNote },
       ...(withCuda.tfjsYielding.length ? { tfjs_webgpu_yielding: roundSpread(spread(withCuda.tfjsYielding)) } : {}),
-      pytorch_cuda: peers.cuda ? { ...spreadOrSkip(withCuda.torch, 'no repetitions'), ...peers.cuda.about, iterations_per_rep: withCuda.iterations.torch } : { skipped: peerNotes.cuda },
-      pytorch_cpu: peers.cpu && withCpu ? { ...spreadOrSkip(withCpu.torch, 'no repetitions'), ...peers.cpu.about, iterations_per_rep: withCpu.iterations.torch, ours_in_the_same_round: roundSpread(spread(withCpu.ours)) } : { skipped: peerNotes.cpu },
+      pytorch_cuda: peers.cuda
+        ? {
+            ...spreadOrSkip(withCuda.torch, 'no repetitions'),
+            ...peers.cuda.about,
+            iterations_per_rep: withCuda.iterations.torch,
+          }
+        : { skipped: peerNotes.cuda },
+      pytorch_cpu:
+        peers.cpu && withCpu
+          ? {
+              ...spreadOrSkip(withCpu.torch, 'no repetitions'),
+              ...peers.cpu.about,
+              iterations_per_rep: withCpu.iterations.torch,
+              ours_in_the_same_round: roundSpread(spread(withCpu.ours)),
+            }
+          : { skipped: peerNotes.cpu },
       ours_over_tfjs_ratio: orNull(ours / medianOf(withCuda.tfjs)),
       ours_over_pytorch_cuda_ratio: orNull(ours / medianOf(withCuda.torch)),
       ours_over_pytorch_cpu_ratio: withCpu ? orNull(medianOf(withCpu.ours) / medianOf(withCpu.torch)) : null,
@@ -157,7 +195,15 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
     report: 'webgpu-gan gpu report',
     version: GPU_REPORT_VERSION,
     created: new Date().toISOString(),
-    machine: { platform: platform(), arch: arch(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, webgpu_package: packageVersion('webgpu'), tfjs: packageVersion('@tensorflow/tfjs') },
+    machine: {
+      platform: platform(),
+      arch: arch(),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      node: process.version,
+      webgpu_package: packageVersion('webgpu'),
+      tfjs: packageVersion('@tensorflow/tfjs'),
+    },
     adapter: {
       name: context.adapterName,
       vendor: info?.vendor ?? '',
@@ -170,7 +216,10 @@ export async function buildGpuReport(options: GpuReportOptions): Promise<Record<
       limits,
     },
     timestamp_queries: kernelClock.method === 'timestamp-query',
-    pytorch: 'command' in python ? { python: python.executable, torch: python.torch, cuda: python.cuda } : { skipped: python.skipped },
+    pytorch:
+      'command' in python
+        ? { python: python.executable, torch: python.torch, cuda: python.cuda }
+        : { skipped: python.skipped },
     machine_gemm: describeMachine(machine),
     models,
     tuner: await tunerChoices(rt),

@@ -34,7 +34,14 @@ import { bestGflops, iterationFlops, iterationGemms, KernelClock, measureKernels
 import { measureModel, type ModelRates } from './measure';
 import { buildGpuReport } from './report';
 import { findTorchPython, TorchPeer } from './torch';
-import { describeMachine, machineStepGflops, measureMachineGemms, stepFractionOfMachine, withMachineGemm, type MachineGemms } from './machine_gemm';
+import {
+  describeMachine,
+  machineStepGflops,
+  measureMachineGemms,
+  stepFractionOfMachine,
+  withMachineGemm,
+  type MachineGemms,
+} from './machine_gemm';
 import { round, roundSpread, spread } from './stats';
 
 const args = process.argv.slice(2);
@@ -46,9 +53,10 @@ const outAt = args.indexOf('--out');
 const reportPath = resolve(outAt >= 0 ? args[outAt + 1] : 'runs/gpu-report.json');
 
 /** Repetitions and seconds per repetition: --quick (and --gpu-report) stay within a few minutes on a 2-core CPU adapter. */
-const plan = quick || gpuReport
-  ? { reps: 3, seconds: 0.6, cpuWarm: 0, cpuIters: 1, profileRepeats: 2, parzenPoints: 500, numpySeconds: 0.2 }
-  : { reps: 7, seconds: 1.5, cpuWarm: 1, cpuIters: 2, profileRepeats: 3, parzenPoints: 10_000, numpySeconds: 0.5 };
+const plan =
+  quick || gpuReport
+    ? { reps: 3, seconds: 0.6, cpuWarm: 0, cpuIters: 1, profileRepeats: 2, parzenPoints: 500, numpySeconds: 0.2 }
+    : { reps: 7, seconds: 1.5, cpuWarm: 1, cpuIters: 2, profileRepeats: 3, parzenPoints: 10_000, numpySeconds: 0.5 };
 
 const emit = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 const load = () => loadavg().map((l) => round(l));
@@ -61,7 +69,10 @@ function benchConfig(preset: string): TrainConfig {
 }
 
 function cpuReference(config: TrainConfig, mnist: Mnist): number[] {
-  const player = (params: Float32Array): ReferenceState['generator'] => ({ params, optimizer: [new Float32Array(params.length)] });
+  const player = (params: Float32Array): ReferenceState['generator'] => ({
+    params,
+    optimizer: [new Float32Array(params.length)],
+  });
   const state: ReferenceState = {
     generator: player(initialParameters(generatorSpec(config), config.generator.initRange, config.seed, 0)),
     discriminator: player(initialParameters(discriminatorSpec(config), config.discriminator.initRange, config.seed, 1)),
@@ -105,7 +116,9 @@ async function parzen(rt: Runtime): Promise<Record<string, unknown>> {
     seconds: round(seconds),
     gflops: round(flops / seconds / 1e9),
     seconds_for_10000_points: round((seconds * 10_000) / points),
-    ...(points < 10_000 ? { note: `--quick times ${points} points; seconds_for_10000_points scales that linearly` } : {}),
+    ...(points < 10_000
+      ? { note: `--quick times ${points} points; seconds_for_10000_points scales that linearly` }
+      : {}),
   };
 }
 
@@ -185,20 +198,57 @@ async function main(): Promise<void> {
       if (started instanceof TorchPeer) torch = started;
       else emit({ system: 'pytorch-cpu', figure: 'its_per_s', ...common, skipped: started.skipped });
     }
-    const rates = await measureModel(trainer, { reps: plan.reps, seconds: plan.seconds, tfjs: gan, tfjsYielding: software, torch });
-    emit({ system: 'ours', figure: 'its_per_s', ...roundSpread(spread(rates.ours)), iterations_per_rep: rates.iterations.ours, adapter, ...common });
+    const rates = await measureModel(trainer, {
+      reps: plan.reps,
+      seconds: plan.seconds,
+      tfjs: gan,
+      tfjsYielding: software,
+      torch,
+    });
+    emit({
+      system: 'ours',
+      figure: 'its_per_s',
+      ...roundSpread(spread(rates.ours)),
+      iterations_per_rep: rates.iterations.ours,
+      adapter,
+      ...common,
+    });
     if (gan) {
-      emit({ system: 'tfjs-webgpu', figure: 'its_per_s', ...roundSpread(spread(rates.tfjs)), iterations_per_rep: rates.iterations.tfjs, adapter: gan.adapter, backend: gan.backend, ...common });
+      emit({
+        system: 'tfjs-webgpu',
+        figure: 'its_per_s',
+        ...roundSpread(spread(rates.tfjs)),
+        iterations_per_rep: rates.iterations.tfjs,
+        adapter: gan.adapter,
+        backend: gan.backend,
+        ...common,
+      });
       if (rates.tfjsYielding.length) {
         const note = 'TF.js with its final wait at the lowest thread priority, as ours waits (src/gpu/wait.ts)';
-        emit({ system: 'tfjs-webgpu-yielding', figure: 'its_per_s', ...roundSpread(spread(rates.tfjsYielding)), iterations_per_rep: rates.iterations.tfjs, adapter: gan.adapter, backend: gan.backend, note, ...common });
+        emit({
+          system: 'tfjs-webgpu-yielding',
+          figure: 'its_per_s',
+          ...roundSpread(spread(rates.tfjsYielding)),
+          iterations_per_rep: rates.iterations.tfjs,
+          adapter: gan.adapter,
+          backend: gan.backend,
+          note,
+          ...common,
+        });
       }
       gan.dispose();
     } else {
       emit({ system: 'tfjs-webgpu', figure: 'its_per_s', ...common, skipped: tfjsError });
     }
     if (torch) {
-      emit({ system: 'pytorch-cpu', figure: 'its_per_s', ...roundSpread(spread(rates.torch)), iterations_per_rep: rates.iterations.torch, ...torch.about, ...common });
+      emit({
+        system: 'pytorch-cpu',
+        figure: 'its_per_s',
+        ...roundSpread(spread(rates.torch)),
+        iterations_per_rep: rates.iterations.torch,
+        ...torch.about,
+        ...common,
+      });
       torch.close();
     }
     results.set(name, { config, rates, torch: torch?.about });
@@ -209,29 +259,76 @@ async function main(): Promise<void> {
   let cpu: number[] = [];
   if (!skip.has('cpu')) {
     cpu = cpuReference(paperConfig, mnist);
-    emit({ system: 'cpu-reference', figure: 'its_per_s', ...roundSpread(spread(cpu)), iterations: plan.cpuIters, warm_up: plan.cpuWarm, ...paperCommon });
+    emit({
+      system: 'cpu-reference',
+      figure: 'its_per_s',
+      ...roundSpread(spread(cpu)),
+      iterations: plan.cpuIters,
+      warm_up: plan.cpuWarm,
+      ...paperCommon,
+    });
   }
 
   // The machine's GEMM on every model's products (the GEMM rows' shapes among them), one python process.
   const machine: MachineGemms | { skipped: string } = skip.has('numpy')
     ? { skipped: 'skipped by --skip' }
-    : measureMachineGemms([...results.values()].flatMap(({ config }) => iterationGemms(config)), { seconds: plan.numpySeconds });
+    : measureMachineGemms(
+        [...results.values()].flatMap(({ config }) => iterationGemms(config)),
+        { seconds: plan.numpySeconds },
+      );
   emit({ system: 'numpy', figure: 'machine_gemm', ...describeMachine(machine) });
 
   let bestGemm = NaN;
   if (!skip.has('kernels')) {
     const { gemms, elementwise } = await measureKernels(rt, clock, paperConfig, kernelClock, quick);
-    for (const g of gemms) emit({ system: 'ours', figure: 'gemm_gflops', ...withMachineGemm({ ...g, ms: round(g.ms), gflops: round(g.gflops) }, machine), timing: kernelClock.method });
-    for (const e of elementwise) emit({ system: 'ours', figure: 'elementwise_gb_per_s', ...e, ms: round(e.ms), gb_per_s: round(e.gb_per_s), timing: kernelClock.method });
+    for (const g of gemms)
+      emit({
+        system: 'ours',
+        figure: 'gemm_gflops',
+        ...withMachineGemm({ ...g, ms: round(g.ms), gflops: round(g.gflops) }, machine),
+        timing: kernelClock.method,
+      });
+    for (const e of elementwise)
+      emit({
+        system: 'ours',
+        figure: 'elementwise_gb_per_s',
+        ...e,
+        ms: round(e.ms),
+        gb_per_s: round(e.gb_per_s),
+        timing: kernelClock.method,
+      });
     bestGemm = bestGflops(gemms);
   }
 
   if (!skip.has('profile')) {
     for (const [name, session] of sessions) {
       const { entries, totalMs } = await profileIteration(session.trainer, kernelClock, plan.profileRepeats);
-      if (entries.length === 0) emit({ system: 'ours', figure: 'iteration_profile', preset: name, skipped: 'the adapter has no timestamp queries' });
-      for (const e of entries) emit({ system: 'ours', figure: 'iteration_profile', preset: name, kernel: e.kernel, dispatches: e.dispatches, ms_alone: round(e.ms), share: round(e.share) });
-      if (entries.length) emit({ system: 'ours', figure: 'iteration_profile_total', preset: name, ms_alone: round(totalMs), dispatches: entries.reduce((s, e) => s + e.dispatches, 0), note: 'every dispatch timed in a pass of its own, which costs more than the one pass of a real step: compare shares' });
+      if (entries.length === 0)
+        emit({
+          system: 'ours',
+          figure: 'iteration_profile',
+          preset: name,
+          skipped: 'the adapter has no timestamp queries',
+        });
+      for (const e of entries)
+        emit({
+          system: 'ours',
+          figure: 'iteration_profile',
+          preset: name,
+          kernel: e.kernel,
+          dispatches: e.dispatches,
+          ms_alone: round(e.ms),
+          share: round(e.share),
+        });
+      if (entries.length)
+        emit({
+          system: 'ours',
+          figure: 'iteration_profile_total',
+          preset: name,
+          ms_alone: round(totalMs),
+          dispatches: entries.reduce((s, e) => s + e.dispatches, 0),
+          note: 'every dispatch timed in a pass of its own, which costs more than the one pass of a real step: compare shares',
+        });
     }
   }
 
@@ -260,7 +357,9 @@ async function main(): Promise<void> {
       gemm_gflop_per_iteration: round(iterationFlops(config) / 1e9),
       step_gemm_gflops: round((iterationFlops(config) * ours) / 1e9),
       machine_step_gemm_gflops: orNull(machineStepGflops(config, machine)),
-      step_fraction_of_machine_gemm: orNull(stepFractionOfMachine((iterationFlops(config) * ours) / 1e9, config, machine)),
+      step_fraction_of_machine_gemm: orNull(
+        stepFractionOfMachine((iterationFlops(config) * ours) / 1e9, config, machine),
+      ),
     };
   }
   const paperFigures = byModel['paper-mnist'];

@@ -47,12 +47,19 @@ async function loadTfjsWebgpu(): Promise<typeof Tf> {
 }
 
 function describeTfjsAdapter(tf: typeof Tf): string {
-  const info = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string; device?: string; description?: string } }).adapterInfo;
+  const info = (
+    tf.backend() as unknown as {
+      adapterInfo?: { vendor?: string; architecture?: string; device?: string; description?: string };
+    }
+  ).adapterInfo;
   const parts = [info?.vendor, info?.architecture, info?.device, info?.description].filter((s) => !!s);
   return parts.length ? parts.join(' ') : 'unknown';
 }
 
-export async function createTfjsGan(config: TrainConfig, images: { pixels: Uint8Array; count: number; features: number }): Promise<TfjsGan> {
+export async function createTfjsGan(
+  config: TrainConfig,
+  images: { pixels: Uint8Array; count: number; features: number },
+): Promise<TfjsGan> {
   const tf = await loadTfjsWebgpu();
   const { batch } = config;
   const noiseDim = config.noise.dim;
@@ -82,7 +89,8 @@ export async function createTfjsGan(config: TrainConfig, images: { pixels: Uint8
   const gVars = g.flatMap((l) => [l.w, l.b]);
   const dVars = d.flatMap((l) => [l.w, l.b]);
   const { kind, lr, momentumStart, beta1, beta2, epsilon, generatorLrScale } = config.optimizer;
-  const makeOptimizer = (rate: number) => (kind === 'adam' ? tf.train.adam(rate, beta1, beta2, epsilon) : tf.train.momentum(rate, momentumStart));
+  const makeOptimizer = (rate: number) =>
+    kind === 'adam' ? tf.train.adam(rate, beta1, beta2, epsilon) : tf.train.momentum(rate, momentumStart);
   const gOptimizer = makeOptimizer(lr * generatorLrScale);
   const dOptimizer = makeOptimizer(lr);
   const decay = config.emaDecay;
@@ -130,13 +138,18 @@ export async function createTfjsGan(config: TrainConfig, images: { pixels: Uint8
       tf.tidy(() => {
         const x = minibatch();
         const fake = generator(noise());
-        dOptimizer.minimize(() => tf.add(realLoss(discriminator(x)), fakeLoss(discriminator(fake))) as Tf.Scalar, false, dVars);
+        dOptimizer.minimize(
+          () => tf.add(realLoss(discriminator(x)), fakeLoss(discriminator(fake))) as Tf.Scalar,
+          false,
+          dVars,
+        );
       });
       const cost = tf.tidy(() => {
         const z = noise();
         return gOptimizer.minimize(() => realLoss(discriminator(generator(z))) as Tf.Scalar, true, gVars) as Tf.Scalar;
       });
-      if (average.length) tf.tidy(() => average.forEach((a, i) => a.assign(tf.add(tf.mul(a, decay), tf.mul(gVars[i], 1 - decay)))));
+      if (average.length)
+        tf.tidy(() => average.forEach((a, i) => a.assign(tf.add(tf.mul(a, decay), tf.mul(gVars[i], 1 - decay)))));
       lastCost?.dispose();
       lastCost = cost;
     },

@@ -28,12 +28,21 @@ export interface TorchPython {
 export function findTorchPython(candidates = PYTHON_CANDIDATES): TorchPython | { skipped: string } {
   const failures: string[] = [];
   for (const command of candidates) {
-    const probe = spawnSync(command, ['-c', 'import sys, torch; print(sys.executable); print(torch.__version__); print(int(torch.cuda.is_available()))'], { encoding: 'utf8', timeout: 120_000 });
+    const probe = spawnSync(
+      command,
+      [
+        '-c',
+        'import sys, torch; print(sys.executable); print(torch.__version__); print(int(torch.cuda.is_available()))',
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     if (probe.status === 0) {
       const [executable, torch, cuda] = probe.stdout.trim().split('\n');
       return { command, executable, torch, cuda: cuda === '1' };
     }
-    const why = probe.error ? (probe.error as NodeJS.ErrnoException).code ?? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit status ${probe.status}`);
+    const why = probe.error
+      ? ((probe.error as NodeJS.ErrnoException).code ?? probe.error.message)
+      : (probe.stderr.trim().split('\n').pop() ?? `exit status ${probe.status}`);
     failures.push(`${command}: ${why}`);
   }
   return { skipped: `no python3 with torch (${failures.join('; ')})` };
@@ -90,9 +99,22 @@ export class TorchPeer {
     readonly about: TorchAbout,
   ) {}
 
-  static async start(python: TorchPython, config: TrainConfig, options: { threads?: number; device?: 'cpu' | 'cuda' } = {}): Promise<TorchPeer | { skipped: string }> {
+  static async start(
+    python: TorchPython,
+    config: TrainConfig,
+    options: { threads?: number; device?: 'cpu' | 'cuda' } = {},
+  ): Promise<TorchPeer | { skipped: string }> {
     const threads = options.threads ?? torchThreads();
-    const args = [TORCH_SCRIPT, '--serve', '--threads', String(threads), '--device', options.device ?? 'cpu', '--model', JSON.stringify(torchModel(config))];
+    const args = [
+      TORCH_SCRIPT,
+      '--serve',
+      '--threads',
+      String(threads),
+      '--device',
+      options.device ?? 'cpu',
+      '--model',
+      JSON.stringify(torchModel(config)),
+    ];
     const child = spawn(python.command, args, { env: torchEnv(threads), stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
@@ -116,7 +138,12 @@ export class TorchPeer {
       child.kill();
       return { skipped: ready.skipped };
     }
-    const about = { torch: String(ready.torch), threads: Number(ready.threads), python: String(ready.python), device: String(ready.device) };
+    const about = {
+      torch: String(ready.torch),
+      threads: Number(ready.threads),
+      python: String(ready.python),
+      device: String(ready.device),
+    };
     return new TorchPeer(child, lines, reader, about);
   }
 

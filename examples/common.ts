@@ -3,7 +3,13 @@
 // (src/train/controller.ts, src/view/canvas.ts), as a page of anyone's would use them.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { acquireDevice, type CanvasPresent, GpuUnavailableError, type GpuContext, probeCanvasPresentation } from '../src/index';
+import {
+  acquireDevice,
+  type CanvasPresent,
+  GpuUnavailableError,
+  type GpuContext,
+  probeCanvasPresentation,
+} from '../src/index';
 
 export const $ = <T extends HTMLElement = HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 
@@ -77,7 +83,12 @@ export class Chart {
   private readonly plot: uPlot;
   private readonly columns: number[][];
 
-  constructor(container: HTMLElement, title: string, series: Series[], options: { width?: number; height?: number; range?: [number, number] } = {}) {
+  constructor(
+    container: HTMLElement,
+    title: string,
+    series: Series[],
+    options: { width?: number; height?: number; range?: [number, number] } = {},
+  ) {
     this.columns = [[], ...series.map(() => [])];
     this.plot = new uPlot(
       {

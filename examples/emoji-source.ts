@@ -7,8 +7,12 @@ import { EMOJI_INSTALL, EMOJI_PACKAGE } from '../src/index';
 export async function offerEmoji(select: HTMLSelectElement): Promise<void> {
   const option = Array.from(select.options).find((o) => o.value === 'emoji');
   if (!option) return;
-  const present = await fetch('data/emoji/emoji.json', { method: 'HEAD' }).then((response) => response.ok, () => false);
+  const present = await fetch('data/emoji/emoji.json', { method: 'HEAD' }).then(
+    (response) => response.ok,
+    () => false,
+  );
   option.disabled = !present;
-  if (!present) option.textContent = `Twemoji: not on this server (the optional npm package ${EMOJI_PACKAGE}; ${EMOJI_INSTALL})`;
+  if (!present)
+    option.textContent = `Twemoji: not on this server (the optional npm package ${EMOJI_PACKAGE}; ${EMOJI_INSTALL})`;
   select.dataset.emoji = present ? 'yes' : 'no';
 }

@@ -14,13 +14,14 @@ async function main(): Promise<void> {
   let stopRequested = false;
   node.ganStop = () => void (stopRequested = true);
   const job = await node.ganJob();
-  const config = configFromJson(job.config, 'the run\'s config');
+  const config = configFromJson(job.config, "the run's config");
   status.textContent = `Training ${config.preset}`;
   // The run's dataDir is a path on the machine that serves this page, which serves that directory at
   // data/mnist/; Fashion-MNIST's files are served at data/fashion-mnist/, where its loader looks by default.
   const session = await createSession(config, config.data === 'mnist' ? { mnistFrom: MNIST_URL } : {});
   const { trainer } = session;
-  if (job.resume) await trainer.loadState(decodeCheckpoint(base64ToBytes(job.resume.checkpoint), job.resume.file, networkSpecs));
+  if (job.resume)
+    await trainer.loadState(decodeCheckpoint(base64ToBytes(job.resume.checkpoint), job.resume.file, networkSpecs));
   if (job.rawGenerator) trainer.show('raw');
   await node.ganBegin(trainer.iteration, `${session.context.adapterName} (headless Chromium)`, !!job.resume);
   const sink: RunSink = {

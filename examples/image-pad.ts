@@ -25,7 +25,8 @@ export interface ImageShape {
 /** Why E and the completion cannot take this model, or undefined when they can (the command line refuses the same). */
 export function unsupportedReason(trainer: Trainer): string | undefined {
   const { config } = trainer;
-  if (config.classes > 0) return `${config.preset} is a conditional GAN: E and the completion fit z alone, so they take unconditional models only.`;
+  if (config.classes > 0)
+    return `${config.preset} is a conditional GAN: E and the completion fit z alone, so they take unconditional models only.`;
   return undefined;
 }
 
@@ -34,13 +35,17 @@ export async function shownGenerator(host: ModelHost): Promise<GeneratorModel> {
   return host.exclusive(async () => {
     const { trainer } = host;
     const state = await trainer.readState();
-    const params = trainer.shown === 'raw' ? state.generator.params : (state.generator.average ?? state.generator.params);
+    const params =
+      trainer.shown === 'raw' ? state.generator.params : (state.generator.average ?? state.generator.params);
     return generatorModel(trainer.config, params);
   });
 }
 
 /** Image `index` of the test split (the training split when there is no test split) as floats in [0, 1], and its shape. */
-export function testImage(images: ImageDataset, index: number): { values: Float32Array; shape: ImageShape; index: number } {
+export function testImage(
+  images: ImageDataset,
+  index: number,
+): { values: Float32Array; shape: ImageShape; index: number } {
   const split = images.test.count > 0 ? images.test : images.train;
   const features = images.channels * images.height * images.width;
   const at = ((index % split.count) + split.count) % split.count;
@@ -54,7 +59,13 @@ export function testCount(images: ImageDataset): number {
 }
 
 /** Draws planar values in [0, 1] zoomed; where `mask` is 0 the pixel shows as erased (dark red). */
-export function paintImage(canvas: HTMLCanvasElement, values: ArrayLike<number>, shape: ImageShape, zoom: number, mask?: ArrayLike<number>): void {
+export function paintImage(
+  canvas: HTMLCanvasElement,
+  values: ArrayLike<number>,
+  shape: ImageShape,
+  zoom: number,
+  mask?: ArrayLike<number>,
+): void {
   const { channels, height, width } = shape;
   canvas.width = width * zoom;
   canvas.height = height * zoom;
@@ -151,7 +162,12 @@ export class ImagePad {
         if (distance > radius) continue;
         const p = py * width + px;
         if (this.mode === 'erase') this.mask[p] = 0;
-        else for (let c = 0; c < channels; c++) this.values[c * width * height + p] = Math.max(this.values[c * width * height + p], Math.min(1, 1.5 * (1 - distance / radius)));
+        else
+          for (let c = 0; c < channels; c++)
+            this.values[c * width * height + p] = Math.max(
+              this.values[c * width * height + p],
+              Math.min(1, 1.5 * (1 - distance / radius)),
+            );
       }
     }
     this.paint();

@@ -4,9 +4,25 @@
 // train-encoder` writes it) or is trained here by *Train encoder*, with the command line's
 // trainEncoder, for the G the page shows; the training submits its steps in groups and waits on the
 // queue between them, so the page stays responsive.
-import { attachCanvas, DEFAULT_ENCODER, Reconstructor, type GeneratorModel, type SampleCanvas, type TrainedWeights, trainEncoder } from '../src/index';
+import {
+  attachCanvas,
+  DEFAULT_ENCODER,
+  Reconstructor,
+  type GeneratorModel,
+  type SampleCanvas,
+  type TrainedWeights,
+  trainEncoder,
+} from '../src/index';
 import { $, freshCanvas } from './common';
-import { ImagePad, type ModelHost, paintImage, shownGenerator, testCount, testImage, unsupportedReason } from './image-pad';
+import {
+  ImagePad,
+  type ModelHost,
+  paintImage,
+  shownGenerator,
+  testCount,
+  testImage,
+  unsupportedReason,
+} from './image-pad';
 
 /** A smaller E than the command line's (784 -> 512 -> 512 -> 100), trained for fewer steps: seconds to a few minutes in a tab. */
 const PAGE_ENCODER = { ...DEFAULT_ENCODER, hidden: [256] };
@@ -38,7 +54,10 @@ export class InferenceView {
     this.pad = new ImagePad($<HTMLCanvasElement>('#inference-input'), 'draw', () => void this.reconstruct());
     controls.train.addEventListener('click', () => void this.train());
     controls.next.addEventListener('click', () => void this.showTestImage(this.index + 1));
-    controls.random.addEventListener('click', () => void this.showTestImage(Math.floor(Math.random() * testCount(this.host.images!))));
+    controls.random.addEventListener(
+      'click',
+      () => void this.showTestImage(Math.floor(Math.random() * testCount(this.host.images!))),
+    );
     controls.clear.addEventListener('click', () => {
       this.pad.set(new Float32Array(this.pad.values.length), this.pad.shape);
       void this.reconstruct();
@@ -74,8 +93,11 @@ export class InferenceView {
   private showEncoder(origin?: string): void {
     controls.interpolate.disabled = !this.encoder;
     document.body.dataset.encoder = this.encoder ? 'yes' : 'no';
-    if (!this.encoder) controls.encoderStatus.textContent = 'This model has no encoder: train one (or open a checkpoint of `gan train-encoder`).';
-    else if (origin) controls.encoderStatus.textContent = `Encoder (hidden widths ${this.encoder.hidden.join(', ')}) ${origin}.`;
+    if (!this.encoder)
+      controls.encoderStatus.textContent =
+        'This model has no encoder: train one (or open a checkpoint of `gan train-encoder`).';
+    else if (origin)
+      controls.encoderStatus.textContent = `Encoder (hidden widths ${this.encoder.hidden.join(', ')}) ${origin}.`;
   }
 
   /** Trains E for the G shown now; the page goes on meanwhile. */
@@ -99,7 +121,9 @@ export class InferenceView {
       // A model opened or started meanwhile has a G of its own: this E is not for it.
       if (this.host.trainer !== trainer) return;
       this.encoder = { hidden: encoder.hidden, params: trained.params };
-      this.showEncoder(`trained here for iteration ${trainer.iteration}'s G: ${iterations} steps, squared error in z ${trained.zMse.toFixed(3)} per dimension`);
+      this.showEncoder(
+        `trained here for iteration ${trainer.iteration}'s G: ${iterations} steps, squared error in z ${trained.zMse.toFixed(3)} per dimension`,
+      );
       await this.reconstruct();
     } catch (err) {
       document.body.dataset.encoder = this.encoder ? 'yes' : 'no';
@@ -147,7 +171,10 @@ export class InferenceView {
       const values = new Float32Array(xs.length * features);
       xs.forEach((x, i) => values.set(x, i * features));
       const { images, z } = await reconstructor.run({ values, count: xs.length, features });
-      return xs.map((_, i) => ({ images: images.subarray(i * features, (i + 1) * features), z: z.subarray(i * model.noise.dim, (i + 1) * model.noise.dim) }));
+      return xs.map((_, i) => ({
+        images: images.subarray(i * features, (i + 1) * features),
+        z: z.subarray(i * model.noise.dim, (i + 1) * model.noise.dim),
+      }));
     } finally {
       reconstructor.destroy();
     }
@@ -166,7 +193,12 @@ export class InferenceView {
           this.strip?.destroy();
           const canvas = freshCanvas('#inference-strip');
           canvas.hidden = false;
-          this.strip = await attachCanvas(trainer, canvas, { show: 'interpolation', steps: STRIP_STEPS, label: 'inference-strip', present: this.host.present });
+          this.strip = await attachCanvas(trainer, canvas, {
+            show: 'interpolation',
+            steps: STRIP_STEPS,
+            label: 'inference-strip',
+            present: this.host.present,
+          });
         }
         this.strip.setEndpoints(from.z, to.z);
         await this.strip.draw();
@@ -177,7 +209,12 @@ export class InferenceView {
   }
 
   /** For tests: x and G(E(x)) as drawn (planar floats), and the strip's pixels when there is one. */
-  async snapshot(): Promise<{ x: number[]; reconstruction: number[]; index: number; strip?: { width: number; height: number; pixels: number[] } }> {
+  async snapshot(): Promise<{
+    x: number[];
+    reconstruction: number[];
+    index: number;
+    strip?: { width: number; height: number; pixels: number[] };
+  }> {
     await this.pending;
     const strip = this.strip && (await this.host.exclusive(() => this.strip!.snapshot()));
     return {

@@ -5,7 +5,15 @@
 // has an encoder (InferenceView's), else from the best of the Inpainter's random starts.
 import { DEFAULT_INPAINT, Inpainter, maskBottomHalf, type TrainedWeights } from '../src/index';
 import { $ } from './common';
-import { ImagePad, type ModelHost, paintImage, shownGenerator, testCount, testImage, unsupportedReason } from './image-pad';
+import {
+  ImagePad,
+  type ModelHost,
+  paintImage,
+  shownGenerator,
+  testCount,
+  testImage,
+  unsupportedReason,
+} from './image-pad';
 
 const controls = {
   reason: $('#inpaint-reason'),
@@ -34,7 +42,10 @@ export class InpaintView {
   ) {
     this.pad = new ImagePad($<HTMLCanvasElement>('#inpaint-input'), 'erase', () => void this.complete());
     controls.next.addEventListener('click', () => void this.showTestImage(this.index + 1));
-    controls.random.addEventListener('click', () => void this.showTestImage(Math.floor(Math.random() * testCount(this.host.images!))));
+    controls.random.addEventListener(
+      'click',
+      () => void this.showTestImage(Math.floor(Math.random() * testCount(this.host.images!))),
+    );
     controls.bottom.addEventListener('click', () => void this.hideBottomHalf());
     controls.restore.addEventListener('click', () => void this.showTestImage(this.index));
   }
@@ -44,7 +55,8 @@ export class InpaintView {
     const reason = unsupportedReason(this.host.trainer);
     controls.reason.textContent = reason ?? '';
     controls.reason.hidden = !reason;
-    for (const control of [controls.next, controls.random, controls.bottom, controls.restore]) control.disabled = !!reason;
+    for (const control of [controls.next, controls.random, controls.bottom, controls.restore])
+      control.disabled = !!reason;
     if (reason) {
       // The last model's images would read as this model's.
       this.pad.canvas.width = controls.output.width = 0;
@@ -84,14 +96,26 @@ export class InpaintView {
       controls.status.textContent = `Completing: ${DEFAULT_INPAINT.steps} Adam steps on z from ${encoder ? 'E(x)' : `the best of ${DEFAULT_INPAINT.restarts} random z`}…`;
       try {
         const model = await shownGenerator(this.host);
-        const inpainter = await Inpainter.create(this.host.trainer.rt, model, encoder, { seed: this.seed++, images: 1 });
+        const inpainter = await Inpainter.create(this.host.trainer.rt, model, encoder, {
+          seed: this.seed++,
+          images: 1,
+        });
         try {
           // The fit as it goes: the known pixels kept, the erased ones G(z)'s at the step reached.
-          const { completed } = await inpainter.complete({ values: x, count: 1, features: x.length }, mask, (step, fit) => {
-            paintImage(controls.output, fit.map((v, i) => (mask[i] ? x[i] : v)), this.pad.shape, this.pad.zoom);
-            controls.status.textContent = `Completing: step ${step} of ${inpainter.steps}…`;
-            this.progressShown++;
-          });
+          const { completed } = await inpainter.complete(
+            { values: x, count: 1, features: x.length },
+            mask,
+            (step, fit) => {
+              paintImage(
+                controls.output,
+                fit.map((v, i) => (mask[i] ? x[i] : v)),
+                this.pad.shape,
+                this.pad.zoom,
+              );
+              controls.status.textContent = `Completing: step ${step} of ${inpainter.steps}…`;
+              this.progressShown++;
+            },
+          );
           this.completed = completed;
           paintImage(controls.output, completed, this.pad.shape, this.pad.zoom);
           controls.status.textContent = `Completed in ${((performance.now() - started) / 1000).toFixed(1)} s, z started from ${encoder ? 'E(x)' : 'random z'}.`;
@@ -110,6 +134,11 @@ export class InpaintView {
   /** For tests: x, its mask of known pixels (one plane) and the completed image, planar floats. */
   async snapshot(): Promise<{ x: number[]; mask: number[]; completed: number[]; progressShown: number }> {
     await this.pending;
-    return { x: Array.from(this.pad.values), mask: Array.from(this.pad.mask), completed: Array.from(this.completed), progressShown: this.progressShown };
+    return {
+      x: Array.from(this.pad.values),
+      mask: Array.from(this.pad.mask),
+      completed: Array.from(this.completed),
+      progressShown: this.progressShown,
+    };
   }
 }

@@ -45,7 +45,12 @@ async function check(rt: Runtime, clock: Clock, shape: DenseShape): Promise<void
   const ok = worst <= tolerance;
   const row = table.tBodies[0].insertRow();
   const label = `${shape.batch}×${shape.inFeatures} → ${shape.units}${shape.pieces > 1 ? `×${shape.pieces}` : ''}`;
-  for (const text of [`dense ${shape.activation}`, label, `${worst.toExponential(2)} / ${tolerance.toExponential(2)}`, milliseconds.toFixed(1)]) {
+  for (const text of [
+    `dense ${shape.activation}`,
+    label,
+    `${worst.toExponential(2)} / ${tolerance.toExponential(2)}`,
+    milliseconds.toFixed(1),
+  ]) {
     row.insertCell().textContent = text;
   }
   const verdict = row.insertCell();

@@ -32,7 +32,12 @@ import { $, canvasPresentation, Chart, gpuFailureLine, pageDevice } from './comm
 const PLANE_PIXELS = 480;
 const BOUNDS = { lo: -3, hi: 3 };
 
-const controls = { distribution: $<HTMLSelectElement>('#distribution'), start: $<HTMLButtonElement>('#start'), step: $<HTMLButtonElement>('#step'), clear: $<HTMLButtonElement>('#clear') };
+const controls = {
+  distribution: $<HTMLSelectElement>('#distribution'),
+  start: $<HTMLButtonElement>('#start'),
+  step: $<HTMLButtonElement>('#step'),
+  clear: $<HTMLButtonElement>('#clear'),
+};
 const status = $('#status');
 const errorBox = $('#error');
 const showError = (message?: string) => {
@@ -68,7 +73,8 @@ class Drawing {
   }
   /** TOY_DATASET_SIZE points around the strokes (standard deviation 0.08). */
   dataset(): Float32Array<ArrayBuffer> {
-    if (this.points.length === 0) throw new Error('Draw a distribution on the plane first (hold the mouse button down and drag).');
+    if (this.points.length === 0)
+      throw new Error('Draw a distribution on the plane first (hold the mouse button down and drag).');
     const out = new Float32Array(TOY_DATASET_SIZE * 2);
     for (let i = 0; i < TOY_DATASET_SIZE; i++) {
       const [x, y] = this.points[i % this.points.length];
@@ -89,8 +95,13 @@ class Lab {
   readonly divergences: [number, number][] = [];
   /** The plane, made with the first 2-D model. */
   private plane?: SampleCanvas;
-  private readonly js = new Chart($('#charts'), 'Jensen-Shannon divergence (nats)', [{ label: 'JS(p_data, p_g)', stroke: '#7a3ea8' }]);
-  private readonly losses = new Chart($('#charts'), 'losses', [{ label: 'D loss', stroke: '#1e6ec8' }, { label: 'G loss', stroke: '#dc5a1e' }]);
+  private readonly js = new Chart($('#charts'), 'Jensen-Shannon divergence (nats)', [
+    { label: 'JS(p_data, p_g)', stroke: '#7a3ea8' },
+  ]);
+  private readonly losses = new Chart($('#charts'), 'losses', [
+    { label: 'D loss', stroke: '#1e6ec8' },
+    { label: 'G loss', stroke: '#dc5a1e' },
+  ]);
   private line?: uPlot;
   readonly controller = new TrainingController({
     // The divergence is measured at each window's end: windows of at least 5 iterations.
@@ -111,7 +122,8 @@ class Lab {
       controls.start.textContent = state === 'running' ? 'Pause' : 'Start';
       this.showStatus();
     },
-    onError: (err) => showError(err && gpuFailureLine(err, this.controller.state === 'error' ? 'A training step' : 'A GPU call')),
+    onError: (err) =>
+      showError(err && gpuFailureLine(err, this.controller.state === 'error' ? 'A training step' : 'A GPU call')),
   });
 
   constructor(
@@ -138,12 +150,20 @@ class Lab {
   async start(kind: string): Promise<void> {
     await this.controller.exclusive(async () => {
       // The lab trains until paused.
-      const { config } = await fitRun({ ...presetConfig(kind === 'drawn' ? 'toy-2d-ring' : kind), iterations: Number.MAX_SAFE_INTEGER });
+      const { config } = await fitRun({
+        ...presetConfig(kind === 'drawn' ? 'toy-2d-ring' : kind),
+        iterations: Number.MAX_SAFE_INTEGER,
+      });
       const data = await prepareData(this.rt, { config }, kind === 'drawn' ? { points: this.drawing.dataset() } : {});
       const trainer = await createTrainer(this.rt, this.clock, config, data);
       const twoD = data.toy!.distribution.dims === 2;
       if (twoD && this.plane) await this.plane.setTrainer(trainer);
-      else if (twoD) this.plane = await attachCanvas(trainer, $<HTMLCanvasElement>('#plane'), { plane: { ...BOUNDS, pixels: PLANE_PIXELS }, label: 'lab.plane', present: this.present });
+      else if (twoD)
+        this.plane = await attachCanvas(trainer, $<HTMLCanvasElement>('#plane'), {
+          plane: { ...BOUNDS, pixels: PLANE_PIXELS },
+          label: 'lab.plane',
+          present: this.present,
+        });
       this.controller.setTrainer(trainer)?.destroy();
       this.data?.dataset.buffer.destroy();
       [this.config, this.data, this.kind] = [config, data, kind];
@@ -163,7 +183,12 @@ class Lab {
    */
   draw(): void {
     if (!this.twoD || !this.plane) return;
-    const failed = (err: Error) => this.controller.report(new Error(`Drawing the plane failed (${err.name}: ${err.message}); training goes on. Reload the page if the plane stays blank.`));
+    const failed = (err: Error) =>
+      this.controller.report(
+        new Error(
+          `Drawing the plane failed (${err.name}: ${err.message}); training goes on. Reload the page if the plane stays blank.`,
+        ),
+      );
     try {
       this.plane.draw().catch(failed);
     } catch (err) {
@@ -179,14 +204,24 @@ class Lab {
     const density = (h: Float64Array) => Array.from(h.subarray(0, bins), (v) => (v * bins) / (hi - lo));
     const curve = batch.discriminatorCurve ?? new Float32Array(bins);
     const d = xs.map((x) => curve[Math.min(curve.length - 1, Math.round(((x - lo) / (hi - lo)) * (curve.length - 1)))]);
-    const columns = [xs, density(histogram(points, 1, [lo, hi], bins)), density(histogram(batch.samples, 1, [lo, hi], bins)), d] as uPlot.AlignedData;
+    const columns = [
+      xs,
+      density(histogram(points, 1, [lo, hi], bins)),
+      density(histogram(batch.samples, 1, [lo, hi], bins)),
+      d,
+    ] as uPlot.AlignedData;
     if (!this.line) {
       this.line = new uPlot(
         {
           width: 480,
           height: 280,
           scales: { x: { time: false } },
-          series: [{ label: 'x' }, { label: 'p_data', stroke: '#1e6ec8' }, { label: 'p_g', stroke: '#dc5a1e' }, { label: 'D(x)', stroke: '#289640', dash: [6, 4] }],
+          series: [
+            { label: 'x' },
+            { label: 'p_data', stroke: '#1e6ec8' },
+            { label: 'p_g', stroke: '#dc5a1e' },
+            { label: 'D(x)', stroke: '#289640', dash: [6, 4] },
+          ],
         },
         columns,
         $('#line'),
@@ -237,7 +272,13 @@ async function main(): Promise<void> {
   const present = await canvasPresentation();
   const context = await pageDevice(limits);
   if (!context) return;
-  const lab = new Lab(context, new Runtime(context), new Clock(context.device), new Drawing($<HTMLCanvasElement>('#strokes')), present);
+  const lab = new Lab(
+    context,
+    new Runtime(context),
+    new Clock(context.device),
+    new Drawing($<HTMLCanvasElement>('#strokes')),
+    present,
+  );
   (window as unknown as { ganLab: Lab }).ganLab = lab;
   const restart = () => {
     lab.pause();
@@ -252,7 +293,9 @@ async function main(): Promise<void> {
   });
   controls.step.addEventListener('click', () => void lab.step());
   controls.clear.addEventListener('click', () => lab.drawing.clear());
-  controls.distribution.addEventListener('change', () => (controls.distribution.value === 'drawn' ? lab.pause() : void restart()));
+  controls.distribution.addEventListener('change', () =>
+    controls.distribution.value === 'drawn' ? lab.pause() : void restart(),
+  );
   if (controls.distribution.value !== 'drawn') await restart();
   controls.start.disabled = false;
   controls.step.disabled = false;

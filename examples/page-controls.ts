@@ -6,8 +6,17 @@ import { $ } from './common';
 /** Where the page's data comes from: the sets the page's server holds, or the user's own images. */
 export type DataSource = 'mnist' | 'fashion-mnist' | 'emoji' | 'images';
 export const SHIPPED: readonly string[] = ['mnist', 'fashion-mnist', 'emoji'];
-export const SOURCE_NAMES: Record<DataSource, string> = { mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST', emoji: 'Twemoji', images: 'your images' };
-export const DOWNLOAD_SIZES: Record<string, string> = { mnist: '55 MB', 'fashion-mnist': '55 MB', emoji: 'about 3,800 PNG files, 18 MB' };
+export const SOURCE_NAMES: Record<DataSource, string> = {
+  mnist: 'MNIST',
+  'fashion-mnist': 'Fashion-MNIST',
+  emoji: 'Twemoji',
+  images: 'your images',
+};
+export const DOWNLOAD_SIZES: Record<string, string> = {
+  mnist: '55 MB',
+  'fashion-mnist': '55 MB',
+  emoji: 'about 3,800 PNG files, 18 MB',
+};
 /** The presets whose data the page's server holds; any of them also trains on the user's images. */
 export const PAGE_PRESETS = Object.keys(presets).filter((name) => SHIPPED.includes(presets[name].data));
 

@@ -55,8 +55,19 @@ export class PageModel {
   /** The fixed-noise grid and the interpolation show G's own weights, not their moving average. */
   protected showRaw = false;
   protected readonly charts = {
-    losses: new Chart($('#charts'), 'losses', [{ label: 'D loss', stroke: '#1e6ec8' }, { label: 'G loss', stroke: '#dc5a1e' }]),
-    outputs: new Chart($('#charts'), "D's mean output", [{ label: 'D(x)', stroke: '#1e6ec8' }, { label: 'D(G(z))', stroke: '#dc5a1e' }], { range: [0, 1] }),
+    losses: new Chart($('#charts'), 'losses', [
+      { label: 'D loss', stroke: '#1e6ec8' },
+      { label: 'G loss', stroke: '#dc5a1e' },
+    ]),
+    outputs: new Chart(
+      $('#charts'),
+      "D's mean output",
+      [
+        { label: 'D(x)', stroke: '#1e6ec8' },
+        { label: 'D(G(z))', stroke: '#dc5a1e' },
+      ],
+      { range: [0, 1] },
+    ),
     speed: new Chart($('#charts'), 'iterations per second', [{ label: 'it/s', stroke: '#289640' }]),
   };
   readonly controller = new TrainingController({
@@ -131,11 +142,19 @@ export class PageModel {
 
   /** `config` on its data (fetched once, or the user's images) through fitRun: the one check of both for each model. */
   protected async fit(config: TrainConfig, adopt: FitOptions['adopt'] = {}): Promise<FittedRun> {
-    return fitRun(config, { dataset: await this.sources.dataset(config), adopt, typed: { classes: `preset ${config.preset}` } });
+    return fitRun(config, {
+      dataset: await this.sources.dataset(config),
+      adopt,
+      typed: { classes: `preset ${config.preset}` },
+    });
   }
 
   /** A new trainer for a fitted run (the data is reused when it is the same), continuing `state` if given. */
-  protected async build(run: FittedRun, state?: TrainingState, encoder: TrainedWeights | 'keep' | undefined = state ? 'keep' : undefined): Promise<void> {
+  protected async build(
+    run: FittedRun,
+    state?: TrainingState,
+    encoder: TrainedWeights | 'keep' | undefined = state ? 'keep' : undefined,
+  ): Promise<void> {
     const { config } = run;
     const dataset = run.dataset!;
     const previous = this.data;
@@ -196,7 +215,10 @@ export class PageModel {
     document.body.dataset.state = state;
     document.body.dataset.iteration = String(this.trainer.iteration);
     document.body.dataset.preset = this.config.preset;
-    const images = this.config.data === 'images' && chosen ? ` (${chosen.source}: ${chosen.train.count + chosen.valid.count + chosen.test.count} images, ${this.config.image!.channels} x ${this.config.image!.height} x ${this.config.image!.width})` : '';
+    const images =
+      this.config.data === 'images' && chosen
+        ? ` (${chosen.source}: ${chosen.train.count + chosen.valid.count + chosen.test.count} images, ${this.config.image!.channels} x ${this.config.image!.height} x ${this.config.image!.width})`
+        : '';
     status.textContent = `${this.context.adapterName} · ${this.config.preset} on ${SOURCE_NAMES[this.config.data as DataSource] ?? this.config.data}${images} · iteration ${this.trainer.iteration} · ${speed ? `${speed.toFixed(2)} it/s` : '–'} · ${state}`;
   }
 
@@ -208,9 +230,12 @@ export class PageModel {
    */
   private showFailure(err: Error | undefined): void {
     if (err && (err instanceof DeviceLostError || this.lost || LOST_MESSAGE.test(err.message))) {
-      const line = err instanceof DeviceLostError ? err.message : `${this.lost ?? `The GPU device was lost (${err.message})`}.`;
+      const line =
+        err instanceof DeviceLostError ? err.message : `${this.lost ?? `The GPU device was lost (${err.message})`}.`;
       if (this.lastGood) {
-        showError(`${line} The model of iteration ${this.lastGood.iteration} is kept in this page: resume from it on a new device; if the device is lost again, reload the page or restart the browser.`);
+        showError(
+          `${line} The model of iteration ${this.lastGood.iteration} is kept in this page: resume from it on a new device; if the device is lost again, reload the page or restart the browser.`,
+        );
         controls.resume.textContent = `Resume from iteration ${this.lastGood.iteration}`;
         controls.resume.hidden = false;
       } else showError(`${line} Reload the page to start again.`);
@@ -237,10 +262,16 @@ export class PageModel {
   private drawFailed(err: Error): void {
     if (this.lost || LOST_MESSAGE.test(err.message)) {
       this.controller.pause();
-      this.controller.report(new DeviceLostError(`The GPU device was lost while drawing the samples (${err.message}).`));
+      this.controller.report(
+        new DeviceLostError(`The GPU device was lost while drawing the samples (${err.message}).`),
+      );
       return;
     }
-    this.controller.report(new Error(`Drawing the samples failed (${err.name}: ${err.message}); training goes on. Reload the page if the views stay blank.`));
+    this.controller.report(
+      new Error(
+        `Drawing the samples failed (${err.name}: ${err.message}); training goes on. Reload the page if the views stay blank.`,
+      ),
+    );
   }
 
   run(): Promise<void> {

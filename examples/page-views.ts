@@ -29,13 +29,27 @@ export class PageViews {
       } else if (this.views['class-strip']) await this.views['class-strip'].setTrainer(trainer);
     } else {
       this.views = {
-        samples: await attachCanvas(trainer, $<HTMLCanvasElement>('#samples'), { show: 'latest', label: 'samples', present }),
+        samples: await attachCanvas(trainer, $<HTMLCanvasElement>('#samples'), {
+          show: 'latest',
+          label: 'samples',
+          present,
+        }),
         fixed: await attachCanvas(trainer, $<HTMLCanvasElement>('#fixed'), { label: 'fixed', present }),
-        strip: await attachCanvas(trainer, $<HTMLCanvasElement>('#strip'), { show: 'interpolation', steps: STRIP_STEPS, label: 'strip', present }),
+        strip: await attachCanvas(trainer, $<HTMLCanvasElement>('#strip'), {
+          show: 'interpolation',
+          steps: STRIP_STEPS,
+          label: 'strip',
+          present,
+        }),
       };
     }
     if (conditional) {
-      this.views['class-strip'] ??= await attachCanvas(trainer, $<HTMLCanvasElement>('#class-strip'), { show: 'class-interpolation', steps: CLASS_STEPS, label: 'class-strip', present });
+      this.views['class-strip'] ??= await attachCanvas(trainer, $<HTMLCanvasElement>('#class-strip'), {
+        show: 'class-interpolation',
+        steps: CLASS_STEPS,
+        label: 'class-strip',
+        present,
+      });
       await this.views['class-strip'].setClasses(this.classPair.from, this.classPair.to);
     }
     this.views.strip.setClass(this.sampleClass ?? 0);
@@ -65,7 +79,10 @@ export class PageViews {
     const names = Array.from({ length: classes }, (_, c) => dataset.classNames?.[c] ?? String(c));
     if (this.sampleClass !== undefined && this.sampleClass >= classes) this.sampleClass = undefined;
     this.classPair = { from: Math.min(this.classPair.from, classes - 1), to: Math.min(this.classPair.to, classes - 1) };
-    controls.sampleClass.replaceChildren(new Option('one class per row', 'rows'), ...names.map((name, c) => new Option(name, String(c))));
+    controls.sampleClass.replaceChildren(
+      new Option('one class per row', 'rows'),
+      ...names.map((name, c) => new Option(name, String(c))),
+    );
     controls.classFrom.replaceChildren(...names.map((name, c) => new Option(name, String(c))));
     controls.classTo.replaceChildren(...names.map((name, c) => new Option(name, String(c))));
     controls.sampleClass.value = this.sampleClass === undefined ? 'rows' : String(this.sampleClass);
@@ -94,7 +111,10 @@ export class PageViews {
   /** A view drawn into an offscreen texture and read back. Between windows. */
   async snapshot(view: View): Promise<{ width: number; height: number; pixels: number[] }> {
     const shown = this.views?.[view];
-    if (!shown) throw new Error(`No '${view}' view: ${view === 'class-strip' ? 'the model is not conditional' : 'no model yet'}.`);
+    if (!shown)
+      throw new Error(
+        `No '${view}' view: ${view === 'class-strip' ? 'the model is not conditional' : 'no model yet'}.`,
+      );
     const { width, height, pixels } = await shown.snapshot();
     return { width, height, pixels: Array.from(pixels) };
   }

@@ -3,7 +3,14 @@
 // dropout) beside the same softmax on the raw pixels, iterations chosen on validation images, test
 // accuracy of both in a table. D is copied out between training windows; the classifiers then train on
 // the same device while the page goes on.
-import { DEFAULT_SEMI_SUPERVISED, labelledCountsProblem, networkSpecs, parseLabelledCounts, semiSupervised, type SemiSupervisedResult } from '../src/index';
+import {
+  DEFAULT_SEMI_SUPERVISED,
+  labelledCountsProblem,
+  networkSpecs,
+  parseLabelledCounts,
+  semiSupervised,
+  type SemiSupervisedResult,
+} from '../src/index';
 import { $ } from './common';
 import type { ModelHost } from './image-pad';
 
@@ -30,8 +37,10 @@ export class SemiSupervisedView {
   /** Why D's features cannot be measured for this model and data, or undefined when they can. */
   private reason(): string | undefined {
     const { trainer, images } = this.host;
-    if (trainer.config.classes > 0) return `${trainer.config.preset} is a conditional GAN, whose D is told each image's class: its features are measured for unconditional models only.`;
-    if (!images || images.classes < 2 || !images.train.labels || !images.valid.labels || !images.test.labels) return 'These images have no labels (class folders or label files) to train or test a classifier with.';
+    if (trainer.config.classes > 0)
+      return `${trainer.config.preset} is a conditional GAN, whose D is told each image's class: its features are measured for unconditional models only.`;
+    if (!images || images.classes < 2 || !images.train.labels || !images.valid.labels || !images.test.labels)
+      return 'These images have no labels (class folders or label files) to train or test a classifier with.';
     return undefined;
   }
 
@@ -53,7 +62,11 @@ export class SemiSupervisedView {
     if (this.reason() || !images) return;
     const counts = parseLabelledCounts(controls.counts.value);
     if (!counts) {
-      this.host.report(new Error(`labelled images: '${controls.counts.value}' is not a list of positive counts separated by commas (e.g. 100,600,1000).`));
+      this.host.report(
+        new Error(
+          `labelled images: '${controls.counts.value}' is not a list of positive counts separated by commas (e.g. 100,600,1000).`,
+        ),
+      );
       return;
     }
     const problem = labelledCountsProblem(images, counts, 'labelled images');
@@ -63,7 +76,9 @@ export class SemiSupervisedView {
     }
     const evaluated = Number(controls.images.value);
     if (!Number.isInteger(evaluated) || evaluated < 1) {
-      this.host.report(new Error(`validation and test images: ${controls.images.value} is not a positive whole number.`));
+      this.host.report(
+        new Error(`validation and test images: ${controls.images.value} is not a positive whole number.`),
+      );
       return;
     }
     this.host.report();
@@ -77,8 +92,17 @@ export class SemiSupervisedView {
       const split = { valid: Math.min(evaluated, images.valid.count), test: Math.min(evaluated, images.test.count) };
       // A slow device may stop at fewer iterations: the validation images choose among those tried.
       const longest = Number(controls.longest.value);
-      const config = { ...DEFAULT_SEMI_SUPERVISED, checkpoints: DEFAULT_SEMI_SUPERVISED.checkpoints.filter((n) => n <= longest) };
-      const results = await semiSupervised(trainer.rt, { spec: networkSpecs(trainer.config).discriminator, params }, images, counts, { seed: 0, ...split, config });
+      const config = {
+        ...DEFAULT_SEMI_SUPERVISED,
+        checkpoints: DEFAULT_SEMI_SUPERVISED.checkpoints.filter((n) => n <= longest),
+      };
+      const results = await semiSupervised(
+        trainer.rt,
+        { spec: networkSpecs(trainer.config).discriminator, params },
+        images,
+        counts,
+        { seed: 0, ...split, config },
+      );
       // A model opened or started meanwhile has a D of its own: this table is not its.
       if (this.host.trainer !== trainer) return;
       this.results = results;
@@ -100,8 +124,16 @@ export class SemiSupervisedView {
       return tr;
     };
     controls.table.replaceChildren(
-      row(['labelled images', "softmax on D's features", 'softmax on the pixels', 'iterations (features / pixels)'], 'th'),
-      ...results.map((r) => row([String(r.labels), percent(r.accuracy), percent(r.pixelsAccuracy), `${r.iterations} / ${r.pixelsIterations}`], 'td')),
+      row(
+        ['labelled images', "softmax on D's features", 'softmax on the pixels', 'iterations (features / pixels)'],
+        'th',
+      ),
+      ...results.map((r) =>
+        row(
+          [String(r.labels), percent(r.accuracy), percent(r.pixelsAccuracy), `${r.iterations} / ${r.pixelsIterations}`],
+          'td',
+        ),
+      ),
     );
     controls.table.hidden = false;
   }

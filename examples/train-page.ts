@@ -44,17 +44,38 @@ async function main(): Promise<void> {
   });
   (window as unknown as { ganPage: TrainingPage }).ganPage = page;
   const host: ModelHost = {
-    get trainer() { return page.trainer; },
-    get present() { return page.present; },
-    get images() { return page.trainingImages; },
+    get trainer() {
+      return page.trainer;
+    },
+    get present() {
+      return page.present;
+    },
+    get images() {
+      return page.trainingImages;
+    },
     exclusive: (action) => page.controller.exclusive(action),
     report: (err) => page.controller.report(err),
   };
   const inference = new InferenceView(host);
-  page.modelViews = { inference, inpaint: new InpaintView(host, () => inference.encoder), semi: new SemiSupervisedView(host) };
+  page.modelViews = {
+    inference,
+    inpaint: new InpaintView(host, () => inference.encoder),
+    semi: new SemiSupervisedView(host),
+  };
   void offerEmoji(controls.data);
   await page.start(config);
-  for (const control of [controls.start, controls.step, controls.save, controls.onnx, controls.load, controls.endpoints, controls.pretrained, controls.data, controls.folder]) control.disabled = false;
+  for (const control of [
+    controls.start,
+    controls.step,
+    controls.save,
+    controls.onnx,
+    controls.load,
+    controls.endpoints,
+    controls.pretrained,
+    controls.data,
+    controls.folder,
+  ])
+    control.disabled = false;
   controls.pretrained.addEventListener('click', () => void page.loadPretrained(controls.pretrainedModel.value));
   controls.start.addEventListener('click', () => (page.running ? page.pause() : void page.run()));
   controls.step.addEventListener('click', () => void page.step());
@@ -74,7 +95,8 @@ async function main(): Promise<void> {
     controls.folder.value = '';
     if (files.length > 0) void page.useImages(files);
   });
-  for (const control of [controls.imageSize, controls.grey]) control.addEventListener('change', () => void page.useImages());
+  for (const control of [controls.imageSize, controls.grey])
+    control.addEventListener('change', () => void page.useImages());
   // Images dropped anywhere on the page: files, or folders (walked, their subfolders the classes).
   document.addEventListener('dragover', (e) => e.preventDefault());
   document.addEventListener('drop', (e) => {
@@ -87,12 +109,21 @@ async function main(): Promise<void> {
   });
   controls.sampleClass.addEventListener('change', () => {
     const value = controls.sampleClass.value;
-    void page.chooseClass(value === 'rows' ? undefined : Number(value)).catch((err: Error) => page.controller.report(err));
+    void page
+      .chooseClass(value === 'rows' ? undefined : Number(value))
+      .catch((err: Error) => page.controller.report(err));
   });
   for (const control of [controls.classFrom, controls.classTo]) {
-    control.addEventListener('change', () => void page.chooseClassPair(Number(controls.classFrom.value), Number(controls.classTo.value)).catch((err: Error) => page.controller.report(err)));
+    control.addEventListener(
+      'change',
+      () =>
+        void page
+          .chooseClassPair(Number(controls.classFrom.value), Number(controls.classTo.value))
+          .catch((err: Error) => page.controller.report(err)),
+    );
   }
-  for (const control of [controls.k, controls.lr, controls.batch, controls.gLoss, controls.optimizer]) control.addEventListener('change', () => void page.applyControls());
+  for (const control of [controls.k, controls.lr, controls.batch, controls.gLoss, controls.optimizer])
+    control.addEventListener('change', () => void page.applyControls());
   if (params.get('autostart') === '1') void page.run();
 }
 

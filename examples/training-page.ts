@@ -51,7 +51,11 @@ export class TrainingPage extends PageModel {
     }
     try {
       // The image shape follows the data (G's output with it), and a conditional preset takes its classes.
-      const config = { ...structuredClone(this.base), data: source, dataDir: source === 'images' ? this.sources.images!.source : '' };
+      const config = {
+        ...structuredClone(this.base),
+        data: source,
+        dataDir: source === 'images' ? this.sources.images!.source : '',
+      };
       // Another preset's model on Twemoji takes emoji-small's image size (32 x 32 in colour).
       if (source === 'emoji' && this.base.data !== 'emoji') withImageShape(config, presetConfig('emoji-small').image!);
       await this.start(config, { shape: true, classes: this.base.classes > 0 });
@@ -95,32 +99,40 @@ export class TrainingPage extends PageModel {
 
   /** The controls' values applied between two windows: same weights, new trainer. */
   async applyControls(): Promise<void> {
-    await this.controller.exclusive(async () => {
-      const next = structuredClone(this.config);
-      next.k = Number(controls.k.value);
-      next.optimizer.lr = Number(controls.lr.value);
-      next.batch = Number(controls.batch.value);
-      next.gLoss = controls.gLoss.value as TrainConfig['gLoss'];
-      next.optimizer.kind = controls.optimizer.value as TrainConfig['optimizer']['kind'];
-      // k > 1 is Algorithm 1's alternating form, as on the command line.
-      if (next.k > 1) next.form = 'alternating';
-      let run: FittedRun;
-      try {
-        run = await fitRun(next, { dataset: this.data!.images });
-      } catch (err) {
-        this.showConfig();
-        throw err;
-      }
-      const state = await this.trainer.readState();
-      if (next.optimizer.kind !== this.config.optimizer.kind) {
-        // Another rule keeps other state: it starts from zero.
-        const stateCount = next.optimizer.kind === 'adam' ? 2 : 1;
-        for (const player of ['generator', 'discriminator'] as const) {
-          state[player].optimizer = Array.from({ length: stateCount }, () => new Float32Array(state[player].params.length));
+    await this.controller
+      .exclusive(async () => {
+        const next = structuredClone(this.config);
+        next.k = Number(controls.k.value);
+        next.optimizer.lr = Number(controls.lr.value);
+        next.batch = Number(controls.batch.value);
+        next.gLoss = controls.gLoss.value as TrainConfig['gLoss'];
+        next.optimizer.kind = controls.optimizer.value as TrainConfig['optimizer']['kind'];
+        // k > 1 is Algorithm 1's alternating form, as on the command line.
+        if (next.k > 1) next.form = 'alternating';
+        let run: FittedRun;
+        try {
+          run = await fitRun(next, { dataset: this.data!.images });
+        } catch (err) {
+          this.showConfig();
+          throw err;
         }
-      }
-      await this.build(run, state);
-    }).then(() => this.controller.report(), (err) => this.controller.report(err));
+        const state = await this.trainer.readState();
+        if (next.optimizer.kind !== this.config.optimizer.kind) {
+          // Another rule keeps other state: it starts from zero.
+          const stateCount = next.optimizer.kind === 'adam' ? 2 : 1;
+          for (const player of ['generator', 'discriminator'] as const) {
+            state[player].optimizer = Array.from(
+              { length: stateCount },
+              () => new Float32Array(state[player].params.length),
+            );
+          }
+        }
+        await this.build(run, state);
+      })
+      .then(
+        () => this.controller.report(),
+        (err) => this.controller.report(err),
+      );
   }
 
   async save(): Promise<void> {
@@ -134,7 +146,9 @@ export class TrainingPage extends PageModel {
   /** G as an ONNX model: the weights the views show (the moving average unless raw G is ticked). */
   async saveOnnx(): Promise<void> {
     await this.controller.exclusive(async () => {
-      const bytes = checkpointToOnnx(await this.trainer.readState(), 'generator', { rawGenerator: this.trainer.shown === 'raw' });
+      const bytes = checkpointToOnnx(await this.trainer.readState(), 'generator', {
+        rawGenerator: this.trainer.shown === 'raw',
+      });
       download(bytes as Uint8Array<ArrayBuffer>, `${this.config.preset}-${this.trainer.iteration}.generator.onnx`);
     });
   }
@@ -163,16 +177,22 @@ export class TrainingPage extends PageModel {
     try {
       state = decodeCheckpoint(await read(), name, networkSpecs);
       const { data } = state.config;
-      if (data === 'images' && !this.sources.images) throw new Error(`${name}: a model of a folder of images; choose the images (${state.config.dataDir}) first.`);
-      if (data !== 'images' && !SHIPPED.includes(data)) throw new Error(`${name}: a ${data} checkpoint; this page trains on MNIST, Fashion-MNIST, Twemoji or your images${data.startsWith('toy') ? ' (open it in the lab, lab.html)' : ''}.`);
+      if (data === 'images' && !this.sources.images)
+        throw new Error(`${name}: a model of a folder of images; choose the images (${state.config.dataDir}) first.`);
+      if (data !== 'images' && !SHIPPED.includes(data))
+        throw new Error(
+          `${name}: a ${data} checkpoint; this page trains on MNIST, Fashion-MNIST, Twemoji or your images${data.startsWith('toy') ? ' (open it in the lab, lab.html)' : ''}.`,
+        );
     } catch (err) {
       this.controller.report(err);
       return;
     }
-    await this.controller.exclusive(async () => this.build(await this.fit(state.config), state, state.encoder)).then(
-      () => this.controller.report(),
-      (err) => this.controller.report(new Error(`${name}: ${(err as Error).message}`)),
-    );
+    await this.controller
+      .exclusive(async () => this.build(await this.fit(state.config), state, state.encoder))
+      .then(
+        () => this.controller.report(),
+        (err) => this.controller.report(new Error(`${name}: ${(err as Error).message}`)),
+      );
   }
 
   /** Shows G's own weights (raw) or their moving average in the fixed-noise grid and the interpolation. */

@@ -52,10 +52,17 @@ for (const platform of ['browser', 'node']) {
     logLevel: 'warning',
   });
 }
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.package.json')], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.package.json')],
+  { stdio: 'inherit' },
+);
 // The declarations name WebGPU's types and wgsl_reflect's module by path (src/gpu/wgsl-reflect-module.d.ts,
 // which tsc does not copy): the entry's declaration points at both, so a user's compiler finds them.
 copyFileSync(join(root, 'src/gpu/wgsl-reflect-module.d.ts'), join(root, 'dist/types/gpu/wgsl-reflect-module.d.ts'));
 const entryTypes = join(root, 'dist/types/index.d.ts');
-writeFileSync(entryTypes, `/// <reference types="@webgpu/types" />\n/// <reference path="./gpu/wgsl-reflect-module.d.ts" />\n${readFileSync(entryTypes, 'utf8')}`);
+writeFileSync(
+  entryTypes,
+  `/// <reference types="@webgpu/types" />\n/// <reference path="./gpu/wgsl-reflect-module.d.ts" />\n${readFileSync(entryTypes, 'utf8')}`,
+);
 console.log(`built dist/browser, dist/node and dist/types (${Object.keys(shaders).length} shaders bundled)`);

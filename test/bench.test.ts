@@ -6,7 +6,16 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { iterationFlops, iterationGemms, KernelClock, measureKernels, profileIteration } from '../bench/kernels';
-import { describeMachine, findNumpyPython, machineStepGflops, measureMachineGemms, parseMachineGemms, stepFractionOfMachine, withMachineGemm, type MachineGemms } from '../bench/machine_gemm';
+import {
+  describeMachine,
+  findNumpyPython,
+  machineStepGflops,
+  measureMachineGemms,
+  parseMachineGemms,
+  stepFractionOfMachine,
+  withMachineGemm,
+  type MachineGemms,
+} from '../bench/machine_gemm';
 import { spread } from '../bench/stats';
 import { buildGpuReport, GPU_REPORT_VERSION } from '../bench/report';
 import { findTorchPython, torchModel } from '../bench/torch';
@@ -61,18 +70,34 @@ test('per-kernel figures cover every product of every layer, and the profile eve
   data.gpu.buffer.destroy();
 });
 
-test('the GPU report of a short run holds the adapter, both peers\' places, every GEMM and the tuner\'s choices', async () => {
+test("the GPU report of a short run holds the adapter, both peers' places, every GEMM and the tuner's choices", async () => {
   const { rt, clock } = await gpu();
   const config = tinyImageConfig({ form: 'alternating' });
   const data = syntheticImages(rt);
   const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
-  const report = await buildGpuReport({ context: rt.context, rt, clock, models: [{ name: 'tiny', config, trainer }], reps: 1, seconds: 0.01, tfjs: false, torch: false, kernels: true, numpy: { seconds: 0.005, samples: 1 } });
+  const report = await buildGpuReport({
+    context: rt.context,
+    rt,
+    clock,
+    models: [{ name: 'tiny', config, trainer }],
+    reps: 1,
+    seconds: 0.01,
+    tfjs: false,
+    torch: false,
+    kernels: true,
+    numpy: { seconds: 0.005, samples: 1 },
+  });
   assert.equal(report.version, GPU_REPORT_VERSION);
   const adapter = report.adapter as Record<string, unknown>;
   assert.equal(adapter.name, rt.context.adapterName);
   assert.ok(Array.isArray(adapter.features) && Array.isArray(adapter.device_features));
   const limits = adapter.limits as Record<string, number>;
-  for (const limit of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeInvocationsPerWorkgroup']) {
+  for (const limit of [
+    'maxBufferSize',
+    'maxStorageBufferBindingSize',
+    'maxComputeWorkgroupsPerDimension',
+    'maxComputeInvocationsPerWorkgroup',
+  ]) {
     assert.ok(Number.isFinite(limits[limit]) && limits[limit] > 0, `limit ${limit}: ${limits[limit]}`);
   }
   assert.equal(typeof report.timestamp_queries, 'boolean');
@@ -84,7 +109,11 @@ test('the GPU report of a short run holds the adapter, both peers\' places, ever
   const ours = model.ours as Record<string, number>;
   assert.ok(typeof ours.median === 'number' && ours.n === 1, `ours: ${JSON.stringify(ours)}`);
   for (const peer of ['tfjs_webgpu', 'pytorch_cuda', 'pytorch_cpu']) {
-    assert.equal(typeof (model[peer] as { skipped?: string }).skipped, 'string', `${peer} says why it was not measured`);
+    assert.equal(
+      typeof (model[peer] as { skipped?: string }).skipped,
+      'string',
+      `${peer} says why it was not measured`,
+    );
   }
   const layers = config.generator.layers.length + config.discriminator.layers.length;
   const gemms = model.gemms as { gflops: number; m: number; n: number; k: number }[];
@@ -108,11 +137,20 @@ test('the GPU report of a short run holds the adapter, both peers\' places, ever
   data.gpu.buffer.destroy();
 });
 
-test('PyTorch: a python3 without torch is one line naming each python tried; the model sent is the config\'s', () => {
+test("PyTorch: a python3 without torch is one line naming each python tried; the model sent is the config's", () => {
   const missing = findTorchPython(['/nonexistent/python3']);
-  assert.ok('skipped' in missing && /^no python3 with torch \(\/nonexistent\/python3: ENOENT\)$/.test(missing.skipped), JSON.stringify(missing));
+  assert.ok(
+    'skipped' in missing && /^no python3 with torch \(\/nonexistent\/python3: ENOENT\)$/.test(missing.skipped),
+    JSON.stringify(missing),
+  );
   const config = presetConfig('small-mnist');
-  const model = torchModel(config) as { generator: unknown; discriminator: { inputMap?: unknown; dropout?: unknown }[]; optimizer: { kind: string }; ema_decay: number; features: number };
+  const model = torchModel(config) as {
+    generator: unknown;
+    discriminator: { inputMap?: unknown; dropout?: unknown }[];
+    optimizer: { kind: string };
+    ema_decay: number;
+    features: number;
+  };
   assert.deepEqual(model.generator, config.generator.layers);
   assert.deepEqual(model.discriminator[0].inputMap, { scale: 2, shift: -1 });
   assert.deepEqual(model.discriminator[0].dropout, { keep: 0.8, scale: 1.25 });
@@ -123,7 +161,12 @@ test('PyTorch: a python3 without torch is one line naming each python tried; the
 
 test('the products of an iteration, each with how often it runs, add up to its GEMM FLOPs and cover every GEMM row', () => {
   const paper = { ...presetConfig('paper-mnist'), form: 'alternating' as const };
-  for (const config of [paper, { ...paper, k: 2 }, { ...paper, form: 'simultaneous' as const }, tinyImageConfig({ form: 'alternating' })]) {
+  for (const config of [
+    paper,
+    { ...paper, k: 2 },
+    { ...paper, form: 'simultaneous' as const },
+    tinyImageConfig({ form: 'alternating' }),
+  ]) {
     const flops = iterationGemms(config).reduce((sum, g) => sum + g.count * 2 * g.m * g.n * g.k, 0);
     assert.equal(flops, iterationFlops(config), `${config.form} k=${config.k}`);
   }
@@ -134,22 +177,45 @@ test('the products of an iteration, each with how often it runs, add up to its G
   assert.ok(!gemms.some((g) => g.network === 'G' && g.layer === 0 && g.product === 'grad_input'));
 });
 
-test('machine GEMM: the script\'s output is checked as it is parsed', () => {
-  const line = JSON.stringify({ python: '/usr/bin/python3', numpy: '1.24.2', blas: 'openblas', threads: 2, shapes: [{ m: 3, n: 7, k: 5, seconds: 1e-6, calls_per_sample: 100, samples: 5 }] });
+test("machine GEMM: the script's output is checked as it is parsed", () => {
+  const line = JSON.stringify({
+    python: '/usr/bin/python3',
+    numpy: '1.24.2',
+    blas: 'openblas',
+    threads: 2,
+    shapes: [{ m: 3, n: 7, k: 5, seconds: 1e-6, calls_per_sample: 100, samples: 5 }],
+  });
   const parsed = parseMachineGemms(`some warning\n${line}\n`, [{ m: 3, n: 7, k: 5 }]);
   assert.deepEqual(parsed, JSON.parse(line));
   assert.equal(parseMachineGemms(line.replace('"openblas"', 'null')).blas, null);
   assert.throws(() => parseMachineGemms('Traceback (most recent call last):'), /printed no JSON/);
-  assert.throws(() => parseMachineGemms(JSON.stringify({ python: 'p', numpy: '2' })), /without python, numpy and shapes/);
+  assert.throws(
+    () => parseMachineGemms(JSON.stringify({ python: 'p', numpy: '2' })),
+    /without python, numpy and shapes/,
+  );
   assert.throws(() => parseMachineGemms(line.replace(/"seconds":[^,]+,/, '')), /a shape without/);
-  assert.throws(() => parseMachineGemms(line, [{ m: 3, n: 7, k: 5 }, { m: 5, n: 7, k: 3 }]), /left out 5x3x7/);
+  assert.throws(
+    () =>
+      parseMachineGemms(line, [
+        { m: 3, n: 7, k: 5 },
+        { m: 5, n: 7, k: 3 },
+      ]),
+    /left out 5x3x7/,
+  );
 });
 
-test('machine GEMM: each row\'s fraction, and the step\'s over the machine\'s time for the iteration\'s products', () => {
+test("machine GEMM: each row's fraction, and the step's over the machine's time for the iteration's products", () => {
   const config = tinyImageConfig({ form: 'alternating' });
   const products = iterationGemms(config);
   // A made-up machine that does every product at 10 GFLOP/s, one product twice as fast.
-  const shapes = products.map(({ m, n, k }) => ({ m, n, k, seconds: (2 * m * n * k) / 10e9, calls_per_sample: 1, samples: 1 }));
+  const shapes = products.map(({ m, n, k }) => ({
+    m,
+    n,
+    k,
+    seconds: (2 * m * n * k) / 10e9,
+    calls_per_sample: 1,
+    samples: 1,
+  }));
   const machine: MachineGemms = { python: 'python3', numpy: '2', blas: null, threads: 1, shapes };
   assert.ok(Math.abs(machineStepGflops(config, machine) - 10) < 1e-9);
   assert.ok(Math.abs(stepFractionOfMachine(4, config, machine) - 0.4) < 1e-12);
@@ -162,13 +228,27 @@ test('machine GEMM: each row\'s fraction, and the step\'s over the machine\'s ti
   assert.ok(Number.isNaN(stepFractionOfMachine(4, config, { skipped: 'no python3 with numpy' })));
   const row = { kernel: 'dense.forward', m: shapes[0].m, n: shapes[0].n, k: shapes[0].k, gflops: 2.5 };
   assert.deepEqual(withMachineGemm(row, machine), { ...row, machine_gemm_gflops: 10, fraction_of_machine_gemm: 0.25 });
-  assert.deepEqual(withMachineGemm({ ...row, gflops: NaN }, machine), { ...row, gflops: NaN, machine_gemm_gflops: 10, fraction_of_machine_gemm: null });
-  assert.deepEqual(withMachineGemm({ ...row, m: 999 }, machine), { ...row, m: 999, machine_gemm_gflops: null, fraction_of_machine_gemm: null });
+  assert.deepEqual(withMachineGemm({ ...row, gflops: NaN }, machine), {
+    ...row,
+    gflops: NaN,
+    machine_gemm_gflops: 10,
+    fraction_of_machine_gemm: null,
+  });
+  assert.deepEqual(withMachineGemm({ ...row, m: 999 }, machine), {
+    ...row,
+    m: 999,
+    machine_gemm_gflops: null,
+    fraction_of_machine_gemm: null,
+  });
 });
 
 test('machine GEMM: the real script on tiny shapes, all in one process (structure only)', () => {
   const python = findNumpyPython();
-  const shapes = [{ m: 3, n: 7, k: 5 }, { m: 3, n: 7, k: 5 }, { m: 2, n: 1, k: 4 }];
+  const shapes = [
+    { m: 3, n: 7, k: 5 },
+    { m: 3, n: 7, k: 5 },
+    { m: 2, n: 1, k: 4 },
+  ];
   const measured = measureMachineGemms(shapes, { seconds: 0.005, samples: 2 });
   if (!('command' in python)) {
     // No python with numpy here: the same one line the bench prints.
@@ -182,11 +262,16 @@ test('machine GEMM: the real script on tiny shapes, all in one process (structur
   assert.ok(machine.blas === null || typeof machine.blas === 'string');
   assert.ok(machine.threads === null || Number.isInteger(machine.threads));
   // Each distinct shape once, in the order asked.
-  assert.deepEqual(machine.shapes.map(({ m, n, k }) => ({ m, n, k })), [shapes[0], shapes[2]]);
-  for (const s of machine.shapes) assert.ok(typeof s.seconds === 'number' && s.samples === 2 && Number.isInteger(s.calls_per_sample));
+  assert.deepEqual(
+    machine.shapes.map(({ m, n, k }) => ({ m, n, k })),
+    [shapes[0], shapes[2]],
+  );
+  for (const s of machine.shapes)
+    assert.ok(typeof s.seconds === 'number' && s.samples === 2 && Number.isInteger(s.calls_per_sample));
   const row = withMachineGemm({ ...shapes[0], gflops: 1 }, machine);
   assert.ok('machine_gemm_gflops' in row);
-  for (const v of [row.machine_gemm_gflops, row.fraction_of_machine_gemm]) assert.ok(v === null || typeof v === 'number');
+  for (const v of [row.machine_gemm_gflops, row.fraction_of_machine_gemm])
+    assert.ok(v === null || typeof v === 'number');
   const described = describeMachine(machine);
   assert.deepEqual(Object.keys(described), ['python', 'numpy', 'blas', 'threads', 'shapes']);
   assert.equal(described.shapes, 2);
@@ -194,7 +279,9 @@ test('machine GEMM: the real script on tiny shapes, all in one process (structur
 
 test('machine GEMM: without a python that has numpy, one line naming each python tried, and rows left as they are', () => {
   const missing = findNumpyPython(['/nonexistent/python3', '/nonexistent/bin/python3']);
-  assert.deepEqual(missing, { skipped: 'no python3 with numpy (/nonexistent/python3: ENOENT; /nonexistent/bin/python3: ENOENT)' });
+  assert.deepEqual(missing, {
+    skipped: 'no python3 with numpy (/nonexistent/python3: ENOENT; /nonexistent/bin/python3: ENOENT)',
+  });
   const machine = measureMachineGemms([{ m: 3, n: 7, k: 5 }], { candidates: ['/nonexistent/python3'] });
   assert.deepEqual(machine, { skipped: 'no python3 with numpy (/nonexistent/python3: ENOENT)' });
   const row = { m: 3, n: 7, k: 5, gflops: 1 };

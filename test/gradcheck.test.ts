@@ -42,7 +42,13 @@ const discriminatorSpec: NetworkSpec = {
   name: 'discriminator',
   inputFeatures: 5,
   layers: [
-    { units: 4, activation: 'maxout', pieces: 3, inputMap: { scale: 2, shift: -1 }, dropout: { keep: 0.8, scale: 1.25 } },
+    {
+      units: 4,
+      activation: 'maxout',
+      pieces: 3,
+      inputMap: { scale: 2, shift: -1 },
+      dropout: { keep: 0.8, scale: 1.25 },
+    },
     { units: 3, activation: 'maxout', pieces: 2, dropout: { keep: 0.5, scale: 2 } },
     { units: 1, activation: 'identity', pieces: 1, dropout: { keep: 0.5, scale: 2 } },
   ],
@@ -50,7 +56,10 @@ const discriminatorSpec: NetworkSpec = {
 
 /** The conditional twins: the same layers, and class rows in the first layer of each. */
 const CLASSES = 3;
-const conditionalSpecs = { generator: { ...generatorSpec, classes: CLASSES }, discriminator: { ...discriminatorSpec, classes: CLASSES } };
+const conditionalSpecs = {
+  generator: { ...generatorSpec, classes: CLASSES },
+  discriminator: { ...discriminatorSpec, classes: CLASSES },
+};
 const unconditionalSpecs = { generator: generatorSpec, discriminator: discriminatorSpec };
 type Specs = typeof unconditionalSpecs;
 /** Every class in each batch of 4, in different rows, one class twice, so each row of dE sums something different. */
@@ -92,12 +101,28 @@ function referenceGan(p: Problem, gLoss: GeneratorLoss) {
   const dGradsReal = mlpBackward(discriminatorSpec, p.d, realCache, dLoss.dlogitsReal, BATCH, realKey).grads;
   const dGradsFake = mlpBackward(discriminatorSpec, p.d, fakeCache, dLoss.dlogitsFake, BATCH, fakeKey).grads;
   const dGrads = dGradsReal.map((v, i) => v + dGradsFake[i]);
-  const sampleGrad = mlpBackward(discriminatorSpec, p.d, fakeCache, gLossResult.dlogitsFake, BATCH, fakeKey, true).inputGrad!;
+  const sampleGrad = mlpBackward(
+    discriminatorSpec,
+    p.d,
+    fakeCache,
+    gLossResult.dlogitsFake,
+    BATCH,
+    fakeKey,
+    true,
+  ).inputGrad!;
   const gGrads = mlpBackward(generatorSpec, p.g, gCache, sampleGrad, BATCH, generatorKey).grads;
   return { dLoss: dLoss.loss, gLoss: gLossResult.loss, dGrads, gGrads };
 }
 
-function problem(conditional: boolean): { f32: { g: Float32Array<ArrayBuffer>; d: Float32Array<ArrayBuffer>; z: Float32Array<ArrayBuffer>; x: Float32Array<ArrayBuffer> }; f64: Problem } {
+function problem(conditional: boolean): {
+  f32: {
+    g: Float32Array<ArrayBuffer>;
+    d: Float32Array<ArrayBuffer>;
+    z: Float32Array<ArrayBuffer>;
+    x: Float32Array<ArrayBuffer>;
+  };
+  f64: Problem;
+} {
   const random = seededRandom(4242);
   const specs = conditional ? conditionalSpecs : unconditionalSpecs;
   const labels = conditional ? { fakeLabels, realLabels } : {};
@@ -107,7 +132,17 @@ function problem(conditional: boolean): { f32: { g: Float32Array<ArrayBuffer>; d
     z: randomArray(random, BATCH * NOISE, -Math.sqrt(3), Math.sqrt(3)),
     x: randomArray(random, BATCH * 5, 0, 1),
   };
-  return { f32, f64: { specs, ...labels, g: Float64Array.from(f32.g), d: Float64Array.from(f32.d), z: Float64Array.from(f32.z), x: Float64Array.from(f32.x) } };
+  return {
+    f32,
+    f64: {
+      specs,
+      ...labels,
+      g: Float64Array.from(f32.g),
+      d: Float64Array.from(f32.d),
+      z: Float64Array.from(f32.z),
+      x: Float64Array.from(f32.x),
+    },
+  };
 }
 
 function checkFiniteDifferences(p: Problem, gLoss: GeneratorLoss): void {
@@ -125,12 +160,20 @@ function checkFiniteDifferences(p: Problem, gLoss: GeneratorLoss): void {
       const minus = referenceGan(p, gLoss)[loss];
       params[i] = saved;
       const fd = (plus - minus) / (2 * h);
-      assert.ok(Math.abs(fd - grads[i]) <= 1e-7 + 1e-5 * Math.abs(grads[i]), `${player} parameter ${i}: finite difference ${fd}, analytic ${grads[i]}`);
+      assert.ok(
+        Math.abs(fd - grads[i]) <= 1e-7 + 1e-5 * Math.abs(grads[i]),
+        `${player} parameter ${i}: finite difference ${fd}, analytic ${grads[i]}`,
+      );
     }
   }
 }
 
-for (const [gLoss, conditional] of [['non-saturating', false], ['minimax', false], ['non-saturating', true], ['minimax', true]] as const) {
+for (const [gLoss, conditional] of [
+  ['non-saturating', false],
+  ['minimax', false],
+  ['non-saturating', true],
+  ['minimax', true],
+] as const) {
   const what = `${conditional ? 'conditional ' : ''}G -> D (${gLoss})`;
   test(`reference gradients of a tiny ${what} equal finite differences in float64`, () => {
     checkFiniteDifferences(problem(conditional).f64, gLoss);
@@ -141,7 +184,11 @@ for (const [gLoss, conditional] of [['non-saturating', false], ['minimax', false
     const { f32, f64 } = problem(conditional);
     const { generator: generatorSpec, discriminator: discriminatorSpec } = f64.specs;
     const expected = referenceGan(f64, gLoss);
-    if (conditional) assert.ok(parameterLayout(generatorSpec).tensors.some((t) => t.name === 'generator.0.class_weight'), 'the conditional G has class rows');
+    if (conditional)
+      assert.ok(
+        parameterLayout(generatorSpec).tensors.some((t) => t.name === 'generator.0.class_weight'),
+        'the conditional G has class rows',
+      );
     const gLabels = conditional ? rt.upload('gradcheck.fake_labels', fakeLabels) : undefined;
     const dLabels = conditional ? rt.upload('gradcheck.real_labels', realLabels) : undefined;
 
@@ -165,7 +212,11 @@ for (const [gLoss, conditional] of [['non-saturating', false], ['minimax', false
       ...(await gPass.forward()),
       ...(await realPass.forward()),
       ...(await fakePass.forward()),
-      await discriminatorLoss(rt, { nReal: BATCH, nFake: BATCH }, { logitsReal: realPass.output, logitsFake: fakePass.output, dlogitsReal, dlogitsFake, stats }),
+      await discriminatorLoss(
+        rt,
+        { nReal: BATCH, nFake: BATCH },
+        { logitsReal: realPass.output, logitsFake: fakePass.output, dlogitsReal, dlogitsFake, stats },
+      ),
       ...(await realPass.backward({ outputGrad: dlogitsReal })),
       ...(await fakePass.backward({ outputGrad: dlogitsFake, accumulate: true })),
       await generatorLoss(rt, { n: BATCH, loss: gLoss }, { logitsFake: fakePass.output, dlogitsFake: dlogitsG, stats }),

@@ -67,6 +67,8 @@ export function assertClose(
     }
   }
   if (worst >= 0) {
-    assert.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (tolerance exceeded by ${worstExcess})`);
+    assert.fail(
+      `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (tolerance exceeded by ${worstExcess})`,
+    );
   }
 }

@@ -29,12 +29,20 @@ export type Values = Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>;
  * generator (and the inputs made before it, which it may adjust). Inputs are made in the order written,
  * all from one generator, so a test's data depends on its seed alone.
  */
-export type InputSpec = number | readonly [count: number, lo: number, hi: number] | Values | ((random: () => number, made: Record<string, Values>) => Values);
+export type InputSpec =
+  | number
+  | readonly [count: number, lo: number, hi: number]
+  | Values
+  | ((random: () => number, made: Record<string, Values>) => Values);
 
 /** An output: n float32 zeros, or a buffer made by its owner (a stats buffer, a copy of an input to change in place). */
 export type OutputSpec<D> = number | ((rt: Runtime, label: string, data: D) => GPUBuffer);
 
-type Made<S> = S extends (...args: never[]) => infer V ? V : S extends Uint32Array ? Uint32Array<ArrayBuffer> : Float32Array<ArrayBuffer>;
+type Made<S> = S extends (...args: never[]) => infer V
+  ? V
+  : S extends Uint32Array
+    ? Uint32Array<ArrayBuffer>
+    : Float32Array<ArrayBuffer>;
 export type InputValues<I> = { [K in keyof I]: Made<I[K]> };
 
 export interface Tolerance {
@@ -95,9 +103,11 @@ export interface TwinSpec<I extends Record<string, InputSpec>, O extends string,
 type Uploaded<I, O extends string> = { [K in keyof I | O]: GPUBuffer };
 
 /** Runs `spec`'s steps on the GPU and checks each against its twin; returns what was made and read (the buffers already freed). */
-export async function checkTwin<const I extends Record<string, InputSpec>, O extends string = never, B = Uploaded<I, O>>(
-  spec: TwinSpec<I, O, B>,
-): Promise<TwinContext<InputValues<I>, B>> {
+export async function checkTwin<
+  const I extends Record<string, InputSpec>,
+  O extends string = never,
+  B = Uploaded<I, O>,
+>(spec: TwinSpec<I, O, B>): Promise<TwinContext<InputValues<I>, B>> {
   const { rt, clock } = await gpu();
   const random = seededRandom(spec.seed);
   const data = makeInputs(random, spec.inputs);
@@ -109,7 +119,8 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
     const made: Record<string, GPUBuffer> = {};
     for (const [name, values] of Object.entries(data)) made[name] = rt.upload(`test.${name}`, values as Values);
     for (const [name, output] of Object.entries<OutputSpec<InputValues<I>>>(spec.outputs ?? ({} as Record<O, never>))) {
-      made[name] = typeof output === 'number' ? rt.createBuffer(`test.${name}`, output * 4) : output(rt, `test.${name}`, data);
+      made[name] =
+        typeof output === 'number' ? rt.createBuffer(`test.${name}`, output * 4) : output(rt, `test.${name}`, data);
     }
     owned.push(...Object.values(made));
     buffers = made as B;
@@ -135,7 +146,11 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
       const dispatches = await step.gpu(t);
       rt.run(Array.isArray(dispatches) ? dispatches : [dispatches]);
       for (const [key, { expected, tolerance, buffer = key }] of Object.entries(await step.twin(t))) {
-        const actual = await t.read(buffer as keyof B & string, expected.length, expected instanceof Uint32Array ? 'u32' : 'f32');
+        const actual = await t.read(
+          buffer as keyof B & string,
+          expected.length,
+          expected instanceof Uint32Array ? 'u32' : 'f32',
+        );
         if (tolerance === 'exact') assertSame(key, actual, expected);
         else assertClose(key, actual, expected, tolerance);
       }
@@ -151,11 +166,14 @@ export async function checkTwin<const I extends Record<string, InputSpec>, O ext
 /** Equal as assert.deepEqual has it (bit for bit for typed arrays of one kind), the message naming the first difference. */
 function assertSame(what: string, actual: Values, expected: ArrayLike<number>): void {
   // Typed arrays equal only their own kind: the twin's plain or float64 values are compared as numbers.
-  const [a, e] = expected instanceof actual.constructor ? [actual, expected] : [Array.from(actual), Array.from(expected)];
+  const [a, e] =
+    expected instanceof actual.constructor ? [actual, expected] : [Array.from(actual), Array.from(expected)];
   if (isDeepStrictEqual(a, e)) return;
   let first = 0;
   while (first < Math.max(a.length, e.length) && Object.is(a[first], e[first])) first++;
-  assert.fail(`${what}: element ${first} is ${a[first]}, expected ${e[first]} (length ${a.length}, expected ${e.length})`);
+  assert.fail(
+    `${what}: element ${first} is ${a[first]}, expected ${e[first]} (length ${a.length}, expected ${e.length})`,
+  );
 }
 
 function makeInputs<I extends Record<string, InputSpec>>(random: () => number, inputs: I): InputValues<I> {

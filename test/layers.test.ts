@@ -15,7 +15,19 @@ import { dirname, join, normalize, relative } from 'node:path';
 import ts from 'typescript';
 
 const root = normalize(join(import.meta.dirname, '..'));
-const RANK: Record<string, number> = { spec: 0, gpu: 1, data: 2, kernels: 3, nn: 4, train: 5, eval: 6, io: 6, view: 6, cli: 7, '(entry)': 7 };
+const RANK: Record<string, number> = {
+  spec: 0,
+  gpu: 1,
+  data: 2,
+  kernels: 3,
+  nn: 4,
+  train: 5,
+  eval: 6,
+  io: 6,
+  view: 6,
+  cli: 7,
+  '(entry)': 7,
+};
 /** Layers that only the package entry may import (the pages reach them through the public API). */
 const ENTRY_ONLY = new Set(['view']);
 const ORDER = 'spec <- gpu <- data <- kernels <- nn <- train <- view; train <- eval, io <- cli';
@@ -23,7 +35,10 @@ const NODE_ALLOWED = new Set(['cli', 'io']);
 const builtins = new Set(builtinModules);
 /** Pages that look beneath the public API: the kernel check compares kernels with their twins; the headless page is the command line's. */
 const PAGES_BEHIND_THE_API = new Set(['examples/kernel-check.ts', 'examples/headless.ts']);
-const packageImports = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).imports as Record<string, Record<string, string>>;
+const packageImports = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).imports as Record<
+  string,
+  Record<string, string>
+>;
 
 function tsFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
@@ -41,7 +56,13 @@ function targets(file: string, specifier: string): { local: string[] } | { exter
     return { local: Object.values(entry).map((p) => normalize(p).replace(/\.tsx?$/, '')) };
   }
   if (!specifier.startsWith('.')) return { external: specifier };
-  return { local: [normalize(join(dirname(file), specifier)).replace(/\.(tsx?|js)$/, '').replace(/\?.*$/, '')] };
+  return {
+    local: [
+      normalize(join(dirname(file), specifier))
+        .replace(/\.(tsx?|js)$/, '')
+        .replace(/\?.*$/, ''),
+    ],
+  };
 }
 
 /** The layer of a repository path: its folder under src/, '(entry)' for src's own files, undefined outside src. */
@@ -64,7 +85,10 @@ function violations(file: string, specifiers = importsOf(file)): string[] {
     const target = targets(file, specifier);
     if ('external' in target) {
       const isBuiltin = target.external.startsWith('node:') || builtins.has(target.external.split('/')[0]);
-      if (isBuiltin && from !== undefined && !NODE_ALLOWED.has(from) && !isNodeHalf) found.push(`${file} imports '${target.external}': Node's modules belong in src/cli, src/io or a *-node.ts half`);
+      if (isBuiltin && from !== undefined && !NODE_ALLOWED.has(from) && !isNodeHalf)
+        found.push(
+          `${file} imports '${target.external}': Node's modules belong in src/cli, src/io or a *-node.ts half`,
+        );
       if (from === 'spec') found.push(`${file} imports '${target.external}': spec imports nothing`);
       continue;
     }
@@ -72,16 +96,22 @@ function violations(file: string, specifiers = importsOf(file)): string[] {
       const to = layerOf(path);
       if (to === undefined) continue;
       if (to === 'reference') {
-        const allowed = from === undefined ? !file.startsWith('examples/') || file === 'examples/kernel-check.ts' : from === 'reference';
-        if (!allowed) found.push(`${file} imports ${path}: only tests, benches and the kernel-check page use the CPU reference`);
+        const allowed =
+          from === undefined
+            ? !file.startsWith('examples/') || file === 'examples/kernel-check.ts'
+            : from === 'reference';
+        if (!allowed)
+          found.push(`${file} imports ${path}: only tests, benches and the kernel-check page use the CPU reference`);
         continue;
       }
       if (from === undefined) {
-        if (file.startsWith('examples/') && !PAGES_BEHIND_THE_API.has(file) && to !== '(entry)') found.push(`${file} imports ${path}: the pages use the public API (src/index.ts)`);
+        if (file.startsWith('examples/') && !PAGES_BEHIND_THE_API.has(file) && to !== '(entry)')
+          found.push(`${file} imports ${path}: the pages use the public API (src/index.ts)`);
         continue;
       }
       if (from === 'reference') {
-        if (to !== 'spec' && path !== 'src/nn/layout') found.push(`${file} imports ${path}: the reference imports spec, nn/layout and itself only`);
+        if (to !== 'spec' && path !== 'src/nn/layout')
+          found.push(`${file} imports ${path}: the reference imports spec, nn/layout and itself only`);
         continue;
       }
       if (from === to) continue;
@@ -89,26 +119,34 @@ function violations(file: string, specifiers = importsOf(file)): string[] {
         found.push(`${file} imports ${path}: the package entry imports the layers, not the reverse`);
         continue;
       }
-      if (!(RANK[to] < RANK[from])) found.push(`${file} (${from}) imports ${path} (${to}): against the layer order ${ORDER}`);
-      else if (ENTRY_ONLY.has(to) && from !== '(entry)') found.push(`${file} (${from}) imports ${path} (${to}): ${to} is for the pages, through the package entry only`);
+      if (!(RANK[to] < RANK[from]))
+        found.push(`${file} (${from}) imports ${path} (${to}): against the layer order ${ORDER}`);
+      else if (ENTRY_ONLY.has(to) && from !== '(entry)')
+        found.push(`${file} (${from}) imports ${path} (${to}): ${to} is for the pages, through the package entry only`);
     }
   }
   return found;
 }
 
 test('no module under src/ is imported by a name held in a variable (which would hide it from the order)', () => {
-  const hidden = tsFiles('src').filter((file) => /\bimport\(\s*(\/\*[^*]*\*\/\s*)?(?!['"`])/.test(readFileSync(join(root, file), 'utf8')));
+  const hidden = tsFiles('src').filter((file) =>
+    /\bimport\(\s*(\/\*[^*]*\*\/\s*)?(?!['"`])/.test(readFileSync(join(root, file), 'utf8')),
+  );
   assert.deepEqual(hidden, []);
 });
 
 test('every folder under src/ has a place in the layer order', () => {
-  const folders = readdirSync(join(root, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const folders = readdirSync(join(root, 'src'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   const unknown = folders.filter((f) => RANK[f] === undefined && f !== 'reference');
   assert.deepEqual(unknown, [], `folders without a layer: ${unknown.join(', ')}`);
 });
 
 test('imports under src/ and in the pages follow the layer order', () => {
-  const files = [...tsFiles('src'), ...tsFiles('examples'), ...tsFiles('test'), ...tsFiles('bench')].map((f) => relative(root, join(root, f)));
+  const files = [...tsFiles('src'), ...tsFiles('examples'), ...tsFiles('test'), ...tsFiles('bench')].map((f) =>
+    relative(root, join(root, f)),
+  );
   assert.ok(files.length > 50, `only ${files.length} files found`);
   const found = files.flatMap((f) => violations(f));
   assert.deepEqual(found, []);

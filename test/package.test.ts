@@ -38,16 +38,30 @@ const pageHtml = `<!doctype html>
 test('the packed package installs into a new project, trains a toy in Node and in a page of its own', async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'gan-package-'));
   try {
-    execFileSync(npm, ['pack', '--pack-destination', work, '--silent'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    execFileSync(npm, ['pack', '--pack-destination', work, '--silent'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
     assert.ok(tarball, 'npm pack wrote no tarball');
     const project = join(work, 'project');
     mkdirSync(project);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-gan-page', version: '1.0.0', private: true, type: 'module' }));
-    execFileSync(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(work, tarball)], { cwd: project, stdio: ['ignore', 'inherit', 'inherit'] });
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'my-gan-page', version: '1.0.0', private: true, type: 'module' }),
+    );
+    execFileSync(
+      npm,
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(work, tarball)],
+      { cwd: project, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
 
     writeFileSync(join(project, 'train.mjs'), nodeScript);
-    const output = execFileSync(process.execPath, ['train.mjs'], { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const output = execFileSync(process.execPath, ['train.mjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const node = JSON.parse(output.trim().split('\n').pop()!);
     t.diagnostic(`Node: ${JSON.stringify(node)}`);
     assert.equal(node.iteration, 200);
@@ -58,7 +72,15 @@ test('the packed package installs into a new project, trains a toy in Node and i
 
     copyFileSync(join(root, 'test/package/page.js'), join(project, 'page.js'));
     writeFileSync(join(project, 'index.html'), pageHtml);
-    await build({ entryPoints: [join(project, 'page.js')], outfile: join(project, 'page.bundle.js'), bundle: true, format: 'esm', platform: 'browser', logLevel: 'error', absWorkingDir: project });
+    await build({
+      entryPoints: [join(project, 'page.js')],
+      outfile: join(project, 'page.bundle.js'),
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      logLevel: 'error',
+      absWorkingDir: project,
+    });
     const site = await serveSite(project, packagedMnistDir());
     const browser = await launchBrowser();
     try {
@@ -66,12 +88,17 @@ test('the packed package installs into a new project, trains a toy in Node and i
       page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
       await page.goto(site.url);
       await page.waitForFunction(() => 'result' in window, undefined, { timeout: 240_000 });
-      const result = await page.evaluate(() => (window as unknown as { result: Record<string, number | string> }).result);
+      const result = await page.evaluate(
+        () => (window as unknown as { result: Record<string, number | string> }).result,
+      );
       t.diagnostic(`page: ${JSON.stringify(result)}`);
       assert.equal(result.error, undefined, String(result.error));
       assert.equal(result.iteration, 60);
       assert.equal(result.reopened, 60);
-      assert.ok(Number(result.after) < Number(result.before), `the divergence falls in the page: ${result.before} -> ${result.after}`);
+      assert.ok(
+        Number(result.after) < Number(result.before),
+        `the divergence falls in the page: ${result.before} -> ${result.after}`,
+      );
       // D's heat map, the data's points and G's: a blank or one-colour canvas has drawn nothing.
       assert.ok(Number(result.colours) > 10, `the canvas shows ${result.colours} colours`);
     } finally {

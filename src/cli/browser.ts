@@ -15,12 +15,23 @@ import { GpuUnavailableError } from '../gpu/device';
 import { MNIST_FILES } from '../data/mnist-format';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const linuxBrowsers = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+const linuxBrowsers = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+];
 
 /** How to start the browser: an explicit path, Debian's Chromium, or the installed Chrome. */
 export function browserLaunchOptions(): LaunchOptions {
   const linux = process.platform === 'linux';
-  const args = ['--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  const args = [
+    '--enable-unsafe-webgpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ];
   // Without a GPU, Chromium on Linux gets WebGPU from SwiftShader through Vulkan.
   if (linux) args.push('--enable-features=Vulkan', '--use-angle=swiftshader', '--no-sandbox');
   const explicit = process.env.CHROMIUM_PATH;
@@ -30,7 +41,10 @@ export function browserLaunchOptions(): LaunchOptions {
   }
   if (linux) {
     const found = linuxBrowsers.find((p) => existsSync(p));
-    if (!found) throw new GpuUnavailableError(`No Chromium found (looked for ${linuxBrowsers.join(', ')}): install Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH.`);
+    if (!found)
+      throw new GpuUnavailableError(
+        `No Chromium found (looked for ${linuxBrowsers.join(', ')}): install Debian's chromium (apt-get install chromium), or set CHROMIUM_PATH.`,
+      );
     return { executablePath: found, args };
   }
   return { channel: 'chrome', args };
@@ -51,7 +65,12 @@ export async function launchBrowser(): Promise<Browser> {
 export async function buildPages(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), 'gan-pages-'));
   const { build } = await import('vite');
-  await build({ configFile: join(root, 'vite.config.ts'), root: join(root, 'examples'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  await build({
+    configFile: join(root, 'vite.config.ts'),
+    root: join(root, 'examples'),
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true },
+  });
   return outDir;
 }
 
@@ -118,7 +137,10 @@ export async function serveSite(dir: string, mnistDir: string): Promise<Site> {
       res.writeHead(404).end(`${path}: not found`);
       return;
     }
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': statSync(file).size });
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+      'Content-Length': statSync(file).size,
+    });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

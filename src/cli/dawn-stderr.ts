@@ -13,7 +13,8 @@ import { constants } from 'node:os';
 
 const CHILD_MARK = 'GAN_DAWN_STDERR_FILTERED';
 const COLUMNS = 'GAN_STDERR_COLUMNS';
-const WARNING = /^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
+const WARNING =
+  /^Warning: maxDynamic(?:Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?$/;
 const WARNING_START = 'Warning: maxDynamic';
 
 /** Forwards text as it comes, less Dawn's two limit warnings; a partial line is held back only while it could still become one. */
@@ -56,7 +57,11 @@ export async function runWithDawnWarningsFiltered(): Promise<void> {
   if (process.stderr.isTTY) env[COLUMNS] = String(process.stderr.columns || 80);
   // Its own process group: a Ctrl-C on the terminal reaches the parent alone, which passes it on
   // once (the trainer saves a checkpoint on the first SIGINT and would die on a second).
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: ['inherit', 'inherit', 'pipe'], env, detached: true });
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'pipe'],
+    env,
+    detached: true,
+  });
   const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of forwarded) process.on(signal, () => child.kill(signal));
   // Ctrl-Z stops the terminal's process group, which the child is not in: without this the

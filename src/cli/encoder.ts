@@ -31,18 +31,37 @@ export function encoderPath(checkpoint: string): string {
 }
 
 export async function runEncoderCommand(flags: EncoderFlags): Promise<void> {
-  if (!flags.checkpoint) throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors).');
+  if (!flags.checkpoint) throw new ConfigError("--checkpoint FILE is needed (a run's checkpoint.safetensors).");
   const file = flags.checkpoint;
   const out = flags.out ?? encoderPath(file);
   checkOutput('--out', out, file);
   const state = decodeCheckpoint(readCheckpointFile(file), file, networkSpecs);
   const { config } = state;
-  if (isToyData(config.data)) throw new ConfigError(`${file}: the model was trained on the toy '${config.data}'; the encoder is for image models (preset ${config.preset} is not one).`);
-  if (isConditional(config)) throw new ConfigError(`${file}: preset ${config.preset} is a conditional GAN; the encoder predicts z alone, so it is trained for unconditional models only.`);
-  const encoder = { ...DEFAULT_ENCODER, iterations: flags.iters ?? DEFAULT_ENCODER.iterations, seed: flags.seed ?? DEFAULT_ENCODER.seed, pixelWeight: flags.pixelWeight ?? DEFAULT_ENCODER.pixelWeight };
-  const encoderFloats = parameterLayout(encoderSpec(dataFeatures(config), encoder.hidden, config.noise.dim)).totalFloats;
+  if (isToyData(config.data))
+    throw new ConfigError(
+      `${file}: the model was trained on the toy '${config.data}'; the encoder is for image models (preset ${config.preset} is not one).`,
+    );
+  if (isConditional(config))
+    throw new ConfigError(
+      `${file}: preset ${config.preset} is a conditional GAN; the encoder predicts z alone, so it is trained for unconditional models only.`,
+    );
+  const encoder = {
+    ...DEFAULT_ENCODER,
+    iterations: flags.iters ?? DEFAULT_ENCODER.iterations,
+    seed: flags.seed ?? DEFAULT_ENCODER.seed,
+    pixelWeight: flags.pixelWeight ?? DEFAULT_ENCODER.pixelWeight,
+  };
+  const encoderFloats = parameterLayout(
+    encoderSpec(dataFeatures(config), encoder.hidden, config.noise.dim),
+  ).totalFloats;
   const generatorFloats = parameterLayout(generatorSpec(config)).totalFloats;
-  const context = await acquireDevice({ adapter: flags.adapter, requiredLimits: limitsForBuffers([{ name: 'generator.params', bytes: generatorFloats * 4 }, { name: 'encoder.params', bytes: encoderFloats * 4 }]) });
+  const context = await acquireDevice({
+    adapter: flags.adapter,
+    requiredLimits: limitsForBuffers([
+      { name: 'generator.params', bytes: generatorFloats * 4 },
+      { name: 'encoder.params', bytes: encoderFloats * 4 },
+    ]),
+  });
   const started = performance.now();
   const generator = state.generator.average ?? state.generator.params;
   let trained;
@@ -50,18 +69,33 @@ export async function runEncoderCommand(flags: EncoderFlags): Promise<void> {
     const rt = new Runtime(context);
     const every = Math.max(1000, Math.ceil(encoder.iterations / 10 / 100) * 100);
     trained = await trainEncoder(rt, generatorModel(config, generator), encoder, (i) => {
-      if (i % every === 0 || i === encoder.iterations) console.error(`encoder: iteration ${i} of ${encoder.iterations}, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      if (i % every === 0 || i === encoder.iterations)
+        console.error(
+          `encoder: iteration ${i} of ${encoder.iterations}, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+        );
     });
   } finally {
     context.device.destroy();
   }
-  atPath(out, () => writeFileAtomic(out, encodeCheckpoint({ ...state, encoder: { hidden: encoder.hidden, params: trained.params } }, networkSpecs(config))));
+  atPath(out, () =>
+    writeFileAtomic(
+      out,
+      encodeCheckpoint({ ...state, encoder: { hidden: encoder.hidden, params: trained.params } }, networkSpecs(config)),
+    ),
+  );
   const report = {
     checkpoint: file,
     out,
     generator: state.generator.average ? 'average' : 'raw',
     adapter: context.adapterName,
-    encoder: { hidden: encoder.hidden, iterations: encoder.iterations, batch: encoder.batch, lr: encoder.lr, seed: encoder.seed, loss: encoderLoss(encoder) },
+    encoder: {
+      hidden: encoder.hidden,
+      iterations: encoder.iterations,
+      batch: encoder.batch,
+      lr: encoder.lr,
+      seed: encoder.seed,
+      loss: encoderLoss(encoder),
+    },
     // Mean squared error per dimension of E(G(z)) against fresh z (p_z's own variance: 1/3 for uniform on [-1, 1]).
     z_mse: trained.zMse,
     seconds: Math.round((performance.now() - started) / 10) / 100,

@@ -26,16 +26,33 @@ const seconds = (since: number) => Math.round((performance.now() - since) / 10) 
  * Refused before any work: --reconstruct without an encoder in the checkpoint (naming the command that
  * trains one), and either figure for a conditional G, whose class no z alone decides.
  */
-export function checkInference(state: TrainingState | undefined, file: string | undefined, chosen: { reconstruct: boolean; inpaint: boolean }): void {
+export function checkInference(
+  state: TrainingState | undefined,
+  file: string | undefined,
+  chosen: { reconstruct: boolean; inpaint: boolean },
+): void {
   if (!state || (!chosen.reconstruct && !chosen.inpaint)) return;
   const flag = chosen.reconstruct ? '--reconstruct' : '--inpaint';
-  if (isConditional(state.config)) throw new ConfigError(`${file}: preset ${state.config.preset} is a conditional GAN; ${flag} fits z alone, so it measures unconditional models only.`);
-  if (chosen.reconstruct && !state.encoder) throw new ConfigError(`${file}: --reconstruct needs an encoder in the checkpoint; train one with \`gan train-encoder --checkpoint ${file}\`.`);
+  if (isConditional(state.config))
+    throw new ConfigError(
+      `${file}: preset ${state.config.preset} is a conditional GAN; ${flag} fits z alone, so it measures unconditional models only.`,
+    );
+  if (chosen.reconstruct && !state.encoder)
+    throw new ConfigError(
+      `${file}: --reconstruct needs an encoder in the checkpoint; train one with \`gan train-encoder --checkpoint ${file}\`.`,
+    );
 }
 
 async function classifierFor(rt: Runtime, images: ImageDataset, cacheDir: string): Promise<ClassifierFeatures> {
   const classifier = await loadOrTrainClassifier(rt, images, DEFAULT_CLASSIFIER, cacheDir);
-  return ClassifierFeatures.create(rt, classifier.config, classifier.params, rows(images, 1).features, 500, images.classes);
+  return ClassifierFeatures.create(
+    rt,
+    classifier.config,
+    classifier.params,
+    rows(images, 1).features,
+    500,
+    images.classes,
+  );
 }
 
 function rows(images: ImageDataset, count: number): Rows {
@@ -60,7 +77,13 @@ async function predictions(classifier: ClassifierFeatures, values: Float32Array,
 }
 
 /** What both figures start from: `count` test images, their labels and the --score classifier; undefined for data without labels. */
-async function judged<T>(rt: Runtime, images: ImageDataset, count: number, cacheDir: string, measure: (test: Rows, labels: ArrayLike<number>, classifier: ClassifierFeatures) => Promise<T>): Promise<T | { skipped: string }> {
+async function judged<T>(
+  rt: Runtime,
+  images: ImageDataset,
+  count: number,
+  cacheDir: string,
+  measure: (test: Rows, labels: ArrayLike<number>, classifier: ClassifierFeatures) => Promise<T>,
+): Promise<T | { skipped: string }> {
   if (images.classes < 2) return { skipped: `${images.source} has no labels, so no classifier judges the images.` };
   const classifier = await classifierFor(rt, images, cacheDir);
   try {
@@ -71,7 +94,15 @@ async function judged<T>(rt: Runtime, images: ImageDataset, count: number, cache
 }
 
 /** G(E(x)) of `count` test images: pixel error, class agreement with the labels, and G at random z as the baseline. */
-export async function reconstructionFigure(rt: Runtime, state: TrainingState, generator: Float32Array, sampler: GeneratorSampler, images: ImageDataset, count: number, cacheDir: string): Promise<Record<string, unknown>> {
+export async function reconstructionFigure(
+  rt: Runtime,
+  state: TrainingState,
+  generator: Float32Array,
+  sampler: GeneratorSampler,
+  images: ImageDataset,
+  count: number,
+  cacheDir: string,
+): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   return judged(rt, images, count, cacheDir, async (test, labels, classifier) => {
     const reconstructor = await Reconstructor.create(rt, generatorModel(state.config, generator), state.encoder!);
@@ -94,21 +125,41 @@ export async function reconstructionFigure(rt: Runtime, state: TrainingState, ge
 }
 
 /** Completion of `count` test images under two masks: the bottom half hidden, a random half of the pixels hidden. */
-export async function inpaintingFigure(rt: Runtime, state: TrainingState, generator: Float32Array, images: ImageDataset, count: number, seed: number, cacheDir: string): Promise<Record<string, unknown>> {
+export async function inpaintingFigure(
+  rt: Runtime,
+  state: TrainingState,
+  generator: Float32Array,
+  images: ImageDataset,
+  count: number,
+  seed: number,
+  cacheDir: string,
+): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   return judged(rt, images, count, cacheDir, async (test, labels, classifier) => {
     const options: InpaintOptions = { seed, images: Math.min(count, DEFAULT_INPAINT.images) };
     const inpainter = await Inpainter.create(rt, generatorModel(state.config, generator), state.encoder, options);
-    const masks = { bottom_half_hidden: maskBottomHalf(images.channels, images.height, images.width), random_half_hidden: maskRandomHalf(test.features, seed) };
+    const masks = {
+      bottom_half_hidden: maskBottomHalf(images.channels, images.height, images.width),
+      random_half_hidden: maskRandomHalf(test.features, seed),
+    };
     try {
-      const report: Record<string, unknown> = { n_images: count, start: state.encoder ? 'E(x) of the masked image' : `best of ${inpainter.restarts} random z`, steps: inpainter.steps };
+      const report: Record<string, unknown> = {
+        n_images: count,
+        start: state.encoder ? 'E(x) of the masked image' : `best of ${inpainter.restarts} random z`,
+        steps: inpainter.steps,
+      };
       for (const [name, mask] of Object.entries(masks)) {
         const { completed, masked, fit } = await inpainter.complete(test, mask);
         report[name] = {
           class_agreement: classAgreement(await predictions(classifier, completed, count), labels),
           masked_class_agreement: classAgreement(await predictions(classifier, masked, count), labels),
           known_pixel_mse: meanSquaredError(fit, test, count, mask),
-          hidden_pixel_mse: meanSquaredError(fit, test, count, mask.map((m: number) => 1 - m)),
+          hidden_pixel_mse: meanSquaredError(
+            fit,
+            test,
+            count,
+            mask.map((m: number) => 1 - m),
+          ),
         };
       }
       report.seconds = seconds(t0);

@@ -19,14 +19,28 @@ const seconds = (since: number) => Math.round((performance.now() - since) / 10) 
 export function parseSemiSupervised(value: string | undefined): number[] | undefined {
   if (value === undefined) return undefined;
   const counts = parseLabelledCounts(value);
-  if (!counts) throw new ConfigError(`${FLAG} takes positive counts of labelled training images separated by commas (e.g. ${EXAMPLE}), got '${value}'.`);
+  if (!counts)
+    throw new ConfigError(
+      `${FLAG} takes positive counts of labelled training images separated by commas (e.g. ${EXAMPLE}), got '${value}'.`,
+    );
   return counts;
 }
 
 /** Refuses what the measure cannot take: a file without D, a conditional D, unlabelled data, counts the training split cannot fill with balanced classes. */
-export function checkSemiSupervised(state: TrainingState, file: string, counts: readonly number[], images: ImageDataset): void {
-  if (state.generatorOnly) throw new ConfigError(`${file}: a generator-only file has no discriminator; ${FLAG} measures D's features, so give a checkpoint or a weights file that keeps D.`);
-  if (isConditional(state.config)) throw new ConfigError(`${file}: preset ${state.config.preset} is a conditional GAN, whose D is told each image's class; ${FLAG} measures unconditional models only.`);
+export function checkSemiSupervised(
+  state: TrainingState,
+  file: string,
+  counts: readonly number[],
+  images: ImageDataset,
+): void {
+  if (state.generatorOnly)
+    throw new ConfigError(
+      `${file}: a generator-only file has no discriminator; ${FLAG} measures D's features, so give a checkpoint or a weights file that keeps D.`,
+    );
+  if (isConditional(state.config))
+    throw new ConfigError(
+      `${file}: preset ${state.config.preset} is a conditional GAN, whose D is told each image's class; ${FLAG} measures unconditional models only.`,
+    );
   const problem = labelledCountsProblem(images, counts, FLAG);
   if (problem) throw new ConfigError(problem);
 }
@@ -43,7 +57,11 @@ export async function semiSupervisedFigure(
 ): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const spec = discriminatorSpec(state.config);
-  const results = await semiSupervised(rt, { spec, params: state.discriminator.params }, images, counts, { seed, ...split, config });
+  const results = await semiSupervised(rt, { spec, params: state.discriminator.params }, images, counts, {
+    seed,
+    ...split,
+    config,
+  });
   const hidden = discriminatorFeatureSpec(spec).layers;
   const last = hidden[hidden.length - 1];
   return {
@@ -57,7 +75,13 @@ export async function semiSupervisedFigure(
       pixels_valid_accuracy: r.pixelsValidAccuracy,
     })),
     features: `D's last hidden layer: ${last.units} ${last.activation}${last.pieces > 1 ? ` x ${last.pieces}` : ''} units, no dropout`,
-    classifier: { kind: 'softmax', optimizer: 'adam', lr: config.lr, batch: config.batch, iterations_tried: config.checkpoints },
+    classifier: {
+      kind: 'softmax',
+      optimizer: 'adam',
+      lr: config.lr,
+      batch: config.batch,
+      iterations_tried: config.checkpoints,
+    },
     n_valid: split.valid,
     n_test: split.test,
     seconds: seconds(t0),

@@ -82,21 +82,25 @@ interface EvalData {
 function count(flag: string, value: string | undefined, fallback: number, max: number, what: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(`${flag} must be an integer from 1 to ${max} (${what}), got '${value}'.`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new ConfigError(`${flag} must be an integer from 1 to ${max} (${what}), got '${value}'.`);
   return n;
 }
 
 function seedOf(value: string | undefined): number {
   if (value === undefined) return 0;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new ConfigError(`--seed must be an integer from 0 to ${0xffffffff}, got '${value}'.`);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new ConfigError(`--seed must be an integer from 0 to ${0xffffffff}, got '${value}'.`);
   return n;
 }
 
 function loadCheckpoint(file: string): TrainingState {
   const state = decodeCheckpoint(readCheckpointFile(file), file, networkSpecs);
   if (isToyData(state.config.data)) {
-    throw new ConfigError(`${file}: the model was trained on the toy '${state.config.data}'; the evaluation measures image models (preset ${state.config.preset} is not one).`);
+    throw new ConfigError(
+      `${file}: the model was trained on the toy '${state.config.data}'; the evaluation measures image models (preset ${state.config.preset} is not one).`,
+    );
   }
   return state;
 }
@@ -118,23 +122,43 @@ function imageRows(data: EvalData, split: ImageSplit, first: number, n: number):
 /** Training images by index, as the model sees them (for Figure 2's right-hand column). */
 function imagesAsFloats(data: EvalData, indices: ArrayLike<number>): Float32Array {
   const out = new Float32Array(indices.length * data.features);
-  for (let i = 0; i < indices.length; i++) out.set(splitValues(data.images, data.images.train, indices[i], 1), i * data.features);
+  for (let i = 0; i < indices.length; i++)
+    out.set(splitValues(data.images, data.images.train, indices[i], 1), i * data.features);
   return out;
 }
 
 function checkFinite(samples: Float32Array, file: string, features: number): void {
   const bad = samples.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new CheckpointError(`${file}: G's output holds a non-finite value (sample ${Math.floor(bad / features)}); the checkpoint's weights are not usable.`);
+  if (bad >= 0)
+    throw new CheckpointError(
+      `${file}: G's output holds a non-finite value (sample ${Math.floor(bad / features)}); the checkpoint's weights are not usable.`,
+    );
 }
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-type Figures = { parzen: boolean; neighbours: boolean; interpolate: boolean; score: boolean; reconstruct: boolean; inpaint: boolean; semiSupervised: boolean };
+type Figures = {
+  parzen: boolean;
+  neighbours: boolean;
+  interpolate: boolean;
+  score: boolean;
+  reconstruct: boolean;
+  inpaint: boolean;
+  semiSupervised: boolean;
+};
 type Counts = typeof PAPER_COUNTS;
 
 /** The figures asked for; none named means Parzen, and with a checkpoint Figures 2 and 3. */
 function chooseFigures(flags: EvalFlags): Figures {
-  const chosen = { parzen: !!flags.parzen, neighbours: !!flags.neighbours, interpolate: !!flags.interpolate, score: !!flags.score, reconstruct: !!flags.reconstruct, inpaint: !!flags.inpaint, semiSupervised: flags.semiSupervised !== undefined };
+  const chosen = {
+    parzen: !!flags.parzen,
+    neighbours: !!flags.neighbours,
+    interpolate: !!flags.interpolate,
+    score: !!flags.score,
+    reconstruct: !!flags.reconstruct,
+    inpaint: !!flags.inpaint,
+    semiSupervised: flags.semiSupervised !== undefined,
+  };
   if (!Object.values(chosen).some(Boolean)) {
     chosen.parzen = true;
     chosen.neighbours = chosen.interpolate = !!flags.checkpoint;
@@ -147,9 +171,27 @@ function chooseCounts(flags: EvalFlags, source: ParzenSource, images: ImageDatas
   const { train, valid, test } = images;
   const trainSamples = source === 'train';
   return {
-    samples: count('--samples', flags.samples, trainSamples ? Math.min(PAPER_COUNTS.samples, train.count) : PAPER_COUNTS.samples, trainSamples ? train.count : MAX_SAMPLES, trainSamples ? 'the training images' : 'samples of the window'),
-    valid: count('--valid', flags.valid, Math.min(PAPER_COUNTS.valid, valid.count), valid.count, `the validation images of ${images.source}`),
-    test: count('--test', flags.test, Math.min(PAPER_COUNTS.test, test.count), test.count, `the test images of ${images.source}`),
+    samples: count(
+      '--samples',
+      flags.samples,
+      trainSamples ? Math.min(PAPER_COUNTS.samples, train.count) : PAPER_COUNTS.samples,
+      trainSamples ? train.count : MAX_SAMPLES,
+      trainSamples ? 'the training images' : 'samples of the window',
+    ),
+    valid: count(
+      '--valid',
+      flags.valid,
+      Math.min(PAPER_COUNTS.valid, valid.count),
+      valid.count,
+      `the validation images of ${images.source}`,
+    ),
+    test: count(
+      '--test',
+      flags.test,
+      Math.min(PAPER_COUNTS.test, test.count),
+      test.count,
+      `the test images of ${images.source}`,
+    ),
   };
 }
 
@@ -175,7 +217,10 @@ class MeasuredSamples {
     if (this.drawn) return this.drawn;
     const { features } = this.data;
     if (this.source === 'train') return (this.drawn = imageRows(this.data, this.data.images.train, 0, this.count));
-    const values = this.source === 'noise' ? await noiseImages(this.rt, this.count, features, this.seed) : await this.sampler!.sample(this.count);
+    const values =
+      this.source === 'noise'
+        ? await noiseImages(this.rt, this.count, features, this.seed)
+        : await this.sampler!.sample(this.count);
     if (this.source === 'generator') {
       checkFinite(values, this.checkpoint!, features);
       this.generated = values;
@@ -186,11 +231,20 @@ class MeasuredSamples {
 }
 
 /** The paper's Table 1 figure: the Parzen window's log-likelihood of the test images, sigma chosen on the validation images. */
-async function parzenFigure(rt: Runtime, samples: Rows, data: EvalData, counts: Counts): Promise<Record<string, unknown>> {
+async function parzenFigure(
+  rt: Runtime,
+  samples: Rows,
+  data: EvalData,
+  counts: Counts,
+): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const window = await SampleWindow.create(rt, samples);
   try {
-    const result = await parzenEvaluation(window, imageRows(data, data.images.valid, 0, counts.valid), imageRows(data, data.images.test, 0, counts.test));
+    const result = await parzenEvaluation(
+      window,
+      imageRows(data, data.images.valid, 0, counts.valid),
+      imageRows(data, data.images.test, 0, counts.test),
+    );
     return {
       n_samples: result.nSamples,
       n_valid: result.nValid,
@@ -209,13 +263,29 @@ async function parzenFigure(rt: Runtime, samples: Rows, data: EvalData, counts: 
 }
 
 /** The Frechet distance, class coverage and speckle of the samples in the cached classifier's features, beside the training images' floor. */
-async function scoreFigure(rt: Runtime, samples: MeasuredSamples, data: EvalData, counts: Counts, cacheDir: string): Promise<Record<string, unknown>> {
+async function scoreFigure(
+  rt: Runtime,
+  samples: MeasuredSamples,
+  data: EvalData,
+  counts: Counts,
+  cacheDir: string,
+): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const { images } = data;
   // The classifier learns the dataset's own classes; data without labels has none to learn.
-  if (images.classes < 2) return { skipped: `${images.source} has no labels (class folders or label files), so no classifier is trained and no score is measured.` };
+  if (images.classes < 2)
+    return {
+      skipped: `${images.source} has no labels (class folders or label files), so no classifier is trained and no score is measured.`,
+    };
   const classifier = await loadOrTrainClassifier(rt, images, DEFAULT_CLASSIFIER, cacheDir);
-  const extractor = await ClassifierFeatures.create(rt, classifier.config, classifier.params, data.features, 500, images.classes);
+  const extractor = await ClassifierFeatures.create(
+    rt,
+    classifier.config,
+    classifier.params,
+    data.features,
+    500,
+    images.classes,
+  );
   try {
     const testRows = imageRows(data, images.test, 0, counts.test);
     const test = await summarise(extractor, testRows);
@@ -242,12 +312,27 @@ async function scoreFigure(rt: Runtime, samples: MeasuredSamples, data: EvalData
         ? {
             speckle: sampleSpeckle.share,
             test_images_speckle: testSpeckle.share,
-            speckle_pixels: { bright_above: SPECKLE_BRIGHT, isolated_when_every_neighbour_below: SPECKLE_NEIGHBOUR_DARK, bright: sampleSpeckle.brightPixels, isolated: sampleSpeckle.isolatedPixels },
+            speckle_pixels: {
+              bright_above: SPECKLE_BRIGHT,
+              isolated_when_every_neighbour_below: SPECKLE_NEIGHBOUR_DARK,
+              bright: sampleSpeckle.brightPixels,
+              isolated: sampleSpeckle.isolatedPixels,
+            },
           }
         : {}),
       n_samples: counts.samples,
       n_test: counts.test,
-      classifier: { path: classifier.path, cached: classifier.cached, data: images.kind, classes: images.classes, test_accuracy: classifier.testAccuracy, hidden: classifier.config.hidden, iterations: classifier.config.iterations, seed: classifier.config.seed, train_seconds: classifier.seconds },
+      classifier: {
+        path: classifier.path,
+        cached: classifier.cached,
+        data: images.kind,
+        classes: images.classes,
+        test_accuracy: classifier.testAccuracy,
+        hidden: classifier.config.hidden,
+        iterations: classifier.config.iterations,
+        seed: classifier.config.seed,
+        train_seconds: classifier.seconds,
+      },
       seconds: seconds(t0),
     };
   } finally {
@@ -256,15 +341,32 @@ async function scoreFigure(rt: Runtime, samples: MeasuredSamples, data: EvalData
 }
 
 /** Figure 2: rows of samples, each ending with the training image nearest its last sample; writes the PNG. */
-async function neighboursFigure(rt: Runtime, sampler: GeneratorSampler, generated: Float32Array | undefined, data: EvalData, png: string, checkpoint: string): Promise<Record<string, unknown>> {
+async function neighboursFigure(
+  rt: Runtime,
+  sampler: GeneratorSampler,
+  generated: Float32Array | undefined,
+  data: EvalData,
+  png: string,
+  checkpoint: string,
+): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const { features, images: dataset } = data;
   const shown = NEIGHBOUR_ROWS * NEIGHBOUR_SAMPLES_PER_ROW;
   // The first samples of the seed's draw: the same images the Parzen window starts with.
-  const images = generated && generated.length >= shown * features ? generated.subarray(0, shown * features) : await sampler.sample(shown);
+  const images =
+    generated && generated.length >= shown * features
+      ? generated.subarray(0, shown * features)
+      : await sampler.sample(shown);
   checkFinite(images, checkpoint, features);
   const queries = new Float32Array(NEIGHBOUR_ROWS * features);
-  for (let r = 0; r < NEIGHBOUR_ROWS; r++) queries.set(images.subarray(((r + 1) * NEIGHBOUR_SAMPLES_PER_ROW - 1) * features, (r + 1) * NEIGHBOUR_SAMPLES_PER_ROW * features), r * features);
+  for (let r = 0; r < NEIGHBOUR_ROWS; r++)
+    queries.set(
+      images.subarray(
+        ((r + 1) * NEIGHBOUR_SAMPLES_PER_ROW - 1) * features,
+        (r + 1) * NEIGHBOUR_SAMPLES_PER_ROW * features,
+      ),
+      r * features,
+    );
   const training = await SampleWindow.create(rt, imageRows(data, dataset.train, 0, dataset.train.count));
   let nearest: { index: Uint32Array; distance: Float32Array };
   try {
@@ -272,12 +374,30 @@ async function neighboursFigure(rt: Runtime, sampler: GeneratorSampler, generate
   } finally {
     training.destroy();
   }
-  atPath(png, () => writeFileSync(png, neighbourGridPng(images, imagesAsFloats(data, nearest.index), NEIGHBOUR_ROWS, NEIGHBOUR_SAMPLES_PER_ROW, dataset.height, dataset.width, 2, data.look)));
+  atPath(png, () =>
+    writeFileSync(
+      png,
+      neighbourGridPng(
+        images,
+        imagesAsFloats(data, nearest.index),
+        NEIGHBOUR_ROWS,
+        NEIGHBOUR_SAMPLES_PER_ROW,
+        dataset.height,
+        dataset.width,
+        2,
+        data.look,
+      ),
+    ),
+  );
   return {
     png,
     rows: NEIGHBOUR_ROWS,
     samples_per_row: NEIGHBOUR_SAMPLES_PER_ROW,
-    nearest: Array.from(nearest.index, (index, row) => ({ row, train_index: index, squared_distance: nearest.distance[row] })),
+    nearest: Array.from(nearest.index, (index, row) => ({
+      row,
+      train_index: index,
+      squared_distance: nearest.distance[row],
+    })),
     seconds: seconds(t0),
   };
 }
@@ -288,23 +408,48 @@ function interpolationNoise(ends: Float32Array, rows: number, steps: number, dim
   for (let r = 0; r < rows; r++) {
     for (let s = 0; s < steps; s++) {
       const t = s / (steps - 1);
-      for (let k = 0; k < dim; k++) z[(r * steps + s) * dim + k] = (1 - t) * ends[2 * r * dim + k] + t * ends[(2 * r + 1) * dim + k];
+      for (let k = 0; k < dim; k++)
+        z[(r * steps + s) * dim + k] = (1 - t) * ends[2 * r * dim + k] + t * ends[(2 * r + 1) * dim + k];
     }
   }
   return z;
 }
 
 /** Figure 3: G decoded along straight segments between independent draws of z; writes the PNG. */
-async function interpolationFigure(rt: Runtime, state: TrainingState, sampler: GeneratorSampler, seed: number, data: EvalData, png: string, checkpoint: string): Promise<Record<string, unknown>> {
+async function interpolationFigure(
+  rt: Runtime,
+  state: TrainingState,
+  sampler: GeneratorSampler,
+  seed: number,
+  data: EvalData,
+  png: string,
+  checkpoint: string,
+): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const ends = await drawNoise(rt, state.config, 2 * INTERPOLATION_ROWS, seed, EVAL_INTERPOLATION_PASS);
   const z = interpolationNoise(ends, INTERPOLATION_ROWS, INTERPOLATION_STEPS, state.config.noise.dim);
   // A conditional G keeps one class along each row (row r: class r), so the row shows z's path alone.
   const count = INTERPOLATION_ROWS * INTERPOLATION_STEPS;
-  const rowClasses = sampler.classes > 0 ? Uint32Array.from({ length: count }, (_, i) => Math.floor(i / INTERPOLATION_STEPS) % sampler.classes) : undefined;
+  const rowClasses =
+    sampler.classes > 0
+      ? Uint32Array.from({ length: count }, (_, i) => Math.floor(i / INTERPOLATION_STEPS) % sampler.classes)
+      : undefined;
   const images = await sampler.decode(z, count, rowClasses);
   checkFinite(images, checkpoint, data.features);
-  atPath(png, () => writeFileSync(png, imageGridPng(images, INTERPOLATION_ROWS * INTERPOLATION_STEPS, data.images.height, data.images.width, INTERPOLATION_STEPS, 2, data.look)));
+  atPath(png, () =>
+    writeFileSync(
+      png,
+      imageGridPng(
+        images,
+        INTERPOLATION_ROWS * INTERPOLATION_STEPS,
+        data.images.height,
+        data.images.width,
+        INTERPOLATION_STEPS,
+        2,
+        data.look,
+      ),
+    ),
+  );
   return { png, rows: INTERPOLATION_ROWS, steps: INTERPOLATION_STEPS, seconds: seconds(t0) };
 }
 
@@ -315,9 +460,17 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
   const chosen = chooseFigures(flags);
   const seed = seedOf(flags.seed);
   const labelledCounts = parseSemiSupervised(flags.semiSupervised);
-  const needsModel = ((chosen.parzen || chosen.score) && source === 'generator') || chosen.neighbours || chosen.interpolate || chosen.reconstruct || chosen.inpaint || chosen.semiSupervised;
+  const needsModel =
+    ((chosen.parzen || chosen.score) && source === 'generator') ||
+    chosen.neighbours ||
+    chosen.interpolate ||
+    chosen.reconstruct ||
+    chosen.inpaint ||
+    chosen.semiSupervised;
   if (needsModel && !flags.checkpoint) {
-    throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors); only --parzen and --score with --parzen-samples train or noise run without one.');
+    throw new ConfigError(
+      "--checkpoint FILE is needed (a run's checkpoint.safetensors); only --parzen and --score with --parzen-samples train or noise run without one.",
+    );
   }
   const state = flags.checkpoint ? loadCheckpoint(flags.checkpoint) : undefined;
   checkInference(state, flags.checkpoint, chosen);
@@ -327,7 +480,10 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
   const out = flags.out ?? (flags.checkpoint ? dirname(flags.checkpoint) : '.');
 
   const generatorFloats = state ? parameterLayout(generatorSpec(state.config)).totalFloats : 0;
-  const context = await acquireDevice({ adapter: flags.adapter, requiredLimits: limitsForBuffers([{ name: 'generator.params', bytes: generatorFloats * 4 }]) });
+  const context = await acquireDevice({
+    adapter: flags.adapter,
+    requiredLimits: limitsForBuffers([{ name: 'generator.params', bytes: generatorFloats * 4 }]),
+  });
   const rt = new Runtime(context);
   const report: Record<string, unknown> = {
     checkpoint: flags.checkpoint ?? null,
@@ -335,14 +491,20 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
     preset: state?.config.preset ?? null,
     adapter: context.adapterName,
     seed,
-    data: { kind: data.images.kind, source: data.images.source, contrast_normalised: data.images.contrastScale !== undefined },
+    data: {
+      kind: data.images.kind,
+      source: data.images.source,
+      contrast_normalised: data.images.contrastScale !== undefined,
+    },
     image: { channels: data.images.channels, height: data.images.height, width: data.images.width },
   };
   const pngs: string[] = [];
   // The moving average of G's weights when the checkpoint keeps one, unless --raw-generator.
   const average = flags.rawGenerator ? undefined : state?.generator.average;
   if (state) report.generator = average ? 'average' : 'raw';
-  const sampler = state ? await GeneratorSampler.create(rt, state.config, average ?? state.generator.params, { seed }) : undefined;
+  const sampler = state
+    ? await GeneratorSampler.create(rt, state.config, average ?? state.generator.params, { seed })
+    : undefined;
   try {
     const samples = new MeasuredSamples(rt, source, counts.samples, data, seed, sampler, flags.checkpoint);
     if (chosen.parzen || chosen.score) report.samples = source;
@@ -361,9 +523,31 @@ export async function evaluate(flags: EvalFlags): Promise<Record<string, unknown
     }
     const generator = average ?? state?.generator.params;
     const cacheDir = flags.cache ?? defaultCacheDir();
-    if (chosen.reconstruct) report.reconstruction = await reconstructionFigure(rt, state!, generator!, sampler!, data.images, counts.test, cacheDir);
-    if (chosen.inpaint) report.inpainting = await inpaintingFigure(rt, state!, generator!, data.images, Math.min(INPAINT_IMAGES, counts.test), seed, cacheDir);
-    if (labelledCounts) report.semi_supervised = await semiSupervisedFigure(rt, state!, data.images, labelledCounts, seed, { valid: counts.valid, test: counts.test });
+    if (chosen.reconstruct)
+      report.reconstruction = await reconstructionFigure(
+        rt,
+        state!,
+        generator!,
+        sampler!,
+        data.images,
+        counts.test,
+        cacheDir,
+      );
+    if (chosen.inpaint)
+      report.inpainting = await inpaintingFigure(
+        rt,
+        state!,
+        generator!,
+        data.images,
+        Math.min(INPAINT_IMAGES, counts.test),
+        seed,
+        cacheDir,
+      );
+    if (labelledCounts)
+      report.semi_supervised = await semiSupervisedFigure(rt, state!, data.images, labelledCounts, seed, {
+        valid: counts.valid,
+        test: counts.test,
+      });
   } finally {
     sampler?.destroy();
     context.device.destroy();

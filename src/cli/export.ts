@@ -39,8 +39,10 @@ export function discriminatorPath(path: string): string {
 
 /** A new file's path must name a file in a directory that exists: one line naming what is wrong. */
 export function checkOutput(flag: string, path: string, checkpoint: string): void {
-  if (resolve(path) === resolve(checkpoint)) throw new ConfigError(`${flag} ${path} is the checkpoint itself; write to another file.`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new ConfigError(`${flag} ${path} is a directory; give a file name.`);
+  if (resolve(path) === resolve(checkpoint))
+    throw new ConfigError(`${flag} ${path} is the checkpoint itself; write to another file.`);
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new ConfigError(`${flag} ${path} is a directory; give a file name.`);
   const dir = dirname(resolve(path));
   if (!existsSync(dir)) throw new ConfigError(`${flag} ${path}: directory ${dirname(path)} does not exist.`);
   if (!statSync(dir).isDirectory()) throw new ConfigError(`${flag} ${path}: ${dirname(path)} is not a directory.`);
@@ -54,57 +56,95 @@ interface Output {
 }
 
 export function exportModel(flags: ExportFlags): Record<string, unknown> {
-  if (!flags.checkpoint) throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors).');
-  if (!flags.weights && !flags.onnx && !flags.pytorch) throw new ConfigError('--weights OUT, --onnx OUT, --pytorch OUT or --pytorch-run DIR is needed: what to write.');
-  if (flags.discriminator && !flags.onnx && !flags.pytorch) throw new ConfigError('--discriminator goes with --onnx or --pytorch (--weights always holds D).');
-  if (flags.generatorOnly && !flags.weights) throw new ConfigError('--generator-only goes with --weights OUT: it leaves D out of the weights file.');
+  if (!flags.checkpoint) throw new ConfigError("--checkpoint FILE is needed (a run's checkpoint.safetensors).");
+  if (!flags.weights && !flags.onnx && !flags.pytorch)
+    throw new ConfigError('--weights OUT, --onnx OUT, --pytorch OUT or --pytorch-run DIR is needed: what to write.');
+  if (flags.discriminator && !flags.onnx && !flags.pytorch)
+    throw new ConfigError('--discriminator goes with --onnx or --pytorch (--weights always holds D).');
+  if (flags.generatorOnly && !flags.weights)
+    throw new ConfigError('--generator-only goes with --weights OUT: it leaves D out of the weights file.');
   const outputs: Output[] = [];
   for (const format of ['onnx', 'pytorch'] as const) {
     const path = flags[format];
     if (!path) continue;
     outputs.push({ flag: `--${format}`, path, format, network: 'generator' });
-    if (flags.discriminator) outputs.push({ flag: `--${format} (D's file)`, path: discriminatorPath(path), format, network: 'discriminator' });
+    if (flags.discriminator)
+      outputs.push({ flag: `--${format} (D's file)`, path: discriminatorPath(path), format, network: 'discriminator' });
   }
   const paths = [...(flags.weights ? [flags.weights] : []), ...outputs.map((o) => o.path)];
   const twice = paths.find((p, i) => paths.findIndex((q) => resolve(q) === resolve(p)) !== i);
   if (twice) throw new ConfigError(`${twice} is named for two outputs; give each its own file.`);
-  if (flags.weights && resolve(flags.weights) === resolve(flags.checkpoint)) throw new ConfigError(`--weights ${flags.weights} is the checkpoint itself; write the weights to another file.`);
-  if (flags.weights && existsSync(flags.weights) && statSync(flags.weights).isDirectory()) throw new ConfigError(`--weights ${flags.weights} is a directory; give a file name.`);
+  if (flags.weights && resolve(flags.weights) === resolve(flags.checkpoint))
+    throw new ConfigError(`--weights ${flags.weights} is the checkpoint itself; write the weights to another file.`);
+  if (flags.weights && existsSync(flags.weights) && statSync(flags.weights).isDirectory())
+    throw new ConfigError(`--weights ${flags.weights} is a directory; give a file name.`);
 
   const state = decodeCheckpoint(readCheckpointFile(flags.checkpoint), flags.checkpoint, networkSpecs);
   // Every path is checked before anything is written, so a bad one leaves no half of an export.
   for (const o of outputs) checkOutput(o.flag, o.path, flags.checkpoint);
 
-  const report: Record<string, unknown> = { checkpoint: flags.checkpoint, iteration: state.iteration, preset: state.config.preset, moving_average: !!state.generator.average };
+  const report: Record<string, unknown> = {
+    checkpoint: flags.checkpoint,
+    iteration: state.iteration,
+    preset: state.config.preset,
+    moving_average: !!state.generator.average,
+  };
   const files: { path: string; format: string; network?: Player; bytes: number }[] = [];
   if (flags.weights) {
-    const bytes = encodeCheckpoint(state, networkSpecs(state.config), { weightsOnly: true, generatorOnly: !!flags.generatorOnly });
+    const bytes = encodeCheckpoint(state, networkSpecs(state.config), {
+      weightsOnly: true,
+      generatorOnly: !!flags.generatorOnly,
+    });
     mkdirSync(dirname(flags.weights), { recursive: true });
     writeFileAtomic(flags.weights, bytes);
-    Object.assign(report, { weights: flags.weights, bytes: bytes.length, discriminator: !(flags.generatorOnly || state.generatorOnly) });
+    Object.assign(report, {
+      weights: flags.weights,
+      bytes: bytes.length,
+      discriminator: !(flags.generatorOnly || state.generatorOnly),
+    });
     files.push({ path: flags.weights, format: 'weights', bytes: bytes.length });
   }
   const choice = { rawGenerator: flags.rawGenerator };
   for (const o of outputs) {
-    const bytes = o.format === 'onnx' ? checkpointToOnnx(state, o.network, choice) : checkpointToPytorch(state, o.network, choice);
+    const bytes =
+      o.format === 'onnx' ? checkpointToOnnx(state, o.network, choice) : checkpointToPytorch(state, o.network, choice);
     writeFileAtomic(o.path, bytes);
     files.push({ path: o.path, format: o.format, network: o.network, bytes: bytes.length });
   }
   if (outputs.length > 0) report.generator = state.generator.average && !flags.rawGenerator ? 'average' : 'raw';
-  if (flags.onnx) report.onnx = { generator: flags.onnx, ...(flags.discriminator && { discriminator: discriminatorPath(flags.onnx) }), opset: ONNX_OPSET };
-  if (flags.pytorch) report.pytorch = { generator: flags.pytorch, ...(flags.discriminator && { discriminator: discriminatorPath(flags.pytorch) }) };
+  if (flags.onnx)
+    report.onnx = {
+      generator: flags.onnx,
+      ...(flags.discriminator && { discriminator: discriminatorPath(flags.onnx) }),
+      opset: ONNX_OPSET,
+    };
+  if (flags.pytorch)
+    report.pytorch = {
+      generator: flags.pytorch,
+      ...(flags.discriminator && { discriminator: discriminatorPath(flags.pytorch) }),
+    };
   report.files = files;
   return report;
 }
 
 /** --pytorch-run: a run to continue, not a model to take elsewhere, so it stands alone. */
 async function exportRun(flags: ExportFlags & { pytorchRun: string }): Promise<Record<string, unknown>> {
-  if (!flags.checkpoint) throw new ConfigError('--checkpoint FILE is needed (a run\'s checkpoint.safetensors).');
-  const other = (['weights', 'onnx', 'pytorch', 'discriminator', 'generatorOnly', 'rawGenerator'] as const).find((f) => flags[f]);
-  if (other) throw new ConfigError(`--pytorch-run goes alone: export ${other === 'generatorOnly' ? '--generator-only' : other === 'rawGenerator' ? '--raw-generator' : `--${other}`} in another command.`);
+  if (!flags.checkpoint) throw new ConfigError("--checkpoint FILE is needed (a run's checkpoint.safetensors).");
+  const other = (['weights', 'onnx', 'pytorch', 'discriminator', 'generatorOnly', 'rawGenerator'] as const).find(
+    (f) => flags[f],
+  );
+  if (other)
+    throw new ConfigError(
+      `--pytorch-run goes alone: export ${other === 'generatorOnly' ? '--generator-only' : other === 'rawGenerator' ? '--raw-generator' : `--${other}`} in another command.`,
+    );
   const state = decodeCheckpoint(readCheckpointFile(flags.checkpoint), flags.checkpoint, networkSpecs);
   const written = await exportPytorchRun(state, flags.checkpoint, flags.pytorchRun);
-  return { checkpoint: flags.checkpoint, preset: state.config.preset, ...written, continue: `/usr/bin/python3 -m torch.distributed.run --nproc_per_node 2 --redirects 2 --tee 2 ${join(flags.pytorchRun, 'train.py')} --iters N` };
+  return {
+    checkpoint: flags.checkpoint,
+    preset: state.config.preset,
+    ...written,
+    continue: `/usr/bin/python3 -m torch.distributed.run --nproc_per_node 2 --redirects 2 --tee 2 ${join(flags.pytorchRun, 'train.py')} --iters N`,
+  };
 }
 
 export async function runExportCommand(flags: ExportFlags): Promise<void> {

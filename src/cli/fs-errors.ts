@@ -41,7 +41,11 @@ const ACTIONS: Record<string, string> = {
 };
 
 export function isErrnoError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    typeof (err as NodeJS.ErrnoException).syscall === 'string'
+  );
 }
 
 /**
@@ -53,7 +57,8 @@ export function fileSystemErrorLine(err: unknown, path?: string): string | undef
   if (!isErrnoError(err)) return undefined;
   const code = err.code!;
   // A rename fails on its destination's directory as often as on its source: name the file kept.
-  const where = (err.syscall === 'rename' ? (err as { dest?: string }).dest : undefined) ?? err.path ?? path ?? 'a file';
+  const where =
+    (err.syscall === 'rename' ? (err as { dest?: string }).dest : undefined) ?? err.path ?? path ?? 'a file';
   const action = ACTIONS[err.syscall!] ?? `${err.syscall} failed on`;
   const reason = REASONS[code] ?? code;
   return `${where}: ${action} (${reason}).`;

@@ -72,14 +72,23 @@ interface CachedEvaluation {
 
 /** The models of a run in iteration order: the kept ones, and the rolling checkpoint if it is newer. */
 function modelsOf(dir: string): { iter: number; file: string }[] {
-  if (!existsSync(dir)) throw new ConfigError(`${dir}: no such run directory; give the --out directory of a gan train run made with --keep-every N.`);
-  if (!statSync(dir).isDirectory()) throw new ConfigError(`${dir}: not a directory; give the --out directory of a gan train run made with --keep-every N.`);
+  if (!existsSync(dir))
+    throw new ConfigError(
+      `${dir}: no such run directory; give the --out directory of a gan train run made with --keep-every N.`,
+    );
+  if (!statSync(dir).isDirectory())
+    throw new ConfigError(
+      `${dir}: not a directory; give the --out directory of a gan train run made with --keep-every N.`,
+    );
   const models = readdirSync(dir)
     .map((name) => ({ name, match: MODEL_FILE.exec(name) }))
     .filter(({ match }) => match)
     .map(({ name, match }) => ({ iter: Number(match![1]), file: join(dir, name) }))
     .sort((a, b) => a.iter - b.iter);
-  if (models.length === 0) throw new ConfigError(`${dir}: holds no model-<iter>.safetensors; train with --keep-every N to keep a model every N iterations for the report.`);
+  if (models.length === 0)
+    throw new ConfigError(
+      `${dir}: holds no model-<iter>.safetensors; train with --keep-every N to keep a model every N iterations for the report.`,
+    );
   const checkpoint = join(dir, CHECKPOINT_FILE);
   if (existsSync(checkpoint)) {
     const { iteration } = decodeCheckpoint(readCheckpointFile(checkpoint), checkpoint, networkSpecs);
@@ -109,7 +118,8 @@ function readCached(path: string): CachedEvaluation | undefined {
   }
 }
 
-const sameCounts = (a: EvalCounts | undefined, b: EvalCounts) => !!a && a.samples === b.samples && a.valid === b.valid && a.test === b.test && a.seed === b.seed;
+const sameCounts = (a: EvalCounts | undefined, b: EvalCounts) =>
+  !!a && a.samples === b.samples && a.valid === b.valid && a.test === b.test && a.seed === b.seed;
 
 function rowOf(iter: number, model: string, report: Record<string, unknown>, cached: boolean): ReportRow {
   const score = report.score as { fd?: number; class_entropy?: number; speckle?: number };
@@ -154,13 +164,26 @@ export async function reportRun(dir: string, flags: ReportFlags = {}): Promise<R
     // The model's bytes are part of the key: a run trained again into the same directory is measured again.
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const state = decodeCheckpoint(bytes, file, networkSpecs);
-    if (state.iteration !== iter) throw new CheckpointError(`${file}: holds iteration ${state.iteration}, its name says ${iter}.`);
-    if (isToyData(state.config.data)) throw new ConfigError(`${file}: the model was trained on the toy '${state.config.data}'; the report measures image models (preset ${state.config.preset} is not one).`);
+    if (state.iteration !== iter)
+      throw new CheckpointError(`${file}: holds iteration ${state.iteration}, its name says ${iter}.`);
+    if (isToyData(state.config.data))
+      throw new ConfigError(
+        `${file}: the model was trained on the toy '${state.config.data}'; the report measures image models (preset ${state.config.preset} is not one).`,
+      );
     const generators: Generator[] = state.generator.average ? ['average', 'raw'] : ['raw'];
     return generators.map((generator) => {
-      const cachePath = join(dir, generator === 'raw' && state.generator.average ? `eval-${iter}-raw.json` : `eval-${iter}.json`);
+      const cachePath = join(
+        dir,
+        generator === 'raw' && state.generator.average ? `eval-${iter}-raw.json` : `eval-${iter}.json`,
+      );
       const cached = readCached(cachePath);
-      const reusable = !!cached && cached.model_sha256 === sha256 && sameCounts(cached.counts, counts) && cached.report?.iteration === iter && cached.report.generator === generator && typeof cached.report.valid_ll === 'number';
+      const reusable =
+        !!cached &&
+        cached.model_sha256 === sha256 &&
+        sameCounts(cached.counts, counts) &&
+        cached.report?.iteration === iter &&
+        cached.report.generator === generator &&
+        typeof cached.report.valid_ll === 'number';
       return { iter, file, generator, cachePath, sha256, cached: reusable ? cached : undefined };
     });
   });
@@ -174,8 +197,20 @@ export async function reportRun(dir: string, flags: ReportFlags = {}): Promise<R
     if (cached) {
       report = cached.report;
     } else {
-      console.error(`gan report: measuring ${file}, ${generator === 'raw' ? "G's own weights" : "the average of G's weights"} (${++measured} of ${toMeasure})`);
-      report = await evaluate({ checkpoint: file, parzen: true, score: true, samples: flags.samples, valid: flags.valid, test: flags.test, seed: flags.seed, cache: flags.cache, rawGenerator: generator === 'raw' });
+      console.error(
+        `gan report: measuring ${file}, ${generator === 'raw' ? "G's own weights" : "the average of G's weights"} (${++measured} of ${toMeasure})`,
+      );
+      report = await evaluate({
+        checkpoint: file,
+        parzen: true,
+        score: true,
+        samples: flags.samples,
+        valid: flags.valid,
+        test: flags.test,
+        seed: flags.seed,
+        cache: flags.cache,
+        rawGenerator: generator === 'raw',
+      });
       const entry: CachedEvaluation = { model: file, model_sha256: sha256, counts, report };
       writeFileAtomic(cachePath, new TextEncoder().encode(JSON.stringify(entry, null, 2) + '\n'));
     }
@@ -185,11 +220,21 @@ export async function reportRun(dir: string, flags: ReportFlags = {}): Promise<R
   }
   const png = join(dir, 'report.png');
   const chosen = chooseOnValidation(rows);
-  const result = { run: dir, preset, counts, paper_parzen_ll: PAPER_PARZEN_LL, rows, chosen_on_validation: chosen, png };
+  const result = {
+    run: dir,
+    preset,
+    counts,
+    paper_parzen_ll: PAPER_PARZEN_LL,
+    rows,
+    chosen_on_validation: chosen,
+    png,
+  };
   writeFileAtomic(join(dir, 'report.json'), new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n'));
   writeFileAtomic(png, await curvesPng(rows, preset ?? '?', counts, data === 'mnist'));
   for (const row of Object.values(chosen)) {
-    console.error(`gan report: chosen on validation (${row.generator === 'raw' ? "G's own weights" : "the average of G's weights"}): iteration ${row.iter}, validation ${row.valid_ll.toFixed(1)}, test ${row.ll.toFixed(1)} ± ${row.se.toFixed(1)} (sigma ${row.sigma.toFixed(3)})`);
+    console.error(
+      `gan report: chosen on validation (${row.generator === 'raw' ? "G's own weights" : "the average of G's weights"}): iteration ${row.iter}, validation ${row.valid_ll.toFixed(1)}, test ${row.ll.toFixed(1)} ± ${row.se.toFixed(1)} (sigma ${row.sigma.toFixed(3)})`,
+    );
   }
   return result;
 }
@@ -197,7 +242,15 @@ export async function reportRun(dir: string, flags: ReportFlags = {}): Promise<R
 /** The three panels as one Vega-Lite chart: the x axis is the iteration in each. */
 /** `paperLine`: draw the paper's MNIST figure (Table 1) on the Parzen panel; other data has no such figure. */
 export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts, paperLine = true): TopLevelSpec {
-  const values = rows.map((r) => ({ iter: r.iter, generator: r.generator === 'raw' ? "G's own weights" : "average of G's weights", ll: r.ll, ll_low: r.ll - r.se, ll_high: r.ll + r.se, fd: r.fd, speckle_percent: r.speckle === null ? null : 100 * r.speckle }));
+  const values = rows.map((r) => ({
+    iter: r.iter,
+    generator: r.generator === 'raw' ? "G's own weights" : "average of G's weights",
+    ll: r.ll,
+    ll_low: r.ll - r.se,
+    ll_high: r.ll + r.se,
+    fd: r.fd,
+    speckle_percent: r.speckle === null ? null : 100 * r.speckle,
+  }));
   const generator = { field: 'generator', type: 'nominal', title: 'generator' } as const;
   const width = 560;
   const height = 170;
@@ -216,10 +269,29 @@ export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts
         width,
         height,
         layer: [
-          { mark: { type: 'rule' }, encoding: { x: iteration, y: { field: 'll_low', type: 'quantitative' }, y2: { field: 'll_high' }, color: generator } },
-          { mark: line, encoding: { x: iteration, y: { field: 'll', type: 'quantitative', title: 'Parzen log-likelihood (nats)', scale: { zero: false } }, color: generator } },
+          {
+            mark: { type: 'rule' },
+            encoding: {
+              x: iteration,
+              y: { field: 'll_low', type: 'quantitative' },
+              y2: { field: 'll_high' },
+              color: generator,
+            },
+          },
+          {
+            mark: line,
+            encoding: {
+              x: iteration,
+              y: { field: 'll', type: 'quantitative', title: 'Parzen log-likelihood (nats)', scale: { zero: false } },
+              color: generator,
+            },
+          },
           // The paper's line only where the data is MNIST: an empty data set draws nothing.
-          { data: { values: paperLine ? [{ paper: PAPER_PARZEN_LL }] : [] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#c0392b' }, encoding: { y: { field: 'paper', type: 'quantitative' } } },
+          {
+            data: { values: paperLine ? [{ paper: PAPER_PARZEN_LL }] : [] },
+            mark: { type: 'rule', strokeDash: [6, 4], color: '#c0392b' },
+            encoding: { y: { field: 'paper', type: 'quantitative' } },
+          },
           {
             data: { values: paperLine ? [{ paper: PAPER_PARZEN_LL, label: `paper: ${PAPER_PARZEN_LL}` }] : [] },
             mark: { type: 'text', align: 'left', dx: 4, dy: -7, color: '#c0392b' },
@@ -227,20 +299,51 @@ export function curvesSpec(rows: ReportRow[], preset: string, counts: EvalCounts
           },
         ],
       },
-      { width, height, mark: line, encoding: { x: iteration, y: { field: 'fd', type: 'quantitative', title: 'Frechet distance', scale: { zero: false } }, color: generator } },
-      { width, height, mark: line, encoding: { x: iteration, y: { field: 'speckle_percent', type: 'quantitative', title: 'speckle (% of bright pixels)' }, color: generator } },
+      {
+        width,
+        height,
+        mark: line,
+        encoding: {
+          x: iteration,
+          y: { field: 'fd', type: 'quantitative', title: 'Frechet distance', scale: { zero: false } },
+          color: generator,
+        },
+      },
+      {
+        width,
+        height,
+        mark: line,
+        encoding: {
+          x: iteration,
+          y: { field: 'speckle_percent', type: 'quantitative', title: 'speckle (% of bright pixels)' },
+          color: generator,
+        },
+      },
     ],
   };
 }
 
-async function curvesPng(rows: ReportRow[], preset: string, counts: EvalCounts, paperLine: boolean): Promise<Uint8Array> {
+async function curvesPng(
+  rows: ReportRow[],
+  preset: string,
+  counts: EvalCounts,
+  paperLine: boolean,
+): Promise<Uint8Array> {
   // Imported here, not at the top: vega takes half a second to load, which every other command would pay.
-  const [vega, { compile }, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
-  const view = new vega.View(vega.parse(compile(curvesSpec(rows, preset, counts, paperLine)).spec), { renderer: 'none' });
+  const [vega, { compile }, { Resvg }] = await Promise.all([
+    import('vega'),
+    import('vega-lite'),
+    import('@resvg/resvg-js'),
+  ]);
+  const view = new vega.View(vega.parse(compile(curvesSpec(rows, preset, counts, paperLine)).spec), {
+    renderer: 'none',
+  });
   const svg = await view.toSVG();
   view.finalize();
   // The one font file, where it is installed, so the picture does not depend on the machine's fonts.
-  const font = existsSync(DEJAVU_SANS) ? { fontFiles: [DEJAVU_SANS], loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans' } : { loadSystemFonts: true };
+  const font = existsSync(DEJAVU_SANS)
+    ? { fontFiles: [DEJAVU_SANS], loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans' }
+    : { loadSystemFonts: true };
   return new Resvg(svg, { font, fitTo: { mode: 'zoom', value: 2 } }).render().asPng();
 }
 

@@ -27,7 +27,8 @@ export function samplePng(toy: ToyData | undefined, batch: SampleBatch, config?:
     return imageGridPng(batch.samples, batch.count, shape.height, shape.width, 10, 2, config ? imageLook(config) : {});
   }
   const { distribution, points } = toy;
-  if (distribution.dims === 2) return scatterPng(points.subarray(0, 2000 * 2), batch.samples.subarray(0, 2000 * 2), distribution.bounds);
+  if (distribution.dims === 2)
+    return scatterPng(points.subarray(0, 2000 * 2), batch.samples.subarray(0, 2000 * 2), distribution.bounds);
   return densityPng(points, batch.samples, distribution.bounds, batch.discriminatorCurve);
 }
 
@@ -59,12 +60,18 @@ export class RunOutput implements RunSink {
     keepMetricsUpTo(this.metricsPath, iteration, config.logEvery);
     if (process.stderr.isTTY) {
       this.bar = new cliProgress.SingleBar(
-        { format: '{bar} {value}/{total} | {speed} it/s | d_loss {d_loss} g_loss {g_loss} D(x) {d_real} D(G(z)) {d_fake}', hideCursor: true },
+        {
+          format:
+            '{bar} {value}/{total} | {speed} it/s | d_loss {d_loss} g_loss {g_loss} D(x) {d_real} D(G(z)) {d_fake}',
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       );
       this.bar.start(config.iterations, iteration, this.latest);
     }
-    console.log(`${resumed ? `Resuming at iteration ${iteration}` : 'Training'}: preset ${config.preset} on ${adapterName}, ${config.iterations} iterations, output in ${this.out}`);
+    console.log(
+      `${resumed ? `Resuming at iteration ${iteration}` : 'Training'}: preset ${config.preset} on ${adapterName}, ${config.iterations} iterations, output in ${this.out}`,
+    );
   }
 
   samples(batch: SampleBatch): void {
@@ -86,11 +93,19 @@ export class RunOutput implements RunSink {
     const line = { ...rest, ...(sgd ? { momentum } : {}), ...(js !== undefined ? { js } : {}) };
     atPath(this.metricsPath, () => appendFileSync(this.metricsPath, JSON.stringify(line) + '\n'));
     const fixed = (v: number) => v.toFixed(3);
-    Object.assign(this.latest, { d_loss: fixed(record.d_loss), g_loss: fixed(record.g_loss), d_real: fixed(record.d_real), d_fake: fixed(record.d_fake), speed: record.its_per_s.toFixed(2) });
+    Object.assign(this.latest, {
+      d_loss: fixed(record.d_loss),
+      g_loss: fixed(record.g_loss),
+      d_real: fixed(record.d_real),
+      d_fake: fixed(record.d_fake),
+      speed: record.its_per_s.toFixed(2),
+    });
     if (!this.bar) {
       const { latest } = this;
       const divergence = js !== undefined ? ` js ${js.toFixed(4)}` : '';
-      console.log(`iter ${record.iter}/${this.config.iterations} d_loss ${latest.d_loss} g_loss ${latest.g_loss} D(x) ${latest.d_real} D(G(z)) ${latest.d_fake}${divergence} lr ${record.lr.toPrecision(4)}${sgd ? ` momentum ${momentum.toFixed(3)}` : ''} ${latest.speed} it/s`);
+      console.log(
+        `iter ${record.iter}/${this.config.iterations} d_loss ${latest.d_loss} g_loss ${latest.g_loss} D(x) ${latest.d_real} D(G(z)) ${latest.d_fake}${divergence} lr ${record.lr.toPrecision(4)}${sgd ? ` momentum ${momentum.toFixed(3)}` : ''} ${latest.speed} it/s`,
+      );
     }
   }
 
@@ -103,7 +118,10 @@ export class RunOutput implements RunSink {
     const { keepEvery } = this.options;
     if (!keepEvery || iteration % keepEvery !== 0) return;
     const state = decodeCheckpoint(bytes, this.checkpointPath, networkSpecs);
-    writeFileAtomic(join(this.out, `model-${iteration}.safetensors`), encodeCheckpoint(state, networkSpecs(state.config), { weightsOnly: true }));
+    writeFileAtomic(
+      join(this.out, `model-${iteration}.safetensors`),
+      encodeCheckpoint(state, networkSpecs(state.config), { weightsOnly: true }),
+    );
   }
 
   /** Stops the progress bar; call on every exit, error or not. */
@@ -116,7 +134,11 @@ export class RunOutput implements RunSink {
   end(iteration: number, stopped: boolean): void {
     this.close();
     console.log(`${stopped ? 'Stopped' : 'Done'} at iteration ${iteration}. Checkpoint: ${this.checkpointPath}`);
-    console.log(this.lastSamples ? `Samples: ${this.lastSamples} (every ${this.config.sampleEvery} iterations: ${join(this.out, 'samples-<iter>.png')})` : `Samples: none written yet (every ${this.config.sampleEvery} iterations, in ${this.out})`);
+    console.log(
+      this.lastSamples
+        ? `Samples: ${this.lastSamples} (every ${this.config.sampleEvery} iterations: ${join(this.out, 'samples-<iter>.png')})`
+        : `Samples: none written yet (every ${this.config.sampleEvery} iterations, in ${this.out})`,
+    );
     if (stopped) console.log(`Continue: npm run train -- --resume ${this.checkpointPath} --out ${this.out}`);
     // The evaluation measures image models; a toy's measure is the js column of its metrics.
     if (this.toy) console.log(`Divergence from the data: the js column of ${this.metricsPath}`);
@@ -128,5 +150,8 @@ export class RunOutput implements RunSink {
 function keepMetricsUpTo(path: string, iteration: number, logEvery: number): void {
   if (!existsSync(path)) return;
   // Rewritten whole or not at all: a full disk must not cost the lines already logged.
-  writeFileAtomic(path, new TextEncoder().encode(iteration === 0 ? '' : metricsUpTo(readFileSync(path, 'utf8'), iteration, logEvery)));
+  writeFileAtomic(
+    path,
+    new TextEncoder().encode(iteration === 0 ? '' : metricsUpTo(readFileSync(path, 'utf8'), iteration, logEvery)),
+  );
 }

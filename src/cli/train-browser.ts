@@ -39,9 +39,16 @@ export interface BrowserRunOptions {
   stop: AbortSignal;
 }
 
-export async function trainInBrowser(config: TrainConfig, output: RunOutput, options: BrowserRunOptions): Promise<{ iteration: number; stopped: boolean }> {
+export async function trainInBrowser(
+  config: TrainConfig,
+  output: RunOutput,
+  options: BrowserRunOptions,
+): Promise<{ iteration: number; stopped: boolean }> {
   // The headless page fetches MNIST's files from the loopback server; other image data trains in Node.
-  if (config.data !== 'mnist' && !isToyData(config.data)) throw new ConfigError(`--browser trains on MNIST and the toys; '${config.data}' data trains in Node (leave out --browser).`);
+  if (config.data !== 'mnist' && !isToyData(config.data))
+    throw new ConfigError(
+      `--browser trains on MNIST and the toys; '${config.data}' data trains in Node (leave out --browser).`,
+    );
   const mnistDir = config.dataDir || packagedMnistDir();
   // The page fetches MNIST by URL; reading it here first makes a bad file's error name its path.
   if (config.data === 'mnist') loadMnist(mnistDir);
@@ -49,9 +56,15 @@ export async function trainInBrowser(config: TrainConfig, output: RunOutput, opt
   const browserName = launch.executablePath ?? 'Chrome';
   return withBrowser(mnistDir, async (browser, site) => {
     const page = await browser.newPage();
-    const job: HeadlessJob = { config, rawGenerator: options.rawGenerator, resume: options.resume && { checkpoint: bytesToBase64(options.resume.bytes), file: options.resume.file } };
+    const job: HeadlessJob = {
+      config,
+      rawGenerator: options.rawGenerator,
+      resume: options.resume && { checkpoint: bytesToBase64(options.resume.bytes), file: options.resume.file },
+    };
     let settle!: { resolve: (result: { iteration: number; stopped: boolean }) => void; reject: (err: Error) => void };
-    const finished = new Promise<{ iteration: number; stopped: boolean }>((resolve, reject) => (settle = { resolve, reject }));
+    const finished = new Promise<{ iteration: number; stopped: boolean }>(
+      (resolve, reject) => (settle = { resolve, reject }),
+    );
     const report: HeadlessReport = {
       ganJob: async () => job,
       ganBegin: async (iteration, adapterName, resumed) => output.begin(iteration, adapterName, resumed),
@@ -68,7 +81,8 @@ export async function trainInBrowser(config: TrainConfig, output: RunOutput, opt
     page.on('console', (message) => {
       if (message.type() === 'error') console.error(`browser: ${message.text()}`);
     });
-    const onStop = () => void page.evaluate(() => (window as unknown as { ganStop?: () => void }).ganStop?.()).catch(() => {});
+    const onStop = () =>
+      void page.evaluate(() => (window as unknown as { ganStop?: () => void }).ganStop?.()).catch(() => {});
     options.stop.addEventListener('abort', onStop);
     try {
       await page.goto(new URL('headless.html', site.url).href);

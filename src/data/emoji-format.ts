@@ -22,7 +22,8 @@ export const EMOJI_BACKGROUND = 255;
 
 /** The side of the square images read (the package's are 64 x 64): one line when it is out of range. */
 export function checkEmojiSize(size: number): void {
-  if (!Number.isInteger(size) || size < 1 || size > 64) throw new DataFileError(`emoji: image size ${size} is not an integer 1..64 (the package's images are 64 x 64).`);
+  if (!Number.isInteger(size) || size < 1 || size > 64)
+    throw new DataFileError(`emoji: image size ${size} is not an integer 1..64 (the package's images are 64 x 64).`);
 }
 
 export interface EmojiImage {
@@ -45,16 +46,19 @@ export function parseEmojiJson(text: string, source: string): EmojiImage[] {
   } catch (err) {
     throw new DataFileError(`${source}: not JSON (${(err as Error).message}); reinstall it (${EMOJI_INSTALL}).`);
   }
-  if (!Array.isArray(entries)) throw new DataFileError(`${source}: not a list of emoji; reinstall it (${EMOJI_INSTALL}).`);
+  if (!Array.isArray(entries))
+    throw new DataFileError(`${source}: not a list of emoji; reinstall it (${EMOJI_INSTALL}).`);
   const images: EmojiImage[] = [];
   for (const entry of entries) {
     if (!entry.has_img_twitter || !entry.image || !entry.category) continue;
     images.push({ file: entry.image, category: entry.category });
     for (const variation of Object.values(entry.skin_variations ?? {})) {
-      if (variation.has_img_twitter && variation.image) images.push({ file: variation.image, category: entry.category });
+      if (variation.has_img_twitter && variation.image)
+        images.push({ file: variation.image, category: entry.category });
     }
   }
-  if (images.length === 0) throw new DataFileError(`${source}: no Twitter images listed; reinstall it (${EMOJI_INSTALL}).`);
+  if (images.length === 0)
+    throw new DataFileError(`${source}: no Twitter images listed; reinstall it (${EMOJI_INSTALL}).`);
   return images.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
@@ -81,7 +85,8 @@ export type ReadEmoji = (file: string, size: number) => Promise<RgbaImage>;
 /** Composites one RGBA image onto the background and writes it planar at `offset`. */
 function writeComposited(image: RgbaImage, size: number, out: Uint8Array, offset: number, name: string): void {
   const area = size * size;
-  if (image.data.length !== area * 4) throw new DataFileError(`${name}: decoded to ${image.data.length} bytes, not ${size} x ${size} RGBA.`);
+  if (image.data.length !== area * 4)
+    throw new DataFileError(`${name}: decoded to ${image.data.length} bytes, not ${size} x ${size} RGBA.`);
   for (let p = 0; p < area; p++) {
     const alpha = image.data[p * 4 + 3] / 255;
     for (let c = 0; c < 3; c++) {
@@ -92,11 +97,19 @@ function writeComposited(image: RgbaImage, size: number, out: Uint8Array, offset
 }
 
 /** `inFlight`: reads at once (Node's decode on sharp's threads; a page's are fetches, which want more). */
-export async function emojiDataset(images: EmojiImage[], source: string, size: number, read: ReadEmoji, inFlight = 8): Promise<ImageDataset> {
+export async function emojiDataset(
+  images: EmojiImage[],
+  source: string,
+  size: number,
+  read: ReadEmoji,
+  inFlight = 8,
+): Promise<ImageDataset> {
   const classNames = [...new Set(images.map((image) => image.category))].sort();
   const index = new Map(classNames.map((name, i) => [name, i]));
   const roles = emojiSplit(images);
-  const order = (['train', 'valid', 'test'] as const).flatMap((role) => images.flatMap((image, i) => (roles[i] === role ? [i] : [])));
+  const order = (['train', 'valid', 'test'] as const).flatMap((role) =>
+    images.flatMap((image, i) => (roles[i] === role ? [i] : [])),
+  );
   const bytesPerImage = 3 * size * size;
   const pixels = new Uint8Array(images.length * bytesPerImage);
   const labels = new Uint8Array(images.length);

@@ -5,7 +5,15 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { checkEmojiSize, EMOJI_IMAGE_DIR, EMOJI_INSTALL, EMOJI_PACKAGE, emojiDataset, parseEmojiJson, type ReadEmoji } from './emoji-format';
+import {
+  checkEmojiSize,
+  EMOJI_IMAGE_DIR,
+  EMOJI_INSTALL,
+  EMOJI_PACKAGE,
+  emojiDataset,
+  parseEmojiJson,
+  type ReadEmoji,
+} from './emoji-format';
 import { DataFileError } from './idx';
 import type { ImageDataset } from './image-dataset';
 
@@ -28,7 +36,10 @@ export async function readEmoji(location = '', options: EmojiOptions = {}): Prom
   checkEmojiSize(size);
   const dir = location === '' ? packageDir() : location;
   const json = join(dir, 'emoji.json');
-  if (!existsSync(json)) throw new DataFileError(`${json}: missing; ${location === '' ? `reinstall it (${EMOJI_INSTALL})` : 'not a copy of the emoji-datasource-twitter package'}.`);
+  if (!existsSync(json))
+    throw new DataFileError(
+      `${json}: missing; ${location === '' ? `reinstall it (${EMOJI_INSTALL})` : 'not a copy of the emoji-datasource-twitter package'}.`,
+    );
   const images = parseEmojiJson(readFileSync(json, 'utf8'), json);
   const read: ReadEmoji = async (file, side) => {
     const path = join(dir, EMOJI_IMAGE_DIR, file);
@@ -36,14 +47,22 @@ export async function readEmoji(location = '', options: EmojiOptions = {}): Prom
     try {
       bytes = await readFile(path);
     } catch {
-      throw new DataFileError(`${path}: missing or unreadable; emoji.json lists it (${location === '' ? `reinstall: ${EMOJI_INSTALL}` : 'restore it'}).`);
+      throw new DataFileError(
+        `${path}: missing or unreadable; emoji.json lists it (${location === '' ? `reinstall: ${EMOJI_INSTALL}` : 'restore it'}).`,
+      );
     }
     try {
       // sharp resizes RGBA premultiplied and hands it back unpremultiplied.
-      const { data } = await sharp(bytes).ensureAlpha().resize(side, side, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+      const { data } = await sharp(bytes)
+        .ensureAlpha()
+        .resize(side, side, { kernel: 'lanczos3', fit: 'fill' })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), premultiplied: false };
     } catch (err) {
-      throw new DataFileError(`${path}: cannot decode the PNG (${(err as Error).message.replace(/\s+/g, ' ').replace(/[\s:.]+$/, '')}); it is truncated or damaged.`);
+      throw new DataFileError(
+        `${path}: cannot decode the PNG (${(err as Error).message.replace(/\s+/g, ' ').replace(/[\s:.]+$/, '')}); it is truncated or damaged.`,
+      );
     }
   };
   return emojiDataset(images, location === '' ? `npm package ${EMOJI_PACKAGE}` : dir, size, read);

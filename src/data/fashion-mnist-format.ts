@@ -26,7 +26,8 @@ export function parseFashionClassJson(text: string, file: string): { pixels: Uin
     }
     for (let p = 0; p < FASHION_PIXELS; p++) {
       const v = image[p];
-      if (!Number.isInteger(v) || v < 0 || v > 255) throw new DataFileError(`${file}: image ${i} pixel ${p} is ${JSON.stringify(v)}, not a byte 0..255.`);
+      if (!Number.isInteger(v) || v < 0 || v > 255)
+        throw new DataFileError(`${file}: image ${i} pixel ${p} is ${JSON.stringify(v)}, not a byte 0..255.`);
       pixels[i * FASHION_PIXELS + p] = v;
     }
   });
@@ -49,7 +50,8 @@ export interface IdxFiles {
 export function fashionMnistToIdx(classes: { pixels: Uint8Array; count: number }[], files: string[]): IdxFiles {
   if (classes.length !== 10) throw new DataFileError(`fashion-mnist: ${classes.length} class files, expected 10.`);
   const testCounts = classes.map((c, i) => {
-    if (c.count < 7) throw new DataFileError(`${files[i]}: ${c.count} images; at least 7 are needed (6 to train, 1 to test).`);
+    if (c.count < 7)
+      throw new DataFileError(`${files[i]}: ${c.count} images; at least 7 are needed (6 to train, 1 to test).`);
     return Math.floor(c.count / 7);
   });
   const build = (counts: number[], first: (c: number) => number) => {
@@ -67,7 +69,10 @@ export function fashionMnistToIdx(classes: { pixels: Uint8Array; count: number }
     }
     return { images: encodeIdx([total, FASHION_SIDE, FASHION_SIDE], pixels), labels: encodeIdx([total], labels) };
   };
-  const train = build(classes.map((c, i) => c.count - testCounts[i]), () => 0);
+  const train = build(
+    classes.map((c, i) => c.count - testCounts[i]),
+    () => 0,
+  );
   const test = build(testCounts, (c) => classes[c].count - testCounts[c]);
   return { trainImages: train.images, trainLabels: train.labels, testImages: test.images, testLabels: test.labels };
 }

@@ -14,12 +14,17 @@ export interface LabelledImages {
 }
 
 /** An IDX image file and its label file, checked against each other; any label value is allowed. */
-export function parseLabelledImages(images: { path: string; bytes: Uint8Array }, labels: { path: string; bytes: Uint8Array }): LabelledImages {
+export function parseLabelledImages(
+  images: { path: string; bytes: Uint8Array },
+  labels: { path: string; bytes: Uint8Array },
+): LabelledImages {
   const imageTensor = parseIdx(images.bytes, images.path, 3);
   const labelTensor = parseIdx(labels.bytes, labels.path, 1);
   const [count, rows, cols] = imageTensor.shape;
   if (labelTensor.shape[0] !== count) {
-    throw new DataFileError(`${labels.path}: ${labelTensor.shape[0]} labels, but ${images.path} holds ${count} images.`);
+    throw new DataFileError(
+      `${labels.path}: ${labelTensor.shape[0]} labels, but ${images.path} holds ${count} images.`,
+    );
   }
   return { pixels: imageTensor.data, labels: labelTensor.data, count, rows, cols };
 }
@@ -33,8 +38,14 @@ export function parseLabelledImages(images: { path: string; bytes: Uint8Array },
 export const IDX_ROLES = {
   trainImages: { pattern: /train-images.*idx3-ubyte(\.gz)?$/i, like: '*train-images*idx3-ubyte' },
   trainLabels: { pattern: /train-labels.*idx1-ubyte(\.gz)?$/i, like: '*train-labels*idx1-ubyte' },
-  testImages: { pattern: /(t10k|test)-images.*idx3-ubyte(\.gz)?$/i, like: '*t10k-images*idx3-ubyte or *test-images*idx3-ubyte' },
-  testLabels: { pattern: /(t10k|test)-labels.*idx1-ubyte(\.gz)?$/i, like: '*t10k-labels*idx1-ubyte or *test-labels*idx1-ubyte' },
+  testImages: {
+    pattern: /(t10k|test)-images.*idx3-ubyte(\.gz)?$/i,
+    like: '*t10k-images*idx3-ubyte or *test-images*idx3-ubyte',
+  },
+  testLabels: {
+    pattern: /(t10k|test)-labels.*idx1-ubyte(\.gz)?$/i,
+    like: '*t10k-labels*idx1-ubyte or *test-labels*idx1-ubyte',
+  },
 } as const;
 
 export type IdxRole = keyof typeof IDX_ROLES;
@@ -48,10 +59,14 @@ export function findIdxFiles(files: SourceFile[], source: string): Record<IdxRol
     const plain = matches.filter((f) => !/\.gz$/i.test(f.path));
     if (plain.length > 0) matches = plain;
     if (matches.length === 0) {
-      throw new DataFileError(`${source}: no file named like ${like} (or .gz); an IDX directory holds the training and test images and labels.`);
+      throw new DataFileError(
+        `${source}: no file named like ${like} (or .gz); an IDX directory holds the training and test images and labels.`,
+      );
     }
     if (matches.length > 1) {
-      throw new DataFileError(`${source}: ${matches.length} files match ${like} (${matches.map((f) => baseName(f.path)).join(', ')}); keep one IDX set per directory.`);
+      throw new DataFileError(
+        `${source}: ${matches.length} files match ${like} (${matches.map((f) => baseName(f.path)).join(', ')}); keep one IDX set per directory.`,
+      );
     }
     found[role] = matches[0];
   }
@@ -68,15 +83,26 @@ export interface IdxDatasetOptions {
  * validation set (the last sixth when there are fewer than 60,000), the test files the test set.
  * Classes: the largest label + 1 (EMNIST letters count 1..26, so 27 with class 0 empty).
  */
-export async function idxDatasetFromFiles(files: SourceFile[], source: string, gunzip: Gunzip, options: IdxDatasetOptions = {}): Promise<ImageDataset> {
+export async function idxDatasetFromFiles(
+  files: SourceFile[],
+  source: string,
+  gunzip: Gunzip,
+  options: IdxDatasetOptions = {},
+): Promise<ImageDataset> {
   const roles = findIdxFiles(files, source);
   const bytes = Object.fromEntries(
-    await Promise.all(Object.entries(roles).map(async ([role, file]) => [role, { path: file.name, bytes: await readMaybeGzip(file, gunzip) }] as const)),
+    await Promise.all(
+      Object.entries(roles).map(
+        async ([role, file]) => [role, { path: file.name, bytes: await readMaybeGzip(file, gunzip) }] as const,
+      ),
+    ),
   ) as Record<IdxRole, { path: string; bytes: Uint8Array }>;
   const train = parseLabelledImages(bytes.trainImages, bytes.trainLabels);
   const test = parseLabelledImages(bytes.testImages, bytes.testLabels);
   if (test.rows !== train.rows || test.cols !== train.cols) {
-    throw new DataFileError(`${roles.testImages.name}: images are ${test.rows} x ${test.cols}, the training images ${train.rows} x ${train.cols}.`);
+    throw new DataFileError(
+      `${roles.testImages.name}: images are ${test.rows} x ${test.cols}, the training images ${train.rows} x ${train.cols}.`,
+    );
   }
   const validCount = idxValidationCount(train.count, roles.trainImages.name);
   const trainCount = train.count - validCount;
@@ -85,7 +111,9 @@ export async function idxDatasetFromFiles(files: SourceFile[], source: string, g
   for (const set of [train, test]) for (const label of set.labels) if (label > maxLabel) maxLabel = label;
   const classes = maxLabel + 1;
   if (options.classNames && options.classNames.length < classes) {
-    throw new DataFileError(`${roles.trainLabels.name}: label ${maxLabel} found, but ${options.kind ?? 'this dataset'} has ${options.classNames.length} classes.`);
+    throw new DataFileError(
+      `${roles.trainLabels.name}: label ${maxLabel} found, but ${options.kind ?? 'this dataset'} has ${options.classNames.length} classes.`,
+    );
   }
   return checkDataset({
     kind: options.kind ?? 'idx',

@@ -16,7 +16,10 @@ const UNSIGNED_BYTE = 0x08;
 /** Parses an IDX file of unsigned bytes with `dimensions` dimensions (3 for images, 1 for labels). */
 export function parseIdx(bytes: Uint8Array, file: string, dimensions: number): IdxTensor {
   const headerBytes = 4 + 4 * dimensions;
-  if (bytes.length < 4) throw new DataFileError(`${file}: ${bytes.length} bytes is too short for an IDX file; the file is truncated or not IDX.`);
+  if (bytes.length < 4)
+    throw new DataFileError(
+      `${file}: ${bytes.length} bytes is too short for an IDX file; the file is truncated or not IDX.`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0);
   const expectedMagic = (UNSIGNED_BYTE << 8) | dimensions;
@@ -27,16 +30,21 @@ export function parseIdx(bytes: Uint8Array, file: string, dimensions: number): I
     );
   }
   if (bytes.length < headerBytes) {
-    throw new DataFileError(`${file}: ${bytes.length} bytes is too short for an IDX header of ${dimensions} dimensions (${headerBytes} bytes); the file is truncated.`);
+    throw new DataFileError(
+      `${file}: ${bytes.length} bytes is too short for an IDX header of ${dimensions} dimensions (${headerBytes} bytes); the file is truncated.`,
+    );
   }
   const shape: number[] = [];
   for (let d = 0; d < dimensions; d++) shape.push(view.getUint32(4 + 4 * d));
   const elements = shape.reduce((a, b) => a * b, 1);
-  if (shape.some((n) => n === 0)) throw new DataFileError(`${file}: the header declares an empty shape ${shape.join(' x ')}.`);
+  if (shape.some((n) => n === 0))
+    throw new DataFileError(`${file}: the header declares an empty shape ${shape.join(' x ')}.`);
   const expectedLength = headerBytes + elements;
   if (bytes.length !== expectedLength) {
     const what = bytes.length < expectedLength ? 'truncated' : 'longer than its header says';
-    throw new DataFileError(`${file}: the header declares ${shape.join(' x ')} = ${elements} bytes of data, so the file should be ${expectedLength} bytes, but it is ${bytes.length} (${what}).`);
+    throw new DataFileError(
+      `${file}: the header declares ${shape.join(' x ')} = ${elements} bytes of data, so the file should be ${expectedLength} bytes, but it is ${bytes.length} (${what}).`,
+    );
   }
   return { shape, data: bytes.subarray(headerBytes) };
 }

@@ -31,15 +31,43 @@ export interface ImageDataset {
   contrastScale?: number;
 }
 
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
-export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+];
 
 export function imageBytes(dataset: Pick<ImageDataset, 'channels' | 'height' | 'width'>): number {
   return dataset.channels * dataset.height * dataset.width;
 }
 
 /** Images first..first+count-1 of a set, as views into its buffers (no copy). */
-export function sliceSplit(pixels: Uint8Array, labels: Uint8Array | undefined, bytesPerImage: number, first: number, count: number): ImageSplit {
+export function sliceSplit(
+  pixels: Uint8Array,
+  labels: Uint8Array | undefined,
+  bytesPerImage: number,
+  first: number,
+  count: number,
+): ImageSplit {
   return {
     pixels: pixels.subarray(first * bytesPerImage, (first + count) * bytesPerImage),
     labels: labels?.subarray(first, first + count),
@@ -53,7 +81,10 @@ export function sliceSplit(pixels: Uint8Array, labels: Uint8Array | undefined, b
  * large sets get the same 10,000), otherwise the last sixth (10,000 of 60,000), at least one.
  */
 export function idxValidationCount(count: number, file: string): number {
-  if (count < 2) throw new DataFileError(`${file}: ${count} training image${count === 1 ? '' : 's'}; a split into train and validation needs at least 2.`);
+  if (count < 2)
+    throw new DataFileError(
+      `${file}: ${count} training image${count === 1 ? '' : 's'}; a split into train and validation needs at least 2.`,
+    );
   return count >= MNIST_TRAIN_COUNT + MNIST_VALID_COUNT ? MNIST_VALID_COUNT : Math.max(1, Math.floor(count / 6));
 }
 
@@ -84,26 +115,36 @@ export function checkDataset(dataset: ImageDataset): ImageDataset {
   const fail = (what: string): never => {
     throw new DataFileError(`${where}: ${what}`);
   };
-  for (const [name, value] of [['channels', dataset.channels], ['height', dataset.height], ['width', dataset.width]] as const) {
+  for (const [name, value] of [
+    ['channels', dataset.channels],
+    ['height', dataset.height],
+    ['width', dataset.width],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) fail(`${name} is ${value}, not a positive integer.`);
   }
-  if (!Number.isInteger(dataset.classes) || dataset.classes < 0 || dataset.classes > 256) fail(`classes is ${dataset.classes}; labels are bytes, so 0..256.`);
+  if (!Number.isInteger(dataset.classes) || dataset.classes < 0 || dataset.classes > 256)
+    fail(`classes is ${dataset.classes}; labels are bytes, so 0..256.`);
   if (dataset.classNames !== undefined && dataset.classNames.length !== dataset.classes) {
     fail(`${dataset.classNames.length} class names for ${dataset.classes} classes.`);
   }
-  if (dataset.contrastScale !== undefined && !(dataset.contrastScale > 0)) fail(`contrast scale ${dataset.contrastScale} is not positive.`);
+  if (dataset.contrastScale !== undefined && !(dataset.contrastScale > 0))
+    fail(`contrast scale ${dataset.contrastScale} is not positive.`);
   const bytes = imageBytes(dataset);
   for (const name of ['train', 'valid', 'test'] as const) {
     const split = dataset[name];
-    if (!Number.isInteger(split.count) || split.count < 1) fail(`the ${name} split holds ${split.count} images; every split needs at least one.`);
+    if (!Number.isInteger(split.count) || split.count < 1)
+      fail(`the ${name} split holds ${split.count} images; every split needs at least one.`);
     if (split.pixels.length !== split.count * bytes) {
-      fail(`the ${name} split has ${split.pixels.length} pixel bytes, but ${split.count} images of ${dataset.channels} x ${dataset.height} x ${dataset.width} need ${split.count * bytes}.`);
+      fail(
+        `the ${name} split has ${split.pixels.length} pixel bytes, but ${split.count} images of ${dataset.channels} x ${dataset.height} x ${dataset.width} need ${split.count * bytes}.`,
+      );
     }
     if (dataset.classes === 0) {
       if (split.labels !== undefined) fail(`the ${name} split has labels, but the dataset declares no classes.`);
       continue;
     }
-    if (split.labels === undefined) fail(`the ${name} split has no labels, but the dataset declares ${dataset.classes} classes.`);
+    if (split.labels === undefined)
+      fail(`the ${name} split has no labels, but the dataset declares ${dataset.classes} classes.`);
     const labels = split.labels!;
     if (labels.length !== split.count) fail(`the ${name} split has ${labels.length} labels for ${split.count} images.`);
     const bad = labels.findIndex((l) => l >= dataset.classes);

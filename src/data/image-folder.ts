@@ -56,30 +56,48 @@ export function planImageFolder(files: SourceFile[], source: string): FolderPlan
   const images: SourceFile[] = [];
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     const ext = extension(file.path);
-    if (file.path.split('/').some((part) => part.startsWith('.')) || !(READ_EXTENSIONS.includes(ext) || UNREAD_IMAGE_EXTENSIONS.includes(ext))) {
+    if (
+      file.path.split('/').some((part) => part.startsWith('.')) ||
+      !(READ_EXTENSIONS.includes(ext) || UNREAD_IMAGE_EXTENSIONS.includes(ext))
+    ) {
       skipped++;
       continue;
     }
-    if (!READ_EXTENSIONS.includes(ext)) throw new DataFileError(`${file.name}: a ${ext} image; only PNG and JPEG are read: convert it or move it out of the folder.`);
+    if (!READ_EXTENSIONS.includes(ext))
+      throw new DataFileError(
+        `${file.name}: a ${ext} image; only PNG and JPEG are read: convert it or move it out of the folder.`,
+      );
     images.push(file);
   }
   if (images.length === 0) {
-    throw new DataFileError(`${source}: no PNG or JPEG images${skipped ? ` (${skipped} other file${skipped === 1 ? '' : 's'} skipped)` : ''}; the folder is empty.`);
+    throw new DataFileError(
+      `${source}: no PNG or JPEG images${skipped ? ` (${skipped} other file${skipped === 1 ? '' : 's'} skipped)` : ''}; the folder is empty.`,
+    );
   }
   const nested = images.filter((f) => f.path.includes('/'));
   if (nested.length === 0) return { images: images.map((file) => ({ file })), skipped };
   const loose = images.find((f) => !f.path.includes('/'));
   if (loose) {
-    throw new DataFileError(`${loose.name}: an image beside class folders (${nested[0].path.split('/')[0]}/ ...); move it into a class folder or out of the folder.`);
+    throw new DataFileError(
+      `${loose.name}: an image beside class folders (${nested[0].path.split('/')[0]}/ ...); move it into a class folder or out of the folder.`,
+    );
   }
   const classNames = [...new Set(images.map((f) => f.path.split('/')[0]))].sort();
-  if (classNames.length > 256) throw new DataFileError(`${source}: ${classNames.length} class folders; labels are bytes, so at most 256.`);
+  if (classNames.length > 256)
+    throw new DataFileError(`${source}: ${classNames.length} class folders; labels are bytes, so at most 256.`);
   const index = new Map(classNames.map((name, i) => [name, i]));
   return { images: images.map((file) => ({ file, label: index.get(file.path.split('/')[0])! })), classNames, skipped };
 }
 
 /** Writes a decoded image planar (channel by channel) into `out` at `offset`, as colour or grey. */
-export function writePlanar(image: DecodedImage, size: number, grey: boolean, out: Uint8Array, offset: number, name: string): void {
+export function writePlanar(
+  image: DecodedImage,
+  size: number,
+  grey: boolean,
+  out: Uint8Array,
+  offset: number,
+  name: string,
+): void {
   const { data, channels } = image;
   const area = size * size;
   if (!(channels >= 1 && channels <= 4) || data.length !== area * channels) {
@@ -108,7 +126,11 @@ export function writePlanar(image: DecodedImage, size: number, grey: boolean, ou
  * stops new work, and the error thrown is the first item's in order that failed, whichever decoder
  * finished first: every item before it had started, so the same folder always names the same file.
  */
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const failures: { index: number; error: unknown }[] = [];
   const worker = async () => {
@@ -125,14 +147,23 @@ async function forEachLimited<T>(items: T[], limit: number, work: (item: T, inde
   if (failures.length > 0) throw failures.reduce((first, f) => (f.index < first.index ? f : first)).error;
 }
 
-export async function imageFolderFromFiles(files: SourceFile[], source: string, options: ImageFolderOptions, decode: DecodeImage): Promise<ImageDataset> {
+export async function imageFolderFromFiles(
+  files: SourceFile[],
+  source: string,
+  options: ImageFolderOptions,
+  decode: DecodeImage,
+): Promise<ImageDataset> {
   const size = options.size ?? 32;
   const grey = options.grey ?? false;
   const seed = options.seed ?? 1;
-  if (!Number.isInteger(size) || size < 1 || size > 1024) throw new DataFileError(`${source}: image size ${size} is not an integer 1..1024.`);
+  if (!Number.isInteger(size) || size < 1 || size > 1024)
+    throw new DataFileError(`${source}: image size ${size} is not an integer 1..1024.`);
   const plan = planImageFolder(files, source);
   const n = plan.images.length;
-  if (n < 3) throw new DataFileError(`${source}: ${n} image${n === 1 ? '' : 's'}; a split into train, validation and test needs at least 3.`);
+  if (n < 3)
+    throw new DataFileError(
+      `${source}: ${n} image${n === 1 ? '' : 's'}; a split into train, validation and test needs at least 3.`,
+    );
   const validCount = Math.max(1, Math.floor(n / 10));
   const testCount = Math.max(1, Math.floor(n / 10));
   const trainCount = n - validCount - testCount;
@@ -146,13 +177,18 @@ export async function imageFolderFromFiles(files: SourceFile[], source: string, 
     const { file, label } = plan.images[i];
     const bytes = await file.read();
     // The decoders' own words for this ("Input Bit Array is empty") say nothing about the file.
-    if (bytes.length === 0) throw new DataFileError(`${file.name}: an empty file (0 bytes), not an image; replace it or move it out of the folder.`);
+    if (bytes.length === 0)
+      throw new DataFileError(
+        `${file.name}: an empty file (0 bytes), not an image; replace it or move it out of the folder.`,
+      );
     let image: DecodedImage;
     try {
       image = await decode(bytes, file.name, size);
     } catch (err) {
       if (err instanceof DataFileError) throw err;
-      throw new DataFileError(`${file.name}: cannot decode the image (${(err as Error).message.replace(/\s+/g, ' ').replace(/[\s:.]+$/, '')}); it is truncated, damaged or not a PNG or JPEG.`);
+      throw new DataFileError(
+        `${file.name}: cannot decode the image (${(err as Error).message.replace(/\s+/g, ' ').replace(/[\s:.]+$/, '')}); it is truncated, damaged or not a PNG or JPEG.`,
+      );
     }
     writePlanar(image, size, grey, pixels, slot * bytesPerImage, file.name);
     if (labels) labels[slot] = label!;

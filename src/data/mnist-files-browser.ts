@@ -19,13 +19,18 @@ async function fetchFile(directory: string, name: string): Promise<MnistFile> {
   } catch (err) {
     throw new DataFileError(`${url}: cannot fetch the MNIST file (${(err as Error).message}).`);
   }
-  if (!response.ok) throw new DataFileError(`${url}: the server answered ${response.status} ${response.statusText}; it must serve the four MNIST IDX files at ${directory}.`);
+  if (!response.ok)
+    throw new DataFileError(
+      `${url}: the server answered ${response.status} ${response.statusText}; it must serve the four MNIST IDX files at ${directory}.`,
+    );
   return { path: url, bytes: new Uint8Array(await response.arrayBuffer()) };
 }
 
 /** MNIST from the URL of a directory that holds its four IDX files (uncompressed); empty: data/mnist/. */
 export async function readMnist(location: string): Promise<Mnist> {
   const directory = new URL((location || MNIST_URL).replace(/\/?$/, '/'), baseUrl()).href;
-  const entries = await Promise.all(Object.entries(MNIST_FILES).map(async ([key, name]) => [key, await fetchFile(directory, name)] as const));
+  const entries = await Promise.all(
+    Object.entries(MNIST_FILES).map(async ([key, name]) => [key, await fetchFile(directory, name)] as const),
+  );
   return assembleMnist(Object.fromEntries(entries) as Record<keyof typeof MNIST_FILES, MnistFile>, directory);
 }

@@ -17,15 +17,25 @@ function readFile(dir: string, name: string): MnistFile {
   const path = join(dir, name);
   if (!existsSync(path)) {
     const gz = existsSync(`${path}.gz`) ? ` (${path}.gz exists: gunzip it)` : '';
-    throw new DataFileError(`${path}: file not found${gz}. The MNIST directory must hold ${Object.values(MNIST_FILES).join(', ')}.`);
+    throw new DataFileError(
+      `${path}: file not found${gz}. The MNIST directory must hold ${Object.values(MNIST_FILES).join(', ')}.`,
+    );
   }
   return { path, bytes: readFileSync(path) };
 }
 
 export function loadMnist(dir: string = packagedMnistDir()): Mnist {
-  if (!existsSync(dir)) throw new DataFileError(`${dir}: no such directory; --data names the directory that holds ${Object.values(MNIST_FILES).join(', ')}.`);
-  if (!statSync(dir).isDirectory()) throw new DataFileError(`${dir}: a file, not a directory; --data names the directory that holds ${Object.values(MNIST_FILES).join(', ')}.`);
-  const files = Object.fromEntries(Object.entries(MNIST_FILES).map(([key, name]) => [key, readFile(dir, name)])) as Record<keyof typeof MNIST_FILES, MnistFile>;
+  if (!existsSync(dir))
+    throw new DataFileError(
+      `${dir}: no such directory; --data names the directory that holds ${Object.values(MNIST_FILES).join(', ')}.`,
+    );
+  if (!statSync(dir).isDirectory())
+    throw new DataFileError(
+      `${dir}: a file, not a directory; --data names the directory that holds ${Object.values(MNIST_FILES).join(', ')}.`,
+    );
+  const files = Object.fromEntries(
+    Object.entries(MNIST_FILES).map(([key, name]) => [key, readFile(dir, name)]),
+  ) as Record<keyof typeof MNIST_FILES, MnistFile>;
   return assembleMnist(files, dir);
 }
 

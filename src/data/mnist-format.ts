@@ -37,15 +37,21 @@ export interface MnistFile {
   bytes: Uint8Array;
 }
 
-export function parseImageSet(images: { path: string; bytes: Uint8Array }, labels: { path: string; bytes: Uint8Array }): ImageSet {
+export function parseImageSet(
+  images: { path: string; bytes: Uint8Array },
+  labels: { path: string; bytes: Uint8Array },
+): ImageSet {
   const imageTensor = parseIdx(images.bytes, images.path, 3);
   const labelTensor = parseIdx(labels.bytes, labels.path, 1);
   const [count, rows, cols] = imageTensor.shape;
   if (labelTensor.shape[0] !== count) {
-    throw new DataFileError(`${labels.path}: ${labelTensor.shape[0]} labels, but ${images.path} holds ${count} images.`);
+    throw new DataFileError(
+      `${labels.path}: ${labelTensor.shape[0]} labels, but ${images.path} holds ${count} images.`,
+    );
   }
   const badLabel = labelTensor.data.findIndex((l) => l > 9);
-  if (badLabel >= 0) throw new DataFileError(`${labels.path}: label ${badLabel} is ${labelTensor.data[badLabel]}, not a digit 0..9.`);
+  if (badLabel >= 0)
+    throw new DataFileError(`${labels.path}: label ${badLabel} is ${labelTensor.data[badLabel]}, not a digit 0..9.`);
   return { pixels: imageTensor.data, labels: labelTensor.data, count, rows, cols };
 }
 
@@ -54,10 +60,14 @@ export function assembleMnist(files: Record<keyof typeof MNIST_FILES, MnistFile>
   const train = parseImageSet(files.trainImages, files.trainLabels);
   const test = parseImageSet(files.testImages, files.testLabels);
   if (train.count < MNIST_VALID_FIRST + MNIST_VALID_COUNT) {
-    throw new DataFileError(`${files.trainImages.path}: ${train.count} images; the paper's split needs ${MNIST_VALID_FIRST + MNIST_VALID_COUNT} (50,000 train + 10,000 validation).`);
+    throw new DataFileError(
+      `${files.trainImages.path}: ${train.count} images; the paper's split needs ${MNIST_VALID_FIRST + MNIST_VALID_COUNT} (50,000 train + 10,000 validation).`,
+    );
   }
   if (test.rows !== train.rows || test.cols !== train.cols) {
-    throw new DataFileError(`${files.testImages.path}: images are ${test.rows}x${test.cols}, the training images ${train.rows}x${train.cols}.`);
+    throw new DataFileError(
+      `${files.testImages.path}: images are ${test.rows}x${test.cols}, the training images ${train.rows}x${train.cols}.`,
+    );
   }
   return { train, test, source };
 }

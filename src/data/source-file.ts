@@ -28,7 +28,9 @@ export async function readMaybeGzip(file: SourceFile, gunzip: Gunzip): Promise<U
   try {
     return await gunzip(bytes, file.name);
   } catch (err) {
-    throw new DataFileError(`${file.name}: gzip data that does not decompress (${(err as Error).message}); the file is truncated or damaged.`);
+    throw new DataFileError(
+      `${file.name}: gzip data that does not decompress (${(err as Error).message}); the file is truncated or damaged.`,
+    );
   }
 }
 
@@ -44,7 +46,8 @@ export function sourceFilesFromFileList(list: ArrayLike<File>): { files: SourceF
   const all = Array.from(list);
   const paths = all.map((f) => (f.webkitRelativePath || f.name).replace(/\\/g, '/').replace(/^\/+/, ''));
   const first = paths[0]?.split('/')[0];
-  const commonRoot = paths.length > 0 && paths.every((p) => p.includes('/') && p.split('/')[0] === first) ? first : undefined;
+  const commonRoot =
+    paths.length > 0 && paths.every((p) => p.includes('/') && p.split('/')[0] === first) ? first : undefined;
   const files = all.map((file, i) => ({
     path: commonRoot ? paths[i].slice(commonRoot.length + 1) : paths[i],
     name: paths[i],

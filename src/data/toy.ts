@@ -19,7 +19,10 @@ export function toyDistribution(kind: ToyKind): ToyDistribution {
     case 'toy-1d':
       return { kind, dims: 1, centres: [[4]], std: 0.5, bounds: [0, 8] };
     case 'toy-2d-ring': {
-      const centres = Array.from({ length: 8 }, (_, i) => [2 * Math.cos((2 * Math.PI * i) / 8), 2 * Math.sin((2 * Math.PI * i) / 8)]);
+      const centres = Array.from({ length: 8 }, (_, i) => [
+        2 * Math.cos((2 * Math.PI * i) / 8),
+        2 * Math.sin((2 * Math.PI * i) / 8),
+      ]);
       return { kind, dims: 2, centres, std: 0.1, bounds: [-3, 3] };
     }
     case 'toy-2d-grid': {
@@ -50,7 +53,12 @@ export function sampleToy(distribution: ToyDistribution, count: number, seed: nu
 }
 
 /** Normalised histogram of points on a grid of `bins` per dimension over `bounds`; points outside count in a last cell. */
-export function histogram(points: ArrayLike<number>, dims: number, bounds: [number, number], bins: number): Float64Array {
+export function histogram(
+  points: ArrayLike<number>,
+  dims: number,
+  bounds: [number, number],
+  bins: number,
+): Float64Array {
   const cells = bins ** dims;
   const h = new Float64Array(cells + 1);
   const [lo, hi] = bounds;

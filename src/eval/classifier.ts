@@ -22,7 +22,14 @@ import type { Rows } from './window';
 export type ClassifierConfig = MlpTrainingConfig;
 
 /** On MNIST about 98% test accuracy; 4 epochs of the 50,000 training images. */
-export const DEFAULT_CLASSIFIER: ClassifierConfig = { hidden: [256, 256], iterations: 2000, batch: 100, lr: 1e-3, initRange: 0.05, seed: 0 };
+export const DEFAULT_CLASSIFIER: ClassifierConfig = {
+  hidden: [256, 256],
+  iterations: 2000,
+  batch: 100,
+  lr: 1e-3,
+  initRange: 0.05,
+  seed: 0,
+};
 
 /** MNIST's classes: the default where a caller names none. */
 export const CLASSES = 10;
@@ -36,7 +43,10 @@ export function classifierSpec(config: ClassifierConfig, features = 784, classes
   return {
     name: 'classifier',
     inputFeatures: features,
-    layers: [...config.hidden.map((units) => ({ units, activation: 'relu' as const, pieces: 1 })), { units: classes, activation: 'identity' as const, pieces: 1 }],
+    layers: [
+      ...config.hidden.map((units) => ({ units, activation: 'relu' as const, pieces: 1 })),
+      { units: classes, activation: 'identity' as const, pieces: 1 },
+    ],
   };
 }
 
@@ -53,13 +63,20 @@ export interface ClassifierData {
 
 /** The cache file's name: everything that shapes the weights, the data included. */
 export function classifierKey(config: ClassifierConfig, data?: ClassifierData): string {
-  const trained = data ? `-${data.kind}-${data.channels}x${data.height}x${data.width}-c${data.classes}-${data.digest.slice(0, 12)}` : '';
+  const trained = data
+    ? `-${data.kind}-${data.channels}x${data.height}x${data.width}-c${data.classes}-${data.digest.slice(0, 12)}`
+    : '';
   return `classifier${trained}-h${config.hidden.join('x')}-it${config.iterations}-b${config.batch}-lr${config.lr}-init${config.initRange}-seed${config.seed}`;
 }
 
 /** Trains on the dataset's training split (MNIST: train images 0..49999); returns the flat parameters. */
-export async function trainClassifier(rt: Runtime, images: ImageDataset, config: ClassifierConfig): Promise<Float32Array> {
-  if (images.classes < 2 || !images.train.labels) throw new RangeError(`classifier: ${images.source} has no labels to train on`);
+export async function trainClassifier(
+  rt: Runtime,
+  images: ImageDataset,
+  config: ClassifierConfig,
+): Promise<Float32Array> {
+  if (images.classes < 2 || !images.train.labels)
+    throw new RangeError(`classifier: ${images.source} has no labels to train on`);
   const classes = images.classes;
   const spec = classifierSpec(config, imageBytes(images), classes);
   const { batch, iterations, seed } = config;
@@ -73,9 +90,19 @@ export async function trainClassifier(rt: Runtime, images: ImageDataset, config:
   const dlogits = rt.createBuffer('classifier.dlogits', batch * classes * 4);
   const stats = createXentStats(rt, 'classifier.stats');
   const { optimizer, nonfinite, state } = await networkAdam(rt, network, 'classifier', config.lr);
-  const pass = GpuPass.create(network, clock, batch, x, { seed, sub: CLASSIFIER_PASS, streamBase: STREAM_DROPOUT, dropout: false }, 'classifier');
+  const pass = GpuPass.create(
+    network,
+    clock,
+    batch,
+    x,
+    { seed, sub: CLASSIFIER_PASS, streamBase: STREAM_DROPOUT, dropout: false },
+    'classifier',
+  );
   const step = [
-    await gatherDispatch(rt, clock, { batch, seed, stream: STREAM_GATHER, sub: CLASSIFIER_PASS }, dataset, { x, indices }),
+    await gatherDispatch(rt, clock, { batch, seed, stream: STREAM_GATHER, sub: CLASSIFIER_PASS }, dataset, {
+      x,
+      indices,
+    }),
     ...(await pass.forward()),
     await softmaxCrossEntropy(rt, { batch, classes }, { logits: pass.output, labels, indices, dlogits, stats }),
     ...(await pass.backward({ outputGrad: dlogits })),
@@ -119,14 +146,25 @@ export class ClassifierFeatures {
   ) {}
 
   /** The classifier less its output layer runs on the GPU; the logits (one per class) are cheap on the CPU. */
-  static async create(rt: Runtime, config: ClassifierConfig, params: Float32Array, inputs = 784, batch = 500, classes = CLASSES): Promise<ClassifierFeatures> {
+  static async create(
+    rt: Runtime,
+    config: ClassifierConfig,
+    params: Float32Array,
+    inputs = 784,
+    batch = 500,
+    classes = CLASSES,
+  ): Promise<ClassifierFeatures> {
     const spec = classifierSpec(config, inputs, classes);
     const layout = parameterLayout(spec);
-    if (params.length !== layout.totalFloats) throw new Error(`classifier: ${params.length} parameters, the layout of ${classifierKey(config)} has ${layout.totalFloats}`);
+    if (params.length !== layout.totalFloats)
+      throw new Error(
+        `classifier: ${params.length} parameters, the layout of ${classifierKey(config)} has ${layout.totalFloats}`,
+      );
     const trunk: NetworkSpec = { ...spec, layers: spec.layers.slice(0, -1) };
     const trunkLayout = parameterLayout(trunk);
     const trunkParams = new Float32Array(trunkLayout.totalFloats);
-    for (const t of trunkLayout.tensors) trunkParams.set(params.subarray(tensor(layout, t.name).offset, tensor(layout, t.name).offset + t.size), t.offset);
+    for (const t of trunkLayout.tensors)
+      trunkParams.set(params.subarray(tensor(layout, t.name).offset, tensor(layout, t.name).offset + t.size), t.offset);
     const last = spec.layers.length - 1;
     const slice = (name: string) => {
       const t = tensor(layout, name);
@@ -136,15 +174,39 @@ export class ClassifierFeatures {
     await network.upload(trunkParams);
     const clock = new Clock(rt.device);
     const input = rt.createBuffer('classifier.features.x', batch * inputs * 4);
-    const pass = GpuPass.create(network, clock, batch, input, { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false }, 'classifier.features');
+    const pass = GpuPass.create(
+      network,
+      clock,
+      batch,
+      input,
+      { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false },
+      'classifier.features',
+    );
     const features = trunk.layers[trunk.layers.length - 1].units;
-    const staging = rt.device.createBuffer({ label: 'classifier.features.readback', size: batch * features * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    return new ClassifierFeatures(rt, network, pass, staging, await pass.forward(), slice(`classifier.${last}.weight`), slice(`classifier.${last}.bias`), batch, inputs, features, classes);
+    const staging = rt.device.createBuffer({
+      label: 'classifier.features.readback',
+      size: batch * features * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    return new ClassifierFeatures(
+      rt,
+      network,
+      pass,
+      staging,
+      await pass.forward(),
+      slice(`classifier.${last}.weight`),
+      slice(`classifier.${last}.bias`),
+      batch,
+      inputs,
+      features,
+      classes,
+    );
   }
 
   /** Features (count, features) and the predicted class of each row. */
   async run(rows: Rows): Promise<{ features: Float32Array; predictions: Uint8Array }> {
-    if (rows.features !== this.inputs) throw new RangeError(`classifier: images of ${rows.features} values, the classifier takes ${this.inputs}`);
+    if (rows.features !== this.inputs)
+      throw new RangeError(`classifier: images of ${rows.features} values, the classifier takes ${this.inputs}`);
     const scale = rows.scale ?? 1;
     const out = new Float32Array(rows.count * this.features);
     const chunk = new Float32Array(this.batch * this.inputs);
@@ -195,11 +257,21 @@ export class ClassifierFeatures {
 export function splitRows(images: ImageDataset, split: ImageDataset['train'], first: number, count: number): Rows {
   const features = imageBytes(images);
   if (images.contrastScale !== undefined) return { values: splitValues(images, split, first, count), count, features };
-  return { values: split.pixels.subarray(first * features, (first + count) * features), count, features, scale: 1 / 255 };
+  return {
+    values: split.pixels.subarray(first * features, (first + count) * features),
+    count,
+    features,
+    scale: 1 / 255,
+  };
 }
 
 /** The fraction of the test images whose predicted class is their label. */
-export async function testAccuracy(rt: Runtime, images: ImageDataset, config: ClassifierConfig, params: Float32Array): Promise<number> {
+export async function testAccuracy(
+  rt: Runtime,
+  images: ImageDataset,
+  config: ClassifierConfig,
+  params: Float32Array,
+): Promise<number> {
   const classifier = await ClassifierFeatures.create(rt, config, params, imageBytes(images), 500, images.classes);
   try {
     const { test } = images;
@@ -211,4 +283,3 @@ export async function testAccuracy(rt: Runtime, images: ImageDataset, config: Cl
     classifier.destroy();
   }
 }
-

@@ -26,26 +26,62 @@ export class DiscriminatorFeatures {
   ) {}
 
   /** `params`: D's own, laid out by `discriminator`'s layout; its output layer is left out. */
-  static async create(rt: Runtime, discriminator: NetworkSpec, params: Float32Array, batch = 500): Promise<DiscriminatorFeatures> {
-    if (networkClasses(discriminator) > 0) throw new RangeError('semi-supervised: the discriminator is conditional; its features depend on the class it is told, so it takes unconditional models only');
+  static async create(
+    rt: Runtime,
+    discriminator: NetworkSpec,
+    params: Float32Array,
+    batch = 500,
+  ): Promise<DiscriminatorFeatures> {
+    if (networkClasses(discriminator) > 0)
+      throw new RangeError(
+        'semi-supervised: the discriminator is conditional; its features depend on the class it is told, so it takes unconditional models only',
+      );
     const layout = parameterLayout(discriminator);
-    if (params.length !== layout.totalFloats) throw new RangeError(`semi-supervised: ${params.length} discriminator parameters, its layout has ${layout.totalFloats}`);
+    if (params.length !== layout.totalFloats)
+      throw new RangeError(
+        `semi-supervised: ${params.length} discriminator parameters, its layout has ${layout.totalFloats}`,
+      );
     const spec = discriminatorFeatureSpec(discriminator);
     const network = new GpuNetwork(rt, spec, { trainable: false });
     const trunk = new Float32Array(network.layout.totalFloats);
-    for (const t of network.layout.tensors) trunk.set(params.subarray(tensor(layout, t.name).offset, tensor(layout, t.name).offset + t.size), t.offset);
+    for (const t of network.layout.tensors)
+      trunk.set(params.subarray(tensor(layout, t.name).offset, tensor(layout, t.name).offset + t.size), t.offset);
     await network.upload(trunk);
     const clock = new Clock(rt.device);
     const input = rt.createBuffer('semi.features.x', batch * spec.inputFeatures * 4);
-    const pass = GpuPass.create(network, clock, batch, input, { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false }, 'semi.features');
+    const pass = GpuPass.create(
+      network,
+      clock,
+      batch,
+      input,
+      { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false },
+      'semi.features',
+    );
     const features = spec.layers[spec.layers.length - 1].units;
-    const staging = rt.device.createBuffer({ label: 'semi.features.readback', size: batch * features * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    return new DiscriminatorFeatures(rt, network, pass, await pass.forward(), staging, clock, batch, spec.inputFeatures, features);
+    const staging = rt.device.createBuffer({
+      label: 'semi.features.readback',
+      size: batch * features * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    return new DiscriminatorFeatures(
+      rt,
+      network,
+      pass,
+      await pass.forward(),
+      staging,
+      clock,
+      batch,
+      spec.inputFeatures,
+      features,
+    );
   }
 
   /** The features (count, features) of every row. */
   async run(rows: Rows): Promise<Float32Array> {
-    if (rows.features !== this.inputs) throw new RangeError(`semi-supervised: images of ${rows.features} values, the discriminator takes ${this.inputs}`);
+    if (rows.features !== this.inputs)
+      throw new RangeError(
+        `semi-supervised: images of ${rows.features} values, the discriminator takes ${this.inputs}`,
+      );
     const out = new Float32Array(rows.count * this.features);
     const chunk = new Float32Array(this.batch * this.inputs);
     for (let first = 0; first < rows.count; first += this.batch) {

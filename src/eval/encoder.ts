@@ -54,14 +54,22 @@ export function outputFeatures(spec: NetworkSpec): number {
 
 /** G on the GPU (parameters uploaded), refused for a conditional G: E predicts z alone, without the class. */
 export async function uploadGenerator(rt: Runtime, model: GeneratorModel, trainable = false): Promise<GpuNetwork> {
-  if (networkClasses(model.spec) > 0) throw new RangeError('inference: the generator is conditional; E and the completion fit z alone, so they take unconditional models only');
+  if (networkClasses(model.spec) > 0)
+    throw new RangeError(
+      'inference: the generator is conditional; E and the completion fit z alone, so they take unconditional models only',
+    );
   const network = new GpuNetwork(rt, model.spec, { trainable });
   await network.upload(model.params);
   return network;
 }
 
 /** Trains E for G; `onProgress` is called every WAIT_EVERY iterations. */
-export async function trainEncoder(rt: Runtime, model: GeneratorModel, encoder: EncoderConfig, onProgress?: (iteration: number) => void): Promise<TrainedEncoder> {
+export async function trainEncoder(
+  rt: Runtime,
+  model: GeneratorModel,
+  encoder: EncoderConfig,
+  onProgress?: (iteration: number) => void,
+): Promise<TrainedEncoder> {
   const { batch, iterations, seed } = encoder;
   const dim = model.noise.dim;
   const clock = new Clock(rt.device);
@@ -74,28 +82,66 @@ export async function trainEncoder(rt: Runtime, model: GeneratorModel, encoder: 
   const z = rt.createBuffer('encoder.z', batch * dim * 4);
   const dout = rt.createBuffer('encoder.dout', batch * dim * 4);
   const { optimizer, nonfinite, state } = await networkAdam(rt, network, 'encoder', encoder.lr);
-  const gPass = GpuPass.create(generator, clock, batch, z, { seed, sub: ENCODER_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, 'encoder.g');
-  const ePass = GpuPass.create(network, clock, batch, gPass.output, { seed, sub: ENCODER_PASS, streamBase: STREAM_DROPOUT, dropout: false }, 'encoder.e');
+  const gPass = GpuPass.create(
+    generator,
+    clock,
+    batch,
+    z,
+    { seed, sub: ENCODER_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false },
+    'encoder.g',
+  );
+  const ePass = GpuPass.create(
+    network,
+    clock,
+    batch,
+    gPass.output,
+    { seed, sub: ENCODER_PASS, streamBase: STREAM_DROPOUT, dropout: false },
+    'encoder.e',
+  );
   const forward = [
-    await noiseDispatch(rt, clock, { ...model.noise, rows: batch, cols: dim, seed, stream: STREAM_NOISE, sub: ENCODER_PASS }, z),
+    await noiseDispatch(
+      rt,
+      clock,
+      { ...model.noise, rows: batch, cols: dim, seed, stream: STREAM_NOISE, sub: ENCODER_PASS },
+      z,
+    ),
     ...(await gPass.forward()),
     ...(await ePass.forward()),
   ];
   // The loss is the batch mean of each row's squared errors (halved): scale 1 / batch.
   const features = outputFeatures(model.spec);
-  const own = pixel ? ['dfit', 'dpixel'].map((name, i) => rt.createBuffer(`encoder.${name}`, batch * (i ? dim : features) * 4)) : [];
-  const reconstruction = pixel ? GpuPass.create(generator, clock, batch, ePass.output, { seed, sub: ENCODER_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, 'encoder.g_of_e') : undefined;
+  const own = pixel
+    ? ['dfit', 'dpixel'].map((name, i) => rt.createBuffer(`encoder.${name}`, batch * (i ? dim : features) * 4))
+    : [];
+  const reconstruction = pixel
+    ? GpuPass.create(
+        generator,
+        clock,
+        batch,
+        ePass.output,
+        { seed, sub: ENCODER_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false },
+        'encoder.g_of_e',
+      )
+    : undefined;
   const pixelLoss = reconstruction
     ? [
         ...(await reconstruction.forward()),
-        await squaredErrorGrad(rt, { count: batch * features, scale: encoder.pixelWeight / batch }, { pred: reconstruction.output, expected: gPass.output, dpred: own[0] }),
+        await squaredErrorGrad(
+          rt,
+          { count: batch * features, scale: encoder.pixelWeight / batch },
+          { pred: reconstruction.output, expected: gPass.output, dpred: own[0] },
+        ),
         ...(await reconstruction.backward({ outputGrad: own[0], weightGrads: false, inputGrad: own[1] })),
       ]
     : [];
   const step = [
     ...forward,
     ...pixelLoss,
-    await squaredErrorGrad(rt, { count: batch * dim, scale: 1 / batch }, { pred: ePass.output, expected: z, addend: own[1], dpred: dout }),
+    await squaredErrorGrad(
+      rt,
+      { count: batch * dim, scale: 1 / batch },
+      { pred: ePass.output, expected: z, addend: own[1], dpred: dout },
+    ),
     ...(await ePass.backward({ outputGrad: dout })),
     optimizer.dispatch,
   ];
@@ -123,7 +169,10 @@ export async function trainEncoder(rt: Runtime, model: GeneratorModel, encoder: 
       const [predicted, truth] = [await rt.readF32(ePass.output, batch * dim), await rt.readF32(z, batch * dim)];
       for (let k = 0; k < batch * dim; k++) squared += (predicted[k] - truth[k]) ** 2;
     }
-    return { params: (await rt.readF32(network.params)).slice(0, network.layout.totalFloats), zMse: squared / (HELD_OUT_BATCHES * batch * dim) };
+    return {
+      params: (await rt.readF32(network.params)).slice(0, network.layout.totalFloats),
+      zMse: squared / (HELD_OUT_BATCHES * batch * dim),
+    };
   } finally {
     gPass.destroy();
     ePass.destroy();
@@ -142,7 +191,9 @@ export interface TrainedWeights {
 
 /** E for `model`'s G on the GPU, parameters uploaded, for inference only. */
 export async function uploadEncoder(rt: Runtime, model: GeneratorModel, encoder: TrainedWeights): Promise<GpuNetwork> {
-  const network = new GpuNetwork(rt, encoderSpec(outputFeatures(model.spec), encoder.hidden, model.noise.dim), { trainable: false });
+  const network = new GpuNetwork(rt, encoderSpec(outputFeatures(model.spec), encoder.hidden, model.noise.dim), {
+    trainable: false,
+  });
   await network.upload(encoder.params);
   return network;
 }
@@ -170,24 +221,54 @@ export class Reconstructor {
     readonly dim: number,
   ) {}
 
-  static async create(rt: Runtime, model: GeneratorModel, encoder: TrainedWeights, batch = 500): Promise<Reconstructor> {
+  static async create(
+    rt: Runtime,
+    model: GeneratorModel,
+    encoder: TrainedWeights,
+    batch = 500,
+  ): Promise<Reconstructor> {
     const features = outputFeatures(model.spec);
     const dim = model.noise.dim;
     const clock = new Clock(rt.device);
     const g = await uploadGenerator(rt, model);
     const e = await uploadEncoder(rt, model, encoder);
     const x = rt.createBuffer('reconstruct.x', batch * features * 4);
-    const ePass = GpuPass.create(e, clock, batch, x, { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false }, 'reconstruct.e');
-    const gPass = GpuPass.create(g, clock, batch, ePass.output, { seed: 0, sub: 0, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, 'reconstruct.g');
+    const ePass = GpuPass.create(
+      e,
+      clock,
+      batch,
+      x,
+      { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false },
+      'reconstruct.e',
+    );
+    const gPass = GpuPass.create(
+      g,
+      clock,
+      batch,
+      ePass.output,
+      { seed: 0, sub: 0, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false },
+      'reconstruct.g',
+    );
     const range = noiseRange(model.noise);
-    const dispatches = [...(await ePass.forward()), ...(range ? [await clampValues(rt, { count: batch * dim, ...range }, ePass.output)] : []), ...(await gPass.forward())];
-    const staging = [batch * features, batch * dim].map((floats, i) => rt.device.createBuffer({ label: `reconstruct.readback${i}`, size: floats * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    const dispatches = [
+      ...(await ePass.forward()),
+      ...(range ? [await clampValues(rt, { count: batch * dim, ...range }, ePass.output)] : []),
+      ...(await gPass.forward()),
+    ];
+    const staging = [batch * features, batch * dim].map((floats, i) =>
+      rt.device.createBuffer({
+        label: `reconstruct.readback${i}`,
+        size: floats * 4,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }),
+    );
     return new Reconstructor(rt, [e, g], [ePass, gPass], dispatches, staging, clock, batch, features, dim);
   }
 
   /** G(E(x)) of every row (count, features), and E(x) itself (count, dim). */
   async run(rows: Rows): Promise<{ images: Float32Array; z: Float32Array }> {
-    if (rows.features !== this.features) throw new RangeError(`encoder: images of ${rows.features} values, the encoder takes ${this.features}`);
+    if (rows.features !== this.features)
+      throw new RangeError(`encoder: images of ${rows.features} values, the encoder takes ${this.features}`);
     const [ePass, gPass] = this.passes;
     const images = new Float32Array(rows.count * this.features);
     const z = new Float32Array(rows.count * this.dim);
@@ -202,7 +283,12 @@ export class Reconstructor {
       encoder.copyBufferToBuffer(gPass.output, 0, this.staging[0], 0, this.batch * this.features * 4);
       encoder.copyBufferToBuffer(ePass.output, 0, this.staging[1], 0, this.batch * this.dim * 4);
       this.rt.device.queue.submit([encoder.finish()]);
-      for (const [i, [into, width]] of ([[images, this.features], [z, this.dim]] as const).entries()) {
+      for (const [i, [into, width]] of (
+        [
+          [images, this.features],
+          [z, this.dim],
+        ] as const
+      ).entries()) {
         await this.staging[i].mapAsync(GPUMapMode.READ);
         into.set(new Float32Array(this.staging[i].getMappedRange(), 0, n * width), first * width);
         this.staging[i].unmap();

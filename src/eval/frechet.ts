@@ -127,7 +127,8 @@ export function frechetDistance(x: Gaussian, y: Gaussian): number {
   // the trace of (C1 C2)^1/2 that FID's formula names, without a non-symmetric square root.
   const root = sqrtPsd(x.cov, n);
   const inner = multiply(multiply(root, y.cov, n), root, n);
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) inner[i * n + j] = inner[j * n + i] = 0.5 * (inner[i * n + j] + inner[j * n + i]);
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) inner[i * n + j] = inner[j * n + i] = 0.5 * (inner[i * n + j] + inner[j * n + i]);
   const { values } = symmetricEigen(inner, n);
   let crossTrace = 0;
   for (const value of values) crossTrace += Math.sqrt(Math.max(0, value));
@@ -135,7 +136,10 @@ export function frechetDistance(x: Gaussian, y: Gaussian): number {
 }
 
 /** The share of each class among predictions, and its entropy in nats (ln 10 = 2.303 when uniform over 10). */
-export function classCoverage(predictions: ArrayLike<number>, classes: number): { distribution: number[]; entropy: number } {
+export function classCoverage(
+  predictions: ArrayLike<number>,
+  classes: number,
+): { distribution: number[]; entropy: number } {
   const counts = new Array<number>(classes).fill(0);
   for (let i = 0; i < predictions.length; i++) counts[predictions[i]]++;
   const distribution = counts.map((c) => c / predictions.length);

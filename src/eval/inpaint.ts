@@ -15,7 +15,14 @@ import { GpuPass, type GpuNetwork } from '../nn/mlp';
 import { noiseRange } from '../spec/encoder';
 import { STREAM_DROPOUT, STREAM_NOISE } from '../spec/rng';
 import { GENERATOR_DROPOUT_STREAM } from '../spec/keys';
-import { outputFeatures, rowsChunk, uploadEncoder, uploadGenerator, type GeneratorModel, type TrainedWeights } from './encoder';
+import {
+  outputFeatures,
+  rowsChunk,
+  uploadEncoder,
+  uploadGenerator,
+  type GeneratorModel,
+  type TrainedWeights,
+} from './encoder';
 import type { Rows } from './window';
 
 /** The random starts' noise pass: a key no other draw uses. */
@@ -38,7 +45,8 @@ export const DEFAULT_INPAINT = { steps: 200, lr: 0.05, restarts: 4, images: 250 
 /** 1 for the top half of every channel's rows, 0 for the bottom half: (channels x height x width). */
 export function maskBottomHalf(channels: number, height: number, width: number): Float32Array {
   const mask = new Float32Array(channels * height * width);
-  for (let c = 0; c < channels; c++) mask.fill(1, c * height * width, c * height * width + Math.floor(height / 2) * width);
+  for (let c = 0; c < channels; c++)
+    mask.fill(1, c * height * width, c * height * width + Math.floor(height / 2) * width);
   return mask;
 }
 
@@ -80,7 +88,14 @@ export class Inpainter {
     private readonly clock: Clock,
     private readonly networks: GpuNetwork[],
     private readonly passes: GpuPass[],
-    private readonly buffers: { x: GPUBuffer; mask: GPUBuffer; z: GPUBuffer; own: GPUBuffer[]; moments: GPUBuffer[]; staging: GPUBuffer[] },
+    private readonly buffers: {
+      x: GPUBuffer;
+      mask: GPUBuffer;
+      z: GPUBuffer;
+      own: GPUBuffer[];
+      moments: GPUBuffer[];
+      staging: GPUBuffer[];
+    },
     /** What starts z: E's forward pass (its output then copied to z) or the noise. */
     private readonly start: Dispatch[],
     /** z clamped to p_z's range (empty for a gaussian p_z). */
@@ -98,11 +113,25 @@ export class Inpainter {
     readonly dim: number,
   ) {}
 
-  static async create(rt: Runtime, model: GeneratorModel, encoder: TrainedWeights | undefined, options: InpaintOptions): Promise<Inpainter> {
+  static async create(
+    rt: Runtime,
+    model: GeneratorModel,
+    encoder: TrainedWeights | undefined,
+    options: InpaintOptions,
+  ): Promise<Inpainter> {
     const { steps, lr, images } = { ...DEFAULT_INPAINT, ...options };
     const restarts = encoder ? 1 : (options.restarts ?? DEFAULT_INPAINT.restarts);
-    if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(restarts) || restarts < 1 || !Number.isInteger(images) || images < 1) {
-      throw new RangeError(`inpaint: steps (${steps}), restarts (${restarts}) and images (${images}) must be positive integers`);
+    if (
+      !Number.isInteger(steps) ||
+      steps < 1 ||
+      !Number.isInteger(restarts) ||
+      restarts < 1 ||
+      !Number.isInteger(images) ||
+      images < 1
+    ) {
+      throw new RangeError(
+        `inpaint: steps (${steps}), restarts (${restarts}) and images (${images}) must be positive integers`,
+      );
     }
     const rows = images * restarts;
     const features = outputFeatures(model.spec);
@@ -110,12 +139,26 @@ export class Inpainter {
     const clock = new Clock(rt.device);
     // Trainable only for the gradient buffer the backward pass binds; G's weights are never updated.
     const g = await uploadGenerator(rt, model, true);
-    const [x, mask, dfit] = ['x', 'mask', 'dfit'].map((name) => rt.createBuffer(`inpaint.${name}`, rows * features * 4));
+    const [x, mask, dfit] = ['x', 'mask', 'dfit'].map((name) =>
+      rt.createBuffer(`inpaint.${name}`, rows * features * 4),
+    );
     const [z, dz] = ['z', 'dz'].map((name) => rt.createBuffer(`inpaint.${name}`, rows * dim * 4));
     const moments = [0, 1].map((m) => rt.createBuffer(`inpaint.adam_${m ? 'v' : 'm'}`, rows * dim * 4));
     const nonfinite = createNonfiniteFlag(rt, 'inpaint.nonfinite');
-    const gPass = GpuPass.create(g, clock, rows, z, { seed: 0, sub: 0, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, 'inpaint.g');
-    const optimizer = await createOptimizer(rt, { rule: 'adam', count: rows * dim }, { grad: dz, param: z, firstMoment: moments[0], secondMoment: moments[1], nonfinite }, { lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    const gPass = GpuPass.create(
+      g,
+      clock,
+      rows,
+      z,
+      { seed: 0, sub: 0, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false },
+      'inpaint.g',
+    );
+    const optimizer = await createOptimizer(
+      rt,
+      { rule: 'adam', count: rows * dim },
+      { grad: dz, param: z, firstMoment: moments[0], secondMoment: moments[1], nonfinite },
+      { lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    );
     const range = noiseRange(model.noise);
     const clamp = range ? [await clampValues(rt, { count: rows * dim, ...range }, z)] : [];
     const networks = [g];
@@ -125,26 +168,67 @@ export class Inpainter {
     if (encoder) {
       // E reads the masked image, which x holds while z starts (complete() writes it there first).
       const e = await uploadEncoder(rt, model, encoder);
-      const ePass = GpuPass.create(e, clock, rows, x, { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false }, 'inpaint.e');
+      const ePass = GpuPass.create(
+        e,
+        clock,
+        rows,
+        x,
+        { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false },
+        'inpaint.e',
+      );
       networks.push(e);
       passes.push(ePass);
       start = await ePass.forward();
       encoded = ePass.output;
     } else {
-      start = [await noiseDispatch(rt, clock, { ...model.noise, rows, cols: dim, seed: options.seed, stream: STREAM_NOISE, sub: INPAINT_PASS }, z)];
+      start = [
+        await noiseDispatch(
+          rt,
+          clock,
+          { ...model.noise, rows, cols: dim, seed: options.seed, stream: STREAM_NOISE, sub: INPAINT_PASS },
+          z,
+        ),
+      ];
     }
     // The loss of each row is half its known pixels' squared error: rows do not share a scale.
     const forward = await gPass.forward();
     const step = [
       ...forward,
-      await squaredErrorGrad(rt, { count: rows * features, scale: 1 }, { pred: gPass.output, expected: x, mask, dpred: dfit }),
+      await squaredErrorGrad(
+        rt,
+        { count: rows * features, scale: 1 },
+        { pred: gPass.output, expected: x, mask, dpred: dfit },
+      ),
       ...(await gPass.backward({ outputGrad: dfit, weightGrads: false, inputGrad: dz })),
       optimizer.dispatch,
       ...clamp,
     ];
-    const staging = [rows * features, rows * dim].map((floats, i) => rt.device.createBuffer({ label: `inpaint.readback${i}`, size: floats * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    const staging = [rows * features, rows * dim].map((floats, i) =>
+      rt.device.createBuffer({
+        label: `inpaint.readback${i}`,
+        size: floats * 4,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }),
+    );
     const buffers = { x, mask, z, own: [x, mask, dfit, z, dz, nonfinite, ...moments, clock.buffer], moments, staging };
-    return new Inpainter(rt, clock, networks, passes, buffers, start, clamp, step, forward, optimizer, encoded, rows, restarts, steps, features, dim);
+    return new Inpainter(
+      rt,
+      clock,
+      networks,
+      passes,
+      buffers,
+      start,
+      clamp,
+      step,
+      forward,
+      optimizer,
+      encoded,
+      rows,
+      restarts,
+      steps,
+      features,
+      dim,
+    );
   }
 
   /**
@@ -152,12 +236,23 @@ export class Inpainter {
    * `onProgress`, for a page that shows the fit as it goes: every 50 steps, G(z) of the best start so
    * far for the rows of the batch under way (`out.fit`); reading it back does not change the fit.
    */
-  async complete(rows: Rows, mask: Float32Array, onProgress?: (step: number, fit: Float32Array) => void): Promise<Completion> {
+  async complete(
+    rows: Rows,
+    mask: Float32Array,
+    onProgress?: (step: number, fit: Float32Array) => void,
+  ): Promise<Completion> {
     const { features, dim, restarts } = this;
-    if (rows.features !== features) throw new RangeError(`inpaint: images of ${rows.features} values, G draws ${features}`);
-    if (mask.length !== features) throw new RangeError(`inpaint: a mask of ${mask.length} values for images of ${features}`);
+    if (rows.features !== features)
+      throw new RangeError(`inpaint: images of ${rows.features} values, G draws ${features}`);
+    if (mask.length !== features)
+      throw new RangeError(`inpaint: a mask of ${mask.length} values for images of ${features}`);
     const perBatch = this.rows / restarts;
-    const out: Completion = { completed: new Float32Array(rows.count * features), masked: new Float32Array(rows.count * features), fit: new Float32Array(rows.count * features), z: new Float32Array(rows.count * dim) };
+    const out: Completion = {
+      completed: new Float32Array(rows.count * features),
+      masked: new Float32Array(rows.count * features),
+      fit: new Float32Array(rows.count * features),
+      z: new Float32Array(rows.count * dim),
+    };
     const chunk = new Float32Array(perBatch * features);
     const batchX = new Float32Array(this.rows * features);
     const masks = new Float32Array(this.rows * features);
@@ -167,7 +262,10 @@ export class Inpainter {
       const n = Math.min(perBatch, rows.count - first);
       rowsChunk(rows, first, n, chunk);
       // Row i * restarts + s is start s of image i; each holds the masked image (unknown pixels 0).
-      for (let i = 0; i < perBatch; i++) for (let s = 0; s < restarts; s++) for (let k = 0; k < features; k++) batchX[(i * restarts + s) * features + k] = chunk[i * features + k] * mask[k];
+      for (let i = 0; i < perBatch; i++)
+        for (let s = 0; s < restarts; s++)
+          for (let k = 0; k < features; k++)
+            batchX[(i * restarts + s) * features + k] = chunk[i * features + k] * mask[k];
       this.rt.device.queue.writeBuffer(this.buffers.x, 0, batchX);
       this.startBatch(b);
       for (let s = 0; s < this.steps; s++) {
@@ -226,7 +324,15 @@ export class Inpainter {
   }
 
   /** For each image, the start whose G(z) fits the known pixels best. */
-  private keepBest(fit: Float32Array, z: Float32Array, batchX: Float32Array, mask: Float32Array, first: number, n: number, out: Completion): void {
+  private keepBest(
+    fit: Float32Array,
+    z: Float32Array,
+    batchX: Float32Array,
+    mask: Float32Array,
+    first: number,
+    n: number,
+    out: Completion,
+  ): void {
     const { features, dim, restarts } = this;
     for (let i = 0; i < n; i++) {
       let best = 0;
@@ -234,7 +340,8 @@ export class Inpainter {
       for (let s = 0; s < restarts; s++) {
         const row = i * restarts + s;
         let error = 0;
-        for (let k = 0; k < features; k++) error += mask[k] * (fit[row * features + k] - batchX[row * features + k]) ** 2;
+        for (let k = 0; k < features; k++)
+          error += mask[k] * (fit[row * features + k] - batchX[row * features + k]) ** 2;
         if (error < bestError) [best, bestError] = [row, error];
       }
       out.fit.set(fit.subarray(best * features, (best + 1) * features), (first + i) * features);

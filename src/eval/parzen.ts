@@ -39,9 +39,17 @@ export interface ParzenResult {
 }
 
 /** The protocol on a window already holding the samples: choose sigma on `valid`, report on `test`. */
-export async function parzenEvaluation(window: SampleWindow, valid: Rows, test: Rows, sigmas: readonly number[] = paperSigmas()): Promise<ParzenResult> {
+export async function parzenEvaluation(
+  window: SampleWindow,
+  valid: Rows,
+  test: Rows,
+  sigmas: readonly number[] = paperSigmas(),
+): Promise<ParzenResult> {
   const validLl = await window.logLikelihoods(valid, sigmas);
-  const bySigma: ParzenResult['bySigma'] = sigmas.map((sigma, j) => ({ sigma, valid_ll: meanAndStandardError(validLl, sigmas.length, j).mean }));
+  const bySigma: ParzenResult['bySigma'] = sigmas.map((sigma, j) => ({
+    sigma,
+    valid_ll: meanAndStandardError(validLl, sigmas.length, j).mean,
+  }));
   // numpy.argmax: the first of equal maxima.
   let best = 0;
   bySigma.forEach((s, j) => {
@@ -52,5 +60,13 @@ export async function parzenEvaluation(window: SampleWindow, valid: Rows, test: 
   const testLl = await window.logLikelihoods(test, sigmas);
   const { mean, se } = meanAndStandardError(testLl, sigmas.length, best);
   for (const [j, s] of bySigma.entries()) s.test_ll = meanAndStandardError(testLl, sigmas.length, j).mean;
-  return { ll: mean, se, sigma: sigmas[best], bySigma, nSamples: window.sampleCount, nValid: valid.count, nTest: test.count };
+  return {
+    ll: mean,
+    se,
+    sigma: sigmas[best],
+    bySigma,
+    nSamples: window.sampleCount,
+    nValid: valid.count,
+    nTest: test.count,
+  };
 }

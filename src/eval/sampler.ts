@@ -34,8 +34,17 @@ class BatchRunner {
     readonly features: number,
     private readonly labels?: GPUBuffer,
   ) {
-    this.staging = rt.device.createBuffer({ label: 'eval.samples.readback', size: batch * features * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    if (labels) this.labelStaging = rt.device.createBuffer({ label: 'eval.labels.readback', size: batch * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.staging = rt.device.createBuffer({
+      label: 'eval.samples.readback',
+      size: batch * features * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    if (labels)
+      this.labelStaging = rt.device.createBuffer({
+        label: 'eval.labels.readback',
+        size: batch * 4,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
   }
 
   /** Runs the batch with the clock at `step` and copies its first `count` rows into `into` at row `row` (and their classes into `classes`). */
@@ -46,7 +55,8 @@ class BatchRunner {
     for (const d of this.dispatches) d.record(pass);
     pass.end();
     encoder.copyBufferToBuffer(this.output, 0, this.staging, 0, this.batch * this.features * 4);
-    if (this.labels && this.labelStaging) encoder.copyBufferToBuffer(this.labels, 0, this.labelStaging, 0, this.batch * 4);
+    if (this.labels && this.labelStaging)
+      encoder.copyBufferToBuffer(this.labels, 0, this.labelStaging, 0, this.batch * 4);
     this.rt.device.queue.submit([encoder.finish()]);
     await this.staging.mapAsync(GPUMapMode.READ);
     into.set(new Float32Array(this.staging.getMappedRange(), 0, count * this.features), row * this.features);
@@ -62,7 +72,8 @@ class BatchRunner {
   async draw(count: number): Promise<Float32Array> {
     const out = new Float32Array(count * this.features);
     const classes = this.labels ? new Uint32Array(count) : undefined;
-    for (let b = 0; b * this.batch < count; b++) await this.run(b, out, b * this.batch, Math.min(this.batch, count - b * this.batch), classes);
+    for (let b = 0; b * this.batch < count; b++)
+      await this.run(b, out, b * this.batch, Math.min(this.batch, count - b * this.batch), classes);
     this.drawnClasses = classes;
     return out;
   }
@@ -95,7 +106,12 @@ export class GeneratorSampler {
     private readonly labels?: GPUBuffer,
   ) {}
 
-  static async create(rt: Runtime, config: TrainConfig, params: Float32Array, options: GeneratorSamplerOptions): Promise<GeneratorSampler> {
+  static async create(
+    rt: Runtime,
+    config: TrainConfig,
+    params: Float32Array,
+    options: GeneratorSamplerOptions,
+  ): Promise<GeneratorSampler> {
     const batch = options.batch ?? 500;
     const clock = new Clock(rt.device);
     const spec = generatorSpec(config);
@@ -106,12 +122,35 @@ export class GeneratorSampler {
     // A conditional G: each row's class drawn uniformly by the noise kernel, keyed as z is.
     const classes = isConditional(config) ? config.classes : 0;
     const labels = classes > 0 ? rt.createBuffer('eval.labels', batch * 4) : undefined;
-    const pass = GpuPass.create(network, clock, batch, z, { seed: options.seed, sub: EVAL_SAMPLE_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, 'eval.g', labels);
+    const pass = GpuPass.create(
+      network,
+      clock,
+      batch,
+      z,
+      { seed: options.seed, sub: EVAL_SAMPLE_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false },
+      'eval.g',
+      labels,
+    );
     const forward = await pass.forward();
-    const noise = await noiseDispatch(rt, clock, { ...config.noise, rows: batch, cols: noiseDim, seed: options.seed, stream: STREAM_NOISE, sub: EVAL_SAMPLE_PASS }, z);
-    const drawClasses = labels ? [await classNoise(rt, clock, { rows: batch, classes, seed: options.seed, sub: EVAL_SAMPLE_PASS }, labels)] : [];
+    const noise = await noiseDispatch(
+      rt,
+      clock,
+      { ...config.noise, rows: batch, cols: noiseDim, seed: options.seed, stream: STREAM_NOISE, sub: EVAL_SAMPLE_PASS },
+      z,
+    );
+    const drawClasses = labels
+      ? [await classNoise(rt, clock, { rows: batch, classes, seed: options.seed, sub: EVAL_SAMPLE_PASS }, labels)]
+      : [];
     const features = spec.layers[spec.layers.length - 1].units;
-    const sampling = new BatchRunner(rt, clock, [noise, ...drawClasses, ...forward], pass.output, batch, features, labels);
+    const sampling = new BatchRunner(
+      rt,
+      clock,
+      [noise, ...drawClasses, ...forward],
+      pass.output,
+      batch,
+      features,
+      labels,
+    );
     const decoding = new BatchRunner(rt, clock, forward, pass.output, batch, features);
     return new GeneratorSampler(rt, network, pass, z, sampling, decoding, noiseDim, features, classes, labels);
   }
@@ -140,7 +179,8 @@ export class GeneratorSampler {
       padded.fill(0).set(z.subarray(first * this.noiseDim, (first + n) * this.noiseDim));
       this.rt.device.queue.writeBuffer(this.z, 0, padded);
       if (this.labels) {
-        for (let i = 0; i < batch; i++) paddedClasses[i] = i < n ? (classes ? classes[first + i] : (first + i) % this.classes) : 0;
+        for (let i = 0; i < batch; i++)
+          paddedClasses[i] = i < n ? (classes ? classes[first + i] : (first + i) % this.classes) : 0;
         this.rt.device.queue.writeBuffer(this.labels, 0, paddedClasses);
       }
       await this.decoding.run(0, out, first, n);
@@ -159,10 +199,30 @@ export class GeneratorSampler {
 }
 
 /** `count` draws from p_z itself (rows of `dim`), for choosing interpolation endpoints. */
-export async function drawNoise(rt: Runtime, config: TrainConfig, count: number, seed: number, sub: number): Promise<Float32Array> {
+export async function drawNoise(
+  rt: Runtime,
+  config: TrainConfig,
+  count: number,
+  seed: number,
+  sub: number,
+): Promise<Float32Array> {
   const clock = new Clock(rt.device);
   const z = rt.createBuffer('eval.endpoints', count * config.noise.dim * 4);
-  const runner = new BatchRunner(rt, clock, [await noiseDispatch(rt, clock, { ...config.noise, rows: count, cols: config.noise.dim, seed, stream: STREAM_NOISE, sub }, z)], z, count, config.noise.dim);
+  const runner = new BatchRunner(
+    rt,
+    clock,
+    [
+      await noiseDispatch(
+        rt,
+        clock,
+        { ...config.noise, rows: count, cols: config.noise.dim, seed, stream: STREAM_NOISE, sub },
+        z,
+      ),
+    ],
+    z,
+    count,
+    config.noise.dim,
+  );
   const out = await runner.draw(count);
   runner.destroy();
   z.destroy();
@@ -171,11 +231,22 @@ export async function drawNoise(rt: Runtime, config: TrainConfig, count: number,
 }
 
 /** Images of uniform noise on [0, 1]: the Parzen window's "no model at all" anchor. */
-export async function noiseImages(rt: Runtime, count: number, features: number, seed: number, batch = 500): Promise<Float32Array> {
+export async function noiseImages(
+  rt: Runtime,
+  count: number,
+  features: number,
+  seed: number,
+  batch = 500,
+): Promise<Float32Array> {
   const clock = new Clock(rt.device);
   const rows = Math.min(batch, count);
   const images = rt.createBuffer('eval.noise_images', rows * features * 4);
-  const dispatch = await uniformNoise(rt, clock, { rows, cols: features, low: 0, high: 1, seed, stream: STREAM_NOISE, sub: EVAL_NOISE_IMAGES_PASS }, images);
+  const dispatch = await uniformNoise(
+    rt,
+    clock,
+    { rows, cols: features, low: 0, high: 1, seed, stream: STREAM_NOISE, sub: EVAL_NOISE_IMAGES_PASS },
+    images,
+  );
   const runner = new BatchRunner(rt, clock, [dispatch], images, rows, features);
   const out = await runner.draw(count);
   runner.destroy();

@@ -30,7 +30,11 @@ export interface SampleScore {
 
 export function scoreAgainst(samples: FeatureSummary, reference: FeatureSummary): SampleScore {
   const { distribution, entropy } = classCoverage(samples.predictions, samples.classes);
-  return { fd: frechetDistance(samples.gaussian, reference.gaussian), classDistribution: distribution, classEntropy: entropy };
+  return {
+    fd: frechetDistance(samples.gaussian, reference.gaussian),
+    classDistribution: distribution,
+    classEntropy: entropy,
+  };
 }
 
 /**
@@ -38,7 +42,8 @@ export function scoreAgainst(samples: FeatureSummary, reference: FeatureSummary)
  * were drawn as (1 for a model that always draws the class asked for, 1 / classes by chance).
  */
 export function classAgreement(predictions: ArrayLike<number>, asked: ArrayLike<number>): number {
-  if (predictions.length !== asked.length || asked.length === 0) throw new RangeError(`class agreement: ${predictions.length} predictions for ${asked.length} classes asked for`);
+  if (predictions.length !== asked.length || asked.length === 0)
+    throw new RangeError(`class agreement: ${predictions.length} predictions for ${asked.length} classes asked for`);
   let agree = 0;
   for (let i = 0; i < asked.length; i++) if (predictions[i] === asked[i]) agree++;
   return agree / asked.length;

@@ -37,16 +37,21 @@ export interface LabelledRows {
  * one's and the counts differ only in how many labels they have.
  */
 export function balancedDraw(labels: ArrayLike<number>, classes: number, count: number, seed: number): Uint32Array {
-  if (count % classes !== 0) throw new RangeError(`semi-supervised: ${count} labelled images are not ${classes} classes of equal size`);
+  if (count % classes !== 0)
+    throw new RangeError(`semi-supervised: ${count} labelled images are not ${classes} classes of equal size`);
   const perClass = count / classes;
   const rows = new Uint32Array(count);
   for (let c = 0; c < classes; c++) {
     const members: number[] = [];
     for (let i = 0; i < labels.length; i++) if (labels[i] === c) members.push(i);
-    if (members.length < perClass) throw new RangeError(`semi-supervised: ${perClass} images of class ${c} asked for, the split holds ${members.length}`);
+    if (members.length < perClass)
+      throw new RangeError(
+        `semi-supervised: ${perClass} images of class ${c} asked for, the split holds ${members.length}`,
+      );
     // Fisher-Yates with the project's counter-based generator, stopped once the first perClass are chosen.
     for (let k = 0; k < perClass; k++) {
-      const j = k + indexFromBits(drawBits({ seed, stream: STREAM_LABELLED, step: c, sub: 0 }, k, 0)[0], members.length - k);
+      const j =
+        k + indexFromBits(drawBits({ seed, stream: STREAM_LABELLED, step: c, sub: 0 }, k, 0)[0], members.length - k);
       [members[k], members[j]] = [members[j], members[k]];
     }
     rows.set(members.slice(0, perClass), c * perClass);
@@ -64,9 +69,14 @@ export function parseLabelledCounts(typed: string): number[] | undefined {
  * Why `counts` labelled images cannot be drawn in balanced classes from the training split of
  * `images` (one line, `typed` naming where the counts were typed), or undefined when they can.
  */
-export function labelledCountsProblem(images: ImageDataset, counts: readonly number[], typed: string): string | undefined {
+export function labelledCountsProblem(
+  images: ImageDataset,
+  counts: readonly number[],
+  typed: string,
+): string | undefined {
   const { classes, train } = images;
-  if (classes < 2 || !train.labels) return `${typed}: ${images.source} has no labels (class folders or label files) to train a classifier with.`;
+  if (classes < 2 || !train.labels)
+    return `${typed}: ${images.source} has no labels (class folders or label files) to train a classifier with.`;
   const held = new Array<number>(classes).fill(0);
   for (let i = 0; i < train.count; i++) held[train.labels[i]]++;
   const fewest = Math.min(...held);
@@ -109,22 +119,46 @@ export interface TrainedSoftmax {
 }
 
 /** Trains the softmax on `labelled`, measuring it on `valid` at each of config.checkpoints; returns the best. */
-export async function trainSoftmax(rt: Runtime, labelled: LabelledRows, valid: LabelledRows, classes: number, config: SemiSupervisedConfig = DEFAULT_SEMI_SUPERVISED, seed = 0): Promise<TrainedSoftmax> {
-  if (valid.features !== labelled.features) throw new RangeError(`semi-supervised: validation rows of ${valid.features} values, the labelled ones have ${labelled.features}`);
+export async function trainSoftmax(
+  rt: Runtime,
+  labelled: LabelledRows,
+  valid: LabelledRows,
+  classes: number,
+  config: SemiSupervisedConfig = DEFAULT_SEMI_SUPERVISED,
+  seed = 0,
+): Promise<TrainedSoftmax> {
+  if (valid.features !== labelled.features)
+    throw new RangeError(
+      `semi-supervised: validation rows of ${valid.features} values, the labelled ones have ${labelled.features}`,
+    );
   const { batch } = config;
   const spec = softmaxSpec(labelled.features, classes);
   const clock = new Clock(rt.device);
   // Zeros: the problem is convex, and every class starts equally likely.
   const network = new GpuNetwork(rt, spec);
   await network.upload(new Float32Array(network.layout.totalFloats));
-  const dataset: GpuDataset = { buffer: rt.upload('semi.labelled', labelled.values), format: 'f32', features: labelled.features, first: 0, count: labelled.count, scale: 1 };
+  const dataset: GpuDataset = {
+    buffer: rt.upload('semi.labelled', labelled.values),
+    format: 'f32',
+    features: labelled.features,
+    first: 0,
+    count: labelled.count,
+    scale: 1,
+  };
   const labels = rt.upload('semi.labels', Uint32Array.from(labelled.labels));
   const x = rt.createBuffer('semi.x', batch * labelled.features * 4);
   const indices = rt.createBuffer('semi.indices', batch * 4);
   const dlogits = rt.createBuffer('semi.dlogits', batch * classes * 4);
   const stats = createXentStats(rt, 'semi.stats');
   const { optimizer, nonfinite, state } = await networkAdam(rt, network, 'semi', config.lr);
-  const pass = GpuPass.create(network, clock, batch, x, { seed, sub: SOFTMAX_PASS, streamBase: STREAM_DROPOUT, dropout: false }, 'semi.softmax');
+  const pass = GpuPass.create(
+    network,
+    clock,
+    batch,
+    x,
+    { seed, sub: SOFTMAX_PASS, streamBase: STREAM_DROPOUT, dropout: false },
+    'semi.softmax',
+  );
   const step = [
     await gatherDispatch(rt, clock, { batch, seed, stream: STREAM_GATHER, sub: SOFTMAX_PASS }, dataset, { x, indices }),
     ...(await pass.forward()),
@@ -145,7 +179,8 @@ export async function trainSoftmax(rt: Runtime, labelled: LabelledRows, valid: L
         if ((done + 1) % WAIT_EVERY === 0) await rt.device.queue.onSubmittedWorkDone();
       }
       const [flag] = await rt.readU32(nonfinite, 1);
-      if (flag) throw new Error('semi-supervised: the softmax produced a non-finite parameter; lower its learning rate');
+      if (flag)
+        throw new Error('semi-supervised: the softmax produced a non-finite parameter; lower its learning rate');
       const params = (await rt.readF32(network.params)).slice(0, network.layout.totalFloats);
       const validAccuracy = softmaxAccuracy(params, valid, classes);
       // The earliest of equal accuracies: the less fitted classifier.
@@ -192,21 +227,36 @@ export interface SemiSupervisedOptions {
 /** A split's first `count` images, or the rows `pick` names, as floats with their labels. */
 function labelledRows(images: ImageDataset, split: ImageSplit, count: number, pick?: ArrayLike<number>): LabelledRows {
   const features = imageBytes(images);
-  if (!pick) return { values: splitValues(images, split, 0, count), labels: split.labels!.subarray(0, count), count, features };
+  if (!pick)
+    return { values: splitValues(images, split, 0, count), labels: split.labels!.subarray(0, count), count, features };
   const values = new Float32Array(pick.length * features);
   for (let i = 0; i < pick.length; i++) values.set(splitValues(images, split, pick[i], 1), i * features);
   return { values, labels: Array.from(pick, (row) => split.labels![row]), count: pick.length, features };
 }
 
 /** For each count of labelled training images, the softmax's test accuracy on D's features and on the pixels. */
-export async function semiSupervised(rt: Runtime, model: DiscriminatorModel, images: ImageDataset, counts: readonly number[], options: SemiSupervisedOptions = {}): Promise<SemiSupervisedResult[]> {
+export async function semiSupervised(
+  rt: Runtime,
+  model: DiscriminatorModel,
+  images: ImageDataset,
+  counts: readonly number[],
+  options: SemiSupervisedOptions = {},
+): Promise<SemiSupervisedResult[]> {
   const { classes, train, valid, test } = images;
-  if (classes < 2 || !train.labels || !valid.labels || !test.labels) throw new RangeError(`semi-supervised: ${images.source} has no labels to train or measure a classifier with`);
+  if (classes < 2 || !train.labels || !valid.labels || !test.labels)
+    throw new RangeError(`semi-supervised: ${images.source} has no labels to train or measure a classifier with`);
   const { seed = 0, config = DEFAULT_SEMI_SUPERVISED } = options;
-  const pixels = { valid: labelledRows(images, valid, options.valid ?? valid.count), test: labelledRows(images, test, options.test ?? test.count) };
+  const pixels = {
+    valid: labelledRows(images, valid, options.valid ?? valid.count),
+    test: labelledRows(images, test, options.test ?? test.count),
+  };
   const extractor = await DiscriminatorFeatures.create(rt, model.spec, model.params);
   try {
-    const inFeatures = async (rows: LabelledRows): Promise<LabelledRows> => ({ ...rows, values: await extractor.run(rows), features: extractor.features });
+    const inFeatures = async (rows: LabelledRows): Promise<LabelledRows> => ({
+      ...rows,
+      values: await extractor.run(rows),
+      features: extractor.features,
+    });
     const features = { valid: await inFeatures(pixels.valid), test: await inFeatures(pixels.test) };
     const results: SemiSupervisedResult[] = [];
     for (const count of counts) {

@@ -4,7 +4,16 @@
 // built before its chunks are submitted and no chunk waits for another (one readback at the end).
 import type { Dispatch, Runtime } from '../gpu/runtime';
 import { DeviceLimitError } from '../gpu/device';
-import { accumulateWindow, columnNorms, finishWindow, MAX_SIGMAS, nearestUpdate, pairDistances, rowNorms, type ChunkShape } from '../kernels/parzen';
+import {
+  accumulateWindow,
+  columnNorms,
+  finishWindow,
+  MAX_SIGMAS,
+  nearestUpdate,
+  pairDistances,
+  rowNorms,
+  type ChunkShape,
+} from '../kernels/parzen';
 
 /** Row-major rows of `features` values, each value multiplied by `scale` on upload (1/255 for pixels). */
 export interface Rows {
@@ -32,11 +41,18 @@ interface SampleChunk {
 }
 
 function checkRows(rows: Rows, what: string): void {
-  if (!Number.isInteger(rows.count) || rows.count < 1) throw new RangeError(`${what}: count must be a positive integer, got ${rows.count}`);
-  if (rows.values.length < rows.count * rows.features) throw new RangeError(`${what}: ${rows.values.length} values hold fewer than ${rows.count} rows of ${rows.features}`);
+  if (!Number.isInteger(rows.count) || rows.count < 1)
+    throw new RangeError(`${what}: count must be a positive integer, got ${rows.count}`);
+  if (rows.values.length < rows.count * rows.features)
+    throw new RangeError(
+      `${what}: ${rows.values.length} values hold fewer than ${rows.count} rows of ${rows.features}`,
+    );
   if (rows.values instanceof Float32Array) {
     const bad = rows.values.subarray(0, rows.count * rows.features).findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new RangeError(`${what}: row ${Math.floor(bad / rows.features)} holds a non-finite value (${rows.values[bad]})`);
+    if (bad >= 0)
+      throw new RangeError(
+        `${what}: row ${Math.floor(bad / rows.features)} holds a non-finite value (${rows.values[bad]})`,
+      );
   }
 }
 
@@ -52,7 +68,12 @@ function transposedChunk(rows: Rows, first: number, count: number): Float32Array
   return out;
 }
 
-function rowChunk(rows: Rows, first: number, count: number, into: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer> {
+function rowChunk(
+  rows: Rows,
+  first: number,
+  count: number,
+  into: Float32Array<ArrayBuffer>,
+): Float32Array<ArrayBuffer> {
   const { values, features } = rows;
   const scale = rows.scale ?? 1;
   const chunk = into.subarray(0, count * features);
@@ -77,22 +98,37 @@ export class SampleWindow {
     const limit = Math.min(rt.limits.maxStorageBufferBindingSize, rt.limits.maxBufferSize);
     const bytesPerRow = 4 * features;
     if (bytesPerRow > limit) {
-      throw new DeviceLimitError(`A sample of ${features} values needs ${bytesPerRow} bytes, more than the device limit maxStorageBufferBindingSize = ${limit}.`);
+      throw new DeviceLimitError(
+        `A sample of ${features} values needs ${bytesPerRow} bytes, more than the device limit maxStorageBufferBindingSize = ${limit}.`,
+      );
     }
-    const samplesCap = Math.max(1, Math.min(options.maxSamplesPerChunk ?? DEFAULT_SAMPLES_PER_CHUNK, Math.floor(limit / bytesPerRow)));
+    const samplesCap = Math.max(
+      1,
+      Math.min(options.maxSamplesPerChunk ?? DEFAULT_SAMPLES_PER_CHUNK, Math.floor(limit / bytesPerRow)),
+    );
     const chunkCount = Math.ceil(count / samplesCap);
     // Equal chunks rather than full ones and a remainder: each distance matrix then has the same size.
     const perChunk = Math.ceil(count / chunkCount);
     const pointsPerChunk = Math.max(
       1,
-      Math.min(options.maxPointsPerChunk ?? DEFAULT_POINTS_PER_CHUNK, Math.floor(limit / (4 * perChunk)), Math.floor(limit / bytesPerRow), rt.limits.maxComputeWorkgroupsPerDimension),
+      Math.min(
+        options.maxPointsPerChunk ?? DEFAULT_POINTS_PER_CHUNK,
+        Math.floor(limit / (4 * perChunk)),
+        Math.floor(limit / bytesPerRow),
+        rt.limits.maxComputeWorkgroupsPerDimension,
+      ),
     );
     const chunks: SampleChunk[] = [];
     const norms: Dispatch[] = [];
     for (let first = 0; first < count; first += perChunk) {
       const n = Math.min(perChunk, count - first);
       const c = chunks.length;
-      const chunk = { first, count: n, muT: rt.upload(`parzen.mu_t.${c}`, transposedChunk(samples, first, n)), muNorm: rt.createBuffer(`parzen.mu_norm.${c}`, n * 4) };
+      const chunk = {
+        first,
+        count: n,
+        muT: rt.upload(`parzen.mu_t.${c}`, transposedChunk(samples, first, n)),
+        muNorm: rt.createBuffer(`parzen.mu_norm.${c}`, n * 4),
+      };
       chunks.push(chunk);
       norms.push(await columnNorms(rt, { points: 1, samples: n, features }, chunk.muT, chunk.muNorm));
     }
@@ -118,7 +154,11 @@ export class SampleWindow {
   }
 
   /** Submits, chunk by chunk, the upload of the points and `dispatchesOf(first, count)`. */
-  private async runPointChunks(points: Rows, x: GPUBuffer, dispatchesOf: (first: number, count: number) => Promise<Dispatch[]>): Promise<void> {
+  private async runPointChunks(
+    points: Rows,
+    x: GPUBuffer,
+    dispatchesOf: (first: number, count: number) => Promise<Dispatch[]>,
+  ): Promise<void> {
     const plans: { first: number; count: number; dispatches: Dispatch[] }[] = [];
     for (let first = 0; first < points.count; first += this.pointsPerChunk) {
       const count = Math.min(this.pointsPerChunk, points.count - first);
@@ -135,13 +175,15 @@ export class SampleWindow {
 
   private checkPoints(points: Rows): void {
     checkRows(points, 'points');
-    if (points.features !== this.features) throw new RangeError(`points have ${points.features} features, the samples ${this.features}`);
+    if (points.features !== this.features)
+      throw new RangeError(`points have ${points.features} features, the samples ${this.features}`);
   }
 
   /** log p(x) of every point under the window of each sigma, row-major (points, sigmas). */
   async logLikelihoods(points: Rows, sigmas: readonly number[]): Promise<Float32Array> {
     this.checkPoints(points);
-    if (sigmas.length < 1 || sigmas.length > MAX_SIGMAS) throw new RangeError(`parzen: between 1 and ${MAX_SIGMAS} sigmas, got ${sigmas.length}`);
+    if (sigmas.length < 1 || sigmas.length > MAX_SIGMAS)
+      throw new RangeError(`parzen: between 1 and ${MAX_SIGMAS} sigmas, got ${sigmas.length}`);
     const bad = sigmas.find((s) => !(s > 0) || !Number.isFinite(s));
     if (bad !== undefined) throw new RangeError(`parzen: sigma ${bad} is not a positive number`);
     const { rt, features } = this;
@@ -154,14 +196,44 @@ export class SampleWindow {
         const dispatches = [await rowNorms(rt, { points: count, samples: 1, features }, scratch.x, scratch.xNorm)];
         for (const [c, chunk] of this.chunks.entries()) {
           const shape: ChunkShape = { points: count, samples: chunk.count, features };
-          const place = { firstPoint, firstSample: chunk.first, reset: c === 0, totalSamples: this.sampleCount, sigmaCount: sigmas.length };
+          const place = {
+            firstPoint,
+            firstSample: chunk.first,
+            reset: c === 0,
+            totalSamples: this.sampleCount,
+            sigmaCount: sigmas.length,
+          };
           dispatches.push(
-            await pairDistances(rt, shape, { x: scratch.x, muT: chunk.muT, xNorm: scratch.xNorm, muNorm: chunk.muNorm, dist: scratch.dist }),
-            await accumulateWindow(rt, shape, { dist: scratch.dist, sigmas: sigmaBuffer, rowMin: scratch.rowMin, rowSum: scratch.rowSum }, place),
+            await pairDistances(rt, shape, {
+              x: scratch.x,
+              muT: chunk.muT,
+              xNorm: scratch.xNorm,
+              muNorm: chunk.muNorm,
+              dist: scratch.dist,
+            }),
+            await accumulateWindow(
+              rt,
+              shape,
+              { dist: scratch.dist, sigmas: sigmaBuffer, rowMin: scratch.rowMin, rowSum: scratch.rowSum },
+              place,
+            ),
           );
         }
-        const place = { firstPoint, firstSample: 0, reset: false, totalSamples: this.sampleCount, sigmaCount: sigmas.length };
-        dispatches.push(await finishWindow(rt, { points: count, samples: this.chunks[0].count, features }, { sigmas: sigmaBuffer, rowMin: scratch.rowMin, rowSum: scratch.rowSum, ll }, place));
+        const place = {
+          firstPoint,
+          firstSample: 0,
+          reset: false,
+          totalSamples: this.sampleCount,
+          sigmaCount: sigmas.length,
+        };
+        dispatches.push(
+          await finishWindow(
+            rt,
+            { points: count, samples: this.chunks[0].count, features },
+            { sigmas: sigmaBuffer, rowMin: scratch.rowMin, rowSum: scratch.rowSum, ll },
+            place,
+          ),
+        );
         return dispatches;
       });
       return await rt.readF32(ll, points.count * sigmas.length);
@@ -184,13 +256,27 @@ export class SampleWindow {
         for (const [c, chunk] of this.chunks.entries()) {
           const shape: ChunkShape = { points: count, samples: chunk.count, features };
           dispatches.push(
-            await pairDistances(rt, shape, { x: scratch.x, muT: chunk.muT, xNorm: scratch.xNorm, muNorm: chunk.muNorm, dist: scratch.dist }),
-            await nearestUpdate(rt, shape, { dist: scratch.dist, nearestDistance, nearestIndex }, { firstPoint, firstSample: chunk.first, reset: c === 0, totalSamples: this.sampleCount }),
+            await pairDistances(rt, shape, {
+              x: scratch.x,
+              muT: chunk.muT,
+              xNorm: scratch.xNorm,
+              muNorm: chunk.muNorm,
+              dist: scratch.dist,
+            }),
+            await nearestUpdate(
+              rt,
+              shape,
+              { dist: scratch.dist, nearestDistance, nearestIndex },
+              { firstPoint, firstSample: chunk.first, reset: c === 0, totalSamples: this.sampleCount },
+            ),
           );
         }
         return dispatches;
       });
-      return { index: await rt.readU32(nearestIndex, points.count), distance: await rt.readF32(nearestDistance, points.count) };
+      return {
+        index: await rt.readU32(nearestIndex, points.count),
+        distance: await rt.readF32(nearestDistance, points.count),
+      };
     } finally {
       for (const b of owned) b.destroy();
     }

@@ -40,7 +40,8 @@ export function watchDevice(device: GPUDevice): { check(during: string): void; s
   let problem: string | undefined;
   let watching = true;
   void device.lost.then((info) => {
-    if (watching) problem ??= `the GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`;
+    if (watching)
+      problem ??= `the GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`;
   });
   const onError = (event: Event) => {
     problem ??= `the GPU reported an error: ${(event as GPUUncapturedErrorEvent).error.message}`;
@@ -99,7 +100,10 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<GpuCon
   try {
     adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   } catch (err) {
-    if (wanted) throw new GpuUnavailableError(`No WebGPU adapter matches '${wanted}' (the adapter option or GAN_ADAPTER): ${(err as Error).message}`);
+    if (wanted)
+      throw new GpuUnavailableError(
+        `No WebGPU adapter matches '${wanted}' (the adapter option or GAN_ADAPTER): ${(err as Error).message}`,
+      );
     throw new GpuUnavailableError(`Requesting a WebGPU adapter failed: ${(err as Error).message}. ${platformHelp}`);
   }
   if (!adapter) {
@@ -108,10 +112,13 @@ export async function acquireDevice(options: DeviceOptions = {}): Promise<GpuCon
   }
   if (options.buffers) checkBuffersFit(adapter.limits, `the adapter '${describeAdapter(adapter)}'`, options.buffers);
   const requiredLimits = { ...options.requiredLimits };
-  for (const [name, needed] of Object.entries(limitsForBuffers(options.buffers ?? []))) requiredLimits[name] = Math.max(requiredLimits[name] ?? 0, needed);
+  for (const [name, needed] of Object.entries(limitsForBuffers(options.buffers ?? [])))
+    requiredLimits[name] = Math.max(requiredLimits[name] ?? 0, needed);
   checkLimits(adapter, requiredLimits);
   // subgroups: the GEMM tuner's subgroup tile (src/kernels/tiles.ts), offered only where the device has it.
-  const requiredFeatures = (options.optionalFeatures ?? (['timestamp-query', 'subgroups'] as GPUFeatureName[])).filter((f) => adapter!.features.has(f));
+  const requiredFeatures = (options.optionalFeatures ?? (['timestamp-query', 'subgroups'] as GPUFeatureName[])).filter(
+    (f) => adapter!.features.has(f),
+  );
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'gan' });
   return { device, adapter, adapterName: describeAdapter(adapter), features: new Set(device.features) };
 }
@@ -126,7 +133,9 @@ export function checkBuffersFit(limits: GPUSupportedLimits, holder: string, buff
   for (const limit of ['maxStorageBufferBindingSize', 'maxBufferSize'] as const) {
     for (const { name, bytes } of buffers) {
       if (bytes > limits[limit]) {
-        throw new DeviceLimitError(`${name} needs ${bytes} bytes, more than ${limit} = ${limits[limit]} of ${holder}. Use a smaller model or batch, or a GPU with larger limits.`);
+        throw new DeviceLimitError(
+          `${name} needs ${bytes} bytes, more than ${limit} = ${limits[limit]} of ${holder}. Use a smaller model or batch, or a GPU with larger limits.`,
+        );
       }
     }
   }

@@ -5,8 +5,8 @@ import { createRequire } from 'node:module';
 
 export const platformHelp =
   'On Linux without a GPU, install a software Vulkan driver that Dawn accepts: Mesa lavapipe 24 or newer ' +
-  '(Debian bookworm: `apt-get install -t bookworm-backports mesa-vulkan-drivers`; bookworm\'s own Mesa 22.3 is ' +
-  'rejected), or SwiftShader from Debian\'s chromium package with ' +
+  "(Debian bookworm: `apt-get install -t bookworm-backports mesa-vulkan-drivers`; bookworm's own Mesa 22.3 is " +
+  "rejected), or SwiftShader from Debian's chromium package with " +
   'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json. With a GPU, install its Vulkan driver.';
 
 /** The adapter asked for by the environment when a caller names none. */
@@ -28,7 +28,9 @@ export function platformGpu(adapterName: string | undefined): GPU {
     // Loaded on first use, so that a command which never touches the GPU does not load Dawn.
     dawn = createRequire(import.meta.url)('webgpu');
   } catch (err) {
-    throw new PlatformGpuError(`The npm package 'webgpu' (Dawn for Node) could not be loaded: ${(err as Error).message}. Run \`npm install\`.`);
+    throw new PlatformGpuError(
+      `The npm package 'webgpu' (Dawn for Node) could not be loaded: ${(err as Error).message}. Run \`npm install\`.`,
+    );
   }
   Object.assign(globalThis, dawn.globals);
   const gpu = dawn.create(adapterName ? [`adapter=${adapterName}`] : []);

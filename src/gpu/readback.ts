@@ -28,9 +28,14 @@ export class ReadbackRing {
     slotCount = 4,
     label = 'readback',
   ) {
-    if (bytes <= 0 || bytes % 4 !== 0) throw new RangeError(`${label}: readback size ${bytes} must be a positive multiple of 4`);
+    if (bytes <= 0 || bytes % 4 !== 0)
+      throw new RangeError(`${label}: readback size ${bytes} must be a positive multiple of 4`);
     this.slots = Array.from({ length: slotCount }, (_, i) => ({
-      buffer: device.createBuffer({ label: `${label}.slot${i}`, size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      buffer: device.createBuffer({
+        label: `${label}.slot${i}`,
+        size: bytes,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }),
       state: 'free' as const,
       tag: 0,
       order: 0,

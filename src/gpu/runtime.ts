@@ -4,7 +4,18 @@
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { readShaderFile } from '#shader-files';
 import type { GpuContext } from './device';
-import { assembleShader, compileModule, packUniform, reflectEntry, uniformLayout, ShaderCompileError, type BindingInfo, type EntryReflection, type ShaderSource, type UniformLayout } from './shaders';
+import {
+  assembleShader,
+  compileModule,
+  packUniform,
+  reflectEntry,
+  uniformLayout,
+  ShaderCompileError,
+  type BindingInfo,
+  type EntryReflection,
+  type ShaderSource,
+  type UniformLayout,
+} from './shaders';
 
 export type Constants = Record<string, number>;
 
@@ -132,7 +143,9 @@ export class Runtime {
       try {
         reflection = new WgslReflect(source.code);
       } catch (err) {
-        throw new ShaderCompileError(`Shader '${shader}' could not be parsed for reflection: ${(err as Error).message}`);
+        throw new ShaderCompileError(
+          `Shader '${shader}' could not be parsed for reflection: ${(err as Error).message}`,
+        );
       }
       entry = { source, reflection };
       this.sources.set(shader, entry);
@@ -167,7 +180,9 @@ export class Runtime {
     const entryReflection = reflectEntry(source, reflection, entry);
     for (const name of Object.keys(constants)) {
       if (!entryReflection.overrides.includes(name)) {
-        throw new ShaderCompileError(`Shader '${shader}' has no override constant '${name}' (it has: ${entryReflection.overrides.join(', ') || 'none'}).`);
+        throw new ShaderCompileError(
+          `Shader '${shader}' has no override constant '${name}' (it has: ${entryReflection.overrides.join(', ') || 'none'}).`,
+        );
       }
     }
     const module = await this.module(shader);
@@ -196,7 +211,9 @@ export class Runtime {
     const scopeError = await this.device.popErrorScope();
     if (pipeline instanceof Error || scopeError) {
       const message = pipeline instanceof Error ? pipeline.message : scopeError!.message;
-      throw new ShaderCompileError(`Pipeline '${label}' with constants ${JSON.stringify(constants)} failed: ${message}`);
+      throw new ShaderCompileError(
+        `Pipeline '${label}' with constants ${JSON.stringify(constants)} failed: ${message}`,
+      );
     }
     return { pipeline, reflection: entryReflection, groupLayouts, label };
   }
@@ -217,25 +234,47 @@ export class Runtime {
     return compiled;
   }
 
-  private async createRenderPipeline(spec: Required<Omit<RenderPipelineSpec, 'blend'>> & { blend?: GPUBlendState }): Promise<CompiledRender> {
+  private async createRenderPipeline(
+    spec: Required<Omit<RenderPipelineSpec, 'blend'>> & { blend?: GPUBlendState },
+  ): Promise<CompiledRender> {
     const { shader, vertex, fragment, format, topology, blend, constants } = spec;
     const { reflection } = this.sourceOf(shader);
     const label = `${shader}.${fragment}`;
     const stage = (kind: 'vertex' | 'fragment', name: string) => {
       const fn = reflection.entry[kind].find((f) => f.name === name);
-      if (!fn) throw new ShaderCompileError(`Shader '${shader}' has no ${kind} entry point '${name}' (it has: ${reflection.entry[kind].map((f) => f.name).join(', ') || 'none'}).`);
+      if (!fn)
+        throw new ShaderCompileError(
+          `Shader '${shader}' has no ${kind} entry point '${name}' (it has: ${reflection.entry[kind].map((f) => f.name).join(', ') || 'none'}).`,
+        );
       return fn;
     };
     const overrides = reflection.overrides.map((o) => o.name);
     for (const name of Object.keys(constants)) {
-      if (!overrides.includes(name)) throw new ShaderCompileError(`Shader '${shader}' has no override constant '${name}' (it has: ${overrides.join(', ') || 'none'}).`);
+      if (!overrides.includes(name))
+        throw new ShaderCompileError(
+          `Shader '${shader}' has no override constant '${name}' (it has: ${overrides.join(', ') || 'none'}).`,
+        );
     }
     const bindings = new Map<string, BindingInfo>();
     for (const variable of [...stage('vertex', vertex).resources, ...stage('fragment', fragment).resources]) {
       const type = variable.resourceType as number;
-      const kind = type === RESOURCE_UNIFORM ? 'uniform' : type === RESOURCE_STORAGE && variable.access === 'read' ? 'read-only-storage' : undefined;
-      if (!kind) throw new ShaderCompileError(`Shader '${shader}' binding '${variable.name}': render pipelines read uniforms and read-only storage buffers only.`);
-      bindings.set(variable.name, { name: variable.name, group: variable.group, binding: variable.binding, kind, variable });
+      const kind =
+        type === RESOURCE_UNIFORM
+          ? 'uniform'
+          : type === RESOURCE_STORAGE && variable.access === 'read'
+            ? 'read-only-storage'
+            : undefined;
+      if (!kind)
+        throw new ShaderCompileError(
+          `Shader '${shader}' binding '${variable.name}': render pipelines read uniforms and read-only storage buffers only.`,
+        );
+      bindings.set(variable.name, {
+        name: variable.name,
+        group: variable.group,
+        binding: variable.binding,
+        kind,
+        variable,
+      });
     }
     const sorted = [...bindings.values()].sort((a, b) => a.group - b.group || a.binding - b.binding);
     // Both stages see every binding, so the layouts of one shader's pipelines are equal and a bind
@@ -244,7 +283,9 @@ export class Runtime {
     const groupLayouts = Array.from({ length: Math.max(0, ...sorted.map((b) => b.group + 1)) }, (_, group) =>
       this.device.createBindGroupLayout({
         label: `${label}.group${group}`,
-        entries: sorted.filter((b) => b.group === group).map((b) => ({ binding: b.binding, visibility, buffer: { type: b.kind } })),
+        entries: sorted
+          .filter((b) => b.group === group)
+          .map((b) => ({ binding: b.binding, visibility, buffer: { type: b.kind } })),
       }),
     );
     const module = await this.module(shader);
@@ -261,7 +302,9 @@ export class Runtime {
     const scopeError = await this.device.popErrorScope();
     if (pipeline instanceof Error || scopeError) {
       const message = pipeline instanceof Error ? pipeline.message : scopeError!.message;
-      throw new ShaderCompileError(`Render pipeline '${label}' (${vertex}, ${format}) with constants ${JSON.stringify(constants)} failed: ${message}`);
+      throw new ShaderCompileError(
+        `Render pipeline '${label}' (${vertex}, ${format}) with constants ${JSON.stringify(constants)} failed: ${message}`,
+      );
     }
     return { pipeline, bindings: sorted, groupLayouts, label };
   }
@@ -270,17 +313,28 @@ export class Runtime {
    * One bind group of a render pipeline, its buffers given by their WGSL names and checked against
    * the shader's bindings (made when a view is built, never per frame).
    */
-  renderBindGroup(compiled: CompiledRender, group: number, buffers: Record<string, BufferBinding>, label = `${compiled.label}.group${group}`): GPUBindGroup {
+  renderBindGroup(
+    compiled: CompiledRender,
+    group: number,
+    buffers: Record<string, BufferBinding>,
+    label = `${compiled.label}.group${group}`,
+  ): GPUBindGroup {
     const wanted = compiled.bindings.filter((b) => b.group === group);
     for (const name of Object.keys(buffers)) {
-      if (!wanted.some((b) => b.name === name)) throw new Error(`${compiled.label}: group ${group} has no binding '${name}' (it has ${wanted.map((b) => b.name).join(', ') || 'none'}).`);
+      if (!wanted.some((b) => b.name === name))
+        throw new Error(
+          `${compiled.label}: group ${group} has no binding '${name}' (it has ${wanted.map((b) => b.name).join(', ') || 'none'}).`,
+        );
     }
     return this.device.createBindGroup({
       label,
       layout: compiled.groupLayouts[group],
       entries: wanted.map((b) => {
         const r = buffers[b.name];
-        if (!r) throw new Error(`${compiled.label}: binding '${b.name}' (group ${group}, binding ${b.binding}) was not given a buffer.`);
+        if (!r)
+          throw new Error(
+            `${compiled.label}: binding '${b.name}' (group ${group}, binding ${b.binding}) was not given a buffer.`,
+          );
         return { binding: b.binding, resource: 'buffer' in r ? r : { buffer: r } };
       }),
     });
@@ -290,12 +344,21 @@ export class Runtime {
    * A uniform buffer laid out like the struct an entry point binds as `name`, for callers that share
    * one uniform between dispatches (bind it through `buffers`).
    */
-  async uniformBlock(shader: string, entry: string, name: string, values: Record<string, number>): Promise<UniformBlock> {
+  async uniformBlock(
+    shader: string,
+    entry: string,
+    name: string,
+    values: Record<string, number>,
+  ): Promise<UniformBlock> {
     const { reflection, label } = await this.pipeline(shader, entry);
     const binding = reflection.bindings.find((b) => b.name === name && b.kind === 'uniform');
     if (!binding) throw new Error(`${label} has no uniform named '${name}'.`);
     const layout = uniformLayout(binding);
-    const buffer = this.device.createBuffer({ label: `${label}.${name}`, size: layout.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const buffer = this.device.createBuffer({
+      label: `${label}.${name}`,
+      size: layout.size,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     const block = new UniformBlock(buffer, layout, this.device);
     block.write(values);
     return block;
@@ -308,7 +371,9 @@ export class Runtime {
     const used = new Set(reflection.bindings.map((b) => b.name));
     for (const name of Object.keys(spec.buffers)) {
       if (!used.has(name)) {
-        throw new Error(`${label}: the wrapper binds '${name}', which the shader's entry point does not use (it uses ${[...used].join(', ')}).`);
+        throw new Error(
+          `${label}: the wrapper binds '${name}', which the shader's entry point does not use (it uses ${[...used].join(', ')}).`,
+        );
       }
     }
     let ownParams: Dispatch['params'];
@@ -326,10 +391,16 @@ export class Runtime {
         ownParams = { buffer, layout };
         resource = buffer;
       }
-      if (!resource) throw new Error(`${label}: binding '${binding.name}' (group ${binding.group}, binding ${binding.binding}) was not given a buffer.`);
+      if (!resource)
+        throw new Error(
+          `${label}: binding '${binding.name}' (group ${binding.group}, binding ${binding.binding}) was not given a buffer.`,
+        );
       resources.set(binding.name, resource);
     }
-    if (spec.params && !ownParams) throw new Error(`${label}: params were given but the entry point has no '${PARAMS_BINDING}' uniform, or a buffer was bound for it too.`);
+    if (spec.params && !ownParams)
+      throw new Error(
+        `${label}: params were given but the entry point has no '${PARAMS_BINDING}' uniform, or a buffer was bound for it too.`,
+      );
     const bindGroups = compiled.groupLayouts.map((layout, group) =>
       this.device.createBindGroup({
         label: `${label}.group${group}`,
@@ -346,7 +417,9 @@ export class Runtime {
     const workgroups: [number, number, number] = [spec.workgroups[0], spec.workgroups[1] ?? 1, spec.workgroups[2] ?? 1];
     workgroups.forEach((count, axis) => {
       if (count > maxGroups) {
-        throw new Error(`${label}: ${count} workgroups along axis ${'xyz'[axis]} exceed the device limit maxComputeWorkgroupsPerDimension = ${maxGroups}.`);
+        throw new Error(
+          `${label}: ${count} workgroups along axis ${'xyz'[axis]} exceed the device limit maxComputeWorkgroupsPerDimension = ${maxGroups}.`,
+        );
       }
     });
     return new Dispatch(label, compiled.pipeline, bindGroups, workgroups, ownParams, this.device);
@@ -354,7 +427,10 @@ export class Runtime {
 
   createBuffer(label: string, bytes: number, usage: number = GPUBufferUsage.STORAGE): GPUBuffer {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
-    for (const [limit, value] of [['maxBufferSize', this.limits.maxBufferSize], ['maxStorageBufferBindingSize', this.limits.maxStorageBufferBindingSize]] as const) {
+    for (const [limit, value] of [
+      ['maxBufferSize', this.limits.maxBufferSize],
+      ['maxStorageBufferBindingSize', this.limits.maxStorageBufferBindingSize],
+    ] as const) {
       if (usage & GPUBufferUsage.STORAGE && size > value) {
         throw new Error(`Buffer '${label}' needs ${size} bytes, more than the device limit ${limit} = ${value}.`);
       }
@@ -363,7 +439,11 @@ export class Runtime {
   }
 
   /** A storage buffer holding `data` (f32, u32 or i32 elements). */
-  upload(label: string, data: Float32Array | Uint32Array | Int32Array, usage: number = GPUBufferUsage.STORAGE): GPUBuffer {
+  upload(
+    label: string,
+    data: Float32Array | Uint32Array | Int32Array,
+    usage: number = GPUBufferUsage.STORAGE,
+  ): GPUBuffer {
     const buffer = this.createBuffer(label, data.byteLength, usage);
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
@@ -381,7 +461,11 @@ export class Runtime {
   /** Copies a buffer out and waits for it: for tests and checkpoints, never inside the training loop. */
   async read(buffer: GPUBuffer, bytes = buffer.size, offset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.device.createBuffer({ label: `${buffer.label}.readback`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({
+      label: `${buffer.label}.readback`,
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     const encoder = this.device.createCommandEncoder({ label: 'readback' });
     encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
     this.device.queue.submit([encoder.finish()]);

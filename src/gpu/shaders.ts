@@ -22,8 +22,13 @@ export const KERNEL_INCLUDES: Record<string, string[]> = {
 export function kernelFiles(name: string): string[] {
   const [base, form] = name.split('+');
   const includes = KERNEL_INCLUDES[base] ?? [];
-  if (form !== undefined && !includes.includes('tiles.registers')) throw new Error(`Shader '${base}' has no GEMM tile, so no form '${form}'.`);
-  return [...PRELUDE_FILES, ...includes.map((file) => (form !== undefined && file === 'tiles.registers' ? `tiles.${form}` : file)), base];
+  if (form !== undefined && !includes.includes('tiles.registers'))
+    throw new Error(`Shader '${base}' has no GEMM tile, so no form '${form}'.`);
+  return [
+    ...PRELUDE_FILES,
+    ...includes.map((file) => (form !== undefined && file === 'tiles.registers' ? `tiles.${form}` : file)),
+    base,
+  ];
 }
 
 // WGSL wants enable and diagnostic directives before every declaration, so a directive in an
@@ -68,7 +73,9 @@ export function assembleShader(name: string, read: (file: string) => string = re
 export function sourceLocation(source: ShaderSource, lineNum: number, linePos = 0): string {
   const zeroBased = lineNum - 1;
   const segment = source.segments.find((s) => zeroBased >= s.firstLine && zeroBased < s.firstLine + s.lineCount);
-  const where = segment ? `${segment.file}:${zeroBased - segment.firstLine + 1}` : `shaders/${source.name}.wgsl (line ${lineNum} of the assembled module)`;
+  const where = segment
+    ? `${segment.file}:${zeroBased - segment.firstLine + 1}`
+    : `shaders/${source.name}.wgsl (line ${lineNum} of the assembled module)`;
   return linePos > 0 ? `${where}:${linePos}` : where;
 }
 
@@ -109,13 +116,19 @@ export function reflectEntry(source: ShaderSource, reflection: WgslReflect, entr
   const fn: FunctionInfo | undefined = reflection.entry.compute.find((f) => f.name === entry);
   if (!fn) {
     const known = reflection.entry.compute.map((f) => f.name).join(', ');
-    throw new ShaderCompileError(`Shader '${source.name}' has no compute entry point '${entry}' (it has: ${known || 'none'}).`);
+    throw new ShaderCompileError(
+      `Shader '${source.name}' has no compute entry point '${entry}' (it has: ${known || 'none'}).`,
+    );
   }
   const bindings = fn.resources.map((variable): BindingInfo => {
     let kind: BindingInfo['kind'];
     if ((variable.resourceType as number) === RESOURCE_UNIFORM) kind = 'uniform';
-    else if ((variable.resourceType as number) === RESOURCE_STORAGE) kind = variable.access === 'read' ? 'read-only-storage' : 'storage';
-    else throw new ShaderCompileError(`Shader '${source.name}' binding '${variable.name}': only buffers are supported in compute kernels.`);
+    else if ((variable.resourceType as number) === RESOURCE_STORAGE)
+      kind = variable.access === 'read' ? 'read-only-storage' : 'storage';
+    else
+      throw new ShaderCompileError(
+        `Shader '${source.name}' binding '${variable.name}': only buffers are supported in compute kernels.`,
+      );
     return { name: variable.name, group: variable.group, binding: variable.binding, kind, variable };
   });
   bindings.sort((a, b) => a.group - b.group || a.binding - b.binding);
@@ -141,7 +154,9 @@ export function uniformLayout(binding: BindingInfo): UniformLayout {
     members: members.map((m) => {
       const type = m.type.name;
       if (type !== 'f32' && type !== 'u32' && type !== 'i32') {
-        throw new ShaderCompileError(`Uniform '${binding.name}.${m.name}' has type ${type}; params structs hold scalars only.`);
+        throw new ShaderCompileError(
+          `Uniform '${binding.name}.${m.name}' has type ${type}; params structs hold scalars only.`,
+        );
       }
       return { name: m.name, offset: m.offset, type };
     }),
@@ -149,11 +164,17 @@ export function uniformLayout(binding: BindingInfo): UniformLayout {
 }
 
 /** Packs `values` by member name into `data` (a fresh buffer unless one is given to reuse). */
-export function packUniform(layout: UniformLayout, values: Record<string, number>, what: string, data = new ArrayBuffer(layout.size)): ArrayBuffer {
+export function packUniform(
+  layout: UniformLayout,
+  values: Record<string, number>,
+  what: string,
+  data = new ArrayBuffer(layout.size),
+): ArrayBuffer {
   const view = new DataView(data);
   const known = new Set(layout.members.map((m) => m.name));
   for (const key of Object.keys(values)) {
-    if (!known.has(key)) throw new Error(`${what}: unknown parameter '${key}' (the struct has ${[...known].join(', ')}).`);
+    if (!known.has(key))
+      throw new Error(`${what}: unknown parameter '${key}' (the struct has ${[...known].join(', ')}).`);
   }
   for (const member of layout.members) {
     const value = values[member.name];
@@ -161,7 +182,8 @@ export function packUniform(layout: UniformLayout, values: Record<string, number
     if (!Number.isFinite(value)) throw new Error(`${what}: parameter '${member.name}' is ${value}.`);
     if (member.type === 'f32') view.setFloat32(member.offset, value, true);
     else if (member.type === 'u32') {
-      if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new Error(`${what}: '${member.name}' = ${value} is not a u32.`);
+      if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+        throw new Error(`${what}: '${member.name}' = ${value} is not a u32.`);
       view.setUint32(member.offset, value, true);
     } else view.setInt32(member.offset, value, true);
   }

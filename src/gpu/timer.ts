@@ -13,7 +13,10 @@ export class GpuTimer {
     return device.features.has('timestamp-query') ? new GpuTimer(device, maxPasses) : undefined;
   }
 
-  private constructor(device: GPUDevice, private readonly maxPasses: number) {
+  private constructor(
+    device: GPUDevice,
+    private readonly maxPasses: number,
+  ) {
     this.querySet = device.createQuerySet({ label: 'timer.queries', type: 'timestamp', count: 2 * maxPasses });
     this.resolveBuffer = device.createBuffer({
       label: 'timer.resolve',

@@ -1,7 +1,17 @@
 // Checkpoint files on disk. The format (encoding, decoding, the SHA-256 check) is in
 // ./checkpoint-format.ts, which the pages share; here they are written atomically (a temporary file,
 // flushed, then renamed over the old one), so a process killed mid-write leaves the previous file intact.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { CheckpointError } from './safetensors';
 
@@ -42,6 +52,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 
 export function readCheckpointFile(path: string): Uint8Array {
   if (!existsSync(path)) throw new CheckpointError(`${path}: file not found.`);
-  if (statSync(path).isDirectory()) throw new CheckpointError(`${path}: is a directory; give the checkpoint file in it (checkpoint.safetensors).`);
+  if (statSync(path).isDirectory())
+    throw new CheckpointError(`${path}: is a directory; give the checkpoint file in it (checkpoint.safetensors).`);
   return readFileSync(path);
 }

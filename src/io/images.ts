@@ -7,7 +7,11 @@ type Rgb = [number, number, number];
 
 class Canvas {
   readonly png: PNG;
-  constructor(readonly width: number, readonly height: number, background: Rgb = [255, 255, 255]) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: Rgb = [255, 255, 255],
+  ) {
     this.png = new PNG({ width, height });
     for (let i = 0; i < width * height; i++) this.png.data.set([...background, 255], i * 4);
   }
@@ -17,7 +21,8 @@ class Canvas {
     const py = Math.round(y);
     if (px < 0 || py < 0 || px >= this.width || py >= this.height) return;
     const i = (py * this.width + px) * 4;
-    for (let c = 0; c < 3; c++) this.png.data[i + c] = Math.round(this.png.data[i + c] * (1 - alpha) + color[c] * alpha);
+    for (let c = 0; c < 3; c++)
+      this.png.data[i + c] = Math.round(this.png.data[i + c] * (1 - alpha) + color[c] * alpha);
   }
 
   dot(x: number, y: number, color: Rgb, radius = 1.5, alpha = 0.6): void {
@@ -53,7 +58,17 @@ export interface ImageLook {
 }
 
 /** Draws image `index` of `images` at (ox, oy), zoomed: planar to interleaved, through the look's value map. */
-function drawImage(canvas: Canvas, images: Float32Array, index: number, rows: number, cols: number, zoom: number, ox: number, oy: number, look: ImageLook): void {
+function drawImage(
+  canvas: Canvas,
+  images: Float32Array,
+  index: number,
+  rows: number,
+  cols: number,
+  zoom: number,
+  ox: number,
+  oy: number,
+  look: ImageLook,
+): void {
   const channels = look.channels ?? 1;
   const size = rows * cols;
   const base = index * channels * size;
@@ -70,7 +85,11 @@ function drawImage(canvas: Canvas, images: Float32Array, index: number, rows: nu
     for (let x = 0; x < cols * zoom; x++) {
       const at = base + Math.floor(y / zoom) * cols + Math.floor(x / zoom);
       const first = byte(images[at]);
-      canvas.set(ox + x, oy + y, channels === 3 ? [first, byte(images[at + size]), byte(images[at + 2 * size])] : [first, first, first]);
+      canvas.set(
+        ox + x,
+        oy + y,
+        channels === 3 ? [first, byte(images[at + size]), byte(images[at + 2 * size])] : [first, first, first],
+      );
     }
   }
 }
@@ -79,11 +98,30 @@ function drawImage(canvas: Canvas, images: Float32Array, index: number, rows: nu
  * A grid of images (planar, `look.channels` planes of rows x cols), `columns` per row, 1-pixel gaps,
  * scaled up by `zoom`. A grey PNG for grey images, RGB for colour.
  */
-export function imageGridPng(images: Float32Array, count: number, rows: number, cols: number, columns: number, zoom = 2, look: ImageLook = {}): Uint8Array {
+export function imageGridPng(
+  images: Float32Array,
+  count: number,
+  rows: number,
+  cols: number,
+  columns: number,
+  zoom = 2,
+  look: ImageLook = {},
+): Uint8Array {
   const gridRows = Math.ceil(count / columns);
   const cell = (n: number) => n * zoom + 1;
   const canvas = new Canvas(columns * cell(cols) + 1, gridRows * cell(rows) + 1, [40, 40, 40]);
-  for (let i = 0; i < count; i++) drawImage(canvas, images, i, rows, cols, zoom, (i % columns) * cell(cols) + 1, Math.floor(i / columns) * cell(rows) + 1, look);
+  for (let i = 0; i < count; i++)
+    drawImage(
+      canvas,
+      images,
+      i,
+      rows,
+      cols,
+      zoom,
+      (i % columns) * cell(cols) + 1,
+      Math.floor(i / columns) * cell(rows) + 1,
+      look,
+    );
   return canvas.encode((look.channels ?? 1) === 3 ? 2 : 0);
 }
 
@@ -92,7 +130,12 @@ const SAMPLE_COLOR: Rgb = [220, 90, 30];
 const D_COLOR: Rgb = [40, 150, 60];
 
 /** Real points (blue) and generated points (orange) on [lo, hi]^2. */
-export function scatterPng(real: ArrayLike<number>, generated: ArrayLike<number>, bounds: [number, number], size = 480): Uint8Array {
+export function scatterPng(
+  real: ArrayLike<number>,
+  generated: ArrayLike<number>,
+  bounds: [number, number],
+  size = 480,
+): Uint8Array {
   const canvas = new Canvas(size, size);
   const [lo, hi] = bounds;
   const toPixel = (v: number) => ((v - lo) / (hi - lo)) * (size - 1);
@@ -100,8 +143,12 @@ export function scatterPng(real: ArrayLike<number>, generated: ArrayLike<number>
     canvas.line(toPixel(t), 0, toPixel(t), size - 1, [235, 235, 235]);
     canvas.line(0, toPixel(t), size - 1, toPixel(t), [235, 235, 235]);
   }
-  for (const [points, color] of [[real, DATA_COLOR], [generated, SAMPLE_COLOR]] as const) {
-    for (let i = 0; i + 1 < points.length; i += 2) canvas.dot(toPixel(points[i]), size - 1 - toPixel(points[i + 1]), color);
+  for (const [points, color] of [
+    [real, DATA_COLOR],
+    [generated, SAMPLE_COLOR],
+  ] as const) {
+    for (let i = 0; i + 1 < points.length; i += 2)
+      canvas.dot(toPixel(points[i]), size - 1 - toPixel(points[i + 1]), color);
   }
   return canvas.encode();
 }
@@ -110,7 +157,14 @@ export function scatterPng(real: ArrayLike<number>, generated: ArrayLike<number>
  * The paper's Figure 1 for 1-D data: the data's density (blue), the generator's (orange), both as
  * histograms on [lo, hi], and the discriminator's output D(x) (green, 0 at the bottom, 1 at the top).
  */
-export function densityPng(real: ArrayLike<number>, generated: ArrayLike<number>, bounds: [number, number], discriminator?: ArrayLike<number>, width = 640, height = 320): Uint8Array {
+export function densityPng(
+  real: ArrayLike<number>,
+  generated: ArrayLike<number>,
+  bounds: [number, number],
+  discriminator?: ArrayLike<number>,
+  width = 640,
+  height = 320,
+): Uint8Array {
   const canvas = new Canvas(width, height);
   const [lo, hi] = bounds;
   const bins = 80;
@@ -126,14 +180,24 @@ export function densityPng(real: ArrayLike<number>, generated: ArrayLike<number>
   const hGen = histogram(generated);
   const top = Math.max(...hReal, ...hGen, 1e-9) * 1.1;
   const y = (v: number) => height - 1 - v * (height - 1);
-  for (const [h, color] of [[hReal, DATA_COLOR], [hGen, SAMPLE_COLOR]] as const) {
+  for (const [h, color] of [
+    [hReal, DATA_COLOR],
+    [hGen, SAMPLE_COLOR],
+  ] as const) {
     for (let b = 1; b < bins; b++) {
       canvas.line(((b - 0.5) / bins) * width, y(h[b - 1] / top), ((b + 0.5) / bins) * width, y(h[b] / top), color);
     }
   }
   if (discriminator && discriminator.length > 1) {
     const n = discriminator.length;
-    for (let i = 1; i < n; i++) canvas.line(((i - 1) / (n - 1)) * width, y(discriminator[i - 1]), (i / (n - 1)) * width, y(discriminator[i]), D_COLOR);
+    for (let i = 1; i < n; i++)
+      canvas.line(
+        ((i - 1) / (n - 1)) * width,
+        y(discriminator[i - 1]),
+        (i / (n - 1)) * width,
+        y(discriminator[i]),
+        D_COLOR,
+      );
     canvas.line(0, y(0.5), width - 1, y(0.5), [200, 200, 200]);
   }
   return canvas.encode();
@@ -144,12 +208,22 @@ export function densityPng(real: ArrayLike<number>, generated: ArrayLike<number>
  * past a wider gap with an orange rule, the training image nearest to the row's last sample
  * (nearest, one per row). Values in [0, 1], or as `look` says.
  */
-export function neighbourGridPng(samples: Float32Array, nearest: Float32Array, rowCount: number, perRow: number, rows: number, cols: number, zoom = 2, look: ImageLook = {}): Uint8Array {
+export function neighbourGridPng(
+  samples: Float32Array,
+  nearest: Float32Array,
+  rowCount: number,
+  perRow: number,
+  rows: number,
+  cols: number,
+  zoom = 2,
+  look: ImageLook = {},
+): Uint8Array {
   const cellWidth = cols * zoom + 1;
   const cellHeight = rows * zoom + 1;
   const gap = 6;
   const canvas = new Canvas(perRow * cellWidth + gap + cellWidth + 1, rowCount * cellHeight + 1, [40, 40, 40]);
-  const draw = (images: Float32Array, index: number, ox: number, oy: number) => drawImage(canvas, images, index, rows, cols, zoom, ox, oy, look);
+  const draw = (images: Float32Array, index: number, ox: number, oy: number) =>
+    drawImage(canvas, images, index, rows, cols, zoom, ox, oy, look);
   const ruleX = perRow * cellWidth + Math.floor(gap / 2);
   canvas.line(ruleX, 0, ruleX, canvas.height - 1, SAMPLE_COLOR);
   for (let r = 0; r < rowCount; r++) {

@@ -25,7 +25,10 @@ export interface ExportedNetwork {
 
 export function exportedNetwork(state: TrainingState, player: Player, choice: ExportChoice = {}): ExportedNetwork {
   const { config } = state;
-  if (player === 'discriminator' && state.generatorOnly) throw new CheckpointError(`the model (${config.preset}, iteration ${state.iteration}) holds G's weights only; export D from a checkpoint or a weights file that holds it.`);
+  if (player === 'discriminator' && state.generatorOnly)
+    throw new CheckpointError(
+      `the model (${config.preset}, iteration ${state.iteration}) holds G's weights only; export D from a checkpoint or a weights file that holds it.`,
+    );
   const spec = player === 'generator' ? generatorSpec(config) : discriminatorSpec(config);
   const average = player === 'generator' && !choice.rawGenerator ? state.generator.average : undefined;
   const params = player === 'generator' ? (average ?? state.generator.params) : state.discriminator.params;
@@ -46,7 +49,11 @@ export function exportedNetwork(state: TrainingState, player: Player, choice: Ex
  * Layer `l`'s weight as the export writes it: ours, and for a conditional network's first layer the
  * class rows below it, the rows a one-hot class appended to the input meets: [in + classes, width].
  */
-export function exportedWeight(spec: NetworkSpec, params: Float32Array, l: number): { weight: Float32Array; inputs: number } {
+export function exportedWeight(
+  spec: NetworkSpec,
+  params: Float32Array,
+  l: number,
+): { weight: Float32Array; inputs: number } {
   const layout = parameterLayout(spec);
   const w = view(params, layout, weightName(spec, l));
   const classes = l === 0 ? networkClasses(spec) : 0;

@@ -156,7 +156,12 @@ function int64Tensor(name: string, values: number[]) {
 }
 
 function valueInfo(name: string, features: number) {
-  return { name, type: { tensor_type: { elem_type: FLOAT, shape: { dim: [{ dim_param: ONNX_BATCH_DIM }, { dim_value: features }] } } } };
+  return {
+    name,
+    type: {
+      tensor_type: { elem_type: FLOAT, shape: { dim: [{ dim_param: ONNX_BATCH_DIM }, { dim_value: features }] } },
+    },
+  };
 }
 
 /** A conditional network's second input: the class as a one-hot float vector, (batch, classes). */
@@ -174,7 +179,8 @@ export const ONNX_CLASS_INPUT = 'class';
  */
 export function networkToOnnx(spec: NetworkSpec, params: Float32Array, options: OnnxOptions = {}): Uint8Array {
   const layout = parameterLayout(spec);
-  if (params.length !== layout.totalFloats) throw new Error(`${spec.name}: ${params.length} parameters given, the layout has ${layout.totalFloats}`);
+  if (params.length !== layout.totalFloats)
+    throw new Error(`${spec.name}: ${params.length} parameters given, the layout has ${layout.totalFloats}`);
   const names = onnxNames(spec);
   const nodes: Node[] = [];
   const initializers: ReturnType<typeof floatTensor>[] = [];
@@ -183,36 +189,79 @@ export function networkToOnnx(spec: NetworkSpec, params: Float32Array, options: 
     const last = l === spec.layers.length - 1;
     const at = `${spec.name}.${l}`;
     if (layer.inputMap) {
-      initializers.push(floatTensor(`${at}.input_scale`, [], Float32Array.of(layer.inputMap.scale)), floatTensor(`${at}.input_shift`, [], Float32Array.of(layer.inputMap.shift)));
-      nodes.push({ op_type: 'Mul', name: `${at}.input_map.mul`, input: [h, `${at}.input_scale`], output: [`${at}.input_scaled`] });
-      nodes.push({ op_type: 'Add', name: `${at}.input_map.add`, input: [`${at}.input_scaled`, `${at}.input_shift`], output: [`${at}.input_mapped`] });
+      initializers.push(
+        floatTensor(`${at}.input_scale`, [], Float32Array.of(layer.inputMap.scale)),
+        floatTensor(`${at}.input_shift`, [], Float32Array.of(layer.inputMap.shift)),
+      );
+      nodes.push({
+        op_type: 'Mul',
+        name: `${at}.input_map.mul`,
+        input: [h, `${at}.input_scale`],
+        output: [`${at}.input_scaled`],
+      });
+      nodes.push({
+        op_type: 'Add',
+        name: `${at}.input_map.add`,
+        input: [`${at}.input_scaled`, `${at}.input_shift`],
+        output: [`${at}.input_mapped`],
+      });
       h = `${at}.input_mapped`;
     }
     const width = layer.units * layer.pieces;
     const [w, b] = [weightName(spec, l), biasName(spec, l)];
     const exported = exportedWeight(spec, params, l);
     if (exported.inputs !== layerInputs(spec, l)) {
-      nodes.push({ op_type: 'Concat', name: `${at}.class_concat`, input: [h, ONNX_CLASS_INPUT], output: [`${at}.with_class`], attribute: [{ name: 'axis', type: ATTRIBUTE_INT, i: 1 }] });
+      nodes.push({
+        op_type: 'Concat',
+        name: `${at}.class_concat`,
+        input: [h, ONNX_CLASS_INPUT],
+        output: [`${at}.with_class`],
+        attribute: [{ name: 'axis', type: ATTRIBUTE_INT, i: 1 }],
+      });
       h = `${at}.with_class`;
     }
-    initializers.push(floatTensor(w, [exported.inputs, width], exported.weight), floatTensor(b, [width], view(params, layout, b)));
+    initializers.push(
+      floatTensor(w, [exported.inputs, width], exported.weight),
+      floatTensor(b, [width], view(params, layout, b)),
+    );
     const out = last ? names.output : `${at}.output`;
     const linear = layer.activation === 'identity' ? out : `${at}.linear`;
     nodes.push({ op_type: 'Gemm', name: `${at}.gemm`, input: [h, w, b], output: [linear] });
-    if (layer.activation === 'relu') nodes.push({ op_type: 'Relu', name: `${at}.relu`, input: [linear], output: [out] });
-    if (layer.activation === 'sigmoid') nodes.push({ op_type: 'Sigmoid', name: `${at}.sigmoid`, input: [linear], output: [out] });
+    if (layer.activation === 'relu')
+      nodes.push({ op_type: 'Relu', name: `${at}.relu`, input: [linear], output: [out] });
+    if (layer.activation === 'sigmoid')
+      nodes.push({ op_type: 'Sigmoid', name: `${at}.sigmoid`, input: [linear], output: [out] });
     if (layer.activation === 'maxout') {
       // 0 copies the batch dimension (Reshape's allowzero defaults to 0 in opset 13).
       initializers.push(int64Tensor(`${at}.maxout_shape`, [0, layer.pieces, layer.units]));
-      nodes.push({ op_type: 'Reshape', name: `${at}.maxout.reshape`, input: [linear, `${at}.maxout_shape`], output: [`${at}.pieces`] });
-      nodes.push({ op_type: 'ReduceMax', name: `${at}.maxout.max`, input: [`${at}.pieces`], output: [out], attribute: [{ name: 'axes', type: ATTRIBUTE_INTS, ints: [1] }, { name: 'keepdims', type: ATTRIBUTE_INT, i: 0 }] });
+      nodes.push({
+        op_type: 'Reshape',
+        name: `${at}.maxout.reshape`,
+        input: [linear, `${at}.maxout_shape`],
+        output: [`${at}.pieces`],
+      });
+      nodes.push({
+        op_type: 'ReduceMax',
+        name: `${at}.maxout.max`,
+        input: [`${at}.pieces`],
+        output: [out],
+        attribute: [
+          { name: 'axes', type: ATTRIBUTE_INTS, ints: [1] },
+          { name: 'keepdims', type: ATTRIBUTE_INT, i: 0 },
+        ],
+      });
     }
     h = out;
   });
   const outputUnits = spec.layers[spec.layers.length - 1].units;
   const outputs = [valueInfo(names.output, outputUnits)];
   if (names.probability) {
-    nodes.push({ op_type: 'Sigmoid', name: `${spec.name}.probability`, input: [names.output], output: [names.probability] });
+    nodes.push({
+      op_type: 'Sigmoid',
+      name: `${spec.name}.probability`,
+      input: [names.output],
+      output: [names.probability],
+    });
     outputs.push(valueInfo(names.probability, outputUnits));
   }
   const model = {
@@ -221,7 +270,16 @@ export function networkToOnnx(spec: NetworkSpec, params: Float32Array, options: 
     producer_name: 'webgpu-gan',
     producer_version: '1',
     doc_string: options.docString ?? '',
-    graph: { name: spec.name, node: nodes, initializer: initializers, input: [valueInfo(names.input, spec.inputFeatures), ...(networkClasses(spec) > 0 ? [valueInfo(ONNX_CLASS_INPUT, networkClasses(spec))] : [])], output: outputs },
+    graph: {
+      name: spec.name,
+      node: nodes,
+      initializer: initializers,
+      input: [
+        valueInfo(names.input, spec.inputFeatures),
+        ...(networkClasses(spec) > 0 ? [valueInfo(ONNX_CLASS_INPUT, networkClasses(spec))] : []),
+      ],
+      output: outputs,
+    },
     metadata_props: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
   const type = onnxModelType();
@@ -235,9 +293,19 @@ export function networkToOnnx(spec: NetworkSpec, params: Float32Array, options: 
  * A checkpoint's G (its moving average when it keeps one, unless `rawGenerator`) or D as an ONNX
  * file's bytes: what `gan export --onnx` writes and the page offers for download.
  */
-export function checkpointToOnnx(state: TrainingState, player: Player = 'generator', choice: ExportChoice = {}): Uint8Array {
+export function checkpointToOnnx(
+  state: TrainingState,
+  player: Player = 'generator',
+  choice: ExportChoice = {},
+): Uint8Array {
   const { spec, params, metadata } = exportedNetwork(state, player, choice);
   const conditional = state.config.classes > 0 ? `, given 'class', the one-hot class of ${state.config.classes}` : '';
-  const what = (player === 'generator' ? `G(z), z ${state.config.noise.dim} numbers from the ${state.config.noise.distribution} noise in metadata 'noise'` : "D's logit and probability that x is data") + conditional;
-  return networkToOnnx(spec, params, { metadata, docString: `${state.config.preset} at iteration ${state.iteration}: ${what}.` });
+  const what =
+    (player === 'generator'
+      ? `G(z), z ${state.config.noise.dim} numbers from the ${state.config.noise.distribution} noise in metadata 'noise'`
+      : "D's logit and probability that x is data") + conditional;
+  return networkToOnnx(spec, params, {
+    metadata,
+    docString: `${state.config.preset} at iteration ${state.iteration}: ${what}.`,
+  });
 }

@@ -22,7 +22,8 @@ export function torchNames(layer: number): { weight: string; bias: string } {
 /** The layers' weights in PyTorch's shapes, named as an `nn.Sequential` of Linears names them. */
 export function networkToTorchTensors(spec: NetworkSpec, params: Float32Array): Record<string, NamedTensor> {
   const layout = parameterLayout(spec);
-  if (params.length !== layout.totalFloats) throw new Error(`${spec.name}: ${params.length} parameters given, the layout has ${layout.totalFloats}`);
+  if (params.length !== layout.totalFloats)
+    throw new Error(`${spec.name}: ${params.length} parameters given, the layout has ${layout.totalFloats}`);
   const tensors: Record<string, NamedTensor> = {};
   spec.layers.forEach((layer, l) => {
     const { weight: w, inputs } = exportedWeight(spec, params, l);
@@ -52,5 +53,9 @@ export function networkToTorchTensors(spec: NetworkSpec, params: Float32Array): 
  */
 export function checkpointToPytorch(state: TrainingState, player: Player, choice: ExportChoice = {}): Uint8Array {
   const { spec, params, metadata } = exportedNetwork(state, player, choice);
-  return encodeSafetensors(networkToTorchTensors(spec, params), { format: 'pt', maxout_layout: 'rows unit * pieces + piece: .view(-1, units, pieces).amax(-1)', ...metadata });
+  return encodeSafetensors(networkToTorchTensors(spec, params), {
+    format: 'pt',
+    maxout_layout: 'rows unit * pieces + piece: .view(-1, units, pieces).amax(-1)',
+    ...metadata,
+  });
 }

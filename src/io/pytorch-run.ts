@@ -38,12 +38,17 @@ async function dataLocation(config: TrainConfig): Promise<PytorchRunData> {
     if (!config.dataDir) await fashionMnistFromPackage();
     dir = config.dataDir || fashionMnistCacheDir();
   } else {
-    throw new ConfigError(`the run trains on '${config.data}'; --pytorch-run continues MNIST and Fashion-MNIST runs (data 'mnist' or 'fashion-mnist') only.`);
+    throw new ConfigError(
+      `the run trains on '${config.data}'; --pytorch-run continues MNIST and Fashion-MNIST runs (data 'mnist' or 'fashion-mnist') only.`,
+    );
   }
   const images = resolve(dir, MNIST_FILES.trainImages);
   const labels = resolve(dir, MNIST_FILES.trainLabels);
   for (const path of [images, labels]) {
-    if (!existsSync(path)) throw new ConfigError(`${path}: not found${existsSync(`${path}.gz`) ? ` (${path}.gz exists: gunzip it)` : ''}; train.py reads the uncompressed IDX file.`);
+    if (!existsSync(path))
+      throw new ConfigError(
+        `${path}: not found${existsSync(`${path}.gz`) ? ` (${path}.gz exists: gunzip it)` : ''}; train.py reads the uncompressed IDX file.`,
+      );
   }
   return { kind: config.data, images, labels, first: 0, count: MNIST_TRAIN_COUNT, scale: 1 / 255 };
 }
@@ -51,10 +56,19 @@ async function dataLocation(config: TrainConfig): Promise<PytorchRunData> {
 const text = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n');
 
 /** Writes the directory; returns what it wrote. `checkpoint` is the file `state` came from. */
-export async function exportPytorchRun(state: TrainingState, checkpoint: string, dir: string): Promise<{ dir: string; iteration: number; files: string[] }> {
-  if (state.weightsOnly) throw new CheckpointError(`${checkpoint}: holds weights only, no optimizer state; --pytorch-run continues a run from its checkpoint.safetensors.`);
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new ConfigError(`--pytorch-run ${dir} is a file; give a directory (it is made if missing).`);
-  if (resolve(dir, 'checkpoint.safetensors') === resolve(checkpoint)) throw new ConfigError(`--pytorch-run ${dir} is the checkpoint's own directory; give another one.`);
+export async function exportPytorchRun(
+  state: TrainingState,
+  checkpoint: string,
+  dir: string,
+): Promise<{ dir: string; iteration: number; files: string[] }> {
+  if (state.weightsOnly)
+    throw new CheckpointError(
+      `${checkpoint}: holds weights only, no optimizer state; --pytorch-run continues a run from its checkpoint.safetensors.`,
+    );
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new ConfigError(`--pytorch-run ${dir} is a file; give a directory (it is made if missing).`);
+  if (resolve(dir, 'checkpoint.safetensors') === resolve(checkpoint))
+    throw new ConfigError(`--pytorch-run ${dir} is the checkpoint's own directory; give another one.`);
   const data = await dataLocation(state.config);
   mkdirSync(dir, { recursive: true });
   const files = ['train.py', 'checkpoint.safetensors', 'config.json', 'data.json'];
@@ -64,7 +78,9 @@ export async function exportPytorchRun(state: TrainingState, checkpoint: string,
   writeFileAtomic(join(dir, 'data.json'), text(data));
   // The run's metrics so far, so the continued run's file is the whole run's.
   const metrics = join(dirname(checkpoint), 'metrics.jsonl');
-  const kept = existsSync(metrics) ? metricsUpTo(readFileSync(metrics, 'utf8'), state.iteration, state.config.logEvery) : '';
+  const kept = existsSync(metrics)
+    ? metricsUpTo(readFileSync(metrics, 'utf8'), state.iteration, state.config.logEvery)
+    : '';
   writeFileAtomic(join(dir, 'metrics.jsonl'), new TextEncoder().encode(kept));
   files.push('metrics.jsonl');
   return { dir, iteration: state.iteration, files: files.map((f) => join(dir, f)) };

@@ -35,7 +35,11 @@ export async function saveCheckpoint(trainer: Trainer, sink: RunSink): Promise<v
 }
 
 /** Trains to the config's end, or until `shouldStop` (then saves a checkpoint); says which. */
-export async function runToEnd(trainer: Trainer, sink: RunSink, shouldStop: () => boolean): Promise<{ stopped: boolean }> {
+export async function runToEnd(
+  trainer: Trainer,
+  sink: RunSink,
+  shouldStop: () => boolean,
+): Promise<{ stopped: boolean }> {
   await runTraining(trainer, runLoopOptions(trainer.config), {
     onSamples: (batch) => sink.samples(batch),
     onMetrics: (record) => sink.metrics(record),

@@ -25,7 +25,10 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
   for (const name of names) {
     const t = tensors[name];
     const elements = t.shape.reduce((a, b) => a * b, 1);
-    if (elements !== t.data.length) throw new CheckpointError(`tensor '${name}': shape ${t.shape.join('x')} has ${elements} elements, the data ${t.data.length}`);
+    if (elements !== t.data.length)
+      throw new CheckpointError(
+        `tensor '${name}': shape ${t.shape.join('x')} has ${elements} elements, the data ${t.data.length}`,
+      );
     const bytes = elements * BYTES[t.dtype];
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
@@ -57,8 +60,12 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors 
   if (bytes.length < 8) fail(`${bytes.length} bytes is too short for a safetensors file (8-byte header length first).`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`the header claims ${headerLength} bytes, more than the ${MAX_HEADER_BYTES} accepted; this is not a safetensors file or it is corrupt.`);
-  if (Number(headerLength) > bytes.length - 8) fail(`the header claims ${headerLength} bytes but the file has only ${bytes.length - 8} after the length.`);
+  if (headerLength > BigInt(MAX_HEADER_BYTES))
+    fail(
+      `the header claims ${headerLength} bytes, more than the ${MAX_HEADER_BYTES} accepted; this is not a safetensors file or it is corrupt.`,
+    );
+  if (Number(headerLength) > bytes.length - 8)
+    fail(`the header claims ${headerLength} bytes but the file has only ${bytes.length - 8} after the length.`);
   const dataStart = 8 + Number(headerLength);
   let header: unknown;
   try {
@@ -85,22 +92,32 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors 
     const entry = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof entry !== 'object' || entry === null) fail(`tensor '${name}' is not an object.`);
     const dtype = entry.dtype as DType;
-    if (!(typeof dtype === 'string' && dtype in BYTES)) fail(`tensor '${name}' has dtype ${JSON.stringify(entry.dtype)}; only ${Object.keys(BYTES).join(', ')} are read.`);
+    if (!(typeof dtype === 'string' && dtype in BYTES))
+      fail(
+        `tensor '${name}' has dtype ${JSON.stringify(entry.dtype)}; only ${Object.keys(BYTES).join(', ')} are read.`,
+      );
     const shape = entry.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}.`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}.`);
     const offsets = entry.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}.`);
     }
     const [begin, end] = offsets as [number, number];
     const elements = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (end < begin || end > dataLength) fail(`tensor '${name}': data_offsets [${begin}, ${end}] fall outside the ${dataLength} data bytes.`);
-    if (end - begin !== elements * BYTES[dtype]) fail(`tensor '${name}': shape ${JSON.stringify(shape)} of ${dtype} needs ${elements * BYTES[dtype]} bytes, data_offsets give ${end - begin}.`);
-    if ((dataStart + begin) % BYTES[dtype] !== 0) fail(`tensor '${name}' is not aligned to its ${BYTES[dtype]}-byte elements.`);
+    if (end < begin || end > dataLength)
+      fail(`tensor '${name}': data_offsets [${begin}, ${end}] fall outside the ${dataLength} data bytes.`);
+    if (end - begin !== elements * BYTES[dtype])
+      fail(
+        `tensor '${name}': shape ${JSON.stringify(shape)} of ${dtype} needs ${elements * BYTES[dtype]} bytes, data_offsets give ${end - begin}.`,
+      );
+    if ((dataStart + begin) % BYTES[dtype] !== 0)
+      fail(`tensor '${name}' is not aligned to its ${BYTES[dtype]}-byte elements.`);
     ranges.push([begin, end, name]);
     // A copy of the tensor's bytes (Node's Buffer.slice would return a view of the whole file).
     const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end)).buffer;
-    const data = dtype === 'F32' ? new Float32Array(copy) : dtype === 'U32' ? new Uint32Array(copy) : new Float64Array(copy);
+    const data =
+      dtype === 'F32' ? new Float32Array(copy) : dtype === 'U32' ? new Uint32Array(copy) : new Float64Array(copy);
     tensors[name] = { dtype, shape: shape as number[], data };
   }
   ranges.sort((a, b) => a[0] - b[0]);

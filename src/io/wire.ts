@@ -31,12 +31,22 @@ export interface WireSampleBatch {
 
 export function sampleBatchToWire(batch: SampleBatch): WireSampleBatch {
   const { iter, count, samples, discriminatorCurve } = batch;
-  return { iter, count, samples: floatsToBase64(samples), ...(discriminatorCurve ? { discriminatorCurve: floatsToBase64(discriminatorCurve) } : {}) };
+  return {
+    iter,
+    count,
+    samples: floatsToBase64(samples),
+    ...(discriminatorCurve ? { discriminatorCurve: floatsToBase64(discriminatorCurve) } : {}),
+  };
 }
 
 export function sampleBatchFromWire(wire: WireSampleBatch): SampleBatch {
   const { iter, count, samples, discriminatorCurve } = wire;
-  return { iter, count, samples: base64ToFloats(samples), ...(discriminatorCurve ? { discriminatorCurve: base64ToFloats(discriminatorCurve) } : {}) };
+  return {
+    iter,
+    count,
+    samples: base64ToFloats(samples),
+    ...(discriminatorCurve ? { discriminatorCurve: base64ToFloats(discriminatorCurve) } : {}),
+  };
 }
 
 /** The page asks for its job, then reports as the run goes. */

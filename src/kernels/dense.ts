@@ -24,10 +24,13 @@ export interface GpuDropout {
 function checkShape(shape: DenseShape): void {
   for (const field of ['batch', 'inFeatures', 'units', 'pieces'] as const) {
     const value = shape[field];
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`dense layer: ${field} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`dense layer: ${field} must be a positive integer, got ${value}`);
   }
   if (shape.activation !== 'maxout' && shape.pieces !== 1) {
-    throw new RangeError(`dense layer: ${shape.pieces} pieces given for activation '${shape.activation}'; only maxout has pieces`);
+    throw new RangeError(
+      `dense layer: ${shape.pieces} pieces given for activation '${shape.activation}'; only maxout has pieces`,
+    );
   }
 }
 
@@ -46,7 +49,12 @@ function commonParams(shape: DenseShape, dropout?: GpuDropout) {
 
 /** The constants of a product on `tile`; `aligned`: the quads it reads start on 16-byte boundaries, so each is one vec4 load. */
 function productConstants(shape: DenseShape, tile: GemmTile, aligned: boolean) {
-  return { ACTIVATION: ACTIVATION_CODE[shape.activation], PIECES: shape.pieces, ALIGNED: aligned ? 1 : 0, ...tileConstants(tile) };
+  return {
+    ACTIVATION: ACTIVATION_CODE[shape.activation],
+    PIECES: shape.pieces,
+    ALIGNED: aligned ? 1 : 0,
+    ...tileConstants(tile),
+  };
 }
 
 /** The constants of an elementwise entry point. */
@@ -85,11 +93,23 @@ function bindingBytes(binding: BufferBinding): number {
   return 'buffer' in binding ? (binding.size ?? binding.buffer.size - (binding.offset ?? 0)) : binding.size;
 }
 
-function checkClassTerm(shape: DenseShape, term: { labels: GPUBuffer; classes: number }, rows: BufferBinding, what: string): void {
-  if (!Number.isInteger(term.classes) || term.classes < 1) throw new RangeError(`dense layer: classes must be a positive integer, got ${term.classes}`);
-  if (term.labels.size < shape.batch * 4) throw new RangeError(`dense layer: label buffer '${term.labels.label}' holds ${term.labels.size} bytes, fewer than ${shape.batch} classes need`);
+function checkClassTerm(
+  shape: DenseShape,
+  term: { labels: GPUBuffer; classes: number },
+  rows: BufferBinding,
+  what: string,
+): void {
+  if (!Number.isInteger(term.classes) || term.classes < 1)
+    throw new RangeError(`dense layer: classes must be a positive integer, got ${term.classes}`);
+  if (term.labels.size < shape.batch * 4)
+    throw new RangeError(
+      `dense layer: label buffer '${term.labels.label}' holds ${term.labels.size} bytes, fewer than ${shape.batch} classes need`,
+    );
   const needed = term.classes * shape.units * shape.pieces * 4;
-  if (bindingBytes(rows) < needed) throw new RangeError(`dense layer: ${what} holds ${bindingBytes(rows)} bytes, fewer than ${term.classes} class rows of ${shape.units * shape.pieces} need`);
+  if (bindingBytes(rows) < needed)
+    throw new RangeError(
+      `dense layer: ${what} holds ${bindingBytes(rows)} bytes, fewer than ${term.classes} class rows of ${shape.units * shape.pieces} need`,
+    );
 }
 
 /** The dispatches of y = act(dropout(x) W + b): a dropout pass when there is dropout, then the product. */
@@ -122,21 +142,36 @@ export async function denseForward(
   if (maxout && !buffers.winner) throw new Error('dense forward with maxout needs a `winner` buffer');
   const { classTerm } = buffers;
   if (classTerm) checkClassTerm(shape, classTerm, classTerm.weight, 'the class rows');
-  const classBuffers: Record<string, BufferBinding> = classTerm ? { class_weight: classTerm.weight, labels: classTerm.labels } : {};
+  const classBuffers: Record<string, BufferBinding> = classTerm
+    ? { class_weight: classTerm.weight, labels: classTerm.labels }
+    : {};
   const entry = (maxout ? 'forward_maxout' : 'forward') + (classTerm ? '_class' : '');
   dispatches.push(
     // The tile is the one src/kernels/tune.ts chooses for this product on this adapter.
-    await tunedDispatch(rt, 'denseForward', `${entry} ${shape.batch}x${shape.inFeatures}x${shape.units}x${shape.pieces}`, shape.batch * shape.inFeatures * shape.units * shape.pieces, (tile) => ({
-      shader: tileShader('dense.forward', tile),
-      entry,
-      // Every row and every piece of the weight starts on a vec4 when the units are a multiple of 4.
-      constants: productConstants(shape, tile, shape.units % 4 === 0),
-      buffers: maxout
-        ? { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, winner: buffers.winner!, ...classBuffers }
-        : { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, ...classBuffers },
-      params,
-      workgroups: tileWorkgroups(tile, shape.batch, shape.units),
-    })),
+    await tunedDispatch(
+      rt,
+      'denseForward',
+      `${entry} ${shape.batch}x${shape.inFeatures}x${shape.units}x${shape.pieces}`,
+      shape.batch * shape.inFeatures * shape.units * shape.pieces,
+      (tile) => ({
+        shader: tileShader('dense.forward', tile),
+        entry,
+        // Every row and every piece of the weight starts on a vec4 when the units are a multiple of 4.
+        constants: productConstants(shape, tile, shape.units % 4 === 0),
+        buffers: maxout
+          ? {
+              x: input,
+              weight: quadBinding(buffers.weight),
+              bias: buffers.bias,
+              y: buffers.y,
+              winner: buffers.winner!,
+              ...classBuffers,
+            }
+          : { x: input, weight: quadBinding(buffers.weight), bias: buffers.bias, y: buffers.y, ...classBuffers },
+        params,
+        workgroups: tileWorkgroups(tile, shape.batch, shape.units),
+      }),
+    ),
   );
   return dispatches;
 }
@@ -183,7 +218,11 @@ export async function denseBackward(
   const { dy, saved } = buffers;
   const width = shape.units * shape.pieces;
   const elementwise = { shader: 'dense.backward', constants: elementwiseConstants(shape), params };
-  const product = (tile: GemmTile, aligned: boolean) => ({ shader: tileShader('dense.backward', tile), constants: productConstants(shape, tile, aligned), params });
+  const product = (tile: GemmTile, aligned: boolean) => ({
+    shader: tileShader('dense.backward', tile),
+    constants: productConstants(shape, tile, aligned),
+    params,
+  });
   const dims = `${shape.batch}x${shape.inFeatures}x${shape.units}x${shape.pieces}`;
   const multiplyAdds = shape.batch * shape.inFeatures * width;
   const dispatches: Dispatch[] = [
@@ -201,7 +240,13 @@ export async function denseBackward(
         ...product(tile, shape.batch % 4 === 0),
         entry: 'grad_input',
         // The weight is bound under both of lhs's views (the shader says why).
-        buffers: { lhs: buffers.weight, lhs_quads: quadBinding(buffers.weight), rhs_quads: quadBinding(buffers.dzT), dx: buffers.dx!, clock: clock.buffer },
+        buffers: {
+          lhs: buffers.weight,
+          lhs_quads: quadBinding(buffers.weight),
+          rhs_quads: quadBinding(buffers.dzT),
+          dx: buffers.dx!,
+          clock: clock.buffer,
+        },
         workgroups: tileWorkgroups(tile, shape.inFeatures, shape.batch),
       })),
     );
@@ -212,7 +257,12 @@ export async function denseBackward(
       ...product(tile, shape.inFeatures % 4 === 0 && width % 4 === 0),
       entry: 'grad_weight',
       // dW = x^T dz: quads of the input's rows and of dz's rows.
-      buffers: { lhs: buffers.input, lhs_quads: quadBinding(buffers.input), rhs_quads: quadBinding(buffers.dz), dweight: buffers.dweight },
+      buffers: {
+        lhs: buffers.input,
+        lhs_quads: quadBinding(buffers.input),
+        rhs_quads: quadBinding(buffers.dz),
+        dweight: buffers.dweight,
+      },
       workgroups: tileWorkgroups(tile, shape.inFeatures, width),
     })),
     await rt.dispatch({
@@ -224,7 +274,7 @@ export async function denseBackward(
   );
   const { classTerm } = buffers;
   if (classTerm) {
-    checkClassTerm(shape, classTerm, classTerm.dweight, 'the class rows\' gradient');
+    checkClassTerm(shape, classTerm, classTerm.dweight, "the class rows' gradient");
     dispatches.push(
       await rt.dispatch({
         ...elementwise,

@@ -4,7 +4,6 @@ import type { BufferBinding, Dispatch, Runtime, UniformBlock } from '../gpu/runt
 import { emaWeights } from '../spec/ema';
 import { flatGrid } from './optimizer';
 
-
 /** Invocations per workgroup: the default of the shader's WORKGROUP override. */
 const WORKGROUP = 64;
 
@@ -31,12 +30,19 @@ export class EmaUpdate {
 }
 
 /** The average of `count` floats of `param`, kept in `average` (which must start as a copy of param). */
-export async function createEmaUpdate(rt: Runtime, count: number, buffers: { param: BufferBinding; average: BufferBinding }, decay: number): Promise<EmaUpdate> {
-  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) throw new RangeError(`ema: count must be a positive integer (a u32), got ${count}`);
+export async function createEmaUpdate(
+  rt: Runtime,
+  count: number,
+  buffers: { param: BufferBinding; average: BufferBinding },
+  decay: number,
+): Promise<EmaUpdate> {
+  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff)
+    throw new RangeError(`ema: count must be a positive integer (a u32), got ${count}`);
   checkDecay(decay);
   for (const [name, binding] of Object.entries(buffers)) {
     const bytes = 'buffer' in binding ? (binding.size ?? binding.buffer.size - (binding.offset ?? 0)) : binding.size;
-    if (bytes < count * 4) throw new RangeError(`ema: '${name}' holds ${bytes} bytes, fewer than count = ${count} floats`);
+    if (bytes < count * 4)
+      throw new RangeError(`ema: '${name}' holds ${bytes} bytes, fewer than count = ${count} floats`);
   }
   const uniform = await rt.uniformBlock('ema', 'ema_update', 'params', { count, ...emaWeights(decay) });
   const dispatch = await rt.dispatch({

@@ -3,7 +3,6 @@
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
 import { GAN_STATS_LENGTH, LOSS_CODE, type GeneratorLoss } from '../spec/stats';
 
-
 const STATS_BYTES = GAN_STATS_LENGTH * 4;
 
 /** One workgroup reduces the whole batch, so the sums come out in the same order every run. */
@@ -12,12 +11,14 @@ const ONE_WORKGROUP: [number] = [1];
 /** The LOSS constant for a loss name; an unknown name is refused by name. */
 function lossCode(loss: GeneratorLoss): number {
   const code = LOSS_CODE[loss];
-  if (code === undefined) throw new RangeError(`gan_loss: unknown loss '${loss}' (known: ${Object.keys(LOSS_CODE).join(', ')})`);
+  if (code === undefined)
+    throw new RangeError(`gan_loss: unknown loss '${loss}' (known: ${Object.keys(LOSS_CODE).join(', ')})`);
   return code;
 }
 
 function checkCount(what: string, n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new RangeError(`gan_loss: ${what} must be a positive integer (a u32), got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff)
+    throw new RangeError(`gan_loss: ${what} must be a positive integer (a u32), got ${n}`);
 }
 
 /** A zeroed stats buffer (GAN_STATS layout) for the loss kernels to add to. */
@@ -45,12 +46,17 @@ export interface DiscriminatorLossBuffers {
  * same for both cross-entropy games; for `loss` 'least-squares', 1/2 mean (D(x) - realTarget)^2 +
  * 1/2 mean D(G(z))^2 on D's raw output. Writes both gradients, adds to stats.
  */
-export function discriminatorLoss(rt: Runtime, sizes: { nReal: number; nFake: number; realTarget?: number; loss?: GeneratorLoss }, buffers: DiscriminatorLossBuffers): Promise<Dispatch> {
+export function discriminatorLoss(
+  rt: Runtime,
+  sizes: { nReal: number; nFake: number; realTarget?: number; loss?: GeneratorLoss },
+  buffers: DiscriminatorLossBuffers,
+): Promise<Dispatch> {
   checkCount('nReal', sizes.nReal);
   checkCount('nFake', sizes.nFake);
   const code = lossCode(sizes.loss ?? 'non-saturating');
   const realTarget = sizes.realTarget ?? 1;
-  if (!(realTarget > 0 && realTarget <= 1)) throw new RangeError(`gan_loss: realTarget must be in (0, 1], got ${realTarget}`);
+  if (!(realTarget > 0 && realTarget <= 1))
+    throw new RangeError(`gan_loss: realTarget must be in (0, 1], got ${realTarget}`);
   return rt.dispatch({
     shader: 'gan_loss',
     entry: 'discriminator_loss',
@@ -76,7 +82,11 @@ export interface GeneratorLossBuffers {
 }
 
 /** G's loss on D's outputs for the generated batch (non-saturating, minimax or least squares): writes dlogits, adds to stats. */
-export function generatorLoss(rt: Runtime, options: { n: number; loss: GeneratorLoss }, buffers: GeneratorLossBuffers): Promise<Dispatch> {
+export function generatorLoss(
+  rt: Runtime,
+  options: { n: number; loss: GeneratorLoss },
+  buffers: GeneratorLossBuffers,
+): Promise<Dispatch> {
   checkCount('n', options.n);
   const code = lossCode(options.loss);
   return rt.dispatch({

@@ -46,14 +46,23 @@ function keyParams(key: NoiseKey, output: GPUBuffer) {
   const { rows, cols, seed, stream = STREAM_NOISE, sub } = key;
   check(Number.isInteger(rows) && rows >= 1, `rows must be a positive integer, got ${rows}`);
   check(Number.isInteger(cols) && cols >= 1, `cols must be a positive integer, got ${cols}`);
-  check(output.size >= rows * cols * 4, `buffer '${output.label}' holds ${output.size} bytes, fewer than ${rows} x ${cols} values need`);
+  check(
+    output.size >= rows * cols * 4,
+    `buffer '${output.label}' holds ${output.size} bytes, fewer than ${rows} x ${cols} values need`,
+  );
   return { rows, cols, seed, stream, sub };
 }
 
 /** Every entry point reads the whole params struct; the numbers an entry does not use are inert. */
 const UNUSED = { low: 0, high: 1, mean: 0, deviation: 1, classes: 1 };
 
-function noise(rt: Runtime, clock: Clock, entry: string, output: Record<string, GPUBuffer>, params: { rows: number; cols: number } & Record<string, number>): Promise<Dispatch> {
+function noise(
+  rt: Runtime,
+  clock: Clock,
+  entry: string,
+  output: Record<string, GPUBuffer>,
+  params: { rows: number; cols: number } & Record<string, number>,
+): Promise<Dispatch> {
   return rt.dispatch({
     shader: 'noise',
     entry,
@@ -66,14 +75,25 @@ function noise(rt: Runtime, clock: Clock, entry: string, output: Record<string, 
 
 /** z (rows, cols) uniform on [low, high]: the paper's noise is [-sqrt 3, sqrt 3]. */
 export async function uniformNoise(rt: Runtime, clock: Clock, spec: UniformNoiseSpec, z: GPUBuffer): Promise<Dispatch> {
-  check(Number.isFinite(spec.low) && Number.isFinite(spec.high) && spec.low <= spec.high, `low ${spec.low} and high ${spec.high} must be finite with low <= high`);
+  check(
+    Number.isFinite(spec.low) && Number.isFinite(spec.high) && spec.low <= spec.high,
+    `low ${spec.low} and high ${spec.high} must be finite with low <= high`,
+  );
   return noise(rt, clock, 'uniform_noise', { z }, { ...keyParams(spec, z), ...UNUSED, low: spec.low, high: spec.high });
 }
 
 /** z (rows, cols) normal with the given mean and standard deviation (Box-Muller). */
-export async function gaussianNoise(rt: Runtime, clock: Clock, spec: GaussianNoiseSpec, z: GPUBuffer): Promise<Dispatch> {
+export async function gaussianNoise(
+  rt: Runtime,
+  clock: Clock,
+  spec: GaussianNoiseSpec,
+  z: GPUBuffer,
+): Promise<Dispatch> {
   const mean = spec.mean ?? 0;
-  check(Number.isFinite(mean) && Number.isFinite(spec.std) && spec.std >= 0, `mean ${mean} and std ${spec.std} must be finite with std >= 0`);
+  check(
+    Number.isFinite(mean) && Number.isFinite(spec.std) && spec.std >= 0,
+    `mean ${mean} and std ${spec.std} must be finite with std >= 0`,
+  );
   return noise(rt, clock, 'gaussian_noise', { z }, { ...keyParams(spec, z), ...UNUSED, mean, deviation: spec.std });
 }
 

@@ -2,7 +2,12 @@
 // updates the whole buffer (4 elements per invocation) and the uniform block of its hyperparameters. The scheduler records the
 // dispatch every iteration and calls set() when a schedule changes lr or momentum, or Adam's step.
 import { workgroupCount, type BufferBinding, type Dispatch, type Runtime, type UniformBlock } from '../gpu/runtime';
-import { adamBiasCorrections, DEFAULT_HYPERPARAMETERS, type OptimizerHyperparameters, type OptimizerRule } from '../spec/optimizer';
+import {
+  adamBiasCorrections,
+  DEFAULT_HYPERPARAMETERS,
+  type OptimizerHyperparameters,
+  type OptimizerRule,
+} from '../spec/optimizer';
 
 /** Invocations per workgroup: the default of the shader's WORKGROUP override, which the wrapper keeps. */
 const WORKGROUP = 64;
@@ -12,7 +17,11 @@ export function quads(count: number): number {
   return Math.ceil(count / 4);
 }
 
-const ENTRY: Record<OptimizerRule, string> = { 'sgd-pylearn2': 'sgd_pylearn2', 'sgd-pytorch': 'sgd_pytorch', adam: 'adam' };
+const ENTRY: Record<OptimizerRule, string> = {
+  'sgd-pylearn2': 'sgd_pylearn2',
+  'sgd-pytorch': 'sgd_pytorch',
+  adam: 'adam',
+};
 
 /**
  * Workgroups (x, y) covering `items` invocations when one axis holds at most `maxPerDimension`
@@ -105,15 +114,21 @@ export async function createOptimizer(
   const { rule, count } = spec;
   const entry = ENTRY[rule];
   if (!entry) throw new RangeError(`optimizer: unknown rule '${rule}' (known: ${Object.keys(ENTRY).join(', ')})`);
-  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) throw new RangeError(`optimizer ${rule}: count must be a positive integer (a u32), got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff)
+    throw new RangeError(`optimizer ${rule}: count must be a positive integer (a u32), got ${count}`);
   const state: Record<string, BufferBinding | undefined> =
-    rule === 'adam' ? { first_moment: buffers.firstMoment, second_moment: buffers.secondMoment } : { velocity: buffers.velocity };
+    rule === 'adam'
+      ? { first_moment: buffers.firstMoment, second_moment: buffers.secondMoment }
+      : { velocity: buffers.velocity };
   const tensors: Record<string, BufferBinding | undefined> = { grad: buffers.grad, param: buffers.param, ...state };
   for (const [name, binding] of Object.entries(tensors)) {
     if (!binding) throw new Error(`optimizer ${rule}: the '${name}' buffer is missing`);
     const bytes = 'buffer' in binding ? (binding.size ?? binding.buffer.size - (binding.offset ?? 0)) : binding.size;
     // Bound as vec4s: the last, partial quad must be there too (its elements past count are left as they are).
-    if (bytes < quads(count) * 16) throw new RangeError(`optimizer ${rule}: '${name}' holds ${bytes} bytes, fewer than count = ${count} floats in whole vec4s (${quads(count) * 16} bytes)`);
+    if (bytes < quads(count) * 16)
+      throw new RangeError(
+        `optimizer ${rule}: '${name}' holds ${bytes} bytes, fewer than count = ${count} floats in whole vec4s (${quads(count) * 16} bytes)`,
+      );
   }
   const values = { ...DEFAULT_HYPERPARAMETERS, ...hyperparameters };
   checkHyperparameters(rule, values);

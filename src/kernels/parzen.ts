@@ -37,10 +37,19 @@ function check(condition: boolean, message: string): void {
 
 function params(shape: ChunkShape, place: ChunkPlace) {
   for (const field of ['points', 'samples', 'features'] as const) {
-    check(Number.isInteger(shape[field]) && shape[field] >= 1, `${field} must be a positive integer, got ${shape[field]}`);
+    check(
+      Number.isInteger(shape[field]) && shape[field] >= 1,
+      `${field} must be a positive integer, got ${shape[field]}`,
+    );
   }
-  check(Number.isInteger(place.sigmaCount) && place.sigmaCount >= 1 && place.sigmaCount <= MAX_SIGMAS, `between 1 and ${MAX_SIGMAS} sigmas, got ${place.sigmaCount}`);
-  check(place.totalSamples >= shape.samples, `totalSamples ${place.totalSamples} is fewer than the chunk's ${shape.samples} samples`);
+  check(
+    Number.isInteger(place.sigmaCount) && place.sigmaCount >= 1 && place.sigmaCount <= MAX_SIGMAS,
+    `between 1 and ${MAX_SIGMAS} sigmas, got ${place.sigmaCount}`,
+  );
+  check(
+    place.totalSamples >= shape.samples,
+    `totalSamples ${place.totalSamples} is fewer than the chunk's ${shape.samples} samples`,
+  );
   return {
     points: shape.points,
     samples: shape.samples,
@@ -59,12 +68,26 @@ function nowhere(shape: ChunkShape): ChunkPlace {
 
 /** norms[t] = ||x_t||^2 for the chunk's points, x (points, features). */
 export function rowNorms(rt: Runtime, shape: ChunkShape, x: BufferBinding, norms: GPUBuffer): Promise<Dispatch> {
-  return rt.dispatch({ shader: 'parzen', entry: 'row_norms', constants: { LANES }, buffers: { x, norms }, params: params(shape, nowhere(shape)), workgroups: [workgroupCount(shape.points, LANES)] });
+  return rt.dispatch({
+    shader: 'parzen',
+    entry: 'row_norms',
+    constants: { LANES },
+    buffers: { x, norms },
+    params: params(shape, nowhere(shape)),
+    workgroups: [workgroupCount(shape.points, LANES)],
+  });
 }
 
 /** norms[s] = ||mu_s||^2 for the chunk's samples, mu_t (features, samples). */
 export function columnNorms(rt: Runtime, shape: ChunkShape, muT: BufferBinding, norms: GPUBuffer): Promise<Dispatch> {
-  return rt.dispatch({ shader: 'parzen', entry: 'column_norms', constants: { LANES }, buffers: { mu_t: muT, norms }, params: params(shape, nowhere(shape)), workgroups: [workgroupCount(shape.samples, LANES)] });
+  return rt.dispatch({
+    shader: 'parzen',
+    entry: 'column_norms',
+    constants: { LANES },
+    buffers: { mu_t: muT, norms },
+    params: params(shape, nowhere(shape)),
+    workgroups: [workgroupCount(shape.samples, LANES)],
+  });
 }
 
 export interface DistanceBuffers {
@@ -80,15 +103,27 @@ export interface DistanceBuffers {
 export function pairDistances(rt: Runtime, shape: ChunkShape, buffers: DistanceBuffers): Promise<Dispatch> {
   const values = params(shape, nowhere(shape));
   // The tile is the one src/kernels/tune.ts chooses for this product on this adapter.
-  return tunedDispatch(rt, 'parzenDistances', `distances ${shape.points}x${shape.features}x${shape.samples}`, shape.points * shape.features * shape.samples, (tile) => ({
-    shader: tileShader('parzen', tile),
-    entry: 'distances',
-    // Every row of mu_t starts on a vec4 when the samples are a multiple of 4.
-    constants: { ALIGNED: shape.samples % 4 === 0 ? 1 : 0, ...tileConstants(tile) },
-    buffers: { x: buffers.x, mu_t_quads: quadBinding(buffers.muT), x_norm: buffers.xNorm, mu_norm: buffers.muNorm, dist: buffers.dist },
-    params: values,
-    workgroups: tileWorkgroups(tile, shape.points, shape.samples),
-  }));
+  return tunedDispatch(
+    rt,
+    'parzenDistances',
+    `distances ${shape.points}x${shape.features}x${shape.samples}`,
+    shape.points * shape.features * shape.samples,
+    (tile) => ({
+      shader: tileShader('parzen', tile),
+      entry: 'distances',
+      // Every row of mu_t starts on a vec4 when the samples are a multiple of 4.
+      constants: { ALIGNED: shape.samples % 4 === 0 ? 1 : 0, ...tileConstants(tile) },
+      buffers: {
+        x: buffers.x,
+        mu_t_quads: quadBinding(buffers.muT),
+        x_norm: buffers.xNorm,
+        mu_norm: buffers.muNorm,
+        dist: buffers.dist,
+      },
+      params: values,
+      workgroups: tileWorkgroups(tile, shape.points, shape.samples),
+    }),
+  );
 }
 
 export interface WindowBuffers {
@@ -100,7 +135,12 @@ export interface WindowBuffers {
 }
 
 /** Folds one sample chunk's distances into the running log-sum-exp state of every sigma. */
-export function accumulateWindow(rt: Runtime, shape: ChunkShape, buffers: WindowBuffers, place: ChunkPlace): Promise<Dispatch> {
+export function accumulateWindow(
+  rt: Runtime,
+  shape: ChunkShape,
+  buffers: WindowBuffers,
+  place: ChunkPlace,
+): Promise<Dispatch> {
   return rt.dispatch({
     shader: 'parzen',
     entry: 'accumulate',
@@ -112,7 +152,12 @@ export function accumulateWindow(rt: Runtime, shape: ChunkShape, buffers: Window
 }
 
 /** ll[firstPoint + t, j] = log p(x_t) under sigma j, from the running state after the last chunk. */
-export function finishWindow(rt: Runtime, shape: ChunkShape, buffers: { sigmas: GPUBuffer; rowMin: GPUBuffer; rowSum: GPUBuffer; ll: GPUBuffer }, place: ChunkPlace): Promise<Dispatch> {
+export function finishWindow(
+  rt: Runtime,
+  shape: ChunkShape,
+  buffers: { sigmas: GPUBuffer; rowMin: GPUBuffer; rowSum: GPUBuffer; ll: GPUBuffer },
+  place: ChunkPlace,
+): Promise<Dispatch> {
   return rt.dispatch({
     shader: 'parzen',
     entry: 'finish',
@@ -124,7 +169,12 @@ export function finishWindow(rt: Runtime, shape: ChunkShape, buffers: { sigmas: 
 }
 
 /** Folds one sample chunk into the nearest sample of each point (nearest_distance, nearest_index). */
-export function nearestUpdate(rt: Runtime, shape: ChunkShape, buffers: { dist: GPUBuffer; nearestDistance: GPUBuffer; nearestIndex: GPUBuffer }, place: Omit<ChunkPlace, 'sigmaCount'>): Promise<Dispatch> {
+export function nearestUpdate(
+  rt: Runtime,
+  shape: ChunkShape,
+  buffers: { dist: GPUBuffer; nearestDistance: GPUBuffer; nearestIndex: GPUBuffer },
+  place: Omit<ChunkPlace, 'sigmaCount'>,
+): Promise<Dispatch> {
   return rt.dispatch({
     shader: 'parzen',
     entry: 'nearest',

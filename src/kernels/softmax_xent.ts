@@ -3,7 +3,6 @@
 import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
 import { XENT_STATS_LENGTH } from '../spec/stats';
 
-
 const STATS_BYTES = XENT_STATS_LENGTH * 4;
 
 export function createXentStats(rt: Runtime, label = 'softmax_xent.stats'): GPUBuffer {
@@ -27,14 +26,25 @@ export interface CrossEntropyBuffers {
 }
 
 /** Mean softmax cross-entropy of the batch: writes d(loss)/d(logits), adds loss and accuracy to stats. */
-export function softmaxCrossEntropy(rt: Runtime, sizes: { batch: number; classes: number }, buffers: CrossEntropyBuffers): Promise<Dispatch> {
+export function softmaxCrossEntropy(
+  rt: Runtime,
+  sizes: { batch: number; classes: number },
+  buffers: CrossEntropyBuffers,
+): Promise<Dispatch> {
   for (const [what, n] of Object.entries(sizes)) {
-    if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new RangeError(`softmax_xent: ${what} must be a positive integer (a u32), got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 0xffffffff)
+      throw new RangeError(`softmax_xent: ${what} must be a positive integer (a u32), got ${n}`);
   }
   return rt.dispatch({
     shader: 'softmax_xent',
     entry: 'softmax_cross_entropy',
-    buffers: { logits: buffers.logits, labels: buffers.labels, indices: buffers.indices, dlogits: buffers.dlogits, stats: buffers.stats },
+    buffers: {
+      logits: buffers.logits,
+      labels: buffers.labels,
+      indices: buffers.indices,
+      dlogits: buffers.dlogits,
+      stats: buffers.stats,
+    },
     params: { batch: sizes.batch, classes: sizes.classes },
     workgroups: [1],
   });

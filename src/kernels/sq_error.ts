@@ -11,9 +11,11 @@ function bytesOf(binding: BufferBinding): number {
 }
 
 function checkCount(what: string, count: number, buffers: Record<string, BufferBinding | undefined>): void {
-  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) throw new RangeError(`${what}: count must be a positive integer (a u32), got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff)
+    throw new RangeError(`${what}: count must be a positive integer (a u32), got ${count}`);
   for (const [name, binding] of Object.entries(buffers)) {
-    if (binding && bytesOf(binding) < count * 4) throw new RangeError(`${what}: '${name}' holds ${bytesOf(binding)} bytes, fewer than count = ${count} floats`);
+    if (binding && bytesOf(binding) < count * 4)
+      throw new RangeError(`${what}: '${name}' holds ${bytesOf(binding)} bytes, fewer than count = ${count} floats`);
   }
 }
 
@@ -28,7 +30,11 @@ export interface SquaredErrorBuffers {
 }
 
 /** dpred = scale * mask * (pred - expected) (+ addend) over `count` elements: the gradient of scale / 2 * sum mask (pred - expected)^2. */
-export async function squaredErrorGrad(rt: Runtime, spec: { count: number; scale: number }, buffers: SquaredErrorBuffers): Promise<Dispatch> {
+export async function squaredErrorGrad(
+  rt: Runtime,
+  spec: { count: number; scale: number },
+  buffers: SquaredErrorBuffers,
+): Promise<Dispatch> {
   checkCount('squared error', spec.count, { ...buffers });
   if (!Number.isFinite(spec.scale)) throw new RangeError(`squared error: scale must be finite, got ${spec.scale}`);
   const { pred, expected, mask, addend, dpred } = buffers;
@@ -36,14 +42,22 @@ export async function squaredErrorGrad(rt: Runtime, spec: { count: number; scale
   return rt.dispatch({
     shader: 'sq_error',
     entry: mask ? 'grad_masked' : addend ? 'grad_plus' : 'grad',
-    buffers: mask ? { pred, expected, mask, dpred } : addend ? { pred, expected, addend, dpred } : { pred, expected, dpred },
+    buffers: mask
+      ? { pred, expected, mask, dpred }
+      : addend
+        ? { pred, expected, addend, dpred }
+        : { pred, expected, dpred },
     params: { count: spec.count, scale: spec.scale, low: 0, high: 0 },
     workgroups: flatGrid(spec.count, WORKGROUP, rt.limits.maxComputeWorkgroupsPerDimension),
   });
 }
 
 /** x = min(max(x, low), high) in place over `count` elements. */
-export async function clampValues(rt: Runtime, spec: { count: number; low: number; high: number }, x: BufferBinding): Promise<Dispatch> {
+export async function clampValues(
+  rt: Runtime,
+  spec: { count: number; low: number; high: number },
+  x: BufferBinding,
+): Promise<Dispatch> {
   checkCount('clamp', spec.count, { x });
   if (!(spec.low <= spec.high)) throw new RangeError(`clamp: low = ${spec.low} must not exceed high = ${spec.high}`);
   return rt.dispatch({

@@ -110,6 +110,7 @@ export function quadBinding(binding: BufferBinding): BufferBinding {
   const offset = binding.offset ?? 0;
   const size = binding.size ?? binding.buffer.size - offset;
   const rounded = Math.ceil(size / 16) * 16;
-  if (offset + rounded > binding.buffer.size) throw new RangeError(`${binding.buffer.label}: no room to read ${size} bytes at ${offset} as whole vec4s`);
+  if (offset + rounded > binding.buffer.size)
+    throw new RangeError(`${binding.buffer.label}: no room to read ${size} bytes at ${offset} as whole vec4s`);
   return { buffer: binding.buffer, offset, size: rounded };
 }

@@ -17,7 +17,9 @@ export function knownVariantNames(): Set<string> {
   const subgroups = new Set(['subgroups']);
   for (const kernel of Object.keys(GEMM_TILES) as TileKernel[]) {
     for (const software of [false, true]) {
-      for (let size = 1; size <= 128; size++) for (const v of tileVariants(kernel, { features: subgroups, subgroupMaxSize: size, software })) variantNames.add(v.name);
+      for (let size = 1; size <= 128; size++)
+        for (const v of tileVariants(kernel, { features: subgroups, subgroupMaxSize: size, software }))
+          variantNames.add(v.name);
     }
   }
   return variantNames;
@@ -28,7 +30,9 @@ function tuneValuesText(): string {
   const names = [...knownVariantNames()];
   const forms = [...new Set(names.map((n) => n.split('/')[0]))];
   const listed = forms.map((form) => {
-    const mine = names.filter((n) => n.startsWith(`${form}/`)).sort((a, b) => parseInt(a.split('/')[1]) - parseInt(b.split('/')[1]));
+    const mine = names
+      .filter((n) => n.startsWith(`${form}/`))
+      .sort((a, b) => parseInt(a.split('/')[1]) - parseInt(b.split('/')[1]));
     return mine.length > 3 ? `${mine[0]} to ${mine[mine.length - 1]}` : mine.join(', ');
   });
   return `off, fresh, auto, a form (${forms.join(', ')}) or a variant (${listed.join(', ')})`;
@@ -43,6 +47,7 @@ export function parseTuneMode(text: string | undefined, setting = 'GAN_TUNE'): T
   if (value === '' || value === 'auto' || value === 'on') return { kind: 'auto' };
   if (value === 'off' || value === 'fresh') return { kind: value };
   const forms: readonly string[] = ['registers', 'workgroup', 'subgroups'] satisfies TileForm[];
-  if (!forms.includes(value) && !knownVariantNames().has(value)) throw new TuneModeError(`${setting}=${value}: no such tile choice; use ${tuneValuesText()}.`);
+  if (!forms.includes(value) && !knownVariantNames().has(value))
+    throw new TuneModeError(`${setting}=${value}: no such tile choice; use ${tuneValuesText()}.`);
   return { kind: 'force', name: value };
 }

@@ -35,7 +35,8 @@ export function platformTuneStore(): TuneStore {
       const handle = await db();
       if (!handle) return undefined;
       try {
-        return (await settle(handle.transaction(STORE, 'readonly').objectStore(STORE).get(`${adapter} ${hash}`))) as TuneRecord | undefined;
+        return (await settle(handle.transaction(STORE, 'readonly').objectStore(STORE).get(`${adapter} ${hash}`))) as
+          TuneRecord | undefined;
       } catch {
         return undefined;
       }
@@ -65,7 +66,7 @@ export function tuneModeFromEnvironment(): string | undefined {
   const fromPage = (globalThis as { GAN_TUNE?: unknown }).GAN_TUNE;
   if (typeof fromPage === 'string') return fromPage;
   const search = globalThis.location?.search;
-  return search ? new URLSearchParams(search).get('tune') ?? undefined : undefined;
+  return search ? (new URLSearchParams(search).get('tune') ?? undefined) : undefined;
 }
 
 export function tuneLog(line: string): void {

@@ -13,7 +13,12 @@ export function tuneDirectory(): string {
 
 /** A file name for an adapter's name: its letters and digits, and a hash that keeps names apart which differ only elsewhere. */
 export function adapterFileName(adapter: string, hash: string): string {
-  const slug = adapter.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'adapter';
+  const slug =
+    adapter
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60) || 'adapter';
   return `${slug}-${hash.slice(0, 8)}.json`;
 }
 

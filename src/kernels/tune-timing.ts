@@ -19,7 +19,12 @@ export type Build = (tile: GemmTile) => DispatchSpec;
  * Estimated milliseconds of each variant's whole dispatch; a variant whose pipeline fails is left
  * out. `cpu`: the clock of a software adapter's worker threads (timeDispatch), else the wall clock.
  */
-export async function timeVariants(rt: Runtime, variants: TileVariant[], build: Build, cpu?: () => number): Promise<Record<string, number>> {
+export async function timeVariants(
+  rt: Runtime,
+  variants: TileVariant[],
+  build: Build,
+  cpu?: () => number,
+): Promise<Record<string, number>> {
   const device = rt.device;
   const scratch = new Map<string, GPUBuffer>();
   const made: { variant: TileVariant; spec: DispatchSpec; kinds: Map<string, string> }[] = [];
@@ -45,8 +50,14 @@ export async function timeVariants(rt: Runtime, variants: TileVariant[], build: 
   };
   const dispatches: Dispatch[] = [];
   const build1 = async (m: (typeof made)[number], rowBlocks: number) => {
-    const buffers = Object.fromEntries(Object.entries(m.spec.buffers).map(([name, b]) => [name, bufferFor(name, b, m.kinds.get(name))]));
-    const d = await rt.dispatch({ ...m.spec, buffers, workgroups: [Math.min(rowBlocks, m.spec.workgroups[0]), m.spec.workgroups[1], m.spec.workgroups[2]] });
+    const buffers = Object.fromEntries(
+      Object.entries(m.spec.buffers).map(([name, b]) => [name, bufferFor(name, b, m.kinds.get(name))]),
+    );
+    const d = await rt.dispatch({
+      ...m.spec,
+      buffers,
+      workgroups: [Math.min(rowBlocks, m.spec.workgroups[0]), m.spec.workgroups[1], m.spec.workgroups[2]],
+    });
     dispatches.push(d);
     return d;
   };
@@ -61,7 +72,8 @@ export async function timeVariants(rt: Runtime, variants: TileVariant[], build: 
     await timeDispatch(device, probeDispatch, 1, cpu);
     const probe = Math.max((await timeRuns(device, probeDispatch, 1, cpu)).wall, 0.05);
     const blocks = Math.max(1, Math.min(full, Math.round((probeBlocks * TARGET_DISPATCH_MS) / probe)));
-    const repeats = blocks < full ? 1 : Math.max(1, Math.min(16, Math.round((TARGET_DISPATCH_MS * probeBlocks) / (probe * full))));
+    const repeats =
+      blocks < full ? 1 : Math.max(1, Math.min(16, Math.round((TARGET_DISPATCH_MS * probeBlocks) / (probe * full))));
     const timed = await Promise.all(made.map((m) => build1(m, blocks)));
     // A first run of each, untimed: a driver may finish compiling a pipeline at its first dispatch.
     for (const d of timed) await timeDispatch(device, d, 1, cpu);
@@ -90,12 +102,22 @@ export async function timeVariants(rt: Runtime, variants: TileVariant[], build: 
  * of times longer than the whole submission took. A pass of several runs makes the submission's own
  * cost small beside the work.
  */
-async function timeDispatch(device: GPUDevice, dispatch: Dispatch, repeats: number, cpu?: () => number): Promise<number> {
+async function timeDispatch(
+  device: GPUDevice,
+  dispatch: Dispatch,
+  repeats: number,
+  cpu?: () => number,
+): Promise<number> {
   return (await timeRuns(device, dispatch, repeats, cpu)).ms;
 }
 
 /** timeDispatch's time, and the wall clock's, which sizes the runs (the CPU time of a short run may not be counted yet). */
-async function timeRuns(device: GPUDevice, dispatch: Dispatch, repeats: number, cpu?: () => number): Promise<{ ms: number; wall: number }> {
+async function timeRuns(
+  device: GPUDevice,
+  dispatch: Dispatch,
+  repeats: number,
+  cpu?: () => number,
+): Promise<{ ms: number; wall: number }> {
   const encoder = device.createCommandEncoder({ label: 'tune' });
   const pass = encoder.beginComputePass({ label: 'tune' });
   for (let r = 0; r < repeats; r++) dispatch.record(pass);

@@ -15,7 +15,14 @@
 // threads (the wall clock of a machine shared with other work swings 2x); elsewhere the wall clock.
 // A variant must beat the shipped tile by 5% to replace it: noise alone should not move a choice.
 // What is kept and how is tune-store.ts's; what GAN_TUNE means, tune-mode.ts's.
-import { platformTuneStore, tuneAtExit, tuneCpuClock, tuneLog, tuneModeFromEnvironment, TUNE_SETTING } from '#tune-store';
+import {
+  platformTuneStore,
+  tuneAtExit,
+  tuneCpuClock,
+  tuneLog,
+  tuneModeFromEnvironment,
+  TUNE_SETTING,
+} from '#tune-store';
 import type { Dispatch, Runtime } from '../gpu/runtime';
 import { assembleShader } from '../gpu/shaders';
 import { isSoftwareAdapter } from '../gpu/wait';
@@ -87,11 +94,14 @@ export class Tuner {
     options: TunerOptions = {},
   ) {
     this.store = options.store ?? platformTuneStore();
-    this.mode = options.mode !== undefined ? parseTuneMode(options.mode) : parseTuneMode(tuneModeFromEnvironment(), TUNE_SETTING);
+    this.mode =
+      options.mode !== undefined ? parseTuneMode(options.mode) : parseTuneMode(tuneModeFromEnvironment(), TUNE_SETTING);
     this.adapterName = options.adapterName ?? rt.context.adapterName;
     this.adapterHash = hashText(this.adapterName);
     this.features = options.features ?? rt.device.features;
-    this.subgroupMaxSize = options.subgroupMaxSize ?? (rt.context.adapter?.info as { subgroupMaxSize?: number } | undefined)?.subgroupMaxSize;
+    this.subgroupMaxSize =
+      options.subgroupMaxSize ??
+      (rt.context.adapter?.info as { subgroupMaxSize?: number } | undefined)?.subgroupMaxSize;
     this.source = options.source ?? ((shader) => assembleShader(shader).code);
     this.log = options.log ?? tuneLog;
     this.quietMs = options.quietMs ?? 30_000;
@@ -100,7 +110,11 @@ export class Tuner {
 
   /** The variants this device offers for a kernel, the shipped one first. */
   variants(kernel: TileKernel): TileVariant[] {
-    return tileVariants(kernel, { features: this.features, subgroupMaxSize: this.subgroupMaxSize, software: isSoftwareAdapter({ adapterName: this.adapterName }) });
+    return tileVariants(kernel, {
+      features: this.features,
+      subgroupMaxSize: this.subgroupMaxSize,
+      software: isSoftwareAdapter({ adapterName: this.adapterName }),
+    });
   }
 
   /**
@@ -109,7 +123,8 @@ export class Tuner {
    * for a tile, with the caller's buffers, which the timing replaces by scratch buffers.
    */
   choose(kernel: TileKernel, shape: string, multiplyAdds: number, build: Build): Promise<GemmTile> {
-    if (multiplyAdds < this.minMultiplyAdds && this.mode.kind !== 'force') return Promise.resolve(this.variants(kernel)[0].tile);
+    if (multiplyAdds < this.minMultiplyAdds && this.mode.kind !== 'force')
+      return Promise.resolve(this.variants(kernel)[0].tile);
     const key = `${kernel} ${shape}`;
     let chosen = this.pending.get(key);
     if (!chosen) {
@@ -145,7 +160,8 @@ export class Tuner {
     const timed = await this.serially(() => this.time(variants, build));
     let best = shipped;
     for (const v of variants) if ((timed[v.name] ?? Infinity) < (timed[best.name] ?? Infinity)) best = v;
-    if (best !== shipped && timed[shipped.name] !== undefined && timed[best.name] > MARGIN * timed[shipped.name]) best = shipped;
+    if (best !== shipped && timed[shipped.name] !== undefined && timed[best.name] > MARGIN * timed[shipped.name])
+      best = shipped;
     record.choices[key] = { variant: best.name, sources, ms: timed };
     this.saved = (await this.store.save(this.adapterName, this.adapterHash, record)) && this.saved;
     this.note({ key, variant: best.name, how: 'tuned' });
@@ -153,9 +169,13 @@ export class Tuner {
   }
 
   private load(): Promise<TuneRecord> {
-    return (this.record ??= this.store.load(this.adapterName, this.adapterHash).then((r) =>
-      r && r.adapter === this.adapterName && r.choices && typeof r.choices === 'object' ? r : { adapter: this.adapterName, choices: {} },
-    ));
+    return (this.record ??= this.store
+      .load(this.adapterName, this.adapterHash)
+      .then((r) =>
+        r && r.adapter === this.adapterName && r.choices && typeof r.choices === 'object'
+          ? r
+          : { adapter: this.adapterName, choices: {} },
+      ));
   }
 
   /** The hash of every offered variant's name and shader source for this kernel. */
@@ -222,7 +242,13 @@ export class Tuner {
     const byVariant = new Map<string, string[]>();
     for (const e of events) byVariant.set(e.variant, [...(byVariant.get(e.variant) ?? []), e.key]);
     const groups = [...byVariant.entries()].sort((a, b) => b[1].length - a[1].length);
-    const chosen = groups.map(([variant, keys], i) => (i === 0 ? `${variant} for ${keys.length} shape${keys.length === 1 ? '' : 's'}` : `${variant} for ${keys.join(', ')}`)).join('; ');
+    const chosen = groups
+      .map(([variant, keys], i) =>
+        i === 0
+          ? `${variant} for ${keys.length} shape${keys.length === 1 ? '' : 's'}`
+          : `${variant} for ${keys.join(', ')}`,
+      )
+      .join('; ');
     const count = (how: TuneEvent['how']) => events.filter((e) => e.how === how).length;
     const how: string[] = [];
     if (count('tuned')) how.push(`${count('tuned')} timed in ${(this.tuningMs / 1000).toFixed(1)} s`);
@@ -230,10 +256,18 @@ export class Tuner {
     if (this.mode.kind === 'force' && count('forced')) {
       // A variant a device does not offer (registers/64 on a software adapter) runs the shipped tile: said so.
       const name = this.mode.name;
-      const missed = events.filter((e) => e.how === 'forced' && e.variant !== name && !e.variant.startsWith(`${name}/`)).length;
-      how.push(`${count('forced')} forced by GAN_TUNE=${name}${missed ? `, ${missed} of them to the shipped tile since this adapter does not offer ${name}` : ''}`);
+      const missed = events.filter(
+        (e) => e.how === 'forced' && e.variant !== name && !e.variant.startsWith(`${name}/`),
+      ).length;
+      how.push(
+        `${count('forced')} forced by GAN_TUNE=${name}${missed ? `, ${missed} of them to the shipped tile since this adapter does not offer ${name}` : ''}`,
+      );
     }
-    const where = count('tuned') ? (this.saved ? `; kept in ${this.store.where}` : `; could not be kept in ${this.store.where}`) : '';
+    const where = count('tuned')
+      ? this.saved
+        ? `; kept in ${this.store.where}`
+        : `; could not be kept in ${this.store.where}`
+      : '';
     return `GEMM tiles on ${this.adapterName}: ${chosen} (${how.join(', ')}${where})`;
   }
 }
@@ -259,7 +293,13 @@ export function setTuner(rt: Runtime, tuner: Tuner): void {
 }
 
 /** The dispatch of a GEMM kernel on the tile its runtime's tuner chooses for this shape. */
-export async function tunedDispatch(rt: Runtime, kernel: TileKernel, shape: string, multiplyAdds: number, build: Build): Promise<Dispatch> {
+export async function tunedDispatch(
+  rt: Runtime,
+  kernel: TileKernel,
+  shape: string,
+  multiplyAdds: number,
+  build: Build,
+): Promise<Dispatch> {
   const tuner = tunerFor(rt);
   const dispatch = await rt.dispatch(build(await tuner.choose(kernel, shape, multiplyAdds, build)));
   // The run's line is written when its first tuned dispatch is first recorded: by then the trainer

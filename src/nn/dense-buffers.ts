@@ -31,10 +31,26 @@ export interface DenseBufferOptions {
 }
 
 /** What an option asks for: its literal value when given as one, `boolean` when it is only known at run time, else `Default`. */
-type Asked<O, K extends keyof DenseBufferOptions, Default extends boolean> = O extends { [k in K]?: infer V } ? (V extends boolean ? V : Default) : Default;
+type Asked<O, K extends keyof DenseBufferOptions, Default extends boolean> = O extends { [k in K]?: infer V }
+  ? V extends boolean
+    ? V
+    : Default
+  : Default;
 /** `T`'s buffers: present when asked, absent when refused, optional when it depends. */
-type Made<Flag extends boolean, T> = [Flag] extends [true] ? T : [Flag] extends [false] ? { [K in keyof T]?: never } : Partial<T>;
-type Both<A extends boolean, B extends boolean> = [A] extends [false] ? false : [B] extends [false] ? false : [A] extends [true] ? ([B] extends [true] ? true : boolean) : boolean;
+type Made<Flag extends boolean, T> = [Flag] extends [true]
+  ? T
+  : [Flag] extends [false]
+    ? { [K in keyof T]?: never }
+    : Partial<T>;
+type Both<A extends boolean, B extends boolean> = [A] extends [false]
+  ? false
+  : [B] extends [false]
+    ? false
+    : [A] extends [true]
+      ? [B] extends [true]
+        ? true
+        : boolean
+      : boolean;
 
 interface Always {
   /** (batch, inFeatures): the layer's input. */
@@ -66,7 +82,18 @@ export type DenseBuffers<O extends DenseBufferOptions = DenseBufferOptions> = Al
 export function denseBufferFloats(shape: DenseShape) {
   const { batch, inFeatures, units, pieces } = shape;
   const width = units * pieces;
-  return { x: batch * inFeatures, dropped: batch * inFeatures, dx: batch * inFeatures, weight: inFeatures * width, dweight: inFeatures * width, bias: width, dbias: width, y: batch * units, winner: batch * units, dy: batch * units };
+  return {
+    x: batch * inFeatures,
+    dropped: batch * inFeatures,
+    dx: batch * inFeatures,
+    weight: inFeatures * width,
+    dweight: inFeatures * width,
+    bias: width,
+    dbias: width,
+    y: batch * units,
+    winner: batch * units,
+    dy: batch * units,
+  };
 }
 
 /** Floats of each of dz and dzT, the backward pass's scratch: enough for every one of `shapes` (layers of one pass take turns with one pair). */
@@ -75,13 +102,21 @@ export function denseScratchFloats(...shapes: DenseShape[]): number {
 }
 
 /** The backward pass's scratch dz and dzT, labelled `${label}.dz` and `${label}.dz_t`, shared by the layers of `shapes`. */
-export function allocateDenseScratch(rt: Runtime, label: string, ...shapes: DenseShape[]): { dz: GPUBuffer; dzT: GPUBuffer } {
+export function allocateDenseScratch(
+  rt: Runtime,
+  label: string,
+  ...shapes: DenseShape[]
+): { dz: GPUBuffer; dzT: GPUBuffer } {
   const bytes = denseScratchFloats(...shapes) * 4;
   return { dz: rt.createBuffer(`${label}.dz`, bytes), dzT: rt.createBuffer(`${label}.dz_t`, bytes) };
 }
 
 /** Makes the buffers of one dense layer of `shape` that `options` ask for (see DenseBufferOptions). */
-export function allocateDenseBuffers<const O extends DenseBufferOptions = {}>(rt: Runtime, shape: DenseShape, options?: O): DenseBuffers<O> {
+export function allocateDenseBuffers<const O extends DenseBufferOptions = {}>(
+  rt: Runtime,
+  shape: DenseShape,
+  options?: O,
+): DenseBuffers<O> {
   const { label = 'dense', dropout = false, parameters = true, gradients = true, data = {} } = options ?? {};
   const inputGrad = options?.inputGrad ?? gradients;
   const floats = denseBufferFloats(shape);
@@ -89,9 +124,13 @@ export function allocateDenseBuffers<const O extends DenseBufferOptions = {}>(rt
   const make = (name: keyof typeof floats, binding: string = name): GPUBuffer => {
     const contents = data[name as keyof typeof data];
     if (contents && contents.length !== floats[name]) {
-      throw new RangeError(`${label}.${binding}: ${contents.length} values given, the layer's shape (${shape.batch}x${shape.inFeatures} -> ${shape.units}x${shape.pieces}) needs ${floats[name]}`);
+      throw new RangeError(
+        `${label}.${binding}: ${contents.length} values given, the layer's shape (${shape.batch}x${shape.inFeatures} -> ${shape.units}x${shape.pieces}) needs ${floats[name]}`,
+      );
     }
-    const buffer = contents ? rt.upload(`${label}.${binding}`, contents) : rt.createBuffer(`${label}.${binding}`, floats[name] * 4);
+    const buffer = contents
+      ? rt.upload(`${label}.${binding}`, contents)
+      : rt.createBuffer(`${label}.${binding}`, floats[name] * 4);
     made.push(buffer);
     return buffer;
   };

@@ -89,7 +89,8 @@ export function optimizerSegments(spec: NetworkSpec, classLrScale = 1): Optimize
 
 export function tensor(layout: ParameterLayout, name: string): TensorEntry {
   const entry = layout.tensors.find((t) => t.name === name);
-  if (!entry) throw new Error(`No tensor '${name}' in the layout (it has ${layout.tensors.map((t) => t.name).join(', ')}).`);
+  if (!entry)
+    throw new Error(`No tensor '${name}' in the layout (it has ${layout.tensors.map((t) => t.name).join(', ')}).`);
   return entry;
 }
 
@@ -109,7 +110,10 @@ export function layerShape(spec: NetworkSpec, layer: number, batch: number): Den
  * (when `withDropout`) of the layer's input map, kept inputs becoming scale * x + shift. Undefined
  * when the product sees its input as it is.
  */
-export function inputTransform(layer: LayerSpec, withDropout: boolean): { keep: number; scale: number; shift: number } | undefined {
+export function inputTransform(
+  layer: LayerSpec,
+  withDropout: boolean,
+): { keep: number; scale: number; shift: number } | undefined {
   const dropout = withDropout ? layer.dropout : undefined;
   const map = layer.inputMap;
   if (!dropout && !map) return undefined;

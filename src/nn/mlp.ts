@@ -6,7 +6,17 @@ import type { BufferBinding, Dispatch, Runtime } from '../gpu/runtime';
 import { denseBackward, denseForward, type GpuDropout } from '../kernels/dense';
 import { createNonfiniteFlag, createOptimizer, type Optimizer } from '../kernels/optimizer';
 import { allocateDenseBuffers, allocateDenseScratch, type DenseBuffers } from './dense-buffers';
-import { biasName, classWeightName, inputTransform, layerShape, networkClasses, parameterLayout, type ParameterLayout, tensor, weightName } from './layout';
+import {
+  biasName,
+  classWeightName,
+  inputTransform,
+  layerShape,
+  networkClasses,
+  parameterLayout,
+  type ParameterLayout,
+  tensor,
+  weightName,
+} from './layout';
 import type { NetworkSpec } from '../spec/network';
 
 export class GpuNetwork {
@@ -56,7 +66,12 @@ export class GpuNetwork {
  * GAN (the --score classifier, the encoder): its moments `${label}.adam_m`, `.adam_v` and the
  * nonfinite flag, all in `state` for the caller to destroy.
  */
-export async function networkAdam(rt: Runtime, network: GpuNetwork, label: string, lr: number): Promise<{ optimizer: Optimizer; nonfinite: GPUBuffer; state: GPUBuffer[] }> {
+export async function networkAdam(
+  rt: Runtime,
+  network: GpuNetwork,
+  label: string,
+  lr: number,
+): Promise<{ optimizer: Optimizer; nonfinite: GPUBuffer; state: GPUBuffer[] }> {
   const count = network.layout.totalFloats;
   const nonfinite = createNonfiniteFlag(rt, `${label}.nonfinite`);
   const moments = [0, 1].map((m) => rt.createBuffer(`${label}.adam_${m ? 'v' : 'm'}`, count * 4));
@@ -107,7 +122,12 @@ export class GpuPass {
    * layer above the first dx, which is dL/dy of the layer below. Parameters and their gradients are
    * ranges of the network's buffers.
    */
-  private readonly layers: DenseBuffers<{ parameters: false; gradients: false; inputGrad: boolean; dropout: boolean }>[] = [];
+  private readonly layers: DenseBuffers<{
+    parameters: false;
+    gradients: false;
+    inputGrad: boolean;
+    dropout: boolean;
+  }>[] = [];
   /** dL/dz of the layer being differentiated, and its transpose: layers take turns, so one buffer of the widest serves. */
   private readonly dz: GPUBuffer;
   private readonly dzT: GPUBuffer;
@@ -122,20 +142,39 @@ export class GpuPass {
     readonly classes?: PassClasses,
   ) {
     const { rt, spec } = network;
-    if (networkClasses(spec) > 0 && !classes) throw new Error(`${label}: '${spec.name}' is conditional, so its pass needs the class of each row`);
-    if (classes && classes.labels.size < batch * 4) throw new Error(`${label}: label buffer '${classes.labels.label}' holds fewer than ${batch} classes`);
+    if (networkClasses(spec) > 0 && !classes)
+      throw new Error(`${label}: '${spec.name}' is conditional, so its pass needs the class of each row`);
+    if (classes && classes.labels.size < batch * 4)
+      throw new Error(`${label}: label buffer '${classes.labels.label}' holds fewer than ${batch} classes`);
     const shapes = spec.layers.map((_, l) => layerShape(spec, l, batch));
     for (const [l, layer] of spec.layers.entries()) {
       const dropout = inputTransform(layer, rng.dropout !== false) !== undefined;
       const x = l === 0 ? input : this.layers[l - 1].y;
-      this.layers.push(allocateDenseBuffers(rt, shapes[l], { label: `${label}.${l}`, x, parameters: false, gradients: false, inputGrad: l > 0, dropout }));
+      this.layers.push(
+        allocateDenseBuffers(rt, shapes[l], {
+          label: `${label}.${l}`,
+          x,
+          parameters: false,
+          gradients: false,
+          inputGrad: l > 0,
+          dropout,
+        }),
+      );
     }
     ({ dz: this.dz, dzT: this.dzT } = allocateDenseScratch(rt, label, ...shapes));
     this.output = this.layers[this.layers.length - 1].y;
   }
 
   /** `classes`: a conditional network's classes of the batch's rows (ignored by an unconditional one). */
-  static create(network: GpuNetwork, clock: Clock, batch: number, input: GPUBuffer, rng: PassRng, label: string, classes?: PassClasses | GPUBuffer): GpuPass {
+  static create(
+    network: GpuNetwork,
+    clock: Clock,
+    batch: number,
+    input: GPUBuffer,
+    rng: PassRng,
+    label: string,
+    classes?: PassClasses | GPUBuffer,
+  ): GpuPass {
     const conditional = networkClasses(network.spec) > 0;
     const given = classes && 'labels' in classes ? classes : classes ? { labels: classes as GPUBuffer } : undefined;
     return new GpuPass(network, clock, batch, input, rng, label, conditional ? given : undefined);
@@ -145,7 +184,10 @@ export class GpuPass {
   private forwardClassTerm(l: number) {
     if (l > 0 || !this.classes) return undefined;
     const { rows } = this.classes;
-    const own = { buffer: this.network.range(this.network.params, classWeightName(this.network.spec)), count: networkClasses(this.network.spec) };
+    const own = {
+      buffer: this.network.range(this.network.params, classWeightName(this.network.spec)),
+      count: networkClasses(this.network.spec),
+    };
     const { buffer, count } = rows ?? own;
     return { weight: buffer, labels: this.classes.labels, classes: count };
   }
@@ -169,7 +211,9 @@ export class GpuPass {
         dropped,
         classTerm: this.forwardClassTerm(l),
       };
-      dispatches.push(...(await denseForward(rt, this.clock, layerShape(spec, l, this.batch), buffers, this.dropout(l))));
+      dispatches.push(
+        ...(await denseForward(rt, this.clock, layerShape(spec, l, this.batch), buffers, this.dropout(l))),
+      );
     }
     return dispatches;
   }
@@ -189,9 +233,20 @@ export class GpuPass {
         dz: this.dz,
         dzT: this.dzT,
         dx: l > 0 ? layer.dx : options.inputGrad,
-        classTerm: l === 0 && this.classes ? { dweight: this.network.range(grads, classWeightName(spec)), labels: this.classes.labels, classes: networkClasses(spec) } : undefined,
+        classTerm:
+          l === 0 && this.classes
+            ? {
+                dweight: this.network.range(grads, classWeightName(spec)),
+                labels: this.classes.labels,
+                classes: networkClasses(spec),
+              }
+            : undefined,
       };
-      const layerOptions = { dropout: this.dropout(l), accumulate: options.accumulate, weightGrads: options.weightGrads };
+      const layerOptions = {
+        dropout: this.dropout(l),
+        accumulate: options.accumulate,
+        weightGrads: options.weightGrads,
+      };
       dispatches.push(...(await denseBackward(rt, this.clock, layerShape(spec, l, this.batch), buffers, layerOptions)));
     }
     return dispatches;

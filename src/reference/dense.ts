@@ -54,7 +54,8 @@ export function dropoutMask(batch: number, features: number, dropout: DropoutSpe
   for (let row = 0; row < batch; row++) {
     for (let col = 0; col < features; col += 4) {
       drawBits(dropout.rng, row, col, bits);
-      for (let c = 0; c < 4 && col + c < features; c++) mask[row * features + col + c] = keepFromBits(bits[c], keep24) ? 1 : 0;
+      for (let c = 0; c < 4 && col + c < features; c++)
+        mask[row * features + col + c] = keepFromBits(bits[c], keep24) ? 1 : 0;
     }
   }
   return mask;
@@ -92,7 +93,13 @@ export interface ClassTerm<T extends Vec> {
  * y = act(x W + E[c] + b), W (inFeatures, units * pieces) with column piece * units + unit, E[c] the
  * class term's row for the row's class (absent: none), added in that order as the kernel's tail does.
  */
-export function denseForward<T extends Vec>(x: T, weight: T, bias: T, shape: DenseShape, classTerm?: ClassTerm<T>): DenseForwardResult<T> {
+export function denseForward<T extends Vec>(
+  x: T,
+  weight: T,
+  bias: T,
+  shape: DenseShape,
+  classTerm?: ClassTerm<T>,
+): DenseForwardResult<T> {
   const { batch, inFeatures, units, pieces, activation } = shape;
   const width = units * pieces;
   const y = like(x, batch * units);
@@ -174,7 +181,13 @@ export function denseGradInput<T extends Vec>(
 }
 
 /** dW = x^T dz (x being the input after dropout), plus the old dW when accumulating. */
-export function denseGradWeight<T extends Vec>(x: T, dy: T, saved: SavedActivation<T>, shape: DenseShape, accumulateInto?: T): T {
+export function denseGradWeight<T extends Vec>(
+  x: T,
+  dy: T,
+  saved: SavedActivation<T>,
+  shape: DenseShape,
+  accumulateInto?: T,
+): T {
   const { batch, inFeatures, units, pieces } = shape;
   const width = units * pieces;
   const dz = preactivationGrad(dy, saved, shape);
@@ -190,7 +203,12 @@ export function denseGradWeight<T extends Vec>(x: T, dy: T, saved: SavedActivati
 }
 
 /** db = sum over the batch of dz, plus the old db when accumulating. */
-export function denseGradBias<T extends Vec>(dy: T, saved: SavedActivation<T>, shape: DenseShape, accumulateInto?: T): T {
+export function denseGradBias<T extends Vec>(
+  dy: T,
+  saved: SavedActivation<T>,
+  shape: DenseShape,
+  accumulateInto?: T,
+): T {
   const { batch, units, pieces } = shape;
   const width = units * pieces;
   const dz = preactivationGrad(dy, saved, shape);
@@ -207,7 +225,14 @@ export function denseGradBias<T extends Vec>(dy: T, saved: SavedActivation<T>, s
  * dE = the per-class sums of dz over the rows of that class: dE[c, n] = sum over b with labels[b] = c
  * of dz[b, n] (a one-hot input's rows of x^T dz), plus the old dE when accumulating.
  */
-export function denseGradClass<T extends Vec>(dy: T, saved: SavedActivation<T>, shape: DenseShape, labels: Uint32Array, classes: number, accumulateInto?: T): T {
+export function denseGradClass<T extends Vec>(
+  dy: T,
+  saved: SavedActivation<T>,
+  shape: DenseShape,
+  labels: Uint32Array,
+  classes: number,
+  accumulateInto?: T,
+): T {
   const { batch, units, pieces } = shape;
   const width = units * pieces;
   const dz = preactivationGrad(dy, saved, shape);

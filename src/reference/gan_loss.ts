@@ -36,7 +36,12 @@ export interface DiscriminatorLossResult<T extends Vec> {
  * its gradient; t = `realTarget`, 1 in the paper, .9 for one-sided label smoothing. The same for both
  * cross-entropy games; `game` 'least-squares' is leastSquaresDiscriminatorLoss.
  */
-export function discriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T, realTarget = 1, game: GeneratorLoss = 'non-saturating'): DiscriminatorLossResult<T> {
+export function discriminatorLoss<T extends Vec>(
+  logitsReal: T,
+  logitsFake: T,
+  realTarget = 1,
+  game: GeneratorLoss = 'non-saturating',
+): DiscriminatorLossResult<T> {
   if (game === 'least-squares') return leastSquaresDiscriminatorLoss(logitsReal, logitsFake, realTarget);
   const t = realTarget;
   const nReal = logitsReal.length;
@@ -75,7 +80,11 @@ export function discriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T, r
  * l_fake^2, targets b = t = `realTarget` and a = 0, and its gradient. The stats' D(x) and D(G(z)) are
  * the mean raw outputs.
  */
-function leastSquaresDiscriminatorLoss<T extends Vec>(logitsReal: T, logitsFake: T, realTarget: number): DiscriminatorLossResult<T> {
+function leastSquaresDiscriminatorLoss<T extends Vec>(
+  logitsReal: T,
+  logitsFake: T,
+  realTarget: number,
+): DiscriminatorLossResult<T> {
   const t = realTarget;
   const nReal = logitsReal.length;
   const nFake = logitsFake.length;
@@ -148,4 +157,3 @@ export function generatorLoss<T extends Vec>(logitsFake: T, kind: GeneratorLoss)
   stats[GAN_STATS.nonfinite] = countNonfinite(logitsFake);
   return { loss: loss / n, dlogitsFake, stats };
 }
-

@@ -28,7 +28,11 @@ export function gatherIndices(spec: GatherSpec, key: RngKey): Uint32Array {
  * row-major. The product scale * value is exact in float64 (at most 24 x 24 significant bits), so
  * storing it to float32 rounds once, as the shader's f32 multiply does: the twin is bit-exact.
  */
-export function gatherRows(dataset: Float32Array | Uint8Array, spec: GatherSpec, key: RngKey): { x: Float32Array; indices: Uint32Array } {
+export function gatherRows(
+  dataset: Float32Array | Uint8Array,
+  spec: GatherSpec,
+  key: RngKey,
+): { x: Float32Array; indices: Uint32Array } {
   const indices = gatherIndices(spec, key);
   const scale = Math.fround(spec.scale);
   const x = new Float32Array(spec.batch * spec.features);
@@ -39,7 +43,8 @@ export function gatherRows(dataset: Float32Array | Uint8Array, spec: GatherSpec,
       // Each operation rounded to float32, in the shader's order.
       const offset = contrast[2 * indices[r]];
       const rowScale = contrast[2 * indices[r] + 1];
-      for (let f = 0; f < spec.features; f++) x[r * spec.features + f] = Math.fround(Math.fround(scale * dataset[source + f]) - offset) * rowScale;
+      for (let f = 0; f < spec.features; f++)
+        x[r * spec.features + f] = Math.fround(Math.fround(scale * dataset[source + f]) - offset) * rowScale;
       continue;
     }
     for (let f = 0; f < spec.features; f++) x[r * spec.features + f] = scale * dataset[source + f];

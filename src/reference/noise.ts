@@ -8,7 +8,12 @@ export interface NoiseShape {
 }
 
 /** Calls `value` for every element with the draw of its quad of columns, as one GPU invocation does. */
-function fill<T extends Float32Array | Uint32Array>(shape: NoiseShape, key: RngKey, out: T, value: (draw: Uint32Array, c: number) => number): T {
+function fill<T extends Float32Array | Uint32Array>(
+  shape: NoiseShape,
+  key: RngKey,
+  out: T,
+  value: (draw: Uint32Array, c: number) => number,
+): T {
   const draw = new Uint32Array(4);
   for (let row = 0; row < shape.rows; row++) {
     for (let col0 = 0; col0 < shape.cols; col0 += 4) {
@@ -27,7 +32,9 @@ function fill<T extends Float32Array | Uint32Array>(shape: NoiseShape, key: RngK
 export function uniformNoise(shape: NoiseShape, key: RngKey, low: number, high: number): Float32Array {
   const f = Math.fround;
   const width = f(f(high) - f(low));
-  return fill(shape, key, new Float32Array(shape.rows * shape.cols), (draw, c) => f(f(low) + f(width * unitFromBits(draw[c]))));
+  return fill(shape, key, new Float32Array(shape.rows * shape.cols), (draw, c) =>
+    f(f(low) + f(width * unitFromBits(draw[c]))),
+  );
 }
 
 /** z = mean + std * g, g from Box-Muller: columns 4q, 4q+1 from components 0, 1; 4q+2, 4q+3 from 2, 3. */

@@ -18,7 +18,11 @@ export interface AdamState {
 const f32 = Math.fround;
 
 /** v = m v - lr g; p = p + v, in place. Returns whether a parameter became NaN or infinite. */
-export function sgdPylearn2Step(state: SgdState, grad: Float32Array, hyper: Pick<OptimizerHyperparameters, 'lr' | 'momentum'>): boolean {
+export function sgdPylearn2Step(
+  state: SgdState,
+  grad: Float32Array,
+  hyper: Pick<OptimizerHyperparameters, 'lr' | 'momentum'>,
+): boolean {
   const { param, velocity } = state;
   const lr = f32(hyper.lr);
   const momentum = f32(hyper.momentum);
@@ -32,7 +36,11 @@ export function sgdPylearn2Step(state: SgdState, grad: Float32Array, hyper: Pick
 }
 
 /** v = m v + g; p = p - lr v, in place. Returns whether a parameter became NaN or infinite. */
-export function sgdPytorchStep(state: SgdState, grad: Float32Array, hyper: Pick<OptimizerHyperparameters, 'lr' | 'momentum'>): boolean {
+export function sgdPytorchStep(
+  state: SgdState,
+  grad: Float32Array,
+  hyper: Pick<OptimizerHyperparameters, 'lr' | 'momentum'>,
+): boolean {
   const { param, velocity } = state;
   const lr = f32(hyper.lr);
   const momentum = f32(hyper.momentum);

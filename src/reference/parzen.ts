@@ -3,7 +3,13 @@
 // the nearest sample. The oracle for test/kernels/parzen.test.ts and the Parzen evaluation's tests.
 
 /** Row-major (points, samples) matrix of ||x_t - mu_s||^2; x is (points, features), mu (samples, features). */
-export function squaredDistances(x: ArrayLike<number>, mu: ArrayLike<number>, points: number, samples: number, features: number): Float64Array {
+export function squaredDistances(
+  x: ArrayLike<number>,
+  mu: ArrayLike<number>,
+  points: number,
+  samples: number,
+  features: number,
+): Float64Array {
   const out = new Float64Array(points * samples);
   for (let t = 0; t < points; t++) {
     for (let s = 0; s < samples; s++) {
@@ -59,7 +65,13 @@ export function parzenLogLikelihoods(
 }
 
 /** For each point, the sample at the smallest squared distance (the lowest index among equals). */
-export function nearestSamples(x: ArrayLike<number>, mu: ArrayLike<number>, points: number, samples: number, features: number): { index: Uint32Array; distance: Float64Array } {
+export function nearestSamples(
+  x: ArrayLike<number>,
+  mu: ArrayLike<number>,
+  points: number,
+  samples: number,
+  features: number,
+): { index: Uint32Array; distance: Float64Array } {
   const distances = squaredDistances(x, mu, points, samples, features);
   const index = new Uint32Array(points);
   const distance = new Float64Array(points);

@@ -13,8 +13,16 @@ export interface CrossEntropyResult<T extends Vec> {
 }
 
 /** Row i's label is labels[indices[i]]. */
-export function softmaxCrossEntropy<T extends Vec>(logits: T, labels: ArrayLike<number>, indices: ArrayLike<number>, batch: number, classes: number): CrossEntropyResult<T> {
-  const dlogits = (logits instanceof Float64Array ? new Float64Array(batch * classes) : new Float32Array(batch * classes)) as T;
+export function softmaxCrossEntropy<T extends Vec>(
+  logits: T,
+  labels: ArrayLike<number>,
+  indices: ArrayLike<number>,
+  batch: number,
+  classes: number,
+): CrossEntropyResult<T> {
+  const dlogits = (
+    logits instanceof Float64Array ? new Float64Array(batch * classes) : new Float32Array(batch * classes)
+  ) as T;
   let loss = 0;
   let correct = 0;
   for (let i = 0; i < batch; i++) {
@@ -30,7 +38,8 @@ export function softmaxCrossEntropy<T extends Vec>(logits: T, labels: ArrayLike<
     }
     let total = 0;
     for (let c = 0; c < classes; c++) total += Math.exp(logits[base + c] - m);
-    for (let c = 0; c < classes; c++) dlogits[base + c] = (Math.exp(logits[base + c] - m) / total - (c === label ? 1 : 0)) / batch;
+    for (let c = 0; c < classes; c++)
+      dlogits[base + c] = (Math.exp(logits[base + c] - m) / total - (c === label ? 1 : 0)) / batch;
     loss += m + Math.log(total) - logits[base + label];
     if (best === label) correct++;
   }

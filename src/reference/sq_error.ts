@@ -11,7 +11,8 @@ export function squaredError(pred: Vec, expected: Vec, scale: number, mask?: Vec
 /** dL/dpred = scale * mask * (pred - expected) (+ addend, another loss's gradient), in the precision of `pred`'s type. */
 export function squaredErrorGrad<T extends Vec>(pred: T, expected: T, scale: number, mask?: T, addend?: T): T {
   const out = pred instanceof Float64Array ? new Float64Array(pred.length) : new Float32Array(pred.length);
-  for (let i = 0; i < pred.length; i++) out[i] = scale * (mask ? mask[i] : 1) * (pred[i] - expected[i]) + (addend ? addend[i] : 0);
+  for (let i = 0; i < pred.length; i++)
+    out[i] = scale * (mask ? mask[i] : 1) * (pred[i] - expected[i]) + (addend ? addend[i] : 0);
   return out as T;
 }
 

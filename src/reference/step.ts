@@ -2,7 +2,14 @@
 // passes in the same order, the same losses and updates, in float32 with plain loops. Tests compare
 // the GPU's parameters with these after whole iterations, tensor by tensor.
 import { dataFeatures, discriminatorSpec, generatorSpec, type TrainConfig } from '../spec/config';
-import { DISCRIMINATOR_DROPOUT_STREAM, FAKE_PASS, GENERATOR_DROPOUT_STREAM, REAL_PASS, dStepPass, gStepPass } from '../spec/keys';
+import {
+  DISCRIMINATOR_DROPOUT_STREAM,
+  FAKE_PASS,
+  GENERATOR_DROPOUT_STREAM,
+  REAL_PASS,
+  dStepPass,
+  gStepPass,
+} from '../spec/keys';
 import { learningRate, momentum } from '../spec/schedule';
 import { discriminatorLoss, generatorLoss } from './gan_loss';
 import { gatherLabels, gatherRows } from './gather';
@@ -37,14 +44,25 @@ export interface ReferenceDataset {
   labels?: ArrayLike<number>;
 }
 
-function update(config: TrainConfig, spec: NetworkSpec, player: ReferencePlayer, allGrads: Float32Array, all: { lr: number; momentum: number; step: number }): void {
+function update(
+  config: TrainConfig,
+  spec: NetworkSpec,
+  player: ReferencePlayer,
+  allGrads: Float32Array,
+  all: { lr: number; momentum: number; step: number },
+): void {
   const { kind, beta1, beta2, epsilon, classLrScale } = config.optimizer;
   for (const { offset, count, lrScale } of optimizerSegments(spec, classLrScale)) {
     const part = (a: Float32Array) => a.subarray(offset, offset + count);
     const [params, grads, state] = [part(player.params), part(allGrads), player.optimizer.map(part)];
     const hyper = { ...all, lr: all.lr * lrScale };
     if (kind === 'adam') {
-      adamStep({ param: params, firstMoment: state[0], secondMoment: state[1] }, grads, { ...hyper, beta1, beta2, epsilon });
+      adamStep({ param: params, firstMoment: state[0], secondMoment: state[1] }, grads, {
+        ...hyper,
+        beta1,
+        beta2,
+        epsilon,
+      });
     } else if (kind === 'sgd-pylearn2') {
       sgdPylearn2Step({ param: params, velocity: state[0] }, grads, hyper);
     } else {
@@ -54,12 +72,21 @@ function update(config: TrainConfig, spec: NetworkSpec, player: ReferencePlayer,
 }
 
 /** Advances `state` by iteration `iteration` exactly as the GPU scheduler does. */
-export function referenceIteration(config: TrainConfig, dataset: ReferenceDataset, state: ReferenceState, iteration: number, iterationsPerEpoch: number): void {
+export function referenceIteration(
+  config: TrainConfig,
+  dataset: ReferenceDataset,
+  state: ReferenceState,
+  iteration: number,
+  iterationsPerEpoch: number,
+): void {
   const { batch, k, seed, noise } = config;
   const gSpec = generatorSpec(config);
   const dSpec = discriminatorSpec(config);
   const features = dataFeatures(config);
-  const hyper = { lr: learningRate(config.optimizer, iteration), momentum: momentum(config.optimizer, iteration, iterationsPerEpoch) };
+  const hyper = {
+    lr: learningRate(config.optimizer, iteration),
+    momentum: momentum(config.optimizer, iteration, iterationsPerEpoch),
+  };
   const gHyper = { ...hyper, lr: hyper.lr * config.optimizer.generatorLrScale };
   const conditional = config.classes > 0;
   if (conditional && !dataset.labels) throw new Error('a conditional config needs a labelled dataset');
@@ -67,12 +94,24 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
   const drawNoise = (sub: number) => {
     const key = { seed, stream: STREAM_NOISE, step: iteration, sub };
     const shape = { rows: batch, cols: noise.dim };
-    const z = noise.distribution === 'uniform' ? uniformNoise(shape, key, noise.low, noise.high) : gaussianNoise(shape, key, noise.std);
-    return { z, labels: conditional ? classNoise(batch, config.classes, { seed, stream: STREAM_CLASS, step: iteration, sub }) : undefined };
+    const z =
+      noise.distribution === 'uniform'
+        ? uniformNoise(shape, key, noise.low, noise.high)
+        : gaussianNoise(shape, key, noise.std);
+    return {
+      z,
+      labels: conditional
+        ? classNoise(batch, config.classes, { seed, stream: STREAM_CLASS, step: iteration, sub })
+        : undefined,
+    };
   };
   /** The minibatch and, for a conditional D, its rows' classes. */
   const drawData = (sub: number) => {
-    const { x, indices } = gatherRows(dataset.values, { batch, features, first: dataset.first, count: dataset.count, scale: dataset.scale }, { seed, stream: STREAM_GATHER, step: iteration, sub });
+    const { x, indices } = gatherRows(
+      dataset.values,
+      { batch, features, first: dataset.first, count: dataset.count, scale: dataset.scale },
+      { seed, stream: STREAM_GATHER, step: iteration, sub },
+    );
     return { x, labels: conditional ? gatherLabels(dataset.labels!, indices) : undefined };
   };
   type Noise = ReturnType<typeof drawNoise>;
@@ -92,9 +131,21 @@ export function referenceIteration(config: TrainConfig, dataset: ReferenceDatase
     const fakeGrads = mlpBackward(dSpec, d.params, fake, loss.dlogitsFake, batch, dKey(sub + FAKE_PASS)).grads;
     return { grads: realGrads.map((v, i) => v + fakeGrads[i]), gCache, fake };
   };
-  const generatorGrads = (sub: number, gCache: ReturnType<typeof mlpForward<Float32Array>>, fake: ReturnType<typeof mlpForward<Float32Array>>) => {
+  const generatorGrads = (
+    sub: number,
+    gCache: ReturnType<typeof mlpForward<Float32Array>>,
+    fake: ReturnType<typeof mlpForward<Float32Array>>,
+  ) => {
     const loss = generatorLoss(fake.output, config.gLoss);
-    const sampleGrad = mlpBackward(dSpec, d.params, fake, loss.dlogitsFake, batch, dKey(sub + FAKE_PASS), true).inputGrad!;
+    const sampleGrad = mlpBackward(
+      dSpec,
+      d.params,
+      fake,
+      loss.dlogitsFake,
+      batch,
+      dKey(sub + FAKE_PASS),
+      true,
+    ).inputGrad!;
     return mlpBackward(gSpec, g.params, gCache, sampleGrad, batch, gKey(sub)).grads;
   };
 

@@ -53,7 +53,11 @@ export interface NetworkConfig {
 
 /** Each layer's irange: initRange, and outputInitRange for the last layer when given. */
 export function layerInitRanges(network: NetworkConfig): number[] {
-  return network.layers.map((_, l) => (l === network.layers.length - 1 && network.outputInitRange !== undefined ? network.outputInitRange : network.initRange));
+  return network.layers.map((_, l) =>
+    l === network.layers.length - 1 && network.outputInitRange !== undefined
+      ? network.outputInitRange
+      : network.initRange,
+  );
 }
 
 export interface OptimizerConfig {
@@ -141,7 +145,12 @@ export function generatorSpec(config: TrainConfig): NetworkSpec {
 }
 
 export function discriminatorSpec(config: TrainConfig): NetworkSpec {
-  return { name: 'discriminator', inputFeatures: dataFeatures(config), layers: config.discriminator.layers, ...classTerm(config) };
+  return {
+    name: 'discriminator',
+    inputFeatures: dataFeatures(config),
+    layers: config.discriminator.layers,
+    ...classTerm(config),
+  };
 }
 
 /** The class term of a conditional config's networks; nothing for an unconditional one (and configs written before it). */

@@ -22,14 +22,25 @@ export type EncoderConfig = MlpTrainingConfig & {
  * 5,000 (many directions of z barely change G's image, so E cannot tell them); adding the pixel
  * error through G (at twice the cost of a step) is what brings the class agreement to the target.
  */
-export const DEFAULT_ENCODER: EncoderConfig = { hidden: [512, 512], iterations: 3000, batch: 100, lr: 1e-3, initRange: 0.05, seed: 0, pixelWeight: 1 };
+export const DEFAULT_ENCODER: EncoderConfig = {
+  hidden: [512, 512],
+  iterations: 3000,
+  batch: 100,
+  lr: 1e-3,
+  initRange: 0.05,
+  seed: 0,
+  pixelWeight: 1,
+};
 
 /** E for images of `features` values and a noise of `noiseDim`. */
 export function encoderSpec(features: number, hidden: readonly number[], noiseDim: number): NetworkSpec {
   return {
     name: ENCODER_NAME,
     inputFeatures: features,
-    layers: [...hidden.map((units) => ({ units, activation: 'relu' as const, pieces: 1 })), { units: noiseDim, activation: 'identity' as const, pieces: 1 }],
+    layers: [
+      ...hidden.map((units) => ({ units, activation: 'relu' as const, pieces: 1 })),
+      { units: noiseDim, activation: 'identity' as const, pieces: 1 },
+    ],
   };
 }
 
@@ -40,5 +51,7 @@ export function noiseRange(noise: NoiseConfig): { low: number; high: number } | 
 
 /** The loss in words, for reports. */
 export function encoderLoss(encoder: Pick<EncoderConfig, 'pixelWeight'>): string {
-  return encoder.pixelWeight > 0 ? `squared error in z + ${encoder.pixelWeight} x squared pixel error of G(E(x))` : 'squared error in z';
+  return encoder.pixelWeight > 0
+    ? `squared error in z + ${encoder.pixelWeight} x squared pixel error of G(E(x))`
+    : 'squared error in z';
 }

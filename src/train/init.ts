@@ -9,7 +9,13 @@ import { elementBits, unitFromBits } from '../spec/rng';
 const STREAM_INIT = 3;
 
 /** `initRange`: one irange for every layer, or one per layer (tensor `<name>.<layer>.weight`). */
-export function initialParameters(spec: NetworkSpec, initRange: number | readonly number[], seed: number, networkIndex: number, outputBias?: Float64Array): Float32Array<ArrayBuffer> {
+export function initialParameters(
+  spec: NetworkSpec,
+  initRange: number | readonly number[],
+  seed: number,
+  networkIndex: number,
+  outputBias?: Float64Array,
+): Float32Array<ArrayBuffer> {
   const layout = parameterLayout(spec);
   const flat = new Float32Array(layout.totalFloats);
   layout.tensors.forEach((tensor, index) => {
@@ -17,12 +23,14 @@ export function initialParameters(spec: NetworkSpec, initRange: number | readonl
     if (tensor.name.endsWith('.weight') || tensor.name.endsWith('.class_weight')) {
       const key = { seed, stream: STREAM_INIT, step: index, sub: networkIndex };
       const range = typeof initRange === 'number' ? initRange : initRange[Number(tensor.name.split('.')[1])];
-      for (let e = 0; e < tensor.size; e++) flat[tensor.offset + e] = range * (2 * unitFromBits(elementBits(key, 0, e)) - 1);
+      for (let e = 0; e < tensor.size; e++)
+        flat[tensor.offset + e] = range * (2 * unitFromBits(elementBits(key, 0, e)) - 1);
     }
   });
   if (outputBias) {
     const bias = layout.tensors[layout.tensors.length - 1];
-    if (bias.size !== outputBias.length) throw new Error(`output bias: ${outputBias.length} pixel means for ${bias.size} outputs`);
+    if (bias.size !== outputBias.length)
+      throw new Error(`output bias: ${outputBias.length} pixel means for ${bias.size} outputs`);
     for (let i = 0; i < bias.size; i++) flat[bias.offset + i] = logitOfMean(outputBias[i]);
   }
   return flat;

@@ -41,7 +41,10 @@ async function collectNamingDivergence(trainer: Trainer): Promise<ReturnType<Tra
   } catch (err) {
     if (!(err instanceof DivergenceError)) throw err;
     const names = await trainer.nonfiniteTensors();
-    const which = names.length === 0 ? 'No parameter is non-finite yet.' : `Non-finite tensors: ${names.slice(0, 6).join(', ')}${names.length > 6 ? ` and ${names.length - 6} more` : ''}.`;
+    const which =
+      names.length === 0
+        ? 'No parameter is non-finite yet.'
+        : `Non-finite tensors: ${names.slice(0, 6).join(', ')}${names.length > 6 ? ` and ${names.length - 6} more` : ''}.`;
     throw new DivergenceError(`${err.message} ${which}`);
   }
 }
@@ -55,7 +58,12 @@ export async function runTraining(trainer: Trainer, options: LoopOptions, hooks:
   }
 }
 
-async function loop(trainer: Trainer, options: LoopOptions, hooks: LoopHooks, device: ReturnType<typeof watchDevice>): Promise<void> {
+async function loop(
+  trainer: Trainer,
+  options: LoopOptions,
+  hooks: LoopHooks,
+  device: ReturnType<typeof watchDevice>,
+): Promise<void> {
   const { until, logEvery, sampleEvery, checkpointEvery } = options;
   const pace = new QueuePace();
   while (trainer.iteration < until) {
@@ -90,7 +98,8 @@ async function loop(trainer: Trainer, options: LoopOptions, hooks: LoopHooks, de
     for (const batch of arrived.samples) await hooks.onSamples?.(batch);
     for (const record of arrived.metrics) await hooks.onMetrics?.({ ...record, its_per_s: itsPerSecond });
     hooks.onWindow?.(trainer.iteration, itsPerSecond);
-    if (trainer.iteration % checkpointEvery === 0 || trainer.iteration === until) await hooks.onCheckpoint?.(trainer.iteration);
+    if (trainer.iteration % checkpointEvery === 0 || trainer.iteration === until)
+      await hooks.onCheckpoint?.(trainer.iteration);
     if (hooks.shouldStop?.()) break;
   }
 }

@@ -39,10 +39,17 @@ export class TrainingNetworks {
   ) {
     this.generator = new GpuNetwork(rt, generatorSpec(config));
     this.discriminator = new GpuNetwork(rt, discriminatorSpec(config));
-    if (config.emaDecay > 0) this.generatorAverage = new GpuNetwork(rt, { ...generatorSpec(config), name: 'generator_average' }, { trainable: false });
+    if (config.emaDecay > 0)
+      this.generatorAverage = new GpuNetwork(
+        rt,
+        { ...generatorSpec(config), name: 'generator_average' },
+        { trainable: false },
+      );
     const stateCount = config.optimizer.kind === 'adam' ? 2 : 1;
     const state = (network: GpuNetwork) =>
-      Array.from({ length: stateCount }, (_, i) => rt.createBuffer(`${network.spec.name}.optimizer_state${i}`, network.layout.totalFloats * 4));
+      Array.from({ length: stateCount }, (_, i) =>
+        rt.createBuffer(`${network.spec.name}.optimizer_state${i}`, network.layout.totalFloats * 4),
+      );
     this.optimizerState = { generator: state(this.generator), discriminator: state(this.discriminator) };
     this.stats = createStatsBuffer(rt);
     this.nonfinite = createNonfiniteFlag(rt);
@@ -58,7 +65,10 @@ export class TrainingNetworks {
 
   /** The generators the views can show: G, and its average when the run keeps one. */
   get shownGenerators(): [ShownGenerator, GpuNetwork][] {
-    const generators: [ShownGenerator, GpuNetwork | undefined][] = [['raw', this.generator], ['average', this.generatorAverage]];
+    const generators: [ShownGenerator, GpuNetwork | undefined][] = [
+      ['raw', this.generator],
+      ['average', this.generatorAverage],
+    ];
     return generators.filter((entry): entry is [ShownGenerator, GpuNetwork] => entry[1] !== undefined);
   }
 
@@ -72,9 +82,27 @@ export class TrainingNetworks {
     return this.own(this.rt.createBuffer(label, floats * 4));
   }
 
-  pass(network: GpuNetwork, batch: number, input: GPUBuffer, sub: number, label: string, dropout = true, labels?: GPUBuffer): GpuPass {
+  pass(
+    network: GpuNetwork,
+    batch: number,
+    input: GPUBuffer,
+    sub: number,
+    label: string,
+    dropout = true,
+    labels?: GPUBuffer,
+  ): GpuPass {
     const streamBase = network === this.discriminator ? DISCRIMINATOR_DROPOUT_STREAM : GENERATOR_DROPOUT_STREAM;
-    return this.own(GpuPass.create(network, this.clock, batch, input, { seed: this.config.seed, sub, streamBase, dropout }, label, labels));
+    return this.own(
+      GpuPass.create(
+        network,
+        this.clock,
+        batch,
+        input,
+        { seed: this.config.seed, sub, streamBase, dropout },
+        label,
+        labels,
+      ),
+    );
   }
 
   noise(z: GPUBuffer, rows: number, sub: number): Promise<Dispatch> {
@@ -84,12 +112,27 @@ export class TrainingNetworks {
 
   /** z and, for a conditional G, the class of each row, keyed by the same pass. */
   async noiseAndClasses(z: GPUBuffer, labels: GPUBuffer | undefined, rows: number, sub: number): Promise<Dispatch[]> {
-    const classes = labels ? [await classNoise(this.rt, this.clock, { rows, classes: this.config.classes, seed: this.config.seed, sub }, labels)] : [];
+    const classes = labels
+      ? [
+          await classNoise(
+            this.rt,
+            this.clock,
+            { rows, classes: this.config.classes, seed: this.config.seed, sub },
+            labels,
+          ),
+        ]
+      : [];
     return [await this.noise(z, rows, sub), ...classes];
   }
 
   destroy(): void {
     for (const o of this.owned) o.destroy();
-    for (const b of [...this.optimizerState.generator, ...this.optimizerState.discriminator, this.stats, this.nonfinite]) b.destroy();
+    for (const b of [
+      ...this.optimizerState.generator,
+      ...this.optimizerState.discriminator,
+      this.stats,
+      this.nonfinite,
+    ])
+      b.destroy();
   }
 }

@@ -69,7 +69,10 @@ export class StepPlan {
   /** The schedules' lr and momentum at an iteration. */
   private hyperparameters(iteration: number): { lr: number; momentum: number } {
     const { optimizer } = this.nets.config;
-    return { lr: learningRate(optimizer, iteration), momentum: momentum(optimizer, iteration, this.iterationsPerEpoch) };
+    return {
+      lr: learningRate(optimizer, iteration),
+      momentum: momentum(optimizer, iteration, this.iterationsPerEpoch),
+    };
   }
 
   /**
@@ -81,7 +84,8 @@ export class StepPlan {
     const schedule = this.hyperparameters(i);
     const { lr, momentum } = schedule;
     clock.set(i);
-    for (let j = 0; j < this.dOptimizers.length; j++) this.dOptimizers[j].set({ lr, momentum, step: i * config.k + j + 1 });
+    for (let j = 0; j < this.dOptimizers.length; j++)
+      this.dOptimizers[j].set({ lr, momentum, step: i * config.k + j + 1 });
     this.gOptimizer.set({ lr: lr * config.optimizer.generatorLrScale, momentum, step: i + 1 });
     this.emaUpdate?.setDecay(emaDecayAfter(config, i));
     for (const d of this.recordings[i % 2].dispatches) d.record(pass);
@@ -98,7 +102,11 @@ export class StepPlan {
    * With a class lr scale an update is several dispatches; each is named by its first.
    */
   get updateDispatches(): { discriminator: Dispatch[]; generator: Dispatch; average?: Dispatch } {
-    return { discriminator: this.dOptimizers.map((o) => o.dispatches[0]), generator: this.gOptimizer.dispatches[0], average: this.emaUpdate?.dispatch };
+    return {
+      discriminator: this.dOptimizers.map((o) => o.dispatches[0]),
+      generator: this.gOptimizer.dispatches[0],
+      average: this.emaUpdate?.dispatch,
+    };
   }
 
   private async buildOptimizers(): Promise<void> {
@@ -112,7 +120,14 @@ export class StepPlan {
         const optimizer = await createOptimizer(
           rt,
           { rule: kind, count },
-          { grad: range(network.grads), param: range(network.params), velocity: range(state[0]), firstMoment: range(state[0]), secondMoment: state[1] && range(state[1]), nonfinite },
+          {
+            grad: range(network.grads),
+            param: range(network.params),
+            velocity: range(state[0]),
+            firstMoment: range(state[0]),
+            secondMoment: state[1] && range(state[1]),
+            nonfinite,
+          },
           { ...hyper, lr: hyper.lr * lrScale },
         );
         parts.push({ optimizer, lrScale });
@@ -125,7 +140,12 @@ export class StepPlan {
     this.gOptimizer = await make(generator, optimizerState.generator);
     if (generatorAverage) {
       const count = generator.layout.totalFloats;
-      this.emaUpdate = await createEmaUpdate(rt, count, { param: generator.params, average: generatorAverage.params }, emaDecayAt(config.emaDecay, 1));
+      this.emaUpdate = await createEmaUpdate(
+        rt,
+        count,
+        { param: generator.params, average: generatorAverage.params },
+        emaDecayAt(config.emaDecay, 1),
+      );
     }
   }
 
@@ -155,12 +175,20 @@ export class StepPlan {
     const gLabels = conditional ? nets.buffer(`${p}.g_labels`, batch) : undefined;
     const realLabels = conditional ? nets.buffer(`${p}.real_labels`, batch) : undefined;
     const gather = async (sub: number) => [
-      await gatherDispatch(rt, clock, { batch, seed: config.seed, stream: STREAM_GATHER, sub }, this.dataset, { x, indices }),
+      await gatherDispatch(rt, clock, { batch, seed: config.seed, stream: STREAM_GATHER, sub }, this.dataset, {
+        x,
+        indices,
+      }),
       ...(realLabels ? [await gatherLabelsDispatch(rt, batch, this.dataset, { indices, rowLabels: realLabels })] : []),
     ];
     const dLoss = (real: GpuPass, fake: GpuPass) =>
-      discriminatorLoss(rt, { nReal: batch, nFake: batch, realTarget: config.realTarget, loss: gLoss }, { logitsReal: real.output, logitsFake: fake.output, dlogitsReal, dlogitsFake, stats });
-    const gLossDispatch = (fake: GpuPass) => generatorLoss(rt, { n: batch, loss: gLoss }, { logitsFake: fake.output, dlogitsFake: dlogitsG, stats });
+      discriminatorLoss(
+        rt,
+        { nReal: batch, nFake: batch, realTarget: config.realTarget, loss: gLoss },
+        { logitsReal: real.output, logitsFake: fake.output, dlogitsReal, dlogitsFake, stats },
+      );
+    const gLossDispatch = (fake: GpuPass) =>
+      generatorLoss(rt, { n: batch, loss: gLoss }, { logitsFake: fake.output, dlogitsFake: dlogitsG, stats });
     const dBackward = async (real: GpuPass, fake: GpuPass) => [
       ...(await real.backward({ outputGrad: dlogitsReal })),
       ...(await fake.backward({ outputGrad: dlogitsFake, accumulate: true })),

@@ -34,7 +34,11 @@ export class Sampling {
    * The fixed noise of the sample grids, G (and its average) on it, and (1-D data) D on an even grid
    * of x, without dropout. The average is shown when there is one.
    */
-  static async create(nets: TrainingNetworks, count: number, curve?: { lo: number; hi: number; points: number }): Promise<Sampling> {
+  static async create(
+    nets: TrainingNetworks,
+    count: number,
+    curve?: { lo: number; hi: number; points: number },
+  ): Promise<Sampling> {
     const { rt, clock, config } = nets;
     const sampling = new Sampling(nets, count, nets.buffer('samples.z', count * config.noise.dim));
     clock.set(0);
@@ -45,14 +49,24 @@ export class Sampling {
     }
     const curveDispatches: Dispatch[] = [];
     if (curve) {
-      const grid = new Float32Array(curve.points).map((_, i) => curve.lo + ((curve.hi - curve.lo) * i) / (curve.points - 1));
+      const grid = new Float32Array(curve.points).map(
+        (_, i) => curve.lo + ((curve.hi - curve.lo) * i) / (curve.points - 1),
+      );
       const xs = nets.own(rt.upload('curve.x', grid));
       const d = nets.pass(nets.discriminator, curve.points, xs, FIXED_NOISE_PASS, 'curve.d', false);
       sampling.curve = d.output;
       curveDispatches.push(...(await d.forward()));
     }
     for (const [shown, network] of nets.shownGenerators) {
-      const g = nets.pass(network, count, sampling.fixedNoise, FIXED_NOISE_PASS, `samples.${network.spec.name}`, false, sampling.fixedLabels);
+      const g = nets.pass(
+        network,
+        count,
+        sampling.fixedNoise,
+        FIXED_NOISE_PASS,
+        `samples.${network.spec.name}`,
+        false,
+        sampling.fixedLabels,
+      );
       sampling.runs.set(shown, { dispatches: [...(await g.forward()), ...curveDispatches], output: g.output });
     }
     sampling.shownGenerator = nets.generatorAverage ? 'average' : 'raw';
@@ -71,7 +85,8 @@ export class Sampling {
 
   /** Shows the average (when the config keeps one) or G itself in the views and sample copies. */
   show(generator: ShownGenerator): void {
-    if (!this.runs.has(generator)) throw new Error(`This run keeps no moving average of G (emaDecay is 0): only the raw generator can be shown.`);
+    if (!this.runs.has(generator))
+      throw new Error(`This run keeps no moving average of G (emaDecay is 0): only the raw generator can be shown.`);
     this.shownGenerator = generator;
   }
 
@@ -105,13 +120,25 @@ export class Sampling {
   /** A conditional model's classes for the fixed-noise samples (Trainer.setSampleClasses). */
   setClasses(classes?: number | number[] | Uint32Array): void {
     const { rt, config } = this.nets;
-    if (!this.fixedLabels) throw new ConfigError(`config field 'classes': this model is not conditional (classes 0), so its samples have no class to choose`);
+    if (!this.fixedLabels)
+      throw new ConfigError(
+        `config field 'classes': this model is not conditional (classes 0), so its samples have no class to choose`,
+      );
     const count = this.count;
-    const list = classes === undefined ? this.defaultClasses() : typeof classes === 'number' ? new Uint32Array(count).fill(classes) : Uint32Array.from(classes);
-    if (list.length !== count) throw new RangeError(`setSampleClasses: ${list.length} classes given for ${count} samples (give one class, or one per sample)`);
+    const list =
+      classes === undefined
+        ? this.defaultClasses()
+        : typeof classes === 'number'
+          ? new Uint32Array(count).fill(classes)
+          : Uint32Array.from(classes);
+    if (list.length !== count)
+      throw new RangeError(
+        `setSampleClasses: ${list.length} classes given for ${count} samples (give one class, or one per sample)`,
+      );
     const asked = typeof classes === 'number' ? [classes] : classes === undefined ? [] : Array.from(classes);
     const bad = asked.find((c) => !Number.isInteger(c) || c < 0 || c >= config.classes);
-    if (bad !== undefined) throw new RangeError(`setSampleClasses: class ${bad} is not an integer in [0, ${config.classes})`);
+    if (bad !== undefined)
+      throw new RangeError(`setSampleClasses: class ${bad} is not an integer in [0, ${config.classes})`);
     this.classList = list;
     rt.device.queue.writeBuffer(this.fixedLabels, 0, list);
   }
@@ -122,16 +149,31 @@ export class Sampling {
   }
 
   /** The interpolation between two classes at fixed z (Trainer.setClassInterpolation). */
-  async setClassInterpolation(from: number, to: number, options: { steps?: number; sample?: number } = {}): Promise<void> {
+  async setClassInterpolation(
+    from: number,
+    to: number,
+    options: { steps?: number; sample?: number } = {},
+  ): Promise<void> {
     const { config } = this.nets;
     const classes = config.classes;
-    if (!isConditional(config)) throw new ConfigError(`config field 'classes': this model is not conditional (classes 0), so it has no classes to interpolate`);
+    if (!isConditional(config))
+      throw new ConfigError(
+        `config field 'classes': this model is not conditional (classes 0), so it has no classes to interpolate`,
+      );
     const { steps = 10, sample = 0 } = options;
-    for (const [name, c] of [['from', from], ['to', to]] as const) {
-      if (!Number.isInteger(c) || c < 0 || c >= classes) throw new RangeError(`setClassInterpolation: '${name}' class ${c} is not an integer in [0, ${classes})`);
+    for (const [name, c] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
+      if (!Number.isInteger(c) || c < 0 || c >= classes)
+        throw new RangeError(`setClassInterpolation: '${name}' class ${c} is not an integer in [0, ${classes})`);
     }
-    if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`setClassInterpolation: steps must be an integer of at least 2, got ${steps}`);
-    if (!Number.isInteger(sample) || sample < 0 || sample >= this.count) throw new RangeError(`setClassInterpolation: sample ${sample} is not one of the ${this.count} fixed-noise samples`);
+    if (!Number.isInteger(steps) || steps < 2)
+      throw new RangeError(`setClassInterpolation: steps must be an integer of at least 2, got ${steps}`);
+    if (!Number.isInteger(sample) || sample < 0 || sample >= this.count)
+      throw new RangeError(
+        `setClassInterpolation: sample ${sample} is not one of the ${this.count} fixed-noise samples`,
+      );
     if (this.classInterpolation && this.classInterpolation.steps !== steps) {
       this.classInterpolation.destroy();
       this.classInterpolation = undefined;
@@ -142,7 +184,8 @@ export class Sampling {
 
   /** The shown generator's class interpolation: its dispatches and output, (steps, features). */
   get interpolation(): GeneratorRun {
-    if (!this.classInterpolation) throw new Error('No class interpolation yet: call setClassInterpolation(from, to) first.');
+    if (!this.classInterpolation)
+      throw new Error('No class interpolation yet: call setClassInterpolation(from, to) first.');
     return this.classInterpolation.run(this.shownGenerator);
   }
 

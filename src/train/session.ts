@@ -9,9 +9,23 @@ import { Runtime } from '../gpu/runtime';
 import { MNIST_TRAIN_COUNT } from '../data/mnist-format';
 import { datasetPixelMeans, destroyDataset, uploadImages, uploadPoints, type GpuDataset } from '../data/dataset';
 import type { ImageDataset } from '../data/image-dataset';
-import { divergenceBins, histogram, jensenShannon, sampleToy, toyDistribution, type ToyDistribution } from '../data/toy';
+import {
+  divergenceBins,
+  histogram,
+  jensenShannon,
+  sampleToy,
+  toyDistribution,
+  type ToyDistribution,
+} from '../data/toy';
 import { parameterLayout } from '../nn/layout';
-import { dataFeatures, discriminatorSpec, generatorSpec, isToyData, layerInitRanges, type TrainConfig } from '../spec/config';
+import {
+  dataFeatures,
+  discriminatorSpec,
+  generatorSpec,
+  isToyData,
+  layerInitRanges,
+  type TrainConfig,
+} from '../spec/config';
 import { ConfigError } from './config';
 import { fitRun, type FitOptions, type FittedRun } from './fit';
 import { initialParameters } from './init';
@@ -72,9 +86,18 @@ const ASSUMED_TRAIN_IMAGES = MNIST_TRAIN_COUNT;
  */
 export function modelBuffers(config: TrainConfig, trainImages?: number): BufferNeed[] {
   const images = trainImages ?? (config.data === 'cifar10' ? 40_000 : ASSUMED_TRAIN_IMAGES);
-  const tensors = [{ name: 'dataset', bytes: isToyData(config.data) ? TOY_DATASET_SIZE * dataFeatures(config) * 4 : images * dataFeatures(config) }];
-  for (const spec of Object.values(networkSpecs(config))) tensors.push({ name: `${spec.name}.params`, bytes: parameterLayout(spec).totalFloats * 4 });
-  const widest = Math.max(dataFeatures(config), ...[...config.generator.layers, ...config.discriminator.layers].map((l) => l.units * l.pieces));
+  const tensors = [
+    {
+      name: 'dataset',
+      bytes: isToyData(config.data) ? TOY_DATASET_SIZE * dataFeatures(config) * 4 : images * dataFeatures(config),
+    },
+  ];
+  for (const spec of Object.values(networkSpecs(config)))
+    tensors.push({ name: `${spec.name}.params`, bytes: parameterLayout(spec).totalFloats * 4 });
+  const widest = Math.max(
+    dataFeatures(config),
+    ...[...config.generator.layers, ...config.discriminator.layers].map((l) => l.units * l.pieces),
+  );
   tensors.push({ name: 'activations', bytes: Math.max(config.batch, TOY_SAMPLES) * widest * 4 });
   return tensors;
 }
@@ -94,10 +117,17 @@ export function toyData(config: TrainConfig, points?: Float32Array<ArrayBuffer>)
 }
 
 /** A fitted run's data on the GPU (the toy's own points, or `points` drawn by hand). */
-export async function prepareData(rt: Runtime, run: FittedRun, options: Pick<DataOptions, 'points'> = {}): Promise<TrainingData> {
+export async function prepareData(
+  rt: Runtime,
+  run: FittedRun,
+  options: Pick<DataOptions, 'points'> = {},
+): Promise<TrainingData> {
   const { config, dataset: images } = run;
   if (!isToyData(config.data)) {
-    if (!images) throw new ConfigError(`preset ${config.preset}: its ${config.data} data was not read (fitRun with readData false).`);
+    if (!images)
+      throw new ConfigError(
+        `preset ${config.preset}: its ${config.data} data was not read (fitRun with readData false).`,
+      );
     return { dataset: uploadImages(rt, images), pixelMeans: datasetPixelMeans(images), images };
   }
   const toy = toyData(config, options.points)!;
@@ -105,15 +135,27 @@ export async function prepareData(rt: Runtime, run: FittedRun, options: Pick<Dat
 }
 
 /** A trainer for `config` on data already on the GPU, with the config's initial parameters. */
-export async function createTrainer(rt: Runtime, clock: Clock, config: TrainConfig, data: TrainingData): Promise<Trainer> {
+export async function createTrainer(
+  rt: Runtime,
+  clock: Clock,
+  config: TrainConfig,
+  data: TrainingData,
+): Promise<Trainer> {
   const initial = {
-    generator: initialParameters(generatorSpec(config), layerInitRanges(config.generator), config.seed, 0, config.outputBiasFromData ? data.pixelMeans : undefined),
+    generator: initialParameters(
+      generatorSpec(config),
+      layerInitRanges(config.generator),
+      config.seed,
+      0,
+      config.outputBiasFromData ? data.pixelMeans : undefined,
+    ),
     discriminator: initialParameters(discriminatorSpec(config), layerInitRanges(config.discriminator), config.seed, 1),
   };
   const bounds = data.toy?.distribution.bounds;
   return Trainer.create(rt, clock, config, data.dataset, initial, {
     sampleCount: data.toy ? TOY_SAMPLES : IMAGE_SAMPLES,
-    curve: data.toy?.distribution.dims === 1 && bounds ? { lo: bounds[0], hi: bounds[1], points: CURVE_POINTS } : undefined,
+    curve:
+      data.toy?.distribution.dims === 1 && bounds ? { lo: bounds[0], hi: bounds[1], points: CURVE_POINTS } : undefined,
   });
 }
 
@@ -126,7 +168,10 @@ export async function createSession(config: TrainConfig, options: SessionOptions
  * A fitted run's session: a device (a new one with the limits the model needs, or `context`, checked
  * against them), the data on it and a trainer. The buffers are sized for the real number of images.
  */
-export async function openSession(run: FittedRun, options: SessionOptions & Pick<DataOptions, 'points'> = {}): Promise<Session> {
+export async function openSession(
+  run: FittedRun,
+  options: SessionOptions & Pick<DataOptions, 'points'> = {},
+): Promise<Session> {
   const { config } = run;
   const buffers = modelBuffers(config, run.dataset?.train.count);
   let context = options.context;
@@ -149,5 +194,8 @@ export function destroySession(session: Session): void {
 export function toyDivergence(data: { toy?: ToyData }, samples: Float32Array): number | undefined {
   if (!data.toy) return undefined;
   const { distribution, reference } = data.toy;
-  return jensenShannon(reference, histogram(samples, distribution.dims, distribution.bounds, divergenceBins(distribution)));
+  return jensenShannon(
+    reference,
+    histogram(samples, distribution.dims, distribution.bounds, divergenceBins(distribution)),
+  );
 }

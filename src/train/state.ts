@@ -60,7 +60,12 @@ export class Readbacks {
    * Copies the statistics and the flag out under `tag` (the iteration they end) with the schedule
    * they ran at, and starts a new window unless `keepStats`.
    */
-  copyStats(encoder: GPUCommandEncoder, tag: number, schedule: { lr: number; momentum: number }, keepStats: boolean): void {
+  copyStats(
+    encoder: GPUCommandEncoder,
+    tag: number,
+    schedule: { lr: number; momentum: number },
+    keepStats: boolean,
+  ): void {
     const { nets } = this;
     // Both rings have the same number of slots and are drained together, so both copies fit.
     if (this.statsRing.copy(encoder, nets.stats, tag) && this.flagRing.copy(encoder, nets.nonfinite, tag)) {
@@ -93,7 +98,9 @@ export class Readbacks {
 
   /** Copies submitted but not yet collected. */
   get inFlight(): number {
-    return this.statsRing.inFlight + this.flagRing.inFlight + this.sampleRing.inFlight + (this.curveRing?.inFlight ?? 0);
+    return (
+      this.statsRing.inFlight + this.flagRing.inFlight + this.sampleRing.inFlight + (this.curveRing?.inFlight ?? 0)
+    );
   }
 
   /** Metrics and samples that have arrived since the last call; throws on a non-finite value. */
@@ -104,16 +111,37 @@ export class Readbacks {
       const schedule = this.pendingMetrics.get(tag)!;
       this.pendingMetrics.delete(tag);
       if (sums[GAN_STATS.nonfinite] > 0) {
-        throw new DivergenceError(`Training diverged by iteration ${tag}: D's logits became NaN or infinite (${sums[GAN_STATS.nonfinite]} values). Lower the learning rate.`);
+        throw new DivergenceError(
+          `Training diverged by iteration ${tag}: D's logits became NaN or infinite (${sums[GAN_STATS.nonfinite]} values). Lower the learning rate.`,
+        );
       }
       if (flags.get(tag)) {
-        throw new DivergenceError(`Training diverged by iteration ${tag}: an update made a parameter of G or D NaN or infinite. Lower the learning rate.`);
+        throw new DivergenceError(
+          `Training diverged by iteration ${tag}: an update made a parameter of G or D NaN or infinite. Lower the learning rate.`,
+        );
       }
       const mean = averageGanStats(sums);
-      return { iter: tag, d_loss: mean.dLoss, g_loss: mean.gLoss, d_real: mean.dReal, d_fake: mean.dFake, lr: schedule.lr, momentum: schedule.momentum };
+      return {
+        iter: tag,
+        d_loss: mean.dLoss,
+        g_loss: mean.gLoss,
+        d_real: mean.dReal,
+        d_fake: mean.dFake,
+        lr: schedule.lr,
+        momentum: schedule.momentum,
+      };
     });
-    const curves = new Map(this.curveRing?.drain().map(({ tag, data }) => [tag, new Float32Array(data).map((l) => 1 / (1 + Math.exp(-l)))]) ?? []);
-    const samples = this.sampleRing.drain().map(({ tag, data }) => ({ iter: tag, samples: new Float32Array(data), count: this.samples.count, discriminatorCurve: curves.get(tag) }));
+    const curves = new Map(
+      this.curveRing
+        ?.drain()
+        .map(({ tag, data }) => [tag, new Float32Array(data).map((l) => 1 / (1 + Math.exp(-l)))]) ?? [],
+    );
+    const samples = this.sampleRing.drain().map(({ tag, data }) => ({
+      iter: tag,
+      samples: new Float32Array(data),
+      count: this.samples.count,
+      discriminatorCurve: curves.get(tag),
+    }));
     return { metrics, samples };
   }
 
@@ -145,7 +173,8 @@ export async function readState(nets: TrainingNetworks, iteration: number): Prom
 /** Loads a checkpoint's parameters, optimizer state and statistics (the caller takes its iteration). */
 export async function loadState(nets: TrainingNetworks, state: TrainingState): Promise<void> {
   const queue = nets.rt.device.queue;
-  const write = (b: GPUBuffer, data: Float32Array) => queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
+  const write = (b: GPUBuffer, data: Float32Array) =>
+    queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
   await nets.generator.upload(state.generator.params);
   if (nets.generatorAverage) {
     // A state without an average (a run that kept none) starts one from G's weights.
@@ -162,8 +191,14 @@ export async function loadState(nets: TrainingNetworks, state: TrainingState): P
 /** The parameter and optimizer-state tensors of `state` holding a NaN or an infinity, by checkpoint name. */
 export function nonfiniteTensors(nets: TrainingNetworks, state: TrainingState): string[] {
   const names: string[] = [];
-  for (const [player, net] of [['generator', nets.generator], ['discriminator', nets.discriminator]] as const) {
-    const buffers: [string, Float32Array][] = [['', state[player].params], ...state[player].optimizer.map((data, i): [string, Float32Array] => [` (optimizer state ${i})`, data])];
+  for (const [player, net] of [
+    ['generator', nets.generator],
+    ['discriminator', nets.discriminator],
+  ] as const) {
+    const buffers: [string, Float32Array][] = [
+      ['', state[player].params],
+      ...state[player].optimizer.map((data, i): [string, Float32Array] => [` (optimizer state ${i})`, data]),
+    ];
     for (const [suffix, data] of buffers) {
       for (const t of net.layout.tensors) {
         if (data.subarray(t.offset, t.offset + t.size).some((v) => !Number.isFinite(v))) names.push(t.name + suffix);

@@ -48,15 +48,32 @@ export class Trainer {
     readonly options: TrainerOptions,
   ) {
     if (isConditional(config)) {
-      if (!dataset.labels) throw new ConfigError(`config field 'classes': ${config.classes} classes asked for, but the data '${config.data}' has no labels`);
-      if (dataset.classes !== config.classes) throw new ConfigError(`config field 'classes': ${config.classes} classes asked for, but the data '${config.data}' has ${dataset.classes}`);
+      if (!dataset.labels)
+        throw new ConfigError(
+          `config field 'classes': ${config.classes} classes asked for, but the data '${config.data}' has no labels`,
+        );
+      if (dataset.classes !== config.classes)
+        throw new ConfigError(
+          `config field 'classes': ${config.classes} classes asked for, but the data '${config.data}' has ${dataset.classes}`,
+        );
     }
     this.nets = new TrainingNetworks(rt, clock, config);
-    this.readbacks = new Readbacks(this.nets, { count: options.sampleCount, features: dataFeatures(config) }, options.curve?.points);
+    this.readbacks = new Readbacks(
+      this.nets,
+      { count: options.sampleCount, features: dataFeatures(config) },
+      options.curve?.points,
+    );
   }
 
   /** Builds the networks, uploads the initial parameters, and makes both step plans. */
-  static async create(rt: Runtime, clock: Clock, config: TrainConfig, dataset: GpuDataset, initial: { generator: Float32Array; discriminator: Float32Array }, options: TrainerOptions): Promise<Trainer> {
+  static async create(
+    rt: Runtime,
+    clock: Clock,
+    config: TrainConfig,
+    dataset: GpuDataset,
+    initial: { generator: Float32Array; discriminator: Float32Array },
+    options: TrainerOptions,
+  ): Promise<Trainer> {
     const trainer = new Trainer(rt, clock, config, dataset, options);
     await trainer.nets.upload(initial);
     trainer.plan = await StepPlan.create(trainer.nets, dataset);

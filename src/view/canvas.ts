@@ -18,7 +18,15 @@ import type { Trainer } from '../train/trainer';
 import { Interpolation } from './interpolation';
 import { PlaneScene } from './plane-scene';
 import { CanvasReadback, type CanvasPresent } from './present';
-import { canvasPixels, gridShape, imageLook, preferredFormat, type CanvasTarget, type SampleCanvasOptions, type SampleView } from './view-options';
+import {
+  canvasPixels,
+  gridShape,
+  imageLook,
+  preferredFormat,
+  type CanvasTarget,
+  type SampleCanvasOptions,
+  type SampleView,
+} from './view-options';
 
 export { Interpolation } from './interpolation';
 export { probeCanvasPresentation, type CanvasPresent } from './present';
@@ -69,7 +77,11 @@ export class SampleCanvas {
    * Sizes `canvas` for the view, configures its WebGPU context on the trainer's device and builds
    * the view. 1-D toys have no canvas view (their picture is a curve: SampleBatch.discriminatorCurve).
    */
-  static async create(source: Trainer | { trainer: Trainer }, canvas: CanvasTarget, options: SampleCanvasOptions = {}): Promise<SampleCanvas> {
+  static async create(
+    source: Trainer | { trainer: Trainer },
+    canvas: CanvasTarget,
+    options: SampleCanvasOptions = {},
+  ): Promise<SampleCanvas> {
     const trainer = 'trainer' in source ? source.trainer : source;
     const size = canvasPixels(trainer, options);
     canvas.width = size.width;
@@ -77,8 +89,19 @@ export class SampleCanvas {
     let view: SampleCanvas;
     if (options.present === 'readback') {
       const context2d = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
-      if (!context2d) throw new Error('This canvas gives no 2-D context (it may already have a WebGPU or WebGL one): a readback view needs a fresh canvas.');
-      view = new SampleCanvas(trainer.rt, canvas, undefined, new CanvasReadback(trainer.rt.device, context2d, options.label ?? `canvas.${options.show ?? 'fixed'}`), 'rgba8unorm', options, size);
+      if (!context2d)
+        throw new Error(
+          'This canvas gives no 2-D context (it may already have a WebGPU or WebGL one): a readback view needs a fresh canvas.',
+        );
+      view = new SampleCanvas(
+        trainer.rt,
+        canvas,
+        undefined,
+        new CanvasReadback(trainer.rt.device, context2d, options.label ?? `canvas.${options.show ?? 'fixed'}`),
+        'rgba8unorm',
+        options,
+        size,
+      );
     } else {
       const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
       if (!context) throw new Error('This canvas gives no WebGPU context (it may already have a 2-D or WebGL one).');
@@ -99,17 +122,31 @@ export class SampleCanvas {
    * rebuilds what the frames use. The caller destroys the old trainer afterwards.
    */
   async setTrainer(trainer: Trainer): Promise<void> {
-    if (trainer.rt.device !== this.rt.device) throw new Error('The new trainer is on another device: make a new SampleCanvas for it.');
-    if ((this.grid && !imageLook(trainer.config)) || (this.plane && imageLook(trainer.config))) throw new Error(`This canvas shows ${this.grid ? 'images' : '2-D points'}; the new trainer's data (${trainer.config.data}) needs a SampleCanvas of its own.`);
+    if (trainer.rt.device !== this.rt.device)
+      throw new Error('The new trainer is on another device: make a new SampleCanvas for it.');
+    if ((this.grid && !imageLook(trainer.config)) || (this.plane && imageLook(trainer.config)))
+      throw new Error(
+        `This canvas shows ${this.grid ? 'images' : '2-D points'}; the new trainer's data (${trainer.config.data}) needs a SampleCanvas of its own.`,
+      );
     if (imageLook(trainer.config)) {
       const shape = gridShape(trainer, this.options);
       if (this.show === 'class-interpolation') {
-        if (!isConditional(trainer.config)) throw new Error(`The class-interpolation view needs a conditional model; preset ${trainer.config.preset} has no classes (config field 'classes' is 0).`);
+        if (!isConditional(trainer.config))
+          throw new Error(
+            `The class-interpolation view needs a conditional model; preset ${trainer.config.preset} has no classes (config field 'classes' is 0).`,
+          );
         const { from, to, sample } = this.classPair;
         const last = trainer.config.classes - 1;
         await trainer.setClassInterpolation(Math.min(from, last), Math.min(to, last), { steps: shape.count, sample });
       }
-      const interpolation = this.show === 'interpolation' ? await Interpolation.create(trainer, shape.count, isConditional(trainer.config) ? Math.min(this.segmentClass, trainer.config.classes - 1) : 0) : undefined;
+      const interpolation =
+        this.show === 'interpolation'
+          ? await Interpolation.create(
+              trainer,
+              shape.count,
+              isConditional(trainer.config) ? Math.min(this.segmentClass, trainer.config.classes - 1) : 0,
+            )
+          : undefined;
       this.grid ??= await ImageGrid.create(this.rt, this.format, shape, `render.${this.label}`);
       this.grid.forgetBuffers();
       this.grid.setShape(shape);
@@ -122,8 +159,16 @@ export class SampleCanvas {
     } else {
       canvasPixels(trainer, this.options);
       this.plane ??= await PlaneRenderer.create(this.rt, this.format);
-      const bounds = { lo: this.options.plane?.lo ?? -3, hi: this.options.plane?.hi ?? 3, width: this.width, height: this.height };
-      const scene = await PlaneScene.create(trainer, this.plane, bounds, { latest: this.show === 'latest', count: this.options.count });
+      const bounds = {
+        lo: this.options.plane?.lo ?? -3,
+        hi: this.options.plane?.hi ?? 3,
+        width: this.width,
+        height: this.height,
+      };
+      const scene = await PlaneScene.create(trainer, this.plane, bounds, {
+        latest: this.show === 'latest',
+        count: this.options.count,
+      });
       this.scene?.destroy();
       this.scene = scene;
       this.current = trainer;
@@ -168,7 +213,8 @@ export class SampleCanvas {
    * buffers the trainer's plan reads), as Trainer.setClassInterpolation.
    */
   async setClasses(from: number, to: number, sample = this.classPair.sample): Promise<void> {
-    if (this.show !== 'class-interpolation') throw new Error(`setClasses: this view shows '${this.show}', not 'class-interpolation'.`);
+    if (this.show !== 'class-interpolation')
+      throw new Error(`setClasses: this view shows '${this.show}', not 'class-interpolation'.`);
     await this.current.setClassInterpolation(from, to, { steps: gridShape(this.current, this.options).count, sample });
     this.classPair = { from, to, sample };
     this.grid!.prepare(this.images);
@@ -237,11 +283,23 @@ export class SampleCanvas {
       this.snapshotGrid ??= await ImageGrid.create(this.rt, 'rgba8unorm', shape, `render.${this.label}.snapshot`);
       this.snapshotGrid.setShape(shape);
       const images = this.images;
-      return { width, height, pixels: await renderPixels(this.rt, width, height, (encoder, target) => this.snapshotGrid!.draw(encoder, target, images)) };
+      return {
+        width,
+        height,
+        pixels: await renderPixels(this.rt, width, height, (encoder, target) =>
+          this.snapshotGrid!.draw(encoder, target, images),
+        ),
+      };
     }
     this.snapshotPlane ??= await PlaneRenderer.create(this.rt, 'rgba8unorm');
     const layers = [...this.scene!.layers()];
-    return { width: this.width, height: this.height, pixels: await renderPixels(this.rt, this.width, this.height, (encoder, target) => this.snapshotPlane!.draw(encoder, target, layers)) };
+    return {
+      width: this.width,
+      height: this.height,
+      pixels: await renderPixels(this.rt, this.width, this.height, (encoder, target) =>
+        this.snapshotPlane!.draw(encoder, target, layers),
+      ),
+    };
   }
 
   /** Frees the view's buffers (not the trainer's) and unconfigures the canvas. */
@@ -257,7 +315,11 @@ export class SampleCanvas {
 }
 
 /** A view of `source`'s samples in `canvas`: SampleCanvas.create. */
-export function attachCanvas(source: Trainer | { trainer: Trainer }, canvas: CanvasTarget, options: SampleCanvasOptions = {}): Promise<SampleCanvas> {
+export function attachCanvas(
+  source: Trainer | { trainer: Trainer },
+  canvas: CanvasTarget,
+  options: SampleCanvasOptions = {},
+): Promise<SampleCanvas> {
   return SampleCanvas.create(source, canvas, options);
 }
 

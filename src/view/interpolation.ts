@@ -24,9 +24,15 @@ export class Interpolation {
   private readonly z: GPUBuffer;
   /** A conditional G's class of every point (one class for the whole segment). */
   private readonly labels?: GPUBuffer;
-  private readonly passes = new Map<GpuNetwork, { pass: GpuPass; dispatches: { record(pass: GPUComputePassEncoder): void }[] }>();
+  private readonly passes = new Map<
+    GpuNetwork,
+    { pass: GpuPass; dispatches: { record(pass: GPUComputePassEncoder): void }[] }
+  >();
 
-  private constructor(private readonly trainer: Trainer, readonly steps: number) {
+  private constructor(
+    private readonly trainer: Trainer,
+    readonly steps: number,
+  ) {
     this.z = trainer.rt.createBuffer('interpolation.z', steps * trainer.config.noise.dim * 4);
     if (isConditional(trainer.config)) this.labels = trainer.rt.createBuffer('interpolation.labels', steps * 4);
   }
@@ -36,7 +42,15 @@ export class Interpolation {
     for (const network of [trainer.generator, trainer.generatorAverage]) {
       if (!network) continue;
       const rng = { seed: trainer.config.seed, sub: 0, streamBase: GENERATOR_DROPOUT_STREAM, dropout: false };
-      const pass = GpuPass.create(network, trainer.clock, steps, interpolation.z, rng, `interpolation.${network.spec.name}`, interpolation.labels);
+      const pass = GpuPass.create(
+        network,
+        trainer.clock,
+        steps,
+        interpolation.z,
+        rng,
+        `interpolation.${network.spec.name}`,
+        interpolation.labels,
+      );
       interpolation.passes.set(network, { pass, dispatches: await pass.forward() });
     }
     interpolation.newEndpoints();
@@ -48,7 +62,8 @@ export class Interpolation {
   setClass(classIndex: number): void {
     if (!this.labels) return;
     const classes = this.trainer.config.classes;
-    if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes) throw new RangeError(`interpolation: class ${classIndex} is not an integer in [0, ${classes})`);
+    if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes)
+      throw new RangeError(`interpolation: class ${classIndex} is not an integer in [0, ${classes})`);
     this.trainer.rt.device.queue.writeBuffer(this.labels, 0, new Uint32Array(this.steps).fill(classIndex));
   }
 
@@ -70,7 +85,8 @@ export class Interpolation {
   /** The segment between two given z (E(x1) and E(x2), say), drawn at the next frame. */
   setEndpoints(from: ArrayLike<number>, to: ArrayLike<number>): void {
     const { dim } = this.trainer.config.noise;
-    if (from.length !== dim || to.length !== dim) throw new RangeError(`interpolation: endpoints of ${from.length} and ${to.length} values for a noise of ${dim}`);
+    if (from.length !== dim || to.length !== dim)
+      throw new RangeError(`interpolation: endpoints of ${from.length} and ${to.length} values for a noise of ${dim}`);
     const rows = new Float32Array(this.steps * dim);
     for (let s = 0; s < this.steps; s++) {
       const t = this.steps === 1 ? 0 : s / (this.steps - 1);

@@ -45,26 +45,58 @@ export class PlaneScene {
     private readonly owned: { destroy(): void }[],
   ) {}
 
-  static async create(trainer: Trainer, plane: PlaneRenderer, bounds: PlaneBounds, shown: PlanePoints): Promise<PlaneScene> {
+  static async create(
+    trainer: Trainer,
+    plane: PlaneRenderer,
+    bounds: PlaneBounds,
+    shown: PlanePoints,
+  ): Promise<PlaneScene> {
     const { rt, clock, config } = trainer;
     const { lo, hi } = bounds;
     const cells = new Float32Array(HEATMAP_GRID * HEATMAP_GRID * 2);
-    for (let j = 0; j < HEATMAP_GRID; j++) for (let i = 0; i < HEATMAP_GRID; i++) cells.set([lo + ((i + 0.5) * (hi - lo)) / HEATMAP_GRID, lo + ((j + 0.5) * (hi - lo)) / HEATMAP_GRID], 2 * (j * HEATMAP_GRID + i));
+    for (let j = 0; j < HEATMAP_GRID; j++)
+      for (let i = 0; i < HEATMAP_GRID; i++)
+        cells.set(
+          [lo + ((i + 0.5) * (hi - lo)) / HEATMAP_GRID, lo + ((j + 0.5) * (hi - lo)) / HEATMAP_GRID],
+          2 * (j * HEATMAP_GRID + i),
+        );
     const noise = new Float32Array(MESH_GRID * MESH_GRID * config.noise.dim);
     // G's image of a square of noise: the first two noise dimensions on a grid over [-2, 2], any others 0.
-    for (let r = 0; r < MESH_GRID; r++) for (let c = 0; c < MESH_GRID; c++) noise.set([-2 + (4 * c) / (MESH_GRID - 1), -2 + (4 * r) / (MESH_GRID - 1)], config.noise.dim * (r * MESH_GRID + c));
+    for (let r = 0; r < MESH_GRID; r++)
+      for (let c = 0; c < MESH_GRID; c++)
+        noise.set(
+          [-2 + (4 * c) / (MESH_GRID - 1), -2 + (4 * r) / (MESH_GRID - 1)],
+          config.noise.dim * (r * MESH_GRID + c),
+        );
     const cellBuffer = rt.upload('canvas.heatmap.x', cells);
     const noiseBuffer = rt.upload('canvas.mesh.z', noise);
     const rng = { seed: config.seed, sub: 0, streamBase: 0, dropout: false };
-    const dPass = GpuPass.create(trainer.discriminator, clock, HEATMAP_GRID * HEATMAP_GRID, cellBuffer, rng, 'canvas.heatmap.d');
+    const dPass = GpuPass.create(
+      trainer.discriminator,
+      clock,
+      HEATMAP_GRID * HEATMAP_GRID,
+      cellBuffer,
+      rng,
+      'canvas.heatmap.d',
+    );
     const heatmap = plane.layer('heatmap', dPass.output, HEATMAP_GRID, bounds);
     // The data's first rows, straight from the dataset on the GPU.
-    const real = plane.layer('points', trainer.dataset.buffer, Math.min(SHOWN_POINTS, trainer.dataset.count), bounds, { color: [0.12, 0.43, 0.78, 0.7], size: 3 });
+    const real = plane.layer('points', trainer.dataset.buffer, Math.min(SHOWN_POINTS, trainer.dataset.count), bounds, {
+      color: [0.12, 0.43, 0.78, 0.7],
+      size: 3,
+    });
     const owned: { destroy(): void }[] = [cellBuffer, noiseBuffer, dPass, heatmap.uniform, real.uniform];
     const meshes = new Map<GpuNetwork, { dispatches: Dispatch[]; layer: PlaneLayer }>();
     for (const network of [trainer.generator, trainer.generatorAverage]) {
       if (!network) continue;
-      const gPass = GpuPass.create(network, clock, MESH_GRID * MESH_GRID, noiseBuffer, rng, `canvas.mesh.${network.spec.name}`);
+      const gPass = GpuPass.create(
+        network,
+        clock,
+        MESH_GRID * MESH_GRID,
+        noiseBuffer,
+        rng,
+        `canvas.mesh.${network.spec.name}`,
+      );
       const layer = plane.layer('manifold', gPass.output, MESH_GRID, bounds, { color: [0.35, 0.35, 0.35, 0.6] });
       meshes.set(network, { dispatches: await gPass.forward(), layer });
       owned.push(gPass, layer.uniform);
@@ -81,7 +113,10 @@ export class PlaneScene {
     let layer = this.points.get(buffer);
     if (!layer) {
       const available = shown.latest ? trainer.config.batch : trainer.options.sampleCount;
-      layer = this.plane.layer('points', buffer, Math.min(shown.count ?? SHOWN_POINTS, available), this.bounds, { color: [0.86, 0.35, 0.12, 0.8], size: 3 });
+      layer = this.plane.layer('points', buffer, Math.min(shown.count ?? SHOWN_POINTS, available), this.bounds, {
+        color: [0.86, 0.35, 0.12, 0.8],
+        size: 3,
+      });
       this.points.set(buffer, layer);
       this.owned.push(layer.uniform);
     }

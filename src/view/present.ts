@@ -31,7 +31,9 @@ interface ReadbackFrame {
  * present: 'readback'. Call it before requesting the device that trains: a probe's lost device
  * leaves later devices working. Resolves to 'readback' also where there is no DOM canvas.
  */
-export async function probeCanvasPresentation(gpu: GPU | undefined = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu): Promise<{ present: CanvasPresent; reason?: string }> {
+export async function probeCanvasPresentation(
+  gpu: GPU | undefined = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu,
+): Promise<{ present: CanvasPresent; reason?: string }> {
   if (!gpu) return { present: 'readback', reason: 'no navigator.gpu' };
   if (typeof document === 'undefined') return { present: 'readback', reason: 'no document' };
   let device: GPUDevice | undefined;
@@ -47,13 +49,29 @@ export async function probeCanvasPresentation(gpu: GPU | undefined = (globalThis
     if (!context) return { present: 'readback', reason: 'the canvas gives no WebGPU context' };
     context.configure({ device, format: gpu.getPreferredCanvasFormat(), alphaMode: 'opaque' });
     const encoder = device.createCommandEncoder({ label: 'canvas.probe' });
-    encoder.beginRenderPass({ colorAttachments: [{ view: context.getCurrentTexture().createView(), loadOp: 'clear', storeOp: 'store', clearValue: [0, 0, 0, 1] }] }).end();
+    encoder
+      .beginRenderPass({
+        colorAttachments: [
+          {
+            view: context.getCurrentTexture().createView(),
+            loadOp: 'clear',
+            storeOp: 'store',
+            clearValue: [0, 0, 0, 1],
+          },
+        ],
+      })
+      .end();
     device.queue.submit([encoder.finish()]);
-    await Promise.race([device.queue.onSubmittedWorkDone(), device.lost, new Promise((resolve) => setTimeout(resolve, 3000))]);
+    await Promise.race([
+      device.queue.onSubmittedWorkDone(),
+      device.lost,
+      new Promise((resolve) => setTimeout(resolve, 3000)),
+    ]);
     // The loss may arrive a moment after the queue answers.
     await new Promise((resolve) => setTimeout(resolve, 50));
     context.unconfigure();
-    if (lost) return { present: 'readback', reason: `a WebGPU canvas frame lost the device (${lost.reason}: ${lost.message})` };
+    if (lost)
+      return { present: 'readback', reason: `a WebGPU canvas frame lost the device (${lost.reason}: ${lost.message})` };
     return { present: 'webgpu' };
   } catch (err) {
     return { present: 'readback', reason: `a WebGPU canvas frame failed (${(err as Error).message})` };
@@ -83,7 +101,10 @@ export class CanvasReadback {
     if (this.reading) return;
     const frame = this.target(width, height);
     render(frame.view);
-    encoder.copyTextureToBuffer({ texture: frame.texture }, { buffer: frame.buffer, bytesPerRow: frame.bytesPerRow }, [frame.width, frame.height]);
+    encoder.copyTextureToBuffer({ texture: frame.texture }, { buffer: frame.buffer, bytesPerRow: frame.bytesPerRow }, [
+      frame.width,
+      frame.height,
+    ]);
     this.recorded = true;
   }
 
@@ -92,9 +113,18 @@ export class CanvasReadback {
     if (this.frame && this.frame.width === width && this.frame.height === height) return this.frame;
     this.destroy();
     const { device } = this;
-    const texture = device.createTexture({ label: `${this.label}.readback`, size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+    const texture = device.createTexture({
+      label: `${this.label}.readback`,
+      size: [width, height],
+      format: 'rgba8unorm',
+      usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC,
+    });
     const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
-    const buffer = device.createBuffer({ label: `${this.label}.readback`, size: bytesPerRow * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const buffer = device.createBuffer({
+      label: `${this.label}.readback`,
+      size: bytesPerRow * height,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    });
     this.frame = { texture, view: texture.createView(), buffer, bytesPerRow, width, height };
     return this.frame;
   }
@@ -121,7 +151,8 @@ export class CanvasReadback {
       const image = new ImageData(frame.width, frame.height);
       const pixels = image.data;
       const rowBytes = frame.width * 4;
-      for (let y = 0; y < frame.height; y++) pixels.set(rows.subarray(y * frame.bytesPerRow, y * frame.bytesPerRow + rowBytes), y * rowBytes);
+      for (let y = 0; y < frame.height; y++)
+        pixels.set(rows.subarray(y * frame.bytesPerRow, y * frame.bytesPerRow + rowBytes), y * rowBytes);
       // Opaque, as the WebGPU canvases are configured (alphaMode 'opaque').
       for (let i = 3; i < pixels.length; i += 4) pixels[i] = 255;
       frame.buffer.unmap();

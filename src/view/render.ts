@@ -33,16 +33,21 @@ const BACKGROUND = 40 / 255;
 
 function checkShape(shape: GridShape): void {
   const channels = shape.channels ?? 1;
-  if (channels !== 1 && channels !== 3) throw new RangeError(`render.image_grid: channels must be 1 (grey) or 3 (RGB), got ${channels}`);
+  if (channels !== 1 && channels !== 3)
+    throw new RangeError(`render.image_grid: channels must be 1 (grey) or 3 (RGB), got ${channels}`);
   for (const field of ['columns', 'count', 'width', 'height', 'zoom'] as const) {
-    if (!Number.isInteger(shape[field]) || shape[field] < 1) throw new RangeError(`render.image_grid: ${field} must be a positive integer, got ${shape[field]}`);
+    if (!Number.isInteger(shape[field]) || shape[field] < 1)
+      throw new RangeError(`render.image_grid: ${field} must be a positive integer, got ${shape[field]}`);
   }
 }
 
 /** The target size in pixels that shows a grid whole, as imageGridPng sizes its picture. */
 export function gridPixels(shape: GridShape): { width: number; height: number } {
   const rows = Math.ceil(shape.count / shape.columns);
-  return { width: shape.columns * (shape.width * shape.zoom + 1) + 1, height: rows * (shape.height * shape.zoom + 1) + 1 };
+  return {
+    width: shape.columns * (shape.width * shape.zoom + 1) + 1,
+    height: rows * (shape.height * shape.zoom + 1) + 1,
+  };
 }
 
 export class ImageGrid {
@@ -62,16 +67,36 @@ export class ImageGrid {
     readonly label: string,
     shape: GridShape,
   ) {
-    this.uniform = rt.device.createBuffer({ label: `${label}.grid`, size: this.uniformData.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.uniform = rt.device.createBuffer({
+      label: `${label}.grid`,
+      size: this.uniformData.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     this.paramsGroup = rt.renderBindGroup(compiled, 1, { grid: this.uniform }, `${label}.group1`);
-    this.attachment = { view: undefined as unknown as GPUTextureView, loadOp: 'clear', storeOp: 'store', clearValue: [BACKGROUND, BACKGROUND, BACKGROUND, 1] };
+    this.attachment = {
+      view: undefined as unknown as GPUTextureView,
+      loadOp: 'clear',
+      storeOp: 'store',
+      clearValue: [BACKGROUND, BACKGROUND, BACKGROUND, 1],
+    };
     this.passDescriptor = { label, colorAttachments: [this.attachment] };
     this.setShape(shape);
   }
 
-  static async create(rt: Runtime, format: GPUTextureFormat, shape: GridShape, label = 'render.image_grid'): Promise<ImageGrid> {
+  static async create(
+    rt: Runtime,
+    format: GPUTextureFormat,
+    shape: GridShape,
+    label = 'render.image_grid',
+  ): Promise<ImageGrid> {
     checkShape(shape);
-    const compiled = await rt.renderPipeline({ shader: 'render', vertex: 'image_quad', fragment: 'image_grid', format, topology: 'triangle-strip' });
+    const compiled = await rt.renderPipeline({
+      shader: 'render',
+      vertex: 'image_quad',
+      fragment: 'image_grid',
+      format,
+      topology: 'triangle-strip',
+    });
     return new ImageGrid(rt, compiled, label, shape);
   }
 
@@ -81,7 +106,16 @@ export class ImageGrid {
    */
   setShape(shape: GridShape): void {
     checkShape(shape);
-    this.uniformData.set([shape.columns, shape.count, shape.first ?? 0, shape.width, shape.height, shape.zoom, shape.channels ?? 1, shape.display === 'contrast' ? 1 : 0]);
+    this.uniformData.set([
+      shape.columns,
+      shape.count,
+      shape.first ?? 0,
+      shape.width,
+      shape.height,
+      shape.zoom,
+      shape.channels ?? 1,
+      shape.display === 'contrast' ? 1 : 0,
+    ]);
     this.rt.device.queue.writeBuffer(this.uniform, 0, this.uniformData);
     this.count = shape.count;
     this.pixels = gridPixels(shape);
@@ -129,7 +163,12 @@ export class ImageGrid {
  * canvas would show, for tests and snapshots (never per frame: it allocates and waits). `reuse`, an
  * rgba8unorm ImageGrid, saves building the pipeline again.
  */
-export async function renderGridPixels(rt: Runtime, shape: GridShape, images: GPUBuffer, reuse?: ImageGrid): Promise<{ width: number; height: number; pixels: Uint8Array }> {
+export async function renderGridPixels(
+  rt: Runtime,
+  shape: GridShape,
+  images: GPUBuffer,
+  reuse?: ImageGrid,
+): Promise<{ width: number; height: number; pixels: Uint8Array }> {
   const { width, height } = gridPixels(shape);
   const grid = reuse ?? (await ImageGrid.create(rt, 'rgba8unorm', shape, 'render.snapshot'));
   grid.setShape(shape);
@@ -142,11 +181,25 @@ export async function renderGridPixels(rt: Runtime, shape: GridShape, images: GP
  * What `draw` renders into an offscreen rgba8unorm texture of width x height, read back as row-major
  * RGBA bytes (for tests and snapshots: it allocates and waits).
  */
-export async function renderPixels(rt: Runtime, width: number, height: number, draw: (encoder: GPUCommandEncoder, target: GPUTextureView) => void): Promise<Uint8Array> {
+export async function renderPixels(
+  rt: Runtime,
+  width: number,
+  height: number,
+  draw: (encoder: GPUCommandEncoder, target: GPUTextureView) => void,
+): Promise<Uint8Array> {
   const { device } = rt;
-  const texture = device.createTexture({ label: 'render.snapshot', size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+  const texture = device.createTexture({
+    label: 'render.snapshot',
+    size: [width, height],
+    format: 'rgba8unorm',
+    usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC,
+  });
   const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
-  const readback = device.createBuffer({ label: 'render.snapshot.readback', size: bytesPerRow * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const readback = device.createBuffer({
+    label: 'render.snapshot.readback',
+    size: bytesPerRow * height,
+    usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+  });
   const encoder = device.createCommandEncoder({ label: 'render.snapshot' });
   draw(encoder, texture.createView());
   encoder.copyTextureToBuffer({ texture }, { buffer: readback, bytesPerRow }, [width, height]);
@@ -154,7 +207,8 @@ export async function renderPixels(rt: Runtime, width: number, height: number, d
   await readback.mapAsync(GPUMapMode.READ);
   const rows = new Uint8Array(readback.getMappedRange());
   const pixels = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) pixels.set(rows.subarray(y * bytesPerRow, y * bytesPerRow + width * 4), y * width * 4);
+  for (let y = 0; y < height; y++)
+    pixels.set(rows.subarray(y * bytesPerRow, y * bytesPerRow + width * 4), y * width * 4);
   readback.unmap();
   readback.destroy();
   texture.destroy();
@@ -189,13 +243,22 @@ export class PlaneRenderer {
     private readonly rt: Runtime,
     private readonly pipelines: Record<PlaneLayer['kind'], CompiledRender>,
   ) {
-    this.attachment = { view: undefined as unknown as GPUTextureView, loadOp: 'clear', storeOp: 'store', clearValue: [1, 1, 1, 1] };
+    this.attachment = {
+      view: undefined as unknown as GPUTextureView,
+      loadOp: 'clear',
+      storeOp: 'store',
+      clearValue: [1, 1, 1, 1],
+    };
     this.passDescriptor = { label: 'render.plane', colorAttachments: [this.attachment] };
   }
 
   static async create(rt: Runtime, format: GPUTextureFormat): Promise<PlaneRenderer> {
-    const blend: GPUBlendState = { color: { srcFactor: 'src-alpha', dstFactor: 'one-minus-src-alpha' }, alpha: { srcFactor: 'one', dstFactor: 'one-minus-src-alpha' } };
-    const pipeline = (vertex: string, fragment: string, topology: GPUPrimitiveTopology) => rt.renderPipeline({ shader: 'render.plane', vertex, fragment, format, topology, blend });
+    const blend: GPUBlendState = {
+      color: { srcFactor: 'src-alpha', dstFactor: 'one-minus-src-alpha' },
+      alpha: { srcFactor: 'one', dstFactor: 'one-minus-src-alpha' },
+    };
+    const pipeline = (vertex: string, fragment: string, topology: GPUPrimitiveTopology) =>
+      rt.renderPipeline({ shader: 'render.plane', vertex, fragment, format, topology, blend });
     const [heatmap, points, manifold] = await Promise.all([
       pipeline('fullscreen', 'd_heatmap', 'triangle-list'),
       pipeline('point', 'point_color', 'triangle-list'),
@@ -209,9 +272,19 @@ export class PlaneRenderer {
    * on the target format: a layer made by one renderer draws with another (the bind-group layouts of
    * one shader's pipelines are equal).
    */
-  layer(kind: PlaneLayer['kind'], values: GPUBuffer, count: number, bounds: PlaneBounds, style: { color?: [number, number, number, number]; size?: number } = {}): PlaneLayer {
+  layer(
+    kind: PlaneLayer['kind'],
+    values: GPUBuffer,
+    count: number,
+    bounds: PlaneBounds,
+    style: { color?: [number, number, number, number]; size?: number } = {},
+  ): PlaneLayer {
     const { device } = this.rt;
-    const uniform = device.createBuffer({ label: `render.plane.${kind}.view`, size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const uniform = device.createBuffer({
+      label: `render.plane.${kind}.view`,
+      size: 48,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
     const data = new ArrayBuffer(48);
     new Float32Array(data, 0, 4).set(style.color ?? [0, 0, 0, 1]);
     const view = new DataView(data);

@@ -43,11 +43,18 @@ export interface SampleCanvasOptions {
 }
 
 /** Image data's picture (its shape and how its values are shown); undefined for the toys' points. */
-export function imageLook(config: TrainConfig): Pick<GridShape, 'channels' | 'width' | 'height' | 'display'> | undefined {
+export function imageLook(
+  config: TrainConfig,
+): Pick<GridShape, 'channels' | 'width' | 'height' | 'display'> | undefined {
   const image = imageShape(config);
   if (!image) return undefined;
   // Contrast-normalised data is scaled per image, as the sample PNGs show it (src/io/images.ts).
-  return { channels: image.channels, width: image.width, height: image.height, display: config.data === 'cifar10' ? 'contrast' : 'clip' };
+  return {
+    channels: image.channels,
+    width: image.width,
+    height: image.height,
+    display: config.data === 'cifar10' ? 'contrast' : 'clip',
+  };
 }
 
 export function preferredFormat(): GPUTextureFormat {
@@ -58,8 +65,10 @@ export function preferredFormat(): GPUTextureFormat {
 /** The canvas size that shows the view whole. */
 export function canvasPixels(trainer: Trainer, options: SampleCanvasOptions): { width: number; height: number } {
   if (imageLook(trainer.config)) return gridPixels(gridShape(trainer, options, true));
-  if (trainer.config.data === 'toy-1d') throw new Error('1-D data has no canvas view: draw SampleBatch.samples and .discriminatorCurve as curves.');
-  if (options.show === 'interpolation' || options.show === 'class-interpolation') throw new Error(`The ${options.show} view draws images: this run generates 2-D points.`);
+  if (trainer.config.data === 'toy-1d')
+    throw new Error('1-D data has no canvas view: draw SampleBatch.samples and .discriminatorCurve as curves.');
+  if (options.show === 'interpolation' || options.show === 'class-interpolation')
+    throw new Error(`The ${options.show} view draws images: this run generates 2-D points.`);
   const pixels = options.plane?.pixels ?? 480;
   return { width: pixels, height: pixels };
 }

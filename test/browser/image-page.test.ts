@@ -47,8 +47,19 @@ async function setImageSize(page: Page, side: number): Promise<void> {
 
 /** small-mnist much narrower (as the MNIST page test's): quick on a software adapter. G's output follows the data. */
 const SMALL_MODEL = {
-  generator: { layers: [{ units: 64, pieces: 1, activation: 'relu' }, { units: 784, pieces: 1, activation: 'sigmoid' }] },
-  discriminator: { layers: [{ units: 16, pieces: 3, activation: 'maxout' }, { units: 1, pieces: 1, activation: 'identity' }], initRange: 0.005 },
+  generator: {
+    layers: [
+      { units: 64, pieces: 1, activation: 'relu' },
+      { units: 784, pieces: 1, activation: 'sigmoid' },
+    ],
+  },
+  discriminator: {
+    layers: [
+      { units: 16, pieces: 3, activation: 'maxout' },
+      { units: 1, pieces: 1, activation: 'identity' },
+    ],
+    initRange: 0.005,
+  },
   optimizer: { lr: 0.001 },
   batch: 16,
 };
@@ -73,7 +84,10 @@ function imageFolder(extra: Record<string, Buffer> = {}): string {
       for (let y = 0; y < 20; y++) {
         for (let x = 0; x < 24; x++) {
           const lit = x >= sx && x < sx + 8 && y >= sy && y < sy + 8 ? 40 : 0;
-          png.data.set([...colour.map((c) => Math.min(255, c + lit + Math.floor(random() * 20))), 255], (y * 24 + x) * 4);
+          png.data.set(
+            [...colour.map((c) => Math.min(255, c + lit + Math.floor(random() * 20))), 255],
+            (y * 24 + x) * 4,
+          );
         }
       }
       writeFileSync(join(dir, name, `${i}.png`), PNG.sync.write(png));
@@ -95,7 +109,8 @@ interface PageApi {
 type Snapshot = { width: number; height: number; pixels: number[] };
 
 const iteration = (page: Page) => page.evaluate(() => Number(document.body.dataset.iteration ?? 0));
-const untilIteration = (page: Page, n: number) => page.waitForFunction((n) => Number(document.body.dataset.iteration ?? 0) >= n, n, { timeout: 180_000 });
+const untilIteration = (page: Page, n: number) =>
+  page.waitForFunction((n) => Number(document.body.dataset.iteration ?? 0) >= n, n, { timeout: 180_000 });
 const config = (page: Page) => page.evaluate(() => (window as unknown as PageApi).ganPage.config);
 
 async function snapshot(page: Page, view: string, name: string): Promise<Snapshot> {
@@ -107,7 +122,10 @@ async function snapshot(page: Page, view: string, name: string): Promise<Snapsho
 }
 
 /** Mean red, green and blue over the images of a grid (cells of `side` * 2 + 1 pixels from (1, 1), zoom 2), and the share of coloured pixels. */
-function gridColour({ width, height, pixels }: Snapshot, side: number): { mean: [number, number, number]; coloured: number } {
+function gridColour(
+  { width, height, pixels }: Snapshot,
+  side: number,
+): { mean: [number, number, number]; coloured: number } {
   const cell = side * 2 + 1;
   const sum = [0, 0, 0];
   let count = 0;
@@ -134,7 +152,9 @@ function cellPixels({ width, pixels }: Snapshot, index: number, columns: number,
   const cell = side * 2 + 1;
   const [ox, oy] = [(index % columns) * cell + 1, Math.floor(index / columns) * cell + 1];
   const out: number[] = [];
-  for (let y = 0; y < side * 2; y++) for (let x = 0; x < side * 2; x++) out.push(...pixels.slice(((oy + y) * width + ox + x) * 4, ((oy + y) * width + ox + x) * 4 + 3));
+  for (let y = 0; y < side * 2; y++)
+    for (let x = 0; x < side * 2; x++)
+      out.push(...pixels.slice(((oy + y) * width + ox + x) * 4, ((oy + y) * width + ox + x) * 4 + 3));
   return out;
 }
 
@@ -148,7 +168,9 @@ test('the page trains on a chosen folder of colour images, draws colour samples 
   {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
-    await page.goto(`${site.url}?preset=small-mnist&config=${encodeURIComponent(JSON.stringify(SMALL_MODEL))}&autostart=1`);
+    await page.goto(
+      `${site.url}?preset=small-mnist&config=${encodeURIComponent(JSON.stringify(SMALL_MODEL))}&autostart=1`,
+    );
     await untilIteration(page, 3);
     phase('training on MNIST');
     assert.equal((await config(page)).data, 'mnist');
@@ -167,7 +189,9 @@ test('the page trains on a chosen folder of colour images, draws colour samples 
     phase('bad folder refused by name, MNIST training went on');
 
     await page.setInputFiles('#folder', good);
-    await page.waitForFunction(() => (window as unknown as PageApi).ganPage.config?.data === 'images', null, { timeout: 120_000 });
+    await page.waitForFunction(() => (window as unknown as PageApi).ganPage.config?.data === 'images', null, {
+      timeout: 120_000,
+    });
     assert.ok(await page.isHidden('#error'), 'a good folder clears the message');
     const trained = await config(page);
     assert.deepEqual(trained.image, { channels: 3, height: SIDE, width: SIDE });
@@ -181,13 +205,24 @@ test('the page trains on a chosen folder of colour images, draws colour samples 
     phase(`trained ${await iteration(page)} iterations on the images`);
 
     const cell = SIDE * 2 + 1;
-    for (const [view, name, count, columns] of [['fixed', 'image-page-fixed-noise.png', 100, 10], ['samples', 'image-page-samples.png', 16, 10], ['strip', 'image-page-interpolation.png', 12, 12]] as const) {
+    for (const [view, name, count, columns] of [
+      ['fixed', 'image-page-fixed-noise.png', 100, 10],
+      ['samples', 'image-page-samples.png', 16, 10],
+      ['strip', 'image-page-interpolation.png', 12, 12],
+    ] as const) {
       const shot = await snapshot(page, view, name);
-      assert.deepEqual([shot.width, shot.height], [columns * cell + 1, Math.ceil(count / columns) * cell + 1], `${view}: a grid of ${count} images of ${SIDE} x ${SIDE}`);
+      assert.deepEqual(
+        [shot.width, shot.height],
+        [columns * cell + 1, Math.ceil(count / columns) * cell + 1],
+        `${view}: a grid of ${count} images of ${SIDE} x ${SIDE}`,
+      );
       const { mean, coloured } = gridColour(shot, SIDE);
       // The data are red-heavy with little green: samples drawn as grey, or with their planes in the wrong channels, fail this.
       assert.ok(coloured > 0.5, `${view}: ${(100 * coloured).toFixed(0)}% of the pixels are coloured`);
-      assert.ok(mean[0] > mean[2] + 20 && mean[2] > mean[1] + 20, `${view}: mean colour ${mean.map((m) => m.toFixed(0)).join(', ')}, not the data's red > blue > green`);
+      assert.ok(
+        mean[0] > mean[2] + 20 && mean[2] > mean[1] + 20,
+        `${view}: mean colour ${mean.map((m) => m.toFixed(0)).join(', ')}, not the data's red > blue > green`,
+      );
     }
     phase('colour views checked');
     await page.close();
@@ -213,13 +248,22 @@ test('a conditional model: the class picker redraws the fixed-noise grid, and th
     const optionTexts = () => page.$$eval('#class option', (options) => options.map((o) => o.textContent));
     assert.deepEqual(await optionTexts(), ['one class per row', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     // E and the completion fit z alone: a conditional model has them disabled, with the reason.
-    for (const view of ['inference', 'inpaint']) assert.match((await page.textContent(`#${view}-reason`)) ?? '', /conditional GAN: E and the completion fit z alone/);
+    for (const view of ['inference', 'inpaint'])
+      assert.match(
+        (await page.textContent(`#${view}-reason`)) ?? '',
+        /conditional GAN: E and the completion fit z alone/,
+      );
     assert.equal(await page.isDisabled('#train-encoder'), true);
     assert.equal(await page.isDisabled('#inpaint-bottom'), true);
 
-    const sampleClasses = () => page.evaluate(() => Array.from((window as unknown as PageApi).ganPage.trainer.sampleClasses ?? []));
+    const sampleClasses = () =>
+      page.evaluate(() => Array.from((window as unknown as PageApi).ganPage.trainer.sampleClasses ?? []));
     const rows = await page.evaluate(() => (window as unknown as PageApi).ganPage.readFixedSamples());
-    assert.deepEqual((await sampleClasses()).slice(0, 21), [...Array(10).fill(0), ...Array(10).fill(1), 2], 'one class per row');
+    assert.deepEqual(
+      (await sampleClasses()).slice(0, 21),
+      [...Array(10).fill(0), ...Array(10).fill(1), 2],
+      'one class per row',
+    );
     await page.selectOption('#class', '3');
     await page.waitForFunction(() => ((window as unknown as PageApi).ganPage.trainer.sampleClasses ?? [])[0] === 3);
     assert.deepEqual(await sampleClasses(), Array(100).fill(3));
@@ -237,7 +281,10 @@ test('a conditional model: the class picker redraws the fixed-noise grid, and th
     assert.deepEqual([strip.width, strip.height], [10 * 57 + 1, 58], 'ten digits in a row');
     const first = cellPixels(strip, 0, 10, 28);
     const sample0 = cellPixels(fixed, 0, 10, 28);
-    assert.ok(first.every((v, i) => Math.abs(v - sample0[i]) <= 1), 'the interpolation at t = 0 is the grid\'s sample 0 of the chosen class');
+    assert.ok(
+      first.every((v, i) => Math.abs(v - sample0[i]) <= 1),
+      "the interpolation at t = 0 is the grid's sample 0 of the chosen class",
+    );
     assert.notDeepEqual(cellPixels(strip, 9, 10, 28), first, 'and ends elsewhere (class 8)');
     phase('class picker and class interpolation on MNIST');
 
@@ -245,7 +292,9 @@ test('a conditional model: the class picker redraws the fixed-noise grid, and th
     await page.selectOption('#data', 'images');
     await setImageSize(page, SIDE);
     await page.setInputFiles('#folder', good);
-    await page.waitForFunction(() => (window as unknown as PageApi).ganPage.config?.data === 'images', null, { timeout: 120_000 });
+    await page.waitForFunction(() => (window as unknown as PageApi).ganPage.config?.data === 'images', null, {
+      timeout: 120_000,
+    });
     assert.ok(await page.isHidden('#error'), (await page.textContent('#error')) ?? '');
     assert.equal((await config(page)).classes, 2);
     assert.deepEqual(await optionTexts(), ['one class per row', 'dusk', 'embers']);

@@ -24,7 +24,12 @@ interface InferenceApi {
       inference: {
         showTestImage(index: number): Promise<void>;
         interpolate(): Promise<void>;
-        snapshot(): Promise<{ x: number[]; reconstruction: number[]; index: number; strip?: { width: number; height: number; pixels: number[] } }>;
+        snapshot(): Promise<{
+          x: number[];
+          reconstruction: number[];
+          index: number;
+          strip?: { width: number; height: number; pixels: number[] };
+        }>;
       };
     };
   };
@@ -41,16 +46,25 @@ test('the page trains an encoder for the pretrained G and shows G(E(x)) and the 
       assert.equal(await fresh.evaluate(() => document.body.dataset.encoder), 'no');
       assert.match((await fresh.textContent('#encoder-status')) ?? '', /no encoder/);
     });
-    const inference = () => page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.snapshot());
+    const inference = () =>
+      page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.snapshot());
     const random = await page.evaluate(() => (window as unknown as InferenceApi).ganPage.readFixedSamples());
     const closerThanRandom = (shown: { x: number[]; reconstruction: number[] }, which: string) => {
       assert.equal(shown.reconstruction.length, 784);
-      assert.ok(shown.reconstruction.every((v) => Number.isFinite(v) && v >= 0 && v <= 1), 'G(E(x)) is an image in [0, 1]');
+      assert.ok(
+        shown.reconstruction.every((v) => Number.isFinite(v) && v >= 0 && v <= 1),
+        'G(E(x)) is an image in [0, 1]',
+      );
       let randomError = 0;
       for (let i = 0; i < 100; i++) randomError += mse(random.slice(i * 784, (i + 1) * 784), shown.x) / 100;
       const error = mse(shown.reconstruction, shown.x);
-      t.diagnostic(`${which}: G(E(x)) against x: mse ${error.toFixed(4)}; G at the 100 fixed z: ${randomError.toFixed(4)} on average`);
-      assert.ok(error < randomError, `${which}: G(E(x)) (mse ${error.toFixed(4)}) is no closer to x than G at random z (${randomError.toFixed(4)})`);
+      t.diagnostic(
+        `${which}: G(E(x)) against x: mse ${error.toFixed(4)}; G at the 100 fixed z: ${randomError.toFixed(4)} on average`,
+      );
+      assert.ok(
+        error < randomError,
+        `${which}: G(E(x)) (mse ${error.toFixed(4)}) is no closer to x than G at random z (${randomError.toFixed(4)})`,
+      );
     };
     assert.equal(await page.evaluate(() => document.body.dataset.encoder), 'yes');
     assert.match((await page.textContent('#encoder-status')) ?? '', /from the checkpoint/);
@@ -62,7 +76,13 @@ test('the page trains an encoder for the pretrained G and shows G(E(x)) and the 
 
     await page.fill('#encoder-iters', '40');
     await page.click('#train-encoder');
-    await page.waitForFunction(() => document.body.dataset.encoder === 'yes' && /trained here/.test(document.querySelector('#encoder-status')!.textContent ?? ''), null, { timeout: 180_000 });
+    await page.waitForFunction(
+      () =>
+        document.body.dataset.encoder === 'yes' &&
+        /trained here/.test(document.querySelector('#encoder-status')!.textContent ?? ''),
+      null,
+      { timeout: 180_000 },
+    );
     assert.ok(await page.isHidden('#error'), (await page.textContent('#error')) ?? '');
     assert.match((await page.textContent('#encoder-status')) ?? '', /trained here .* 40 steps/);
     phase('encoder trained');
@@ -70,7 +90,10 @@ test('the page trains an encoder for the pretrained G and shows G(E(x)) and the 
     await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.showTestImage(7));
     const shown = await inference();
     assert.equal(shown.index, 7);
-    assert.ok(shown.reconstruction.some((v, i) => v !== shipped.reconstruction[i]), 'the E trained in the tab replaces the shipped one');
+    assert.ok(
+      shown.reconstruction.some((v, i) => v !== shipped.reconstruction[i]),
+      'the E trained in the tab replaces the shipped one',
+    );
     closerThanRandom(shown, 'the E trained in the tab');
     phase('G(E(x)) checked');
 
@@ -90,11 +113,22 @@ test('the page trains an encoder for the pretrained G and shows G(E(x)) and the 
     const bytes = readFileSync(await download.path());
     const saved = decodeCheckpoint(bytes, 'the saved checkpoint', networkSpecs);
     assert.deepEqual(saved.encoder?.hidden, [256], 'the saved checkpoint holds E');
-    await page.setInputFiles('#load', { name: 'with-encoder.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
-    await page.waitForFunction(() => /from the checkpoint/.test(document.querySelector('#encoder-status')!.textContent ?? ''), null, { timeout: 120_000 });
+    await page.setInputFiles('#load', {
+      name: 'with-encoder.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: bytes,
+    });
+    await page.waitForFunction(
+      () => /from the checkpoint/.test(document.querySelector('#encoder-status')!.textContent ?? ''),
+      null,
+      { timeout: 120_000 },
+    );
     await page.evaluate(() => (window as unknown as InferenceApi).ganPage.modelViews.inference.showTestImage(7));
     const reopened = await inference();
-    assert.ok(reopened.reconstruction.every((v, i) => Math.abs(v - shown.reconstruction[i]) < 1e-5), 'the reopened E gives the same G(E(x))');
+    assert.ok(
+      reopened.reconstruction.every((v, i) => Math.abs(v - shown.reconstruction[i]) < 1e-5),
+      'the reopened E gives the same G(E(x))',
+    );
     phase('checkpoint with E saved and opened');
   });
 });

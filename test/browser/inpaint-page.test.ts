@@ -10,7 +10,11 @@ import { packagedMnistDir } from '../../src/data/mnist-files-node';
 import { openPretrainedPage } from './pretrained-page';
 
 interface InpaintApi {
-  ganPage: { modelViews: { inpaint: { snapshot(): Promise<{ x: number[]; mask: number[]; completed: number[]; progressShown: number }> } } };
+  ganPage: {
+    modelViews: {
+      inpaint: { snapshot(): Promise<{ x: number[]; mask: number[]; completed: number[]; progressShown: number }> };
+    };
+  };
 }
 
 test('the page completes a test digit erased with the mouse and with its bottom half hidden', async (t) => {
@@ -30,8 +34,14 @@ test('the page completes a test digit erased with the mouse and with its bottom 
       assert.ok(erased.length > 0, `${what}: no pixel erased`);
       mask.forEach((m, i) => m === 1 && assert.equal(completed[i], x[i], `${what}: known pixel ${i} changed`));
       const filled = erased.filter((i) => completed[i] > 0.01).length;
-      assert.ok(completed.every((v) => Number.isFinite(v) && v >= 0 && v <= 1), `${what}: the completion is an image in [0, 1]`);
-      assert.ok(filled > 0 && erased.some((i) => completed[i] !== x[i]), `${what}: the erased pixels were not filled in by G(z)`);
+      assert.ok(
+        completed.every((v) => Number.isFinite(v) && v >= 0 && v <= 1),
+        `${what}: the completion is an image in [0, 1]`,
+      );
+      assert.ok(
+        filled > 0 && erased.some((i) => completed[i] !== x[i]),
+        `${what}: the erased pixels were not filled in by G(z)`,
+      );
       t.diagnostic(`${what}: ${erased.length} pixels erased, ${filled} filled with ink`);
       return erased.length;
     };

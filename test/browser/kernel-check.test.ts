@@ -10,7 +10,9 @@ test('the kernel check page runs the dense kernels in Chromium and matches the r
     await page.waitForSelector('body[data-done]', { timeout: 240_000 });
     const verdict = await page.getAttribute('body', 'data-done');
     const status = await page.textContent('#status');
-    const rows = await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => (tr as HTMLTableRowElement).innerText.replace(/\s+/g, ' ')));
+    const rows = await page.$$eval('#results tbody tr', (trs) =>
+      trs.map((tr) => (tr as HTMLTableRowElement).innerText.replace(/\s+/g, ' ')),
+    );
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/kernel-check.png', fullPage: true });
     assert.equal(verdict, 'pass', `page says '${status}': ${rows.join(' | ')}`);

@@ -17,8 +17,10 @@ import { withBrowser } from '../../src/cli/browser';
 import { packagedMnistDir } from '../../src/data/mnist-files-node';
 
 const artifacts = join(new URL('../..', import.meta.url).pathname, 'test-artifacts');
-const untilIteration = (page: Page, n: number) => page.waitForFunction((n) => Number(document.body.dataset.iteration ?? 0) >= n, n, { timeout: 180_000 });
-const divergences = (page: Page) => page.evaluate(() => (window as unknown as { ganLab: { divergences: [number, number][] } }).ganLab.divergences);
+const untilIteration = (page: Page, n: number) =>
+  page.waitForFunction((n) => Number(document.body.dataset.iteration ?? 0) >= n, n, { timeout: 180_000 });
+const divergences = (page: Page) =>
+  page.evaluate(() => (window as unknown as { ganLab: { divergences: [number, number][] } }).ganLab.divergences);
 
 test('the lab trains the ring and its divergence falls; the 1-D view trains', async (t) => {
   mkdirSync(artifacts, { recursive: true });
@@ -35,7 +37,11 @@ test('the lab trains the ring and its divergence falls; the 1-D view trains', as
     assert.equal(await page.isHidden('#error'), true, (await page.textContent('#error')) ?? '');
     await page.screenshot({ path: join(artifacts, 'lab-ring.png'), fullPage: true });
 
-    const plane = await page.evaluate(() => (window as unknown as { ganLab: { snapshot(): Promise<{ width: number; height: number; pixels: number[] }> } }).ganLab.snapshot());
+    const plane = await page.evaluate(() =>
+      (
+        window as unknown as { ganLab: { snapshot(): Promise<{ width: number; height: number; pixels: number[] }> } }
+      ).ganLab.snapshot(),
+    );
     const png = new PNG({ width: plane.width, height: plane.height });
     png.data.set(plane.pixels);
     writeFileSync(join(artifacts, 'lab-plane.png'), PNG.sync.write(png));

@@ -2,9 +2,22 @@
 // (ready soon) and the pretrained small-mnist model loaded over it, paused.
 import type { Browser, Page } from 'playwright-core';
 
-const SMALL = { generator: { layers: [{ units: 64, pieces: 1, activation: 'relu' }, { units: 784, pieces: 1, activation: 'sigmoid' }] }, batch: 32 };
+const SMALL = {
+  generator: {
+    layers: [
+      { units: 64, pieces: 1, activation: 'relu' },
+      { units: 784, pieces: 1, activation: 'sigmoid' },
+    ],
+  },
+  batch: 32,
+};
 
-export async function openPretrainedPage(browser: Browser, url: string, height = 1400, beforePretrained?: (page: Page) => Promise<void>): Promise<Page> {
+export async function openPretrainedPage(
+  browser: Browser,
+  url: string,
+  height = 1400,
+  beforePretrained?: (page: Page) => Promise<void>,
+): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height } });
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
   await page.goto(`${url}?preset=small-mnist&config=${encodeURIComponent(JSON.stringify(SMALL))}`);
@@ -12,6 +25,10 @@ export async function openPretrainedPage(browser: Browser, url: string, height =
   await beforePretrained?.(page);
   await page.selectOption('#pretrained-model', 'small-mnist');
   await page.click('#pretrained');
-  await page.waitForFunction(() => document.body.dataset.iteration !== '0' && document.body.dataset.state === 'paused', null, { timeout: 120_000 });
+  await page.waitForFunction(
+    () => document.body.dataset.iteration !== '0' && document.body.dataset.state === 'paused',
+    null,
+    { timeout: 120_000 },
+  );
   return page;
 }

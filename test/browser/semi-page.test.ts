@@ -24,7 +24,10 @@ test("the page measures a softmax on D's features beside one on the pixels, with
     await page.fill('#semi-counts', '105');
     await page.click('#semi-run');
     await page.waitForSelector('#error:not([hidden])');
-    assert.match((await page.textContent('#error')) ?? '', /^labelled images: 105 labelled images cannot be 10 classes of equal size; give multiples of 10/);
+    assert.match(
+      (await page.textContent('#error')) ?? '',
+      /^labelled images: 105 labelled images cannot be 10 classes of equal size; give multiples of 10/,
+    );
 
     await page.fill('#semi-counts', '100');
     await page.fill('#semi-images', '1000');
@@ -39,9 +42,19 @@ test("the page measures a softmax on D's features beside one on the pixels, with
     t.diagnostic(`100 labels, 1,000 test digits: D's features ${accuracy}, pixels ${pixelsAccuracy}`);
     assert.equal(labels, 100);
     // Chance is 0.1; the command line measures 0.60 and 0.78 on all 10,000 test digits.
-    assert.ok(accuracy > 0.4 && pixelsAccuracy > 0.6, `accuracy ${accuracy} on D's features, ${pixelsAccuracy} on the pixels`);
+    assert.ok(
+      accuracy > 0.4 && pixelsAccuracy > 0.6,
+      `accuracy ${accuracy} on D's features, ${pixelsAccuracy} on the pixels`,
+    );
     const cells = await page.locator('#semi-table td').allTextContents();
-    assert.deepEqual(cells.slice(0, 3), ['100', `${(accuracy * 100).toFixed(1)}%`, `${(pixelsAccuracy * 100).toFixed(1)}%`]);
-    assert.match((await page.textContent('#semi-status')) ?? '', /1000 validation and 1000 test images, up to 400 iterations tried/);
+    assert.deepEqual(cells.slice(0, 3), [
+      '100',
+      `${(accuracy * 100).toFixed(1)}%`,
+      `${(pixelsAccuracy * 100).toFixed(1)}%`,
+    ]);
+    assert.match(
+      (await page.textContent('#semi-status')) ?? '',
+      /1000 validation and 1000 test images, up to 400 iterations tried/,
+    );
   });
 });

@@ -27,8 +27,14 @@ test('the one-line sources.list: the mirror, options and components of the bookw
     'deb [arch=amd64 signed-by=/etc/apt/keyrings/local.gpg] http://mirror.example.org/debian bookworm main contrib non-free-firmware # comment',
     'deb http://other.example.org/debian bookworm main',
   ].join('\n');
-  assert.deepEqual(derive({ 'sources.list': sources }), { status: 0, line: 'deb [arch=amd64 signed-by=/etc/apt/keyrings/local.gpg] http://mirror.example.org/debian bookworm-backports main contrib non-free-firmware' });
-  assert.deepEqual(derive({ 'sources.list.d/mirror.list': 'deb http://proxy.local:3142/debian bookworm main\n' }), { status: 0, line: 'deb http://proxy.local:3142/debian bookworm-backports main' });
+  assert.deepEqual(derive({ 'sources.list': sources }), {
+    status: 0,
+    line: 'deb [arch=amd64 signed-by=/etc/apt/keyrings/local.gpg] http://mirror.example.org/debian bookworm-backports main contrib non-free-firmware',
+  });
+  assert.deepEqual(derive({ 'sources.list.d/mirror.list': 'deb http://proxy.local:3142/debian bookworm main\n' }), {
+    status: 0,
+    line: 'deb http://proxy.local:3142/debian bookworm-backports main',
+  });
 });
 
 test("deb822 .sources (Debian 12's default): the first enabled deb stanza whose suites include bookworm", () => {
@@ -44,7 +50,7 @@ test("deb822 .sources (Debian 12's default): the first enabled deb stanza whose 
     'Components: main',
     'Enabled: no',
     '',
-    '# the machine\'s mirror',
+    "# the machine's mirror",
     'Types: deb deb-src',
     'URIs: http://mirror.example.org/debian http://fallback.example.org/debian',
     'Suites: bookworm bookworm-updates',
@@ -56,13 +62,22 @@ test("deb822 .sources (Debian 12's default): the first enabled deb stanza whose 
     'Suites: bookworm-security',
     'Components: main',
   ].join('\n');
-  assert.deepEqual(derive({ 'sources.list.d/debian.sources': debian }), { status: 0, line: 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.example.org/debian bookworm-backports main contrib' });
+  assert.deepEqual(derive({ 'sources.list.d/debian.sources': debian }), {
+    status: 0,
+    line: 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.example.org/debian bookworm-backports main contrib',
+  });
   // A stanza that ends a file ends there, even without a blank line: the next file starts afresh.
-  const split = { 'sources.list.d/a.sources': 'Types: deb\nURIs: http://a.example.org/debian\nSuites: trixie\nComponents: main', 'sources.list.d/b.sources': 'Suites: bookworm\nTypes: deb\nURIs: http://b.example.org/debian\nComponents: main\n' };
+  const split = {
+    'sources.list.d/a.sources': 'Types: deb\nURIs: http://a.example.org/debian\nSuites: trixie\nComponents: main',
+    'sources.list.d/b.sources': 'Suites: bookworm\nTypes: deb\nURIs: http://b.example.org/debian\nComponents: main\n',
+  };
   assert.deepEqual(derive(split), { status: 0, line: 'deb http://b.example.org/debian bookworm-backports main' });
 });
 
 test('no bookworm source at all: nothing printed and a failure, so the install stops with a message', () => {
-  assert.deepEqual(derive({ 'sources.list': 'deb http://deb.debian.org/debian trixie main\n' }), { status: 1, line: '' });
+  assert.deepEqual(derive({ 'sources.list': 'deb http://deb.debian.org/debian trixie main\n' }), {
+    status: 1,
+    line: '',
+  });
   assert.deepEqual(derive({}), { status: 1, line: '' });
 });

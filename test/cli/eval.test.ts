@@ -17,9 +17,15 @@ const root = new URL('../..', import.meta.url).pathname;
 const SMALL = ['--samples', '500', '--valid', '100', '--test', '200'];
 
 function gan(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], { cwd: root, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   // Dawn prints these notices about the adapter's limits on every start.
-  const stderr = result.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: maxDynamic')).join('\n');
+  const stderr = result.stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('Warning: maxDynamic'))
+    .join('\n');
   return { status: result.status, stdout: result.stdout, stderr };
 }
 
@@ -27,7 +33,19 @@ let checkpoint = '';
 
 before(() => {
   const run = mkdtempSync(join(tmpdir(), 'gan-eval-run-'));
-  const trained = gan('train', '--preset', 'small-mnist', '--iters', '10', '--log-every', '10', '--sample-every', '10', '--out', run);
+  const trained = gan(
+    'train',
+    '--preset',
+    'small-mnist',
+    '--iters',
+    '10',
+    '--log-every',
+    '10',
+    '--sample-every',
+    '10',
+    '--out',
+    run,
+  );
   assert.equal(trained.status, 0, trained.stderr);
   checkpoint = join(run, 'checkpoint.safetensors');
   // The run's last lines say where its samples are and how to evaluate it (the tests below run that evaluation).
@@ -46,25 +64,37 @@ test('eval prints one JSON object with finite Parzen figures and writes the two 
   assert.equal(report.iteration, 10);
   assert.equal(report.samples, 'generator');
   assert.deepEqual([report.n_samples, report.n_valid, report.n_test], [500, 100, 200]);
-  for (const key of ['ll', 'se', 'sigma', 'parzen_seconds', 'seconds']) assert.ok(Number.isFinite(report[key]), `${key} is ${report[key]}`);
+  for (const key of ['ll', 'se', 'sigma', 'parzen_seconds', 'seconds'])
+    assert.ok(Number.isFinite(report[key]), `${key} is ${report[key]}`);
   assert.ok(report.se > 0);
-  assert.deepEqual(report.ll_by_sigma.map((s: { sigma: number }) => s.sigma), paperSigmas());
-  for (const s of report.ll_by_sigma) assert.ok(Number.isFinite(s.valid_ll) && Number.isFinite(s.test_ll), `sigma ${s.sigma}`);
+  assert.deepEqual(
+    report.ll_by_sigma.map((s: { sigma: number }) => s.sigma),
+    paperSigmas(),
+  );
+  for (const s of report.ll_by_sigma)
+    assert.ok(Number.isFinite(s.valid_ll) && Number.isFinite(s.test_ll), `sigma ${s.sigma}`);
   const chosen = report.ll_by_sigma.find((s: { sigma: number }) => s.sigma === report.sigma);
-  assert.equal(Math.max(...report.ll_by_sigma.map((s: { valid_ll: number }) => s.valid_ll)), chosen.valid_ll, 'sigma is the validation argmax');
+  assert.equal(
+    Math.max(...report.ll_by_sigma.map((s: { valid_ll: number }) => s.valid_ll)),
+    chosen.valid_ll,
+    'sigma is the validation argmax',
+  );
   assert.equal(chosen.test_ll, report.ll);
 
   assert.deepEqual(report.pngs, [join(out, 'neighbours-10.png'), join(out, 'interpolation-10.png')]);
   const neighbours = PNG.sync.read(readFileSync(report.neighbours.png));
   assert.equal(neighbours.height, report.neighbours.rows * 57 + 1, 'one row of 28 x 28 digits at zoom 2 per query');
   assert.equal(report.neighbours.nearest.length, report.neighbours.rows);
-  for (const n of report.neighbours.nearest) assert.ok(Number.isInteger(n.train_index) && n.train_index >= 0 && n.train_index < 50_000 && n.squared_distance >= 0);
+  for (const n of report.neighbours.nearest)
+    assert.ok(
+      Number.isInteger(n.train_index) && n.train_index >= 0 && n.train_index < 50_000 && n.squared_distance >= 0,
+    );
   const interpolation = PNG.sync.read(readFileSync(report.interpolation.png));
   assert.equal(interpolation.width, report.interpolation.steps * 57 + 1);
   assert.equal(interpolation.height, report.interpolation.rows * 57 + 1);
 });
 
-test('eval measures the moving average of G\'s weights when the checkpoint keeps one, and G itself with --raw-generator', async () => {
+test("eval measures the moving average of G's weights when the checkpoint keeps one, and G itself with --raw-generator", async () => {
   const small = { parzen: true, samples: '500', valid: '100', test: '200' };
   const average = await evaluate({ checkpoint, ...small });
   const raw = await evaluate({ checkpoint, ...small, rawGenerator: true });
@@ -117,10 +147,14 @@ test('bad input gets one clear line naming the file or flag, exit 1', async () =
   expectFailure(['--checkpoint', checkpoint, '--samples', '0'], /--samples must be an integer from 1 to 100000/);
   assert.ok(!existsSync(join(tmpdir(), 'no-such-dir')), 'nothing written for a missing checkpoint');
   // The same errors in-process (gan.ts prints any ConfigError as the one line above).
-  const refused = (flags: EvalFlags, message: RegExp) => assert.rejects(evaluate(flags), (err: Error) => err instanceof ConfigError && message.test(err.message));
+  const refused = (flags: EvalFlags, message: RegExp) =>
+    assert.rejects(evaluate(flags), (err: Error) => err instanceof ConfigError && message.test(err.message));
   await refused({ parzen: true }, /--checkpoint FILE is needed/);
   await refused({ checkpoint, valid: '10001' }, /--valid must be an integer from 1 to 10000/);
-  await refused({ parzen: true, parzenSamples: 'train', samples: '50001' }, /--samples must be an integer from 1 to 50000 \(the training images\)/);
+  await refused(
+    { parzen: true, parzenSamples: 'train', samples: '50001' },
+    /--samples must be an integer from 1 to 50000 \(the training images\)/,
+  );
   await refused({ checkpoint, test: 'many' }, /--test must be an integer .* got 'many'/);
   await refused({ checkpoint, seed: '-1' }, /--seed must be an integer from 0/);
 });

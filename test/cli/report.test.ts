@@ -21,9 +21,15 @@ const SMALL = { samples: '300', valid: '100', test: '200' };
 const SMALL_FLAGS = ['--samples', '300', '--valid', '100', '--test', '200'];
 
 function gan(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], { cwd: root, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   // Dawn prints these notices about the adapter's limits on every start.
-  const stderr = result.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: maxDynamic')).join('\n');
+  const stderr = result.stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('Warning: maxDynamic'))
+    .join('\n');
   return { status: result.status, stdout: result.stdout, stderr };
 }
 
@@ -35,14 +41,26 @@ function expectFailure(args: string[], message: RegExp) {
 }
 
 const load = (file: string) => decodeCheckpoint(readCheckpointFile(file), file, networkSpecs);
-const sameFloats = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const sameFloats = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const mtime = (file: string) => statSync(file).mtimeMs;
 
 let run = '';
 
 before(() => {
   run = mkdtempSync(join(tmpdir(), 'gan-report-run-'));
-  const common = ['--log-every', '10', '--sample-every', '20', '--checkpoint-every', '10', '--keep-every', '10', '--out', run];
+  const common = [
+    '--log-every',
+    '10',
+    '--sample-every',
+    '20',
+    '--checkpoint-every',
+    '10',
+    '--keep-every',
+    '10',
+    '--out',
+    run,
+  ];
   const first = gan('train', '--preset', 'small-mnist', '--iters', '10', ...common);
   assert.equal(first.status, 0, first.stderr);
   // --keep-every goes on through a resume.
@@ -61,23 +79,40 @@ test('--keep-every keeps a weights-only model at every Nth checkpoint, the same 
   }
   const last = load(join(run, 'model-20.safetensors'));
   assert.ok(sameFloats(last.generator.params, checkpoint.generator.params), "G's weights");
-  assert.ok(last.generator.average && sameFloats(last.generator.average, checkpoint.generator.average!), "G's moving average");
+  assert.ok(
+    last.generator.average && sameFloats(last.generator.average, checkpoint.generator.average!),
+    "G's moving average",
+  );
   assert.ok(sameFloats(last.discriminator.params, checkpoint.discriminator.params), "D's weights");
 });
 
 test('gan report measures every model once, writes report.json and report.png, and reuses eval-<iter>.json', async () => {
   const first = await reportRun(run, SMALL);
   const both = first.rows as ReportRow[];
-  assert.deepEqual(both.map((r) => [r.iter, r.generator]), [[10, 'average'], [10, 'raw'], [20, 'average'], [20, 'raw']], 'the checkpoint is at 20, already a model; the average and G itself each');
+  assert.deepEqual(
+    both.map((r) => [r.iter, r.generator]),
+    [
+      [10, 'average'],
+      [10, 'raw'],
+      [20, 'average'],
+      [20, 'raw'],
+    ],
+    'the checkpoint is at 20, already a model; the average and G itself each',
+  );
   for (const row of both) {
-    for (const key of ['ll', 'se', 'sigma', 'valid_ll', 'fd', 'class_entropy', 'speckle'] as const) assert.ok(Number.isFinite(row[key]), `${key} at ${row.iter} is ${row[key]}`);
+    for (const key of ['ll', 'se', 'sigma', 'valid_ll', 'fd', 'class_entropy', 'speckle'] as const)
+      assert.ok(Number.isFinite(row[key]), `${key} at ${row.iter} is ${row[key]}`);
     assert.equal(row.cached, false);
   }
   assert.notEqual(both[2].ll, both[3].ll, 'the average and G itself are two generators');
   const chosen = first.chosen_on_validation as Record<string, ReportRow>;
   for (const generator of ['average', 'raw']) {
     const own = both.filter((r) => r.generator === generator);
-    assert.deepEqual(chosen[generator], own.reduce((a, b) => (b.valid_ll > a.valid_ll ? b : a)), `${generator}: the best validation figure`);
+    assert.deepEqual(
+      chosen[generator],
+      own.reduce((a, b) => (b.valid_ll > a.valid_ll ? b : a)),
+      `${generator}: the best validation figure`,
+    );
   }
   const rows = both.filter((r) => r.generator === 'average');
   assert.equal(first.preset, 'small-mnist');
@@ -96,34 +131,61 @@ test('gan report measures every model once, writes report.json and report.png, a
   const again = gan('report', run, ...SMALL_FLAGS, '--seed', '0');
   assert.equal(again.status, 0, again.stderr);
   const cached = JSON.parse(again.stdout);
-  assert.deepEqual(cached.rows.map((r: ReportRow) => r.cached), [true, true, true, true]);
-  assert.deepEqual(cached.rows.map((r: ReportRow) => r.ll), both.map((r) => r.ll));
+  assert.deepEqual(
+    cached.rows.map((r: ReportRow) => r.cached),
+    [true, true, true, true],
+  );
+  assert.deepEqual(
+    cached.rows.map((r: ReportRow) => r.ll),
+    both.map((r) => r.ll),
+  );
   assert.deepEqual(evalFiles.map(mtime), written, 'eval-<iter>.json untouched');
-  assert.match(again.stderr, /chosen on validation \(the average of G's weights\): iteration (10|20), validation -?\d+\.\d, test -?\d+\.\d/);
+  assert.match(
+    again.stderr,
+    /chosen on validation \(the average of G's weights\): iteration (10|20), validation -?\d+\.\d, test -?\d+\.\d/,
+  );
 
   // A measurement made with other counts is made again.
   const entry = JSON.parse(readFileSync(evalFiles[0], 'utf8'));
   writeFileSync(evalFiles[0], JSON.stringify({ ...entry, counts: { ...entry.counts, test: 100 } }));
   const remeasured = (await reportRun(run, SMALL)).rows as ReportRow[];
-  assert.deepEqual(remeasured.map((r) => r.cached), [false, true, true, true]);
+  assert.deepEqual(
+    remeasured.map((r) => r.cached),
+    [false, true, true, true],
+  );
   assert.equal(remeasured[0].ll, rows[0].ll, 'the same figure, measured again');
   assert.equal(JSON.parse(readFileSync(evalFiles[0], 'utf8')).counts.test, 200);
 });
 
 test('gan report adds the checkpoint when it is past the last kept model, and the cache follows the bytes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gan-report-copy-'));
-  for (const file of ['model-10.safetensors', 'eval-10.json', 'eval-10-raw.json', 'checkpoint.safetensors']) copyFileSync(join(run, file), join(dir, file));
+  for (const file of ['model-10.safetensors', 'eval-10.json', 'eval-10-raw.json', 'checkpoint.safetensors'])
+    copyFileSync(join(run, file), join(dir, file));
   const rows = (await reportRun(dir, SMALL)).rows as ReportRow[];
-  assert.deepEqual(rows.map((r) => [r.iter, r.model, r.generator, r.cached]), [
-    [10, join(dir, 'model-10.safetensors'), 'average', true],
-    [10, join(dir, 'model-10.safetensors'), 'raw', true],
-    [20, join(dir, 'checkpoint.safetensors'), 'average', false],
-    [20, join(dir, 'checkpoint.safetensors'), 'raw', false],
-  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.iter, r.model, r.generator, r.cached]),
+    [
+      [10, join(dir, 'model-10.safetensors'), 'average', true],
+      [10, join(dir, 'model-10.safetensors'), 'raw', true],
+      [20, join(dir, 'checkpoint.safetensors'), 'average', false],
+      [20, join(dir, 'checkpoint.safetensors'), 'raw', false],
+    ],
+  );
   const kept = JSON.parse(readFileSync(join(run, 'report.json'), 'utf8')).rows as ReportRow[];
-  assert.deepEqual(rows.slice(2).map((r) => r.ll), kept.slice(2).map((r) => r.ll), 'the checkpoint measures as its kept model-20 does');
-  const chosen = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).chosen_on_validation as Record<string, ReportRow>;
-  assert.deepEqual([chosen.average.iter, chosen.raw.iter], [10, 10], 'the choice is among the kept models, not the rolling checkpoint');
+  assert.deepEqual(
+    rows.slice(2).map((r) => r.ll),
+    kept.slice(2).map((r) => r.ll),
+    'the checkpoint measures as its kept model-20 does',
+  );
+  const chosen = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).chosen_on_validation as Record<
+    string,
+    ReportRow
+  >;
+  assert.deepEqual(
+    [chosen.average.iter, chosen.raw.iter],
+    [10, 10],
+    'the choice is among the kept models, not the rolling checkpoint',
+  );
   assert.ok(existsSync(join(dir, 'eval-20.json')) && existsSync(join(dir, 'report.png')));
 });
 
@@ -141,7 +203,8 @@ function disagreeingRun(): string {
   const testImages = readFileSync(join(mnist, 't10k-images-idx3-ubyte'));
   const testLabels = readFileSync(join(mnist, 't10k-labels-idx1-ubyte'));
   const image = (file: Buffer, i: number) => file.subarray(16 + i * pixels, 16 + (i + 1) * pixels);
-  const of = (labels: Buffer, digit: number, from = 0) => [...labels.subarray(8)].flatMap((l, i) => (l === digit && i < 50_000 && i >= from ? [i] : []));
+  const of = (labels: Buffer, digit: number, from = 0) =>
+    [...labels.subarray(8)].flatMap((l, i) => (l === digit && i < 50_000 && i >= from ? [i] : []));
   const zeros = of(trainLabels, 0).slice(0, 1000);
   const ones = of(testLabels, 1).slice(0, 200);
   const images = Buffer.from(trainImages);
@@ -160,10 +223,20 @@ function disagreeingRun(): string {
   mkdirSync(data);
   writeFileSync(join(data, 'train-images-idx3-ubyte'), images);
   writeFileSync(join(data, 'train-labels-idx1-ubyte'), labels);
-  writeFileSync(join(data, 't10k-images-idx3-ubyte'), Buffer.concat([header(0x803, [ones.length, 28, 28]), ...ones.map((i) => image(testImages, i))]));
-  writeFileSync(join(data, 't10k-labels-idx1-ubyte'), Buffer.concat([header(0x801, [ones.length]), Buffer.alloc(ones.length, 1)]));
+  writeFileSync(
+    join(data, 't10k-images-idx3-ubyte'),
+    Buffer.concat([header(0x803, [ones.length, 28, 28]), ...ones.map((i) => image(testImages, i))]),
+  );
+  writeFileSync(
+    join(data, 't10k-labels-idx1-ubyte'),
+    Buffer.concat([header(0x801, [ones.length]), Buffer.alloc(ones.length, 1)]),
+  );
 
-  const meanOf = (file: Buffer, indices: number[]) => Float32Array.from({ length: pixels }, (_, p) => indices.reduce((sum, i) => sum + image(file, i)[p], 0) / (255 * indices.length));
+  const meanOf = (file: Buffer, indices: number[]) =>
+    Float32Array.from(
+      { length: pixels },
+      (_, p) => indices.reduce((sum, i) => sum + image(file, i)[p], 0) / (255 * indices.length),
+    );
   const base = load(join(run, 'model-10.safetensors'));
   const outputLayer = base.config.generator.layers.length - 1;
   const specs = networkSpecs(base.config);
@@ -182,18 +255,26 @@ function disagreeingRun(): string {
   ];
   for (const [iteration, mean] of models) {
     const params = drawing(mean);
-    const state = { ...base, config: { ...base.config, dataDir: data }, iteration, generator: { ...base.generator, params, average: params } };
+    const state = {
+      ...base,
+      config: { ...base.config, dataDir: data },
+      iteration,
+      generator: { ...base.generator, params, average: params },
+    };
     writeFileSync(join(dir, `model-${iteration}.safetensors`), encodeCheckpoint(state, specs, { weightsOnly: true }));
   }
   return dir;
 }
 
-test('gan report chooses each generator\'s model on validation data, where the test set would choose another', async () => {
+test("gan report chooses each generator's model on validation data, where the test set would choose another", async () => {
   const dir = disagreeingRun();
   const report = await reportRun(dir, SMALL);
   const rows = report.rows as ReportRow[];
   const at = (iter: number) => rows.find((r) => r.iter === iter && r.generator === 'average')!;
-  assert.ok(at(10).valid_ll > at(20).valid_ll, `validation prefers the zeros: ${at(10).valid_ll} against ${at(20).valid_ll}`);
+  assert.ok(
+    at(10).valid_ll > at(20).valid_ll,
+    `validation prefers the zeros: ${at(10).valid_ll} against ${at(20).valid_ll}`,
+  );
   assert.ok(at(20).ll > at(10).ll, `the test set prefers the ones: ${at(20).ll} against ${at(10).ll}`);
   const chosen = report.chosen_on_validation as Record<string, ReportRow>;
   assert.equal(chosen.average.iter, 10);
@@ -202,7 +283,10 @@ test('gan report chooses each generator\'s model on validation data, where the t
 
 test('bad input gets one clear line naming the directory, file or flags, exit 1', () => {
   const empty = mkdtempSync(join(tmpdir(), 'gan-report-empty-'));
-  expectFailure(['report', empty], new RegExp(`${empty}: holds no model-<iter>\\.safetensors; train with --keep-every`));
+  expectFailure(
+    ['report', empty],
+    new RegExp(`${empty}: holds no model-<iter>\\.safetensors; train with --keep-every`),
+  );
   const missing = join(empty, 'no-such-run');
   expectFailure(['report', missing], new RegExp(`${missing}: no such run directory`));
   const corrupt = join(empty, 'corrupt');
@@ -210,6 +294,21 @@ test('bad input gets one clear line naming the directory, file or flags, exit 1'
   writeFileSync(join(corrupt, 'model-10.safetensors'), Buffer.from('this is not a model at all'));
   expectFailure(['report', corrupt, ...SMALL_FLAGS], new RegExp(`${join(corrupt, 'model-10.safetensors')}: `));
   const refused = join(empty, 'refused');
-  expectFailure(['train', '--preset', 'small-mnist', '--iters', '20', '--checkpoint-every', '10', '--keep-every', '7', '--out', refused], /--keep-every 7 must be a multiple of --checkpoint-every \(10\)/);
+  expectFailure(
+    [
+      'train',
+      '--preset',
+      'small-mnist',
+      '--iters',
+      '20',
+      '--checkpoint-every',
+      '10',
+      '--keep-every',
+      '7',
+      '--out',
+      refused,
+    ],
+    /--keep-every 7 must be a multiple of --checkpoint-every \(10\)/,
+  );
   assert.ok(!existsSync(refused), 'nothing written for a refused run');
 });

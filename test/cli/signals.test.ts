@@ -31,33 +31,56 @@ async function until<T>(what: string, value: () => T | undefined | false): Promi
   throw new Error(`gave up waiting for ${what}`);
 }
 
-test('Ctrl-Z stops the training child with the command, fg continues both, and Ctrl-C still saves the checkpoint', { skip: !existsSync('/proc/self/stat') && 'no /proc on this system' }, async () => {
-  const out = mkdtempSync(join(tmpdir(), 'gan-signals-'));
-  const parent = spawn(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', 'train', '--preset', 'toy-2d-ring', '--iters', '1000000', '--log-every', '10', '--checkpoint-every', '1000000', '--out', out], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GAN_TUNE: 'off' },
-  });
-  let stdout = '';
-  parent.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  parent.stderr.resume();
-  const exited = new Promise<number | null>((resolve) => parent.on('exit', (code) => resolve(code)));
-  const logged = () => [...stdout.matchAll(/iter (\d+)\//g)].length;
-  try {
-    await until('the first logged iterations', () => logged() >= 2);
-    const child = await until('the training child', () => childOf(parent.pid!));
+test(
+  'Ctrl-Z stops the training child with the command, fg continues both, and Ctrl-C still saves the checkpoint',
+  { skip: !existsSync('/proc/self/stat') && 'no /proc on this system' },
+  async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gan-signals-'));
+    const parent = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/gan.ts',
+        'train',
+        '--preset',
+        'toy-2d-ring',
+        '--iters',
+        '1000000',
+        '--log-every',
+        '10',
+        '--checkpoint-every',
+        '1000000',
+        '--out',
+        out,
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, GAN_TUNE: 'off' },
+      },
+    );
+    let stdout = '';
+    parent.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    parent.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => parent.on('exit', (code) => resolve(code)));
+    const logged = () => [...stdout.matchAll(/iter (\d+)\//g)].length;
+    try {
+      await until('the first logged iterations', () => logged() >= 2);
+      const child = await until('the training child', () => childOf(parent.pid!));
 
-    parent.kill('SIGTSTP');
-    await until('the child to stop', () => processState(child) === 'T');
-    await until('the command to stop', () => processState(parent.pid!) === 'T');
+      parent.kill('SIGTSTP');
+      await until('the child to stop', () => processState(child) === 'T');
+      await until('the command to stop', () => processState(parent.pid!) === 'T');
 
-    parent.kill('SIGCONT');
-    await until('the child to continue', () => processState(child) !== 'T');
-    const before = logged();
-    await until('training to go on after the continue', () => logged() > before);
-  } finally {
-    parent.kill('SIGINT');
-  }
-  assert.equal(await exited, 0, 'Ctrl-C ends the run cleanly');
-  assert.ok(existsSync(join(out, 'checkpoint.safetensors')), 'the interrupted run saved its checkpoint');
-});
+      parent.kill('SIGCONT');
+      await until('the child to continue', () => processState(child) !== 'T');
+      const before = logged();
+      await until('training to go on after the continue', () => logged() > before);
+    } finally {
+      parent.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, 'Ctrl-C ends the run cleanly');
+    assert.ok(existsSync(join(out, 'checkpoint.safetensors')), 'the interrupted run saved its checkpoint');
+  },
+);

@@ -19,18 +19,26 @@ function batch(b: number, records: number, label = (r: number) => (b + r) % 10):
   for (let r = 0; r < records; r++) {
     const at = r * CIFAR10_RECORD_BYTES;
     bytes[at] = label(r);
-    for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) bytes[at + 1 + c * 1024 + y * 32 + x] = (b * 50 + r * 10 + c * 3 + y + x) % 256;
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < 32; y++)
+        for (let x = 0; x < 32; x++) bytes[at + 1 + c * 1024 + y * 32 + x] = (b * 50 + r * 10 + c * 3 + y + x) % 256;
   }
   return bytes;
 }
 const pixel = (b: number, r: number, c: number, y: number, x: number) => (b * 50 + r * 10 + c * 3 + y + x) % 256;
 
-function writeSet(name: string, records = 4, extra: Record<string, Uint8Array | string> = {}, skip: string[] = []): string {
+function writeSet(
+  name: string,
+  records = 4,
+  extra: Record<string, Uint8Array | string> = {},
+  skip: string[] = [],
+): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   const files: Record<string, Uint8Array | string> = { 'test_batch.bin': batch(6, 3) };
   for (let b = 1; b <= 5; b++) files[`data_batch_${b}.bin`] = batch(b, records);
-  for (const [file, bytes] of Object.entries({ ...files, ...extra })) if (!skip.includes(file)) writeFileSync(join(dir, file), bytes);
+  for (const [file, bytes] of Object.entries({ ...files, ...extra }))
+    if (!skip.includes(file)) writeFileSync(join(dir, file), bytes);
   return dir;
 }
 
@@ -61,7 +69,7 @@ test('CIFAR-10: five batches and the test batch; planar pixels, labels, split, n
   assert.deepEqual([...d.test.labels!], [6, 7, 8]);
 });
 
-test('CIFAR-10: the paper\'s split of 50,000 (40,000 + 10,000), a fifth of fewer', () => {
+test("CIFAR-10: the paper's split of 50,000 (40,000 + 10,000), a fifth of fewer", () => {
   assert.equal(cifarValidationCount(50_000, 'f'), 10_000);
   assert.equal(cifarValidationCount(20, 'f'), 4);
   assert.equal(cifarValidationCount(3, 'f'), 1);
@@ -78,13 +86,24 @@ test('CIFAR-10: batches.meta.txt names the classes; cifar-10-batches-bin/ below 
 
 test('CIFAR-10: bad files: a size not a multiple of 3,073, a label over 9, a missing batch, bad meta', async () => {
   const short = writeSet('short', 4, { 'data_batch_3.bin': batch(3, 4).subarray(0, 3 * CIFAR10_RECORD_BYTES + 100) });
-  await rejects(readCifar10(short), new RegExp(`^${join(short, 'data_batch_3.bin')}: 9319 bytes is not a whole number of 3073-byte records .* 3 records and 100 bytes over`));
+  await rejects(
+    readCifar10(short),
+    new RegExp(
+      `^${join(short, 'data_batch_3.bin')}: 9319 bytes is not a whole number of 3073-byte records .* 3 records and 100 bytes over`,
+    ),
+  );
   const empty = writeSet('empty', 4, { 'test_batch.bin': new Uint8Array(0) });
   await rejects(readCifar10(empty), new RegExp(`^${join(empty, 'test_batch.bin')}: 0 bytes .*the file is empty`));
   const label = writeSet('label', 4, { 'data_batch_2.bin': batch(2, 4, (r) => (r === 3 ? 10 : 0)) });
-  await rejects(readCifar10(label), new RegExp(`^${join(label, 'data_batch_2.bin')}: record 3 has label 10, not a class 0\\.\\.9`));
+  await rejects(
+    readCifar10(label),
+    new RegExp(`^${join(label, 'data_batch_2.bin')}: record 3 has label 10, not a class 0\\.\\.9`),
+  );
   const missing = writeSet('missing', 4, {}, ['data_batch_4.bin']);
-  await rejects(readCifar10(missing), new RegExp(`^${join(missing, 'data_batch_4.bin')}: missing; a CIFAR-10 directory holds data_batch_1.bin`));
+  await rejects(
+    readCifar10(missing),
+    new RegExp(`^${join(missing, 'data_batch_4.bin')}: missing; a CIFAR-10 directory holds data_batch_1.bin`),
+  );
   const meta = writeSet('meta', 4, { 'batches.meta.txt': 'cat\ndog\n' });
   await rejects(readCifar10(meta), new RegExp(`^${join(meta, 'batches.meta.txt')}: 2 class names, expected 10`));
 });

@@ -16,10 +16,18 @@ import { presetConfig, validateConfig } from '../../src/train/config';
 const root = mkdtempSync(join(tmpdir(), 'gan-emoji-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const packageDir = dirname(createRequire(import.meta.url).resolve('emoji-datasource-twitter/package.json'));
-const listed = JSON.parse(readFileSync(join(packageDir, 'emoji.json'), 'utf8')) as { image: string; category: string; has_img_twitter: boolean }[];
+const listed = JSON.parse(readFileSync(join(packageDir, 'emoji.json'), 'utf8')) as {
+  image: string;
+  category: string;
+  has_img_twitter: boolean;
+}[];
 
 /** A copy of the package holding `entries`' images (from the package, or `own` bytes by name). */
-function fixture(name: string, entries: { image: string; category: string }[], own: Record<string, Uint8Array> = {}): string {
+function fixture(
+  name: string,
+  entries: { image: string; category: string }[],
+  own: Record<string, Uint8Array> = {},
+): string {
   const dir = join(root, name);
   mkdirSync(join(dir, EMOJI_IMAGE_DIR), { recursive: true });
   writeFileSync(join(dir, 'emoji.json'), JSON.stringify(entries.map((e) => ({ ...e, has_img_twitter: true }))));
@@ -41,7 +49,12 @@ function png(rgba: [number, number, number, number]): Buffer {
 const smileys = listed.filter((e) => e.has_img_twitter && e.category === 'Smileys & Emotion').slice(0, 10);
 const flags = listed.filter((e) => e.has_img_twitter && e.category === 'Flags').slice(0, 5);
 const drawn = { 'zz-clear.png': png([0, 0, 0, 0]), 'zz-red.png': png([255, 0, 0, 255]) };
-const entries = [...smileys, ...flags, { image: 'zz-clear.png', category: 'Symbols' }, { image: 'zz-red.png', category: 'Symbols' }].map(({ image, category }) => ({ image, category }));
+const entries = [
+  ...smileys,
+  ...flags,
+  { image: 'zz-clear.png', category: 'Symbols' },
+  { image: 'zz-red.png', category: 'Symbols' },
+].map(({ image, category }) => ({ image, category }));
 
 test('emoji: 3 x 16 x 16 colour images labelled by category, split 8 / 1 / 1 in every ten of a category', async () => {
   const d = await readEmoji(fixture('good', entries, drawn), { size: 16 });
@@ -57,9 +70,15 @@ test('emoji: 3 x 16 x 16 colour images labelled by category, split 8 / 1 / 1 in 
   // The last two training images are the drawn ones, in file-name order: clear, then red.
   const area = 16 * 16;
   const image = (i: number) => d.train.pixels.subarray(i * 3 * area, (i + 1) * 3 * area);
-  assert.ok(image(12).every((v) => v === 255), 'a transparent image is white');
+  assert.ok(
+    image(12).every((v) => v === 255),
+    'a transparent image is white',
+  );
   const red = image(13);
-  assert.ok(red.subarray(0, area).every((v) => v === 255) && red.subarray(area).every((v) => v === 0), 'an opaque image keeps its colour');
+  assert.ok(
+    red.subarray(0, area).every((v) => v === 255) && red.subarray(area).every((v) => v === 0),
+    'an opaque image keeps its colour',
+  );
   // A real emoji: white corners (transparent there), and colour somewhere.
   const smiley = d.train.pixels.subarray(4 * 3 * area, 5 * 3 * area);
   assert.deepEqual([smiley[0], smiley[area], smiley[2 * area]], [255, 255, 255]);
@@ -92,8 +111,14 @@ async function refused(dir: string, message: RegExp): Promise<void> {
 
 test('emoji: a damaged PNG, a missing image and a missing emoji.json are refused by name', async () => {
   const truncated = readFileSync(join(packageDir, EMOJI_IMAGE_DIR, smileys[3].image)).subarray(0, 100);
-  await refused(fixture('damaged', entries, { ...drawn, [smileys[3].image]: truncated }), new RegExp(`${smileys[3].image}: cannot decode the PNG .*truncated or damaged`));
-  await refused(fixture('missing', entries, { ...drawn, [flags[2].image]: undefined as unknown as Uint8Array }), new RegExp(`${flags[2].image}: missing or unreadable; emoji.json lists it`));
+  await refused(
+    fixture('damaged', entries, { ...drawn, [smileys[3].image]: truncated }),
+    new RegExp(`${smileys[3].image}: cannot decode the PNG .*truncated or damaged`),
+  );
+  await refused(
+    fixture('missing', entries, { ...drawn, [flags[2].image]: undefined as unknown as Uint8Array }),
+    new RegExp(`${flags[2].image}: missing or unreadable; emoji.json lists it`),
+  );
   mkdirSync(join(root, 'empty'));
   await refused(join(root, 'empty'), /empty\/emoji\.json: missing/);
 });

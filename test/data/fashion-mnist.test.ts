@@ -15,7 +15,11 @@ const root = mkdtempSync(join(tmpdir(), 'gan-fashion-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** A package like fashion-mnist's with `perClass` images a class; image i of class c is all (c * 20 + i) % 256. */
-function fakePackage(name: string, perClass: number, change: (c: number, data: unknown[]) => unknown = (_, d) => ({ data: d })): string {
+function fakePackage(
+  name: string,
+  perClass: number,
+  change: (c: number, data: unknown[]) => unknown = (_, d) => ({ data: d }),
+): string {
   const dir = join(root, name);
   mkdirSync(join(dir, 'src', 'clothes'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fashion-mnist', version: '9.9.9' }));
@@ -92,16 +96,35 @@ test('Fashion-MNIST: a damaged package names the file', async () => {
   const cacheDir = join(root, 'never');
   const notJson = fakePackage('notjson', 7);
   writeFileSync(join(notJson, 'src', 'clothes', '4.json'), '{"data": [');
-  await rejects(fashionMnistFromPackage({ packageDir: notJson, cacheDir }), new RegExp(`^${join(notJson, 'src', 'clothes', '4.json')}: not JSON`));
-  const short = fakePackage('short', 7, (c, data) => ({ data: c === 2 ? [...data.slice(0, 5), Array(700).fill(0)] : data }));
-  await rejects(fashionMnistFromPackage({ packageDir: short, cacheDir }), new RegExp(`^${join(short, 'src', 'clothes', '2.json')}: image 5 is not an array of 784 pixels`));
-  const bad = fakePackage('bad', 7, (c, data) => ({ data: c === 7 ? [...data.slice(0, 6), Array(784).fill(256)] : data }));
-  await rejects(fashionMnistFromPackage({ packageDir: bad, cacheDir }), new RegExp(`^${join(bad, 'src', 'clothes', '7.json')}: image 6 pixel 0 is 256, not a byte`));
+  await rejects(
+    fashionMnistFromPackage({ packageDir: notJson, cacheDir }),
+    new RegExp(`^${join(notJson, 'src', 'clothes', '4.json')}: not JSON`),
+  );
+  const short = fakePackage('short', 7, (c, data) => ({
+    data: c === 2 ? [...data.slice(0, 5), Array(700).fill(0)] : data,
+  }));
+  await rejects(
+    fashionMnistFromPackage({ packageDir: short, cacheDir }),
+    new RegExp(`^${join(short, 'src', 'clothes', '2.json')}: image 5 is not an array of 784 pixels`),
+  );
+  const bad = fakePackage('bad', 7, (c, data) => ({
+    data: c === 7 ? [...data.slice(0, 6), Array(784).fill(256)] : data,
+  }));
+  await rejects(
+    fashionMnistFromPackage({ packageDir: bad, cacheDir }),
+    new RegExp(`^${join(bad, 'src', 'clothes', '7.json')}: image 6 pixel 0 is 256, not a byte`),
+  );
   const few = fakePackage('few', 6);
-  await rejects(fashionMnistFromPackage({ packageDir: few, cacheDir }), new RegExp(`^${join(few, 'src', 'clothes', '0.json')}: 6 images; at least 7 are needed`));
+  await rejects(
+    fashionMnistFromPackage({ packageDir: few, cacheDir }),
+    new RegExp(`^${join(few, 'src', 'clothes', '0.json')}: 6 images; at least 7 are needed`),
+  );
   const gone = fakePackage('gone', 7);
   rmSync(join(gone, 'src', 'clothes', '9.json'));
-  await rejects(fashionMnistFromPackage({ packageDir: gone, cacheDir }), new RegExp(`^${join(gone, 'src', 'clothes', '9.json')}: missing; reinstall`));
+  await rejects(
+    fashionMnistFromPackage({ packageDir: gone, cacheDir }),
+    new RegExp(`^${join(gone, 'src', 'clothes', '9.json')}: missing; reinstall`),
+  );
   assert.ok(!existsSync(cacheDir), 'nothing cached from a damaged package');
 });
 
@@ -111,7 +134,12 @@ test('Fashion-MNIST: the installed package gives 60,000 + 10,000 images, 6,000 +
   assert.deepEqual([d.train.count, d.valid.count, d.test.count], [50_000, 10_000, 10_000]);
   assert.deepEqual(classCounts(d.valid), Array(10).fill(1000));
   assert.deepEqual(classCounts(d.test), Array(10).fill(1000));
-  const classFile = join(dirname(createRequire(import.meta.url).resolve('fashion-mnist/package.json')), 'src', 'clothes', '3.json');
+  const classFile = join(
+    dirname(createRequire(import.meta.url).resolve('fashion-mnist/package.json')),
+    'src',
+    'clothes',
+    '3.json',
+  );
   const shipped = (JSON.parse(readFileSync(classFile, 'utf8')) as { data: number[][] }).data;
   // Training image 3 is class 3's first; test image 13 is class 3's image 6001 (the second of its last 1,000).
   assert.deepEqual([...d.train.pixels.subarray(3 * 784, 4 * 784)], shipped[0]);

@@ -23,7 +23,10 @@ function images(count: number, h = H, w = W): Uint8Array {
   return encodeIdx([count, h, w], data);
 }
 function labels(count: number, classes: number, offset = 0): Uint8Array {
-  return encodeIdx([count], Uint8Array.from({ length: count }, (_, i) => offset + (i % classes)));
+  return encodeIdx(
+    [count],
+    Uint8Array.from({ length: count }, (_, i) => offset + (i % classes)),
+  );
 }
 
 function writeSet(name: string, files: Record<string, Uint8Array>): string {
@@ -88,7 +91,7 @@ test('IDX: the validation rule: the last 10,000 of 60,000 or more, else the last
   assert.throws(() => idxValidationCount(1, 'f'), /f: 1 training image;/);
 });
 
-test('IDX: chosen File objects (the page\'s folder picker) go through the same matching', async () => {
+test("IDX: chosen File objects (the page's folder picker) go through the same matching", async () => {
   const file = (name: string, bytes: Uint8Array) => {
     const f = new File([bytes as Uint8Array<ArrayBuffer>], name);
     Object.defineProperty(f, 'webkitRelativePath', { value: `kmnist/${name}` });
@@ -105,22 +108,51 @@ test('IDX: chosen File objects (the page\'s folder picker) go through the same m
 });
 
 test('IDX: bad sets: one line naming the file or directory', async () => {
-  const good = { 'train-images-idx3-ubyte': images(12), 'train-labels-idx1-ubyte': labels(12, 3), 't10k-images-idx3-ubyte': images(2), 't10k-labels-idx1-ubyte': labels(2, 3) };
+  const good = {
+    'train-images-idx3-ubyte': images(12),
+    'train-labels-idx1-ubyte': labels(12, 3),
+    't10k-images-idx3-ubyte': images(2),
+    't10k-labels-idx1-ubyte': labels(2, 3),
+  };
   const { 't10k-labels-idx1-ubyte': _, ...withoutTestLabels } = good;
   const missing = writeSet('missing', withoutTestLabels);
-  await rejects(readIdxDataset(missing), new RegExp(`^${missing}: no file named like \\*t10k-labels\\*idx1-ubyte or \\*test-labels\\*idx1-ubyte`));
+  await rejects(
+    readIdxDataset(missing),
+    new RegExp(`^${missing}: no file named like \\*t10k-labels\\*idx1-ubyte or \\*test-labels\\*idx1-ubyte`),
+  );
   const two = writeSet('two', { ...good, 'emnist-digits-train-images-idx3-ubyte': images(12) });
-  await rejects(readIdxDataset(two), new RegExp(`^${two}: 2 files match \\*train-images\\*idx3-ubyte \\(emnist-digits-train-images-idx3-ubyte, train-images-idx3-ubyte\\)`));
+  await rejects(
+    readIdxDataset(two),
+    new RegExp(
+      `^${two}: 2 files match \\*train-images\\*idx3-ubyte \\(emnist-digits-train-images-idx3-ubyte, train-images-idx3-ubyte\\)`,
+    ),
+  );
   const counts = writeSet('counts', { ...good, 'train-labels-idx1-ubyte': labels(11, 3) });
-  await rejects(readIdxDataset(counts), new RegExp(`^${join(counts, 'train-labels-idx1-ubyte')}: 11 labels, but .*train-images-idx3-ubyte holds 12 images`));
+  await rejects(
+    readIdxDataset(counts),
+    new RegExp(`^${join(counts, 'train-labels-idx1-ubyte')}: 11 labels, but .*train-images-idx3-ubyte holds 12 images`),
+  );
   const sizes = writeSet('sizes', { ...good, 't10k-images-idx3-ubyte': images(2, 28, 28) });
-  await rejects(readIdxDataset(sizes), new RegExp(`^${join(sizes, 't10k-images-idx3-ubyte')}: images are 28 x 28, the training images 20 x 12`));
+  await rejects(
+    readIdxDataset(sizes),
+    new RegExp(`^${join(sizes, 't10k-images-idx3-ubyte')}: images are 28 x 28, the training images 20 x 12`),
+  );
   const truncated = writeSet('truncated', { ...good, 'train-images-idx3-ubyte': images(12).subarray(0, 100) });
-  await rejects(readIdxDataset(truncated), new RegExp(`^${join(truncated, 'train-images-idx3-ubyte')}: .*\\(truncated\\)`));
+  await rejects(
+    readIdxDataset(truncated),
+    new RegExp(`^${join(truncated, 'train-images-idx3-ubyte')}: .*\\(truncated\\)`),
+  );
   const badGz = writeSet('badgz', { ...good, 'train-images-idx3-ubyte.gz': gzipSync(images(12)).subarray(0, 50) });
   rmSync(join(badGz, 'train-images-idx3-ubyte'));
-  await rejects(readIdxDataset(badGz), new RegExp(`^${join(badGz, 'train-images-idx3-ubyte.gz')}: gzip data that does not decompress`));
-  const one = writeSet('one', { ...good, 'train-images-idx3-ubyte': images(1), 'train-labels-idx1-ubyte': labels(1, 3) });
+  await rejects(
+    readIdxDataset(badGz),
+    new RegExp(`^${join(badGz, 'train-images-idx3-ubyte.gz')}: gzip data that does not decompress`),
+  );
+  const one = writeSet('one', {
+    ...good,
+    'train-images-idx3-ubyte': images(1),
+    'train-labels-idx1-ubyte': labels(1, 3),
+  });
   await rejects(readIdxDataset(one), /train-images-idx3-ubyte: 1 training image; a split/);
   await rejects(readIdxDataset(join(root, 'nowhere')), /nowhere: no such directory\.$/);
 });

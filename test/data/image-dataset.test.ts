@@ -20,8 +20,22 @@ test('MNIST as a dataset: 50,000 / 10,000 / 10,000 views of the IDX buffers, pix
 });
 
 function tiny(): ImageDataset {
-  const split = (count: number) => ({ pixels: new Uint8Array(count * 2 * 3 * 4), labels: new Uint8Array(count).fill(1), count });
-  return { kind: 'test', source: 'here', channels: 2, height: 3, width: 4, train: split(3), valid: split(1), test: split(1), classes: 2 };
+  const split = (count: number) => ({
+    pixels: new Uint8Array(count * 2 * 3 * 4),
+    labels: new Uint8Array(count).fill(1),
+    count,
+  });
+  return {
+    kind: 'test',
+    source: 'here',
+    channels: 2,
+    height: 3,
+    width: 4,
+    train: split(3),
+    valid: split(1),
+    test: split(1),
+    classes: 2,
+  };
 }
 
 test('checkDataset: each broken invariant is one line naming the source', () => {
@@ -29,13 +43,22 @@ test('checkDataset: each broken invariant is one line naming the source', () => 
   const fails = (change: (d: ImageDataset) => void, message: RegExp) => {
     const d = tiny();
     change(d);
-    assert.throws(() => checkDataset(d), (e: Error) => e instanceof DataFileError && message.test(e.message) && !e.message.includes('\n'));
+    assert.throws(
+      () => checkDataset(d),
+      (e: Error) => e instanceof DataFileError && message.test(e.message) && !e.message.includes('\n'),
+    );
   };
   fails((d) => (d.width = 0), /^here: width is 0, not a positive integer\.$/);
-  fails((d) => (d.train.pixels = new Uint8Array(10)), /^here: the train split has 10 pixel bytes, but 3 images of 2 x 3 x 4 need 72\.$/);
+  fails(
+    (d) => (d.train.pixels = new Uint8Array(10)),
+    /^here: the train split has 10 pixel bytes, but 3 images of 2 x 3 x 4 need 72\.$/,
+  );
   fails((d) => (d.valid.count = 0), /^here: the valid split holds 0 images/);
   fails((d) => (d.test.labels![0] = 2), /^here: label 2 of test image 0 is out of range 0\.\.1\.$/);
-  fails((d) => (d.train.labels = undefined), /^here: the train split has no labels, but the dataset declares 2 classes\.$/);
+  fails(
+    (d) => (d.train.labels = undefined),
+    /^here: the train split has no labels, but the dataset declares 2 classes\.$/,
+  );
   fails((d) => (d.classes = 0), /^here: the train split has labels, but the dataset declares no classes\.$/);
   fails((d) => (d.valid.labels = new Uint8Array(3)), /^here: the valid split has 3 labels for 1 images\.$/);
   fails((d) => (d.classNames = ['one']), /^here: 1 class names for 2 classes\.$/);
@@ -43,7 +66,10 @@ test('checkDataset: each broken invariant is one line naming the source', () => 
 
 test('seededPermutation: a permutation, the same for a seed, different across seeds, not the identity', () => {
   const a = seededPermutation(1000, 7);
-  assert.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.deepEqual(seededPermutation(1000, 7), a);
   assert.notDeepEqual(seededPermutation(1000, 8), a);
   assert.ok(a.filter((v, i) => v === i).length < 20);

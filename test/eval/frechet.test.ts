@@ -3,17 +3,26 @@
 // here); the distances compare with closed forms to 1e-9 relative.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { classCoverage, frechetDistance, gaussianOf, sqrtPsd, symmetricEigen, type Gaussian } from '../../src/eval/frechet';
+import {
+  classCoverage,
+  frechetDistance,
+  gaussianOf,
+  sqrtPsd,
+  symmetricEigen,
+  type Gaussian,
+} from '../../src/eval/frechet';
 import { seededRandom } from '../helpers';
 
 function randomSymmetricPsd(random: () => number, n: number, rank = n): Float64Array {
   const b = Float64Array.from({ length: n * rank }, () => random() - 0.5);
   const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < rank; k++) a[i * n + j] += b[i * rank + k] * b[j * rank + k];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) for (let k = 0; k < rank; k++) a[i * n + j] += b[i * rank + k] * b[j * rank + k];
   return a;
 }
 
-const close = (a: number, b: number, rel: number, what: string) => assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(b)), `${what}: ${a}, expected ${b}`);
+const close = (a: number, b: number, rel: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= rel * Math.max(1, Math.abs(b)), `${what}: ${a}, expected ${b}`);
 
 test('symmetric eigendecomposition reconstructs the matrix with orthonormal vectors', () => {
   const random = seededRandom(1);
@@ -83,12 +92,20 @@ test('gaussianOf is the sample mean and numpy.cov (divisor n - 1)', () => {
   const { mean, cov } = gaussianOf(rows, 3, 2);
   assert.deepEqual(Array.from(mean), [8 / 3, 16 / 3]);
   close(cov[0], ((1 - 8 / 3) ** 2 + (3 - 8 / 3) ** 2 + (4 - 8 / 3) ** 2) / 2, 1e-12, 'var 0');
-  close(cov[1], ((1 - 8 / 3) * (2 - 16 / 3) + (3 - 8 / 3) * (5 - 16 / 3) + (4 - 8 / 3) * (9 - 16 / 3)) / 2, 1e-12, 'cov 01');
+  close(
+    cov[1],
+    ((1 - 8 / 3) * (2 - 16 / 3) + (3 - 8 / 3) * (5 - 16 / 3) + (4 - 8 / 3) * (9 - 16 / 3)) / 2,
+    1e-12,
+    'cov 01',
+  );
   assert.equal(cov[1], cov[2]);
 });
 
 test('class coverage: uniform predictions have entropy ln 10, copies of one digit 0', () => {
-  const uniform = classCoverage(Array.from({ length: 100 }, (_, i) => i % 10), 10);
+  const uniform = classCoverage(
+    Array.from({ length: 100 }, (_, i) => i % 10),
+    10,
+  );
   assert.deepEqual(uniform.distribution, new Array(10).fill(0.1));
   close(uniform.entropy, Math.log(10), 1e-12, 'uniform entropy');
   const one = classCoverage(new Array(50).fill(7), 10);

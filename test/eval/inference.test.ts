@@ -46,7 +46,9 @@ test('an encoder trained for a toy G brings G(E(x)) near x: 20 times nearer than
       errors.push(mse((await reconstructor.run({ values: x, count: 1000, features: 1 })).images, x));
       reconstructor.destroy();
     }
-    t.diagnostic(`G(E(x)) against x, mean squared error: untrained ${errors[0].toExponential(2)}, trained ${errors[1].toExponential(2)}`);
+    t.diagnostic(
+      `G(E(x)) against x, mean squared error: untrained ${errors[0].toExponential(2)}, trained ${errors[1].toExponential(2)}`,
+    );
     // Measured: 3.5 untrained, 0.016 after 1,500 iterations (0.033 with the error in z alone).
     assert.ok(errors[1] * 20 < errors[0], `reconstruction error untrained ${errors[0]}, trained ${errors[1]}`);
   } finally {
@@ -57,24 +59,42 @@ test('an encoder trained for a toy G brings G(E(x)) near x: 20 times nearer than
 // A toy G: z of 3 (uniform on [-1, 1]) -> 24 relu -> 32 sigmoid pixels, random weights wide enough
 // that its images differ from z to z.
 const NOISE = { dim: 3, distribution: 'uniform' as const, low: -1, high: 1, std: 1 };
-const toyGenerator: NetworkSpec = { name: 'generator', inputFeatures: 3, layers: [{ units: 24, activation: 'relu', pieces: 1 }, { units: 32, activation: 'sigmoid', pieces: 1 }] };
+const toyGenerator: NetworkSpec = {
+  name: 'generator',
+  inputFeatures: 3,
+  layers: [
+    { units: 24, activation: 'relu', pieces: 1 },
+    { units: 32, activation: 'sigmoid', pieces: 1 },
+  ],
+};
 
-test('completion recovers a known z\'s image from half its pixels through a toy G', async (t) => {
+test("completion recovers a known z's image from half its pixels through a toy G", async (t) => {
   const { rt } = await gpu();
   const random = seededRandom(11);
   const params = randomArray(random, parameterLayout(toyGenerator).totalFloats, -1.5, 1.5);
   const model: GeneratorModel = { spec: toyGenerator, noise: NOISE, params };
   const images = 8;
-  const draw = (n: number) => mlpForward(toyGenerator, params, randomArray(random, n * 3, -1, 1), n, { seed: 0, step: 0, sub: 0, streamBase: STREAM_DROPOUT }).output;
+  const draw = (n: number) =>
+    mlpForward(toyGenerator, params, randomArray(random, n * 3, -1, 1), n, {
+      seed: 0,
+      step: 0,
+      sub: 0,
+      streamBase: STREAM_DROPOUT,
+    }).output;
   const x = draw(images);
   const elsewhere = draw(images);
   const inpainter = await Inpainter.create(rt, model, undefined, { seed: 1, steps: 300, restarts: 4, images });
   try {
-    for (const [name, mask] of [['a random half hidden', maskRandomHalf(32, 1)], ['the second half hidden', maskBottomHalf(1, 2, 16)]] as const) {
+    for (const [name, mask] of [
+      ['a random half hidden', maskRandomHalf(32, 1)],
+      ['the second half hidden', maskBottomHalf(1, 2, 16)],
+    ] as const) {
       const hidden = mask.map((m) => 1 - m);
       const { completed, masked, fit } = await inpainter.complete({ values: x, count: images, features: 32 }, mask);
       const [completion, baseline, known] = [mse(completed, x, hidden), mse(elsewhere, x, hidden), mse(fit, x, mask)];
-      t.diagnostic(`${name}: hidden pixels' error ${completion.toExponential(2)} (G at other z: ${baseline.toExponential(2)}), known pixels' ${known.toExponential(2)}`);
+      t.diagnostic(
+        `${name}: hidden pixels' error ${completion.toExponential(2)} (G at other z: ${baseline.toExponential(2)}), known pixels' ${known.toExponential(2)}`,
+      );
       // Measured: about 1e-14 against 0.1 to 0.2 (the known z's image itself, up to rounding).
       assert.ok(completion * 10 < baseline, `${name}: hidden pixels' error ${completion}, G at other z ${baseline}`);
       for (let i = 0; i < x.length; i++) {

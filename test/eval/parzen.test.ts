@@ -48,7 +48,12 @@ test('parzenEvaluation chooses sigma by the validation mean and reports the test
   const xTest = near(testCount);
   const sigmas = paperSigmas();
   const window = await SampleWindow.create(rt, { values: mu, count: samples, features }, { maxSamplesPerChunk: 128 });
-  const result = await parzenEvaluation(window, { values: xValid, count: valid, features }, { values: xTest, count: testCount, features }, sigmas);
+  const result = await parzenEvaluation(
+    window,
+    { values: xValid, count: valid, features },
+    { values: xTest, count: testCount, features },
+    sigmas,
+  );
   window.destroy();
 
   const column = (ll: Float64Array, j: number) => meanAndStandardError(ll, sigmas.length, j);

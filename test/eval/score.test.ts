@@ -29,17 +29,28 @@ test('a classifier trained by our kernels learns MNIST, is cached, and scores re
   assert.equal(again.cached, true);
   assert.equal(again.path, trained.path);
   // The name holds the data (kind, shape, classes, a digest of the training split) and the schedule.
-  assert.match(again.path, /classifier-mnist-1x28x28-c10-[0-9a-f]{12}-h64-it150-b100-lr0\.001-init0\.05-seed5\.safetensors$/);
+  assert.match(
+    again.path,
+    /classifier-mnist-1x28x28-c10-[0-9a-f]{12}-h64-it150-b100-lr0\.001-init0\.05-seed5\.safetensors$/,
+  );
   assert.deepEqual(again.params, trained.params);
   assert.equal(again.testAccuracy, trained.testAccuracy);
 
   const features = 784;
   const n = 1000;
-  const images = (set: typeof mnist.train, first: number, count = n) => ({ values: set.pixels.subarray(first * features, (first + count) * features), count, features, scale: 1 / 255 });
+  const images = (set: typeof mnist.train, first: number, count = n) => ({
+    values: set.pixels.subarray(first * features, (first + count) * features),
+    count,
+    features,
+    scale: 1 / 255,
+  });
   const extractor = await ClassifierFeatures.create(rt, SMALL, again.params, features);
   const test = await summarise(extractor, images(mnist.test, 0));
   const real = scoreAgainst(await summarise(extractor, images(mnist.train, 0)), test);
-  const noise = scoreAgainst(await summarise(extractor, { values: randomArray(seededRandom(1), n * features, 0, 1), count: n, features }), test);
+  const noise = scoreAgainst(
+    await summarise(extractor, { values: randomArray(seededRandom(1), n * features, 0, 1), count: n, features }),
+    test,
+  );
   assert.ok(noise.fd > 20 * real.fd, `Frechet distance: real ${real.fd}, noise ${noise.fd}`);
   assert.ok(real.classEntropy > 0.97 * Math.log(10), `real digits cover the classes: entropy ${real.classEntropy}`);
 

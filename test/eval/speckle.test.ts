@@ -48,10 +48,14 @@ test('speckle: bytes with a scale, several images, and no bright pixel at all', 
   bytes[SIDE * SIDE + 201] = 70;
   const measure = speckle({ values: bytes, count: 2, features: SIDE * SIDE, scale: 1 / 255 });
   assert.deepEqual(measure, { share: 1 / 2, brightPixels: 2, isolatedPixels: 1 });
-  assert.deepEqual(speckle({ values: blank(), count: 1, features: SIDE * SIDE }), { share: 0, brightPixels: 0, isolatedPixels: 0 });
+  assert.deepEqual(speckle({ values: blank(), count: 1, features: SIDE * SIDE }), {
+    share: 0,
+    brightPixels: 0,
+    isolatedPixels: 0,
+  });
 });
 
-test('speckle: MNIST\'s test digits have (almost) none', () => {
+test("speckle: MNIST's test digits have (almost) none", () => {
   const { test: images } = loadMnist();
   const measure = speckle({ values: images.pixels, count: 10_000, features: SIDE * SIDE, scale: 1 / 255 });
   assert.ok(measure.brightPixels > 1_000_000, `${measure.brightPixels} bright pixels`);

@@ -51,14 +51,36 @@ test('bindings the wrapper declares must match the shader', async () => {
   const source = custom.upload('source', new Float32Array([1, 2, 3]));
   const destination = custom.createBuffer('destination', 12);
   const spec = { shader: 'copy', entry: 'scale', params: { count: 3, factor: 2 }, workgroups: [1] as [number] };
-  await assert.rejects(custom.dispatch({ ...spec, buffers: { source } }), /binding 'destination' .* was not given a buffer/);
-  await assert.rejects(custom.dispatch({ ...spec, buffers: { source, destination, extra: destination } }), /binds 'extra', which the shader's entry point does not use/);
-  await assert.rejects(custom.dispatch({ ...spec, buffers: { source, destination }, params: { count: 3 } }), /parameter 'factor' is missing/);
-  await assert.rejects(custom.dispatch({ ...spec, buffers: { source, destination }, params: { count: 3, factor: 2, speed: 1 } }), /unknown parameter 'speed'/);
-  await assert.rejects(custom.dispatch({ ...spec, buffers: { source, destination }, constants: { TILE: 4 } }), /no override constant 'TILE'/);
-  await assert.rejects(custom.dispatch({ ...spec, entry: 'nope', buffers: { source, destination } }), /no compute entry point 'nope' \(it has: scale\)/);
   await assert.rejects(
-    custom.dispatch({ ...spec, buffers: { source, destination }, workgroups: [rt.limits.maxComputeWorkgroupsPerDimension + 1] }),
+    custom.dispatch({ ...spec, buffers: { source } }),
+    /binding 'destination' .* was not given a buffer/,
+  );
+  await assert.rejects(
+    custom.dispatch({ ...spec, buffers: { source, destination, extra: destination } }),
+    /binds 'extra', which the shader's entry point does not use/,
+  );
+  await assert.rejects(
+    custom.dispatch({ ...spec, buffers: { source, destination }, params: { count: 3 } }),
+    /parameter 'factor' is missing/,
+  );
+  await assert.rejects(
+    custom.dispatch({ ...spec, buffers: { source, destination }, params: { count: 3, factor: 2, speed: 1 } }),
+    /unknown parameter 'speed'/,
+  );
+  await assert.rejects(
+    custom.dispatch({ ...spec, buffers: { source, destination }, constants: { TILE: 4 } }),
+    /no override constant 'TILE'/,
+  );
+  await assert.rejects(
+    custom.dispatch({ ...spec, entry: 'nope', buffers: { source, destination } }),
+    /no compute entry point 'nope' \(it has: scale\)/,
+  );
+  await assert.rejects(
+    custom.dispatch({
+      ...spec,
+      buffers: { source, destination },
+      workgroups: [rt.limits.maxComputeWorkgroupsPerDimension + 1],
+    }),
     /maxComputeWorkgroupsPerDimension/,
   );
   const dispatch = await custom.dispatch({ ...spec, buffers: { source, destination }, constants: { WORKGROUP: 4 } });
@@ -79,7 +101,10 @@ test('the pipeline cache returns one pipeline per shader, entry and constants', 
 
 test('a buffer or a model beyond the device limits is refused by name', async () => {
   const { rt } = await gpu();
-  assert.throws(() => rt.createBuffer('huge.weight', rt.limits.maxStorageBufferBindingSize + 16), /huge\.weight.*maxStorageBufferBindingSize|huge\.weight.*maxBufferSize/);
+  assert.throws(
+    () => rt.createBuffer('huge.weight', rt.limits.maxStorageBufferBindingSize + 16),
+    /huge\.weight.*maxStorageBufferBindingSize|huge\.weight.*maxBufferSize/,
+  );
   await assert.rejects(acquireDevice({ requiredLimits: { maxStorageBufferBindingSize: 2 ** 52 } }), (err: Error) => {
     assert.ok(err instanceof DeviceLimitError);
     assert.match(err.message, /maxStorageBufferBindingSize = \d+, but the adapter .* offers \d+/);
@@ -113,7 +138,10 @@ test('the readback ring returns copies in order without waiting, and refuses whe
     await new Promise((resolve) => setTimeout(resolve, 5));
     for (const { tag, data } of ring.drain()) arrived.push([tag, ...new Float32Array(data)]);
   }
-  assert.deepEqual(arrived, [[100, 0, 1, 2, 3], [101, 1, 2, 3, 4]]);
+  assert.deepEqual(arrived, [
+    [100, 0, 1, 2, 3],
+    [101, 1, 2, 3, 4],
+  ]);
   assert.equal(ring.inFlight, 0);
   ring.destroy();
 });
@@ -130,7 +158,13 @@ test('GPU timestamps measure a pass where the adapter has them', async (t) => {
   const n = 1 << 16;
   const source = custom.upload('timed.source', new Float32Array(n).fill(1));
   const destination = custom.createBuffer('timed.destination', n * 4);
-  const dispatch = await custom.dispatch({ shader: 'copy', entry: 'scale', buffers: { source, destination }, params: { count: n, factor: 3 }, workgroups: [n / 8] });
+  const dispatch = await custom.dispatch({
+    shader: 'copy',
+    entry: 'scale',
+    buffers: { source, destination },
+    params: { count: n, factor: 3 },
+    workgroups: [n / 8],
+  });
   const encoder = rt.device.createCommandEncoder();
   const pass = encoder.beginComputePass({ timestampWrites: timer.pass('scale') });
   dispatch.record(pass);
@@ -146,10 +180,13 @@ test('GPU timestamps measure a pass where the adapter has them', async (t) => {
   assert.equal(result.length, 1);
   assert.equal(result[0].tag, 1);
   // A number of milliseconds, whatever it is: a quantised clock may read 0 for a short pass.
-  assert.ok(Number.isFinite(result[0].milliseconds.scale) && result[0].milliseconds.scale >= 0, `scale: ${result[0].milliseconds.scale}`);
+  assert.ok(
+    Number.isFinite(result[0].milliseconds.scale) && result[0].milliseconds.scale >= 0,
+    `scale: ${result[0].milliseconds.scale}`,
+  );
 });
 
-test('without any Vulkan driver, a GPU test fails with the runtime\'s message instead of skipping', () => {
+test("without any Vulkan driver, a GPU test fails with the runtime's message instead of skipping", () => {
   const probe = `import { gpu } from './test/helpers';\nawait gpu();`;
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], {
     cwd: new URL('../..', import.meta.url).pathname,

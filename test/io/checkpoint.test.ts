@@ -22,7 +22,10 @@ function stateOf(config: TrainConfig): TrainingState {
     for (const t of layout.tensors) for (let i = 0; i < t.size; i++) flat[t.offset + i] = random() - 0.5;
     return flat;
   };
-  const player = (spec: (typeof specs)['generator']) => ({ params: floats(spec), optimizer: [floats(spec), floats(spec)] });
+  const player = (spec: (typeof specs)['generator']) => ({
+    params: floats(spec),
+    optimizer: [floats(spec), floats(spec)],
+  });
   const generator = { ...player(specs.generator), ...(config.emaDecay > 0 && { average: floats(specs.generator) }) };
   return { config, iteration: 7, generator, discriminator: player(specs.discriminator), stats: new Float32Array(8) };
 }
@@ -35,12 +38,13 @@ function rewritten(bytes: Uint8Array, change: (parts: ReturnType<typeof decodeSa
   return encodeSafetensors(parts.tensors, metadata);
 }
 
-test('checkpoint: G\'s moving average is stored as generator.<layer>.<weight|bias>.ema and read back exactly', () => {
+test("checkpoint: G's moving average is stored as generator.<layer>.<weight|bias>.ema and read back exactly", () => {
   const config = tinyToyConfig({ emaDecay: 0.999 });
   const state = stateOf(config);
   const bytes = encodeCheckpoint(state, networkSpecs(config));
   const names = Object.keys(decodeSafetensors(bytes, 'file').tensors);
-  for (const t of parameterLayout(networkSpecs(config).generator).tensors) assert.ok(names.includes(`${t.name}.ema`), `${t.name}.ema is stored`);
+  for (const t of parameterLayout(networkSpecs(config).generator).tensors)
+    assert.ok(names.includes(`${t.name}.ema`), `${t.name}.ema is stored`);
   assert.ok(!names.some((n) => n.startsWith('discriminator') && n.endsWith('.ema')), 'D has no average');
   const decoded = decodeCheckpoint(bytes, 'run.safetensors', networkSpecs);
   assert.equal(decoded.config.emaDecay, 0.999);
@@ -54,7 +58,10 @@ test('checkpoint: a weights-only file keeps the weights and the average, drops t
   const full = encodeCheckpoint(state, networkSpecs(config));
   const weights = encodeCheckpoint(state, networkSpecs(config), { weightsOnly: true });
   const names = Object.keys(decodeSafetensors(weights, 'file').tensors);
-  assert.ok(!names.some((n) => n.endsWith('.adam_m') || n.endsWith('.adam_v') || n === 'training.stats'), names.join(', '));
+  assert.ok(
+    !names.some((n) => n.endsWith('.adam_m') || n.endsWith('.adam_v') || n === 'training.stats'),
+    names.join(', '),
+  );
   assert.ok(weights.length < 0.6 * full.length, `${weights.length} bytes against ${full.length}`);
   const decoded = decodeCheckpoint(weights, 'weights.safetensors', networkSpecs);
   assert.equal(decoded.weightsOnly, true);
@@ -82,13 +89,22 @@ test('checkpoint: a missing or misshapen average tensor is refused by its name',
   const config = tinyToyConfig({ emaDecay: 0.99 });
   const good = encodeCheckpoint(stateOf(config), networkSpecs(config));
   const missing = rewritten(good, ({ tensors }) => void delete tensors['generator.1.bias.ema']);
-  assert.throws(() => decodeCheckpoint(missing, 'run.safetensors', networkSpecs), /^CheckpointError: run\.safetensors: tensor 'generator\.1\.bias\.ema' is missing\.$/);
+  assert.throws(
+    () => decodeCheckpoint(missing, 'run.safetensors', networkSpecs),
+    /^CheckpointError: run\.safetensors: tensor 'generator\.1\.bias\.ema' is missing\.$/,
+  );
   const misshapen = rewritten(good, ({ tensors }) => {
     const t = tensors['generator.0.weight.ema'];
     tensors['generator.0.weight.ema'] = { ...t, shape: [t.shape[1], t.shape[0]] };
   });
-  assert.throws(() => decodeCheckpoint(misshapen, 'run.safetensors', networkSpecs), /run\.safetensors: tensor 'generator\.0\.weight\.ema' has shape 12x2, the config's model needs 2x12/);
+  assert.throws(
+    () => decodeCheckpoint(misshapen, 'run.safetensors', networkSpecs),
+    /run\.safetensors: tensor 'generator\.0\.weight\.ema' has shape 12x2, the config's model needs 2x12/,
+  );
   const damaged = good.slice();
   damaged[damaged.length - 3] ^= 0xff;
-  assert.throws(() => decodeCheckpoint(damaged, 'run.safetensors', networkSpecs), /run\.safetensors: the data's SHA-256 does not match/);
+  assert.throws(
+    () => decodeCheckpoint(damaged, 'run.safetensors', networkSpecs),
+    /run\.safetensors: the data's SHA-256 does not match/,
+  );
 });

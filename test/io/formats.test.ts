@@ -18,7 +18,11 @@ test('IDX: a good file parses; wrong magic, truncation, extra bytes and gzip are
   const good = parseIdx(idx(0x0803, [2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]), 'images', 3);
   assert.deepEqual(good.shape, [2, 2, 2]);
   assert.deepEqual([...good.data], [1, 2, 3, 4, 5, 6, 7, 8]);
-  const fails = (bytes: Uint8Array, dims: number, message: RegExp) => assert.throws(() => parseIdx(bytes, 'f.idx', dims), (e: Error) => e instanceof DataFileError && message.test(e.message));
+  const fails = (bytes: Uint8Array, dims: number, message: RegExp) =>
+    assert.throws(
+      () => parseIdx(bytes, 'f.idx', dims),
+      (e: Error) => e instanceof DataFileError && message.test(e.message),
+    );
   fails(idx(0x0801, [8], [1, 2, 3, 4, 5, 6, 7, 8]), 3, /^f\.idx: wrong magic number 0x00000801, expected 0x00000803/);
   fails(idx(0x0803, [2, 2, 2], [1, 2, 3]), 3, /^f\.idx: .*should be 24 bytes, but it is 19 \(truncated\)/);
   fails(idx(0x0801, [2], [1, 2, 3]), 1, /longer than its header says/);
@@ -53,7 +57,11 @@ test('safetensors: round trip, and every lie of a header is caught', () => {
     out.set(json, 8);
     return out;
   };
-  const fails = (file: Uint8Array, message: RegExp) => assert.throws(() => decodeSafetensors(file, 'bad.st'), (e: Error) => e instanceof CheckpointError && /^bad\.st: /.test(e.message) && message.test(e.message));
+  const fails = (file: Uint8Array, message: RegExp) =>
+    assert.throws(
+      () => decodeSafetensors(file, 'bad.st'),
+      (e: Error) => e instanceof CheckpointError && /^bad\.st: /.test(e.message) && message.test(e.message),
+    );
   fails(new Uint8Array(4), /too short/);
   const huge = new Uint8Array(16);
   new DataView(huge.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES + 1), true);
@@ -65,7 +73,13 @@ test('safetensors: round trip, and every lie of a header is caught', () => {
   fails(withHeader({ a: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }), /dtype "F16"/);
   fails(withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 400] } }), /outside the 24 data bytes/);
   fails(withHeader({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), /needs 12 bytes, data_offsets give 8/);
-  fails(withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }), /overlap/);
+  fails(
+    withHeader({
+      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+    }),
+    /overlap/,
+  );
   fails(withHeader({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 8] } }), /invalid shape/);
   const notJson = withHeader({});
   notJson[9] = 0x7b;

@@ -43,7 +43,8 @@ function mutations(textRegion: (bytes: Uint8Array) => [number, number]): Mutatio
       const [lo, hi] = textRegion(out);
       const digits: number[] = [];
       for (let i = lo; i < hi; i++) if (out[i] >= 0x30 && out[i] <= 0x39) digits.push(i);
-      for (let i = 0, n = 1 + at(r, 3); i < n && digits.length > 0; i++) out[digits[at(r, digits.length)]] = 0x30 + at(r, 10);
+      for (let i = 0, n = 1 + at(r, 3); i < n && digits.length > 0; i++)
+        out[digits[at(r, digits.length)]] = 0x30 + at(r, 10);
       return out;
     },
     (b, r) => {
@@ -57,7 +58,13 @@ function mutations(textRegion: (bytes: Uint8Array) => [number, number]): Mutatio
   ];
 }
 
-function fuzz(name: string, good: Uint8Array, parse: (bytes: Uint8Array) => unknown, expected: (err: unknown) => boolean, textRegion: (bytes: Uint8Array) => [number, number]) {
+function fuzz(
+  name: string,
+  good: Uint8Array,
+  parse: (bytes: Uint8Array) => unknown,
+  expected: (err: unknown) => boolean,
+  textRegion: (bytes: Uint8Array) => [number, number],
+) {
   const random = seededRandom(2024);
   const mutators = mutations(textRegion);
   const outcomes = { parsed: 0, refused: 0 };
@@ -67,7 +74,10 @@ function fuzz(name: string, good: Uint8Array, parse: (bytes: Uint8Array) => unkn
       parse(mutant);
       outcomes.parsed++;
     } catch (err) {
-      if (!expected(err)) assert.fail(`${name} mutant ${i} (mutation ${i % mutators.length}) threw ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      if (!expected(err))
+        assert.fail(
+          `${name} mutant ${i} (mutation ${i % mutators.length}) threw ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+        );
       assert.match((err as Error).message, /^mutant\.\w+[: ]/, 'the message names the file');
       outcomes.refused++;
     }
@@ -83,7 +93,13 @@ test(`IDX: ${CASES} mutated image files get DataFileError or parse`, () => {
   [7, 28, 28].forEach((d, i) => view.setUint32(4 + 4 * i, d));
   const random = seededRandom(3);
   for (let i = 16; i < images.length; i++) images[i] = random() < 0.8 ? 0 : at(random, 256);
-  fuzz('IDX', images, (bytes) => parseIdx(bytes, 'mutant.idx', 3), (err) => err instanceof DataFileError, () => [16, 16]);
+  fuzz(
+    'IDX',
+    images,
+    (bytes) => parseIdx(bytes, 'mutant.idx', 3),
+    (err) => err instanceof DataFileError,
+    () => [16, 16],
+  );
 });
 
 test(`checkpoints: ${CASES} mutated files get CheckpointError or ConfigError, or decode to the model their config describes`, () => {
@@ -92,9 +108,18 @@ test(`checkpoints: ${CASES} mutated files get CheckpointError or ConfigError, or
   const random = seededRandom(4);
   const network = (spec: (typeof specs)['generator']) => {
     const n = parameterLayout(spec).totalFloats;
-    return { params: Float32Array.from({ length: n }, () => random() - 0.5), optimizer: [new Float32Array(n), new Float32Array(n)] };
+    return {
+      params: Float32Array.from({ length: n }, () => random() - 0.5),
+      optimizer: [new Float32Array(n), new Float32Array(n)],
+    };
   };
-  const state = { config, iteration: 12, generator: network(specs.generator), discriminator: network(specs.discriminator), stats: new Float32Array(8) };
+  const state = {
+    config,
+    iteration: 12,
+    generator: network(specs.generator),
+    discriminator: network(specs.discriminator),
+    stats: new Float32Array(8),
+  };
   const good = encodeCheckpoint(state, specs);
   const headerEnd = (bytes: Uint8Array): [number, number] => {
     if (bytes.length < 8) return [0, 0];
@@ -117,12 +142,30 @@ test(`checkpoints: ${CASES} mutated files get CheckpointError or ConfigError, or
 test('a checkpoint whose config claims a huge model is refused by shape, before anything of that size is allocated', () => {
   const config = tinyToyConfig();
   const specs = networkSpecs(config);
-  const zeros = (spec: (typeof specs)['generator']) => ({ params: new Float32Array(parameterLayout(spec).totalFloats), optimizer: [new Float32Array(parameterLayout(spec).totalFloats), new Float32Array(parameterLayout(spec).totalFloats)] });
-  const good = encodeCheckpoint({ config, iteration: 1, generator: zeros(specs.generator), discriminator: zeros(specs.discriminator), stats: new Float32Array(8) }, specs);
+  const zeros = (spec: (typeof specs)['generator']) => ({
+    params: new Float32Array(parameterLayout(spec).totalFloats),
+    optimizer: [
+      new Float32Array(parameterLayout(spec).totalFloats),
+      new Float32Array(parameterLayout(spec).totalFloats),
+    ],
+  });
+  const good = encodeCheckpoint(
+    {
+      config,
+      iteration: 1,
+      generator: zeros(specs.generator),
+      discriminator: zeros(specs.discriminator),
+      stats: new Float32Array(8),
+    },
+    specs,
+  );
   const { tensors, metadata } = decodeSafetensors(good, 'good');
   const huge = JSON.parse(metadata.config);
   huge.generator.layers[0].units = 2_000_000_000;
   const { data_sha256: _, ...rest } = metadata;
   const bytes = encodeSafetensors(tensors, { ...rest, config: JSON.stringify(huge) });
-  assert.throws(() => decodeCheckpoint(bytes, 'huge.safetensors', networkSpecs), /huge\.safetensors: tensor 'generator\.0\.weight' has shape 2x12, the config's model needs 2x2000000000/);
+  assert.throws(
+    () => decodeCheckpoint(bytes, 'huge.safetensors', networkSpecs),
+    /huge\.safetensors: tensor 'generator\.0\.weight' has shape 2x12, the config's model needs 2x2000000000/,
+  );
 });

@@ -35,7 +35,9 @@ const ROWS = 37;
 /** The image preset's structure: ReLU then sigmoid G; maxout D with the 2x - 1 input map and dropout. */
 function imageConfig(): TrainConfig {
   const config = tinyImageConfig({ emaDecay: 0.99 });
-  config.discriminator.layers = config.discriminator.layers.map((layer, i) => (i === 0 ? { ...layer, inputMap: { scale: 2, shift: -1 } } : layer));
+  config.discriminator.layers = config.discriminator.layers.map((layer, i) =>
+    i === 0 ? { ...layer, inputMap: { scale: 2, shift: -1 } } : layer,
+  );
   return config;
 }
 
@@ -62,10 +64,19 @@ function writeCheckpoint(dir: string, name: string, state: TrainingState): strin
 }
 
 /** `oneHot`: a conditional model's second input, `class`, (rows, classes). */
-async function runOnnx(bytes: Uint8Array, input: string, x: Float32Array, features: number, oneHot?: { values: Float32Array; classes: number }): Promise<Record<string, Float32Array>> {
+async function runOnnx(
+  bytes: Uint8Array,
+  input: string,
+  x: Float32Array,
+  features: number,
+  oneHot?: { values: Float32Array; classes: number },
+): Promise<Record<string, Float32Array>> {
   const session = await ort.InferenceSession.create(bytes);
   const rows = x.length / features;
-  const feeds = { [input]: new ort.Tensor('float32', x, [rows, features]), ...(oneHot && { class: new ort.Tensor('float32', oneHot.values, [rows, oneHot.classes]) }) };
+  const feeds = {
+    [input]: new ort.Tensor('float32', x, [rows, features]),
+    ...(oneHot && { class: new ort.Tensor('float32', oneHot.values, [rows, oneHot.classes]) }),
+  };
   const result = await session.run(feeds);
   const out: Record<string, Float32Array> = {};
   for (const [name, tensor] of Object.entries(result)) out[name] = tensor.data as Float32Array;
@@ -74,7 +85,13 @@ async function runOnnx(bytes: Uint8Array, input: string, x: Float32Array, featur
 }
 
 /** G(z) by our kernels: the evaluation's sampler. */
-async function ourGenerator(config: TrainConfig, params: Float32Array, z: Float32Array, rows: number, classes?: Uint32Array): Promise<Float32Array> {
+async function ourGenerator(
+  config: TrainConfig,
+  params: Float32Array,
+  z: Float32Array,
+  rows: number,
+  classes?: Uint32Array,
+): Promise<Float32Array> {
   const { rt } = await gpu();
   const sampler = await GeneratorSampler.create(rt, config, params, { seed: 0, batch: 16 });
   try {
@@ -85,14 +102,28 @@ async function ourGenerator(config: TrainConfig, params: Float32Array, z: Float3
 }
 
 /** D's logit by our kernels, as an evaluation pass runs it: no dropout, the input map kept. */
-async function ourDiscriminator(config: TrainConfig, params: Float32Array, x: Float32Array, rows: number, classes?: Uint32Array): Promise<Float32Array> {
+async function ourDiscriminator(
+  config: TrainConfig,
+  params: Float32Array,
+  x: Float32Array,
+  rows: number,
+  classes?: Uint32Array,
+): Promise<Float32Array> {
   const { rt, clock } = await gpu();
   const spec = discriminatorSpec(config);
   const network = new GpuNetwork(rt, spec, { trainable: false });
   await network.upload(params);
   const input = rt.upload('test.d.input', x);
   const labels = classes && rt.upload('test.d.labels', classes);
-  const pass = GpuPass.create(network, clock, rows, input, { seed: 5, sub: 0, streamBase: 0, dropout: false }, 'test.d', labels);
+  const pass = GpuPass.create(
+    network,
+    clock,
+    rows,
+    input,
+    { seed: 5, sub: 0, streamBase: 0, dropout: false },
+    'test.d',
+    labels,
+  );
   rt.run(await pass.forward());
   const logit = await rt.readF32(pass.output, rows);
   labels?.destroy();
@@ -137,12 +168,20 @@ function torchForward(file: Uint8Array, x: Float32Array, rows: number, oneHot?: 
       const linear = new Float64Array(width);
       for (let o = 0; o < width; o++) {
         let sum = bias[o];
-        for (let k = 0; k < inputs; k++) sum += (h[r * inputs + k] * map.scale + map.shift) * weight.data[o * inputs + k];
+        for (let k = 0; k < inputs; k++)
+          sum += (h[r * inputs + k] * map.scale + map.shift) * weight.data[o * inputs + k];
         linear[o] = sum;
       }
       for (let u = 0; u < layer.units; u++) {
         const v = linear.subarray(u * layer.pieces, (u + 1) * layer.pieces);
-        y[r * layer.units + u] = layer.activation === 'maxout' ? Math.max(...v) : layer.activation === 'relu' ? Math.max(0, v[0]) : layer.activation === 'sigmoid' ? 1 / (1 + Math.exp(-v[0])) : v[0];
+        y[r * layer.units + u] =
+          layer.activation === 'maxout'
+            ? Math.max(...v)
+            : layer.activation === 'relu'
+              ? Math.max(0, v[0])
+              : layer.activation === 'sigmoid'
+                ? 1 / (1 + Math.exp(-v[0]))
+                : v[0];
       }
     }
     h = y;
@@ -165,7 +204,11 @@ for (const [what, make, range] of [
     const checkpoint = writeCheckpoint(dir, `${config.data}.safetensors`, state);
     const onnx = join(dir, `${config.data}.onnx`);
     const report = exportModel({ checkpoint, onnx, discriminator: true });
-    assert.deepEqual(report.onnx, { generator: onnx, discriminator: join(dir, `${config.data}.discriminator.onnx`), opset: ONNX_OPSET });
+    assert.deepEqual(report.onnx, {
+      generator: onnx,
+      discriminator: join(dir, `${config.data}.discriminator.onnx`),
+      opset: ONNX_OPSET,
+    });
 
     const g = generatorSpec(config);
     const z = randomArray(seededRandom(11), ROWS * g.inputFeatures, config.noise.low, config.noise.high);
@@ -179,21 +222,37 @@ for (const [what, make, range] of [
 
     const d = discriminatorSpec(config);
     // MNIST-shaped inputs on [0, 1], toy points on the generator's scale.
-    const x = config.data === 'mnist' ? randomArray(seededRandom(12), ROWS * d.inputFeatures, 0, 1) : randomArray(seededRandom(12), ROWS * d.inputFeatures, -2, 2);
+    const x =
+      config.data === 'mnist'
+        ? randomArray(seededRandom(12), ROWS * d.inputFeatures, 0, 1)
+        : randomArray(seededRandom(12), ROWS * d.inputFeatures, -2, 2);
     const judged = await runOnnx(readFileSync(discriminatorPath(onnx)), 'x', x, d.inputFeatures);
     const logit = await ourDiscriminator(config, state.discriminator.params, x, ROWS);
     const dDiff = maxDifference(judged.logit, logit);
-    console.log(`# ${config.data}: D max |ONNX - ours| ${dDiff.toExponential(2)} over ${logit.length} logits (|logit| up to ${Math.max(...logit.map(Math.abs)).toFixed(2)})`);
+    console.log(
+      `# ${config.data}: D max |ONNX - ours| ${dDiff.toExponential(2)} over ${logit.length} logits (|logit| up to ${Math.max(...logit.map(Math.abs)).toFixed(2)})`,
+    );
     assert.ok(dDiff <= ATOL, `D differs by ${dDiff}`);
-    assert.ok(maxDifference(judged.probability, logit.map((v) => 1 / (1 + Math.exp(-v)))) <= ATOL, 'probability is sigmoid(logit)');
+    assert.ok(
+      maxDifference(
+        judged.probability,
+        logit.map((v) => 1 / (1 + Math.exp(-v))),
+      ) <= ATOL,
+      'probability is sigmoid(logit)',
+    );
 
     // The PyTorch export, multiplied out in its own layout, gives the same networks.
     const pytorch = join(dir, `${config.data}.pt.safetensors`);
     exportModel({ checkpoint, pytorch, discriminator: true });
     const torchG = torchForward(readFileSync(pytorch), z, ROWS);
     const torchD = torchForward(readFileSync(discriminatorPath(pytorch)), x, ROWS);
-    console.log(`# ${config.data}: PyTorch layout, max |torch - ours| G ${maxDifference(torchG, expected).toExponential(2)}, D ${maxDifference(torchD, logit).toExponential(2)}`);
-    assert.ok(maxDifference(torchG, expected) <= ATOL && maxDifference(torchD, logit) <= ATOL, 'the PyTorch layout computes the same networks');
+    console.log(
+      `# ${config.data}: PyTorch layout, max |torch - ours| G ${maxDifference(torchG, expected).toExponential(2)}, D ${maxDifference(torchD, logit).toExponential(2)}`,
+    );
+    assert.ok(
+      maxDifference(torchG, expected) <= ATOL && maxDifference(torchD, logit) <= ATOL,
+      'the PyTorch layout computes the same networks',
+    );
   });
 }
 
@@ -223,15 +282,26 @@ test(`a conditional model (10 classes) exports with a one-hot 'class' input and 
 
   const d = discriminatorSpec(config);
   const x = randomArray(seededRandom(32), ROWS * d.inputFeatures, 0, 1);
-  const judged = (await runOnnx(readFileSync(discriminatorPath(onnx)), 'x', x, d.inputFeatures, { values: oneHot, classes: 10 })).logit;
+  const judged = (
+    await runOnnx(readFileSync(discriminatorPath(onnx)), 'x', x, d.inputFeatures, { values: oneHot, classes: 10 })
+  ).logit;
   const logit = await ourDiscriminator(config, state.discriminator.params, x, ROWS, classes);
   const dDiff = maxDifference(judged, logit);
   const torchG = maxDifference(torchForward(readFileSync(pytorch), z, ROWS, oneHot), expected);
   const torchD = maxDifference(torchForward(readFileSync(discriminatorPath(pytorch)), x, ROWS, oneHot), logit);
-  console.log(`# conditional: max |ONNX - ours| G ${gDiff.toExponential(2)}, D ${dDiff.toExponential(2)}; PyTorch layout G ${torchG.toExponential(2)}, D ${torchD.toExponential(2)}`);
-  assert.ok(gDiff <= ATOL && dDiff <= ATOL && torchG <= ATOL && torchD <= ATOL, `G ${gDiff}, D ${dDiff}, torch G ${torchG}, D ${torchD}`);
+  console.log(
+    `# conditional: max |ONNX - ours| G ${gDiff.toExponential(2)}, D ${dDiff.toExponential(2)}; PyTorch layout G ${torchG.toExponential(2)}, D ${torchD.toExponential(2)}`,
+  );
+  assert.ok(
+    gDiff <= ATOL && dDiff <= ATOL && torchG <= ATOL && torchD <= ATOL,
+    `G ${gDiff}, D ${dDiff}, torch G ${torchG}, D ${torchD}`,
+  );
   const torchFirst = decodeSafetensors(readFileSync(pytorch), 'export').tensors['0.weight'];
-  assert.deepEqual(torchFirst.shape, [g.layers[0].units, g.inputFeatures + 10], "the first Linear takes z's and the one-hot's columns");
+  assert.deepEqual(
+    torchFirst.shape,
+    [g.layers[0].units, g.inputFeatures + 10],
+    "the first Linear takes z's and the one-hot's columns",
+  );
 });
 
 test(`the pretrained small-mnist model (trained weights, 512-wide G, 128 x 3 maxout D) exported to ONNX matches our kernels to ${ATOL}`, async () => {
@@ -247,7 +317,9 @@ test(`the pretrained small-mnist model (trained weights, 512-wide G, 128 x 3 max
   const logit = await ourDiscriminator(config, state.discriminator.params, expected, ROWS);
   const judged = (await runOnnx(readFileSync(discriminatorPath(onnx)), 'x', expected, 784)).logit;
   const [gDiff, dDiff] = [maxDifference(generated, expected), maxDifference(judged, logit)];
-  console.log(`# pretrained: max |ONNX - ours| G ${gDiff.toExponential(2)}, D ${dDiff.toExponential(2)} (|logit| up to ${Math.max(...logit.map(Math.abs)).toFixed(2)})`);
+  console.log(
+    `# pretrained: max |ONNX - ours| G ${gDiff.toExponential(2)}, D ${dDiff.toExponential(2)} (|logit| up to ${Math.max(...logit.map(Math.abs)).toFixed(2)})`,
+  );
   assert.ok(gDiff <= ATOL && dDiff <= ATOL, `G ${gDiff}, D ${dDiff}`);
 });
 
@@ -258,7 +330,8 @@ test('the ONNX graph is made of standard ops, with a symbolic batch', async () =
   assert.deepEqual([session.inputNames, session.outputNames], [['x'], ['logit', 'probability']]);
   await session.release();
   const text = new TextDecoder('latin1').decode(bytes);
-  for (const op of ['Gemm', 'Mul', 'Add', 'Reshape', 'ReduceMax', 'Sigmoid']) assert.ok(text.includes(op), `${op} in the graph`);
+  for (const op of ['Gemm', 'Mul', 'Add', 'Reshape', 'ReduceMax', 'Sigmoid'])
+    assert.ok(text.includes(op), `${op} in the graph`);
   const g = checkpointToOnnx(randomState(config, 0.3), 'generator');
   const gText = new TextDecoder('latin1').decode(g);
   for (const op of ['Gemm', 'Relu', 'Sigmoid']) assert.ok(gText.includes(op), `${op} in G's graph`);
@@ -298,15 +371,25 @@ test('the moving average by default, G itself with --raw-generator; a weights-on
   assert.ok(maxDifference(average.x, raw.x) > 0.01, 'two generators, two outputs');
   assert.ok(maxDifference(average.x, await ourGenerator(config, state.generator.average!, z, 4)) <= ATOL);
   assert.ok(maxDifference(raw.x, await ourGenerator(config, state.generator.params, z, 4)) <= ATOL);
-  assert.deepEqual(average.bytes, (await run(full)).bytes, 'the weights-only file exports byte for byte what the checkpoint does');
+  assert.deepEqual(
+    average.bytes,
+    (await run(full)).bytes,
+    'the weights-only file exports byte for byte what the checkpoint does',
+  );
   // Without a moving average G's own weights are all there is.
   const plain = writeCheckpoint(dir, 'no-average.safetensors', randomState({ ...config, emaDecay: 0 }, 0.3));
   assert.equal(exportModel({ checkpoint: plain, onnx: join(dir, 'plain.onnx') }).generator, 'raw');
 });
 
 function gan(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], { cwd: root, encoding: 'utf8' });
-  const stderr = result.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: maxDynamic')).join('\n');
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/gan.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  const stderr = result.stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('Warning: maxDynamic'))
+    .join('\n');
   return { status: result.status, stdout: result.stdout, stderr };
 }
 
@@ -314,15 +397,35 @@ test('gan export --onnx --pytorch --discriminator writes four files and reports 
   const checkpoint = writeCheckpoint(dir, 'cli.safetensors', randomState(tinyToyConfig(), 0.5));
   const out = join(dir, 'cli-out');
   mkdirSync(out);
-  const run = gan('export', '--checkpoint', checkpoint, '--onnx', join(out, 'g.onnx'), '--pytorch', join(out, 'g.safetensors'), '--discriminator');
+  const run = gan(
+    'export',
+    '--checkpoint',
+    checkpoint,
+    '--onnx',
+    join(out, 'g.onnx'),
+    '--pytorch',
+    join(out, 'g.safetensors'),
+    '--discriminator',
+  );
   assert.equal(run.status, 0, run.stderr);
   const report = JSON.parse(run.stdout);
   const names = report.files.map((f: { path: string }) => f.path);
-  assert.deepEqual(names, ['g.onnx', 'g.discriminator.onnx', 'g.safetensors', 'g.discriminator.safetensors'].map((n) => join(out, n)));
+  assert.deepEqual(
+    names,
+    ['g.onnx', 'g.discriminator.onnx', 'g.safetensors', 'g.discriminator.safetensors'].map((n) => join(out, n)),
+  );
   for (const f of report.files) assert.equal(readFileSync(f.path).length, f.bytes);
-  const tensorNames = (file: string) => Object.keys(decodeSafetensors(readFileSync(join(out, file)), file).tensors).sort();
+  const tensorNames = (file: string) =>
+    Object.keys(decodeSafetensors(readFileSync(join(out, file)), file).tensors).sort();
   assert.deepEqual(tensorNames('g.safetensors'), ['0.bias', '0.weight', '1.bias', '1.weight']);
-  assert.deepEqual(tensorNames('g.discriminator.safetensors'), ['0.bias', '0.weight', '1.bias', '1.weight', '2.bias', '2.weight']);
+  assert.deepEqual(tensorNames('g.discriminator.safetensors'), [
+    '0.bias',
+    '0.weight',
+    '1.bias',
+    '1.weight',
+    '2.bias',
+    '2.weight',
+  ]);
 });
 
 test('bad input gets one clear line naming the file or flag, exit 1, and writes nothing', () => {
@@ -336,19 +439,32 @@ test('bad input gets one clear line naming the file or flag, exit 1, and writes 
   const missing = join(dir, 'no-such-run', 'checkpoint.safetensors');
   expectFailure(['--checkpoint', missing, '--onnx', join(dir, 'x.onnx')], new RegExp(`${missing}: file not found`));
   const inMissingDir = join(dir, 'no-such-dir', 'g.onnx');
-  expectFailure(['--checkpoint', checkpoint, '--onnx', inMissingDir], new RegExp(`--onnx ${inMissingDir}: directory ${join(dir, 'no-such-dir')} does not exist`));
+  expectFailure(
+    ['--checkpoint', checkpoint, '--onnx', inMissingDir],
+    new RegExp(`--onnx ${inMissingDir}: directory ${join(dir, 'no-such-dir')} does not exist`),
+  );
   expectFailure(['--checkpoint', checkpoint, '--pytorch', dir], new RegExp(`--pytorch ${dir} is a directory`));
   assert.ok(!existsSync(join(dir, 'no-such-dir')) && !existsSync(join(dir, 'x.onnx')), 'nothing written');
 
   // The same errors in-process (gan.ts prints any ConfigError or CheckpointError as the one line above).
-  const refused = (flags: Parameters<typeof exportModel>[0], message: RegExp) => assert.throws(() => exportModel(flags), (err: Error) => err instanceof ConfigError && message.test(err.message));
+  const refused = (flags: Parameters<typeof exportModel>[0], message: RegExp) =>
+    assert.throws(
+      () => exportModel(flags),
+      (err: Error) => err instanceof ConfigError && message.test(err.message),
+    );
   refused({ onnx: 'g.onnx' }, /--checkpoint FILE is needed/);
   refused({ checkpoint }, /--weights OUT, --onnx OUT, --pytorch OUT or --pytorch-run DIR is needed/);
-  refused({ checkpoint, weights: join(dir, 'w.safetensors'), discriminator: true }, /--discriminator goes with --onnx or --pytorch/);
+  refused(
+    { checkpoint, weights: join(dir, 'w.safetensors'), discriminator: true },
+    /--discriminator goes with --onnx or --pytorch/,
+  );
   refused({ checkpoint, onnx: checkpoint }, /is the checkpoint itself/);
   refused({ checkpoint, onnx: join(dir, 'same'), pytorch: join(dir, 'same') }, /is named for two outputs/);
   // D's file beside G's is checked before anything is written.
   mkdirSync(join(dir, 'g.discriminator.onnx'));
-  refused({ checkpoint, onnx: join(dir, 'g.onnx'), discriminator: true }, /--onnx \(D's file\) .*g\.discriminator\.onnx is a directory/);
+  refused(
+    { checkpoint, onnx: join(dir, 'g.onnx'), discriminator: true },
+    /--onnx \(D's file\) .*g\.discriminator\.onnx is a directory/,
+  );
   assert.ok(!existsSync(join(dir, 'g.onnx')), "G's file is not written when D's path is bad");
 });

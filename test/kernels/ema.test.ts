@@ -45,8 +45,18 @@ for (const count of SIZES) {
           const { weight } = emaWeights(decay);
           const magnitude = average.map((a, i) => decay * Math.abs(a) + weight * Math.abs(values[i]));
           return {
-            [`step ${s + 1} (decay ${decay})`]: { buffer: 'average' as const, expected, tolerance: { atol: 1e-30, rtol: 4 * U, magnitude } },
-            ...(decay === 0 && { 'decay 0: the average is the parameters': { buffer: 'average' as const, expected: values, tolerance: 'exact' as const } }),
+            [`step ${s + 1} (decay ${decay})`]: {
+              buffer: 'average' as const,
+              expected,
+              tolerance: { atol: 1e-30, rtol: 4 * U, magnitude },
+            },
+            ...(decay === 0 && {
+              'decay 0: the average is the parameters': {
+                buffer: 'average' as const,
+                expected: values,
+                tolerance: 'exact' as const,
+              },
+            }),
           };
         },
       })),
@@ -86,7 +96,10 @@ test('ema: a decay out of range and a buffer too small are refused by name', asy
   const { rt } = await gpu();
   const small = rt.createBuffer('test.small', 16);
   const big = rt.createBuffer('test.big', 400);
-  await assert.rejects(createEmaUpdate(rt, 100, { param: small, average: big }, 0.9), /'param' holds 16 bytes, fewer than count = 100/);
+  await assert.rejects(
+    createEmaUpdate(rt, 100, { param: small, average: big }, 0.9),
+    /'param' holds 16 bytes, fewer than count = 100/,
+  );
   await assert.rejects(createEmaUpdate(rt, 4, { param: small, average: big }, 1), /decay = 1, it must be in \[0, 1\)/);
   const update = await createEmaUpdate(rt, 4, { param: small, average: big }, 0.9);
   assert.throws(() => update.setDecay(-0.1), /decay = -0.1/);

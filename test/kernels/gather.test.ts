@@ -41,7 +41,15 @@ const cases: Case[] = [
   { name: 'bytes, 13 features, rows 2..7', format: 'u8', rows: 8, features: 13, batch: 31, first: 2, count: 5 },
   { name: '70,001 rows of 3 bytes', format: 'u8', rows: 70001, features: 3, batch: 200 },
   { name: '70,001 rows of 5 floats', format: 'f32', rows: 70001, features: 5, batch: 129 },
-  { name: 'MNIST size: 60,000 x 784 bytes, the first 50,000, batch 1000', format: 'u8', rows: 60000, features: 784, batch: 1000, first: 0, count: 50000 },
+  {
+    name: 'MNIST size: 60,000 x 784 bytes, the first 50,000, batch 1000',
+    format: 'u8',
+    rows: 60000,
+    features: 784,
+    batch: 1000,
+    first: 0,
+    count: 50000,
+  },
 ];
 
 /** Bytes as the GPU holds them: packed four to a u32, the last word padded with zeros. */
@@ -62,11 +70,22 @@ function randomBytes(seed: number | (() => number), n: number): Uint8Array {
   return bytes;
 }
 
-async function runGather(rt: Runtime, clock: Awaited<ReturnType<typeof gpu>>['clock'], dataset: GpuDataset, batch: number, key: RngKey) {
+async function runGather(
+  rt: Runtime,
+  clock: Awaited<ReturnType<typeof gpu>>['clock'],
+  dataset: GpuDataset,
+  batch: number,
+  key: RngKey,
+) {
   const x = rt.createBuffer('test.x', batch * dataset.features * 4);
   const indices = rt.createBuffer('test.indices', batch * 4);
   clock.set(key.step);
-  rt.run([await gatherDispatch(rt, clock, { batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, { x, indices })]);
+  rt.run([
+    await gatherDispatch(rt, clock, { batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, {
+      x,
+      indices,
+    }),
+  ]);
   const result = { x: await rt.readF32(x, batch * dataset.features), indices: await rt.readU32(indices, batch) };
   x.destroy();
   indices.destroy();
@@ -82,22 +101,42 @@ for (const [index, c] of cases.entries()) {
     const key: RngKey = { seed: 314 + index, stream: STREAM_GATHER, step: 1000 + index, sub: index % 4 };
     await checkTwin({
       seed: index,
-      inputs: { dataset: (random) => (c.format === 'u8' ? packBytes(randomBytes(random, values)) : randomArray(random, values)) },
+      inputs: {
+        dataset: (random) => (c.format === 'u8' ? packBytes(randomBytes(random, values)) : randomArray(random, values)),
+      },
       outputs: { x: c.batch * c.features, indices: c.batch },
       steps: [
         {
           gpu: ({ rt, clock, buffers }) => {
             clock.set(key.step);
-            const dataset: GpuDataset = { buffer: buffers.dataset, format: c.format, features: c.features, first, count, scale };
-            return gatherDispatch(rt, clock, { batch: c.batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, buffers);
+            const dataset: GpuDataset = {
+              buffer: buffers.dataset,
+              format: c.format,
+              features: c.features,
+              first,
+              count,
+              scale,
+            };
+            return gatherDispatch(
+              rt,
+              clock,
+              { batch: c.batch, seed: key.seed, stream: key.stream, sub: key.sub },
+              dataset,
+              buffers,
+            );
           },
           twin: ({ data }) => {
-            const rows = data.dataset instanceof Uint32Array ? new Uint8Array(data.dataset.buffer, 0, values) : data.dataset;
+            const rows =
+              data.dataset instanceof Uint32Array ? new Uint8Array(data.dataset.buffer, 0, values) : data.dataset;
             const expected = gatherRows(rows, { batch: c.batch, features: c.features, first, count, scale }, key);
-            return { indices: { expected: expected.indices, tolerance: 'exact' }, x: { expected: expected.x, tolerance: 'exact' } };
+            return {
+              indices: { expected: expected.indices, tolerance: 'exact' },
+              x: { expected: expected.x, tolerance: 'exact' },
+            };
           },
           after: ({ got: { indices } }) => {
-            for (const i of indices) assert.ok(i >= first && i < first + count, `index ${i} outside rows [${first}, ${first + count})`);
+            for (const i of indices)
+              assert.ok(i >= first && i < first + count, `index ${i} outside rows [${first}, ${first + count})`);
           },
         },
       ],
@@ -118,9 +157,25 @@ interface ContrastCase {
 
 const contrastCases: ContrastCase[] = [
   { name: '1 x 3 x 3, one row', channels: 1, height: 3, width: 3, rows: 1, batch: 3 },
-  { name: '3 x 5 x 7 (odd, rows start mid-word), rows 2..9', channels: 3, height: 5, width: 7, rows: 11, batch: 37, first: 2, count: 7 },
+  {
+    name: '3 x 5 x 7 (odd, rows start mid-word), rows 2..9',
+    channels: 3,
+    height: 5,
+    width: 7,
+    rows: 11,
+    batch: 37,
+    first: 2,
+    count: 7,
+  },
   { name: '3 x 32 x 32 (CIFAR-10), 300 rows, batch 100', channels: 3, height: 32, width: 32, rows: 300, batch: 100 },
-  { name: '3 x 9 x 13, 70 rows, batch 65 (two workgroups a row)', channels: 3, height: 9, width: 13, rows: 70, batch: 65 },
+  {
+    name: '3 x 9 x 13, 70 rows, batch 65 (two workgroups a row)',
+    channels: 3,
+    height: 9,
+    width: 13,
+    rows: 70,
+    batch: 65,
+  },
 ];
 
 for (const [index, c] of contrastCases.entries()) {
@@ -146,14 +201,38 @@ for (const [index, c] of contrastCases.entries()) {
         {
           gpu: ({ rt, clock, buffers }) => {
             clock.set(key.step);
-            const dataset: GpuDataset = { buffer: buffers.dataset, format: 'u8', features, first, count, scale: 1 / 255, contrast: buffers.contrast };
-            return gatherDispatch(rt, clock, { batch: c.batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, buffers);
+            const dataset: GpuDataset = {
+              buffer: buffers.dataset,
+              format: 'u8',
+              features,
+              first,
+              count,
+              scale: 1 / 255,
+              contrast: buffers.contrast,
+            };
+            return gatherDispatch(
+              rt,
+              clock,
+              { batch: c.batch, seed: key.seed, stream: key.stream, sub: key.sub },
+              dataset,
+              buffers,
+            );
           },
           twin: ({ data: { dataset, contrast } }) => {
-            const expected = gatherRows(bytesOf(dataset), { batch: c.batch, features, first, count, scale: 1 / 255, contrast }, key);
+            const expected = gatherRows(
+              bytesOf(dataset),
+              { batch: c.batch, features, first, count, scale: 1 / 255, contrast },
+              key,
+            );
             // Within 2^-22 (rowScale + |x|): a fused multiply-add may skip the product's rounding before the row's scale multiplies it.
-            const magnitude = Float64Array.from(expected.x, (e, i) => contrast[2 * expected.indices[Math.floor(i / features)] + 1] + Math.abs(e));
-            return { indices: { expected: expected.indices, tolerance: 'exact' }, x: { expected: expected.x, tolerance: { atol: 0, rtol: 2 ** -22, magnitude } } };
+            const magnitude = Float64Array.from(
+              expected.x,
+              (e, i) => contrast[2 * expected.indices[Math.floor(i / features)] + 1] + Math.abs(e),
+            );
+            return {
+              indices: { expected: expected.indices, tolerance: 'exact' },
+              x: { expected: expected.x, tolerance: { atol: 0, rtol: 2 ** -22, magnitude } },
+            };
           },
         },
       ],
@@ -188,7 +267,14 @@ test('contrast normalisation: every image centred, norm 55 (pylearn2 global_cont
 test('gather: the stream defaults to STREAM_GATHER, and other keys and steps draw other batches', async () => {
   const { rt, clock } = await gpu();
   const points = randomArray(seededRandom(9), 1000 * 2);
-  const dataset: GpuDataset = { buffer: rt.upload('test.points', points), format: 'f32', features: 2, first: 0, count: 1000, scale: 1 };
+  const dataset: GpuDataset = {
+    buffer: rt.upload('test.points', points),
+    format: 'f32',
+    features: 2,
+    first: 0,
+    count: 1000,
+    scale: 1,
+  };
   const spec: GatherSpec = { batch: 64, features: 2, first: 0, count: 1000, scale: 1 };
   const base: RngKey = { seed: 8, stream: STREAM_GATHER, step: 3, sub: 0 };
   const x = rt.createBuffer('test.x', 64 * 2 * 4);
@@ -215,7 +301,14 @@ test('gather: draws are uniform over the range, with replacement', async () => {
   const rows = 10;
   const batch = 20000;
   const values = new Float32Array(rows).map((_, i) => i);
-  const dataset: GpuDataset = { buffer: rt.upload('test.values', values), format: 'f32', features: 1, first: 0, count: rows, scale: 1 };
+  const dataset: GpuDataset = {
+    buffer: rt.upload('test.values', values),
+    format: 'f32',
+    features: 1,
+    first: 0,
+    count: rows,
+    scale: 1,
+  };
   const got = await runGather(rt, clock, dataset, batch, { seed: 2024, stream: STREAM_GATHER, step: 0, sub: 0 });
   const counts = new Array(rows).fill(0);
   for (const i of got.indices) counts[i]++;
@@ -237,24 +330,53 @@ test('gather: bad batches, ranges and buffers are refused with the limit named',
   const indices = rt.createBuffer('test.indices', 16);
   const dataset: GpuDataset = { buffer, format: 'u8', features: 8, first: 0, count: 8, scale: 1 / 255 };
   const key = { batch: 2, seed: 0, sub: 0 };
-  await assert.rejects(gatherDispatch(rt, clock, { ...key, batch: 0 }, dataset, { x, indices }), /gather: batch must be a positive integer/);
-  await assert.rejects(gatherDispatch(rt, clock, key, { ...dataset, count: 0 }, { x, indices }), /not a non-empty range/);
-  await assert.rejects(gatherDispatch(rt, clock, key, { ...dataset, first: 1 }, { x, indices }), /'test.dataset_u8' holds 64 bytes, fewer than rows \[1, 9\)/);
-  await assert.rejects(gatherDispatch(rt, clock, key, { ...dataset, format: 'f32', count: 4 }, { x, indices }), /fewer than rows \[0, 4\) of 8 f32 values need \(128\)/);
-  await assert.rejects(gatherDispatch(rt, clock, { ...key, batch: 3 }, dataset, { x, indices }), /'test.x' holds 64 bytes, fewer than 3 x 8 floats need/);
+  await assert.rejects(
+    gatherDispatch(rt, clock, { ...key, batch: 0 }, dataset, { x, indices }),
+    /gather: batch must be a positive integer/,
+  );
+  await assert.rejects(
+    gatherDispatch(rt, clock, key, { ...dataset, count: 0 }, { x, indices }),
+    /not a non-empty range/,
+  );
+  await assert.rejects(
+    gatherDispatch(rt, clock, key, { ...dataset, first: 1 }, { x, indices }),
+    /'test.dataset_u8' holds 64 bytes, fewer than rows \[1, 9\)/,
+  );
+  await assert.rejects(
+    gatherDispatch(rt, clock, key, { ...dataset, format: 'f32', count: 4 }, { x, indices }),
+    /fewer than rows \[0, 4\) of 8 f32 values need \(128\)/,
+  );
+  await assert.rejects(
+    gatherDispatch(rt, clock, { ...key, batch: 3 }, dataset, { x, indices }),
+    /'test.x' holds 64 bytes, fewer than 3 x 8 floats need/,
+  );
   // Padded to 48 bytes, the (offset, scale) of 6 rows: rows [0, 8) need 64.
   const contrast = rt.createBuffer('test.contrast', 48);
-  await assert.rejects(gatherDispatch(rt, clock, key, { ...dataset, contrast }, { x, indices }), /contrast buffer 'test.contrast' holds 48 bytes, fewer than rows \[0, 8\) of \(offset, scale\) need \(64\)/);
-  await assert.rejects(gatherDispatch(rt, clock, key, { ...dataset, format: 'f32', count: 2, contrast }, { x, indices }), /contrast normalisation applies to byte datasets, not f32/);
+  await assert.rejects(
+    gatherDispatch(rt, clock, key, { ...dataset, contrast }, { x, indices }),
+    /contrast buffer 'test.contrast' holds 48 bytes, fewer than rows \[0, 8\) of \(offset, scale\) need \(64\)/,
+  );
+  await assert.rejects(
+    gatherDispatch(rt, clock, key, { ...dataset, format: 'f32', count: 2, contrast }, { x, indices }),
+    /contrast normalisation applies to byte datasets, not f32/,
+  );
   contrast.destroy();
   const big = { x: rt.createBuffer('test.big_x', 70000 * 4), indices: rt.createBuffer('test.big_indices', 70000 * 4) };
-  await assert.rejects(gatherDispatch(rt, clock, { ...key, batch: 70000 }, { ...dataset, features: 1 }, big), /70000 workgroups along axis y exceed the device limit maxComputeWorkgroupsPerDimension/);
+  await assert.rejects(
+    gatherDispatch(rt, clock, { ...key, batch: 70000 }, { ...dataset, features: 1 }, big),
+    /70000 workgroups along axis y exceed the device limit maxComputeWorkgroupsPerDimension/,
+  );
   for (const b of [buffer, x, indices, big.x, big.indices]) b.destroy();
 });
 
 // A conditional GAN's labels: each gathered row's class, read on the GPU from labels uploaded once.
 // Exact (integers). Odd batches (1, 3, a workgroup and one more), a range past row 0, 47 classes.
-for (const [batch, rows, first, classes] of [[1, 5, 0, 10], [3, 17, 4, 2], [65, 300, 20, 10], [257, 1000, 0, 47]]) {
+for (const [batch, rows, first, classes] of [
+  [1, 5, 0, 10],
+  [3, 17, 4, 2],
+  [65, 300, 20, 10],
+  [257, 1000, 0, 47],
+]) {
   test(`gather labels: batch ${batch} of rows ${first}..${rows - 1}, ${classes} classes, equal the reference`, async () => {
     const { rt, clock } = await gpu();
     const features = 3;
@@ -262,7 +384,16 @@ for (const [batch, rows, first, classes] of [[1, 5, 0, 10], [3, 17, 4, 2], [65, 
     const data = randomBytes(batch, rows * features);
     const labelValues = Uint32Array.from({ length: rows }, () => Math.floor(random() * classes));
     const labels = rt.upload('test.labels', labelValues);
-    const dataset: GpuDataset = { buffer: uploadBytes(rt, data), format: 'u8', features, first, count: rows - first, scale: 1 / 255, labels, classes };
+    const dataset: GpuDataset = {
+      buffer: uploadBytes(rt, data),
+      format: 'u8',
+      features,
+      first,
+      count: rows - first,
+      scale: 1 / 255,
+      labels,
+      classes,
+    };
     const key: RngKey = { seed: 5 + batch, stream: STREAM_GATHER, step: 3, sub: 4 };
     const x = rt.createBuffer('test.x', batch * features * 4);
     const indices = rt.createBuffer('test.indices', batch * 4);
@@ -270,7 +401,10 @@ for (const [batch, rows, first, classes] of [[1, 5, 0, 10], [3, 17, 4, 2], [65, 
     const rowLabels = rt.upload('test.row_labels', new Uint32Array(batch + 1).fill(0xdeadbeef));
     clock.set(key.step);
     rt.run([
-      await gatherDispatch(rt, clock, { batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, { x, indices }),
+      await gatherDispatch(rt, clock, { batch, seed: key.seed, stream: key.stream, sub: key.sub }, dataset, {
+        x,
+        indices,
+      }),
       await gatherLabelsDispatch(rt, batch, dataset, { indices, rowLabels }),
     ]);
     const expected = gatherRows(data, { batch, features, first, count: rows - first, scale: 1 / 255 }, key);
@@ -285,7 +419,15 @@ test('gather labels: data without labels is refused by name', async () => {
   const { rt } = await gpu();
   const buffer = rt.upload('test.unlabelled', new Float32Array(8));
   const b = rt.createBuffer('test.b', 16);
-  await assert.rejects(gatherLabelsDispatch(rt, 4, { buffer, format: 'f32', features: 2, first: 0, count: 4, scale: 1 }, { indices: b, rowLabels: b }), /gather: dataset buffer 'test.unlabelled' has no labels/);
+  await assert.rejects(
+    gatherLabelsDispatch(
+      rt,
+      4,
+      { buffer, format: 'f32', features: 2, first: 0, count: 4, scale: 1 },
+      { indices: b, rowLabels: b },
+    ),
+    /gather: dataset buffer 'test.unlabelled' has no labels/,
+  );
   buffer.destroy();
   b.destroy();
 });

@@ -26,7 +26,17 @@ import { assertClose, gpu } from '../helpers';
 
 const SQRT3 = Math.sqrt(3);
 
-const shapes: [number, number][] = [[1, 1], [1, 7], [7, 1], [3, 5], [2, 4], [13, 6], [5, 1023], [100, 100], [300, 1001]];
+const shapes: [number, number][] = [
+  [1, 1],
+  [1, 7],
+  [7, 1],
+  [3, 5],
+  [2, 4],
+  [13, 6],
+  [5, 1023],
+  [100, 100],
+  [300, 1001],
+];
 
 /** A canary after the last element: the kernel must write rows * cols values and nothing more. */
 const CANARY = 0xdeadbeef;
@@ -37,7 +47,12 @@ function outputBuffer(rt: Awaited<ReturnType<typeof gpu>>['rt'], label: string, 
   return rt.upload(label, words);
 }
 
-async function readChecked(rt: Awaited<ReturnType<typeof gpu>>['rt'], buffer: GPUBuffer, n: number, what: string): Promise<ArrayBuffer> {
+async function readChecked(
+  rt: Awaited<ReturnType<typeof gpu>>['rt'],
+  buffer: GPUBuffer,
+  n: number,
+  what: string,
+): Promise<ArrayBuffer> {
   const words = new Uint32Array(await rt.read(buffer, (n + CANARY_WORDS) * 4));
   assert.deepEqual([...words.subarray(n)], new Array(CANARY_WORDS).fill(CANARY), `${what}: wrote past the end of z`);
   return words.buffer.slice(0, n * 4);
@@ -51,14 +66,14 @@ function fmaF32(a: number, b: number, c: number): number {
   const sum = product + c;
   // TwoSum: the exact rounding error of `sum`.
   const bVirtual = sum - product;
-  const error = (product - (sum - bVirtual)) + (c - bVirtual);
+  const error = product - (sum - bVirtual) + (c - bVirtual);
   if (error === 0) return Math.fround(sum);
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, sum);
   const low = view.getUint32(4);
   if ((low & 1) === 1) return Math.fround(sum);
   // Round to odd: step one float64 ulp toward the exact value.
-  const towardLarger = (error > 0) === (sum > 0);
+  const towardLarger = error > 0 === sum > 0;
   view.setBigUint64(0, view.getBigUint64(0) + (towardLarger ? 1n : -1n));
   return Math.fround(view.getFloat64(0));
 }
@@ -82,7 +97,12 @@ for (const [index, [rows, cols]] of shapes.entries()) {
     const out = outputBuffer(rt, 'test.z', n);
     const bits = reference.noiseBits({ rows, cols }, key);
     clock.set(key.step);
-    for (const [low, high] of [[-SQRT3, SQRT3], [0, 1], [0.3, 7.1], [-1000.5, 3.25]]) {
+    for (const [low, high] of [
+      [-SQRT3, SQRT3],
+      [0, 1],
+      [0.3, 7.1],
+      [-1000.5, 3.25],
+    ]) {
       rt.run([await uniformNoise(rt, clock, { ...gpuKey, low, high }, out)]);
       const z = new Float32Array(await readChecked(rt, out, n, 'uniform'));
       const twin = reference.uniformNoise({ rows, cols }, key, low, high);
@@ -90,7 +110,11 @@ for (const [index, [rows, cols]] of shapes.entries()) {
       for (let i = 0; i < n; i++) {
         if (z[i] === twin[i]) continue;
         const contracted = fmaF32(width, unitFromBits(bits[i]), Math.fround(low));
-        assert.equal(z[i], contracted, `uniform [${low}, ${high}] element ${i}: ${z[i]} is neither the twin's ${twin[i]} nor the contracted ${contracted}`);
+        assert.equal(
+          z[i],
+          contracted,
+          `uniform [${low}, ${high}] element ${i}: ${z[i]} is neither the twin's ${twin[i]} nor the contracted ${contracted}`,
+        );
       }
     }
     out.destroy();
@@ -100,10 +124,17 @@ for (const [index, [rows, cols]] of shapes.entries()) {
     const { rt, clock } = await gpu();
     const out = outputBuffer(rt, 'test.z', n);
     clock.set(key.step);
-    for (const [mean, std] of [[0, 1], [0.5, 2], [-3, 0.1]]) {
+    for (const [mean, std] of [
+      [0, 1],
+      [0.5, 2],
+      [-3, 0.1],
+    ]) {
       rt.run([await gaussianNoise(rt, clock, { ...gpuKey, mean, std }, out)]);
       const z = new Float32Array(await readChecked(rt, out, n, 'gaussian'));
-      assertClose(`gaussian mean ${mean} std ${std}`, z, reference.gaussianNoise({ rows, cols }, key, std, mean), { atol: 3e-5 * std, rtol: 2 ** -22 });
+      assertClose(`gaussian mean ${mean} std ${std}`, z, reference.gaussianNoise({ rows, cols }, key, std, mean), {
+        atol: 3e-5 * std,
+        rtol: 2 ** -22,
+      });
     }
     out.destroy();
   });
@@ -119,7 +150,12 @@ test('noise: the stream defaults to STREAM_NOISE, and the config form picks the 
   assert.deepEqual(await rt.readF32(out, rows * cols), reference.uniformNoise({ rows, cols }, key, -SQRT3, SQRT3));
   const config = { rows, cols, seed: 5, sub: 1, low: -1, high: 1, std: 0.5 };
   rt.run([await noiseDispatch(rt, clock, { ...config, distribution: 'gaussian' }, out)]);
-  assertClose('config gaussian', await rt.readF32(out, rows * cols), reference.gaussianNoise({ rows, cols }, key, 0.5), { atol: 3e-5 * 0.5, rtol: 2 ** -22 });
+  assertClose(
+    'config gaussian',
+    await rt.readF32(out, rows * cols),
+    reference.gaussianNoise({ rows, cols }, key, 0.5),
+    { atol: 3e-5 * 0.5, rtol: 2 ** -22 },
+  );
   out.destroy();
 });
 
@@ -131,7 +167,11 @@ test('noise: one dispatch replayed draws afresh at every clock step', async () =
   for (const step of [0, 1, 2, 0xffffffff]) {
     clock.set(step);
     rt.run([dispatch]);
-    assert.deepEqual(await rt.readU32(out, rows * cols), reference.noiseBits({ rows, cols }, { seed: 77, stream: STREAM_NOISE, step, sub: 2 }), `step ${step}`);
+    assert.deepEqual(
+      await rt.readU32(out, rows * cols),
+      reference.noiseBits({ rows, cols }, { seed: 77, stream: STREAM_NOISE, step, sub: 2 }),
+      `step ${step}`,
+    );
   }
   out.destroy();
 });
@@ -140,17 +180,36 @@ test('noise: bad shapes, ranges and buffers are refused with the field named', a
   const { rt, clock } = await gpu();
   const small = rt.createBuffer('test.small', 16);
   const key = { seed: 1, sub: 0 };
-  await assert.rejects(uniformNoise(rt, clock, { ...key, rows: 0, cols: 4, low: 0, high: 1 }, small), /noise: rows must be a positive integer/);
-  await assert.rejects(uniformNoise(rt, clock, { ...key, rows: 1, cols: 2.5, low: 0, high: 1 }, small), /noise: cols must be a positive integer/);
-  await assert.rejects(uniformNoise(rt, clock, { ...key, rows: 1, cols: 4, low: 1, high: 0 }, small), /low 1 and high 0/);
+  await assert.rejects(
+    uniformNoise(rt, clock, { ...key, rows: 0, cols: 4, low: 0, high: 1 }, small),
+    /noise: rows must be a positive integer/,
+  );
+  await assert.rejects(
+    uniformNoise(rt, clock, { ...key, rows: 1, cols: 2.5, low: 0, high: 1 }, small),
+    /noise: cols must be a positive integer/,
+  );
+  await assert.rejects(
+    uniformNoise(rt, clock, { ...key, rows: 1, cols: 4, low: 1, high: 0 }, small),
+    /low 1 and high 0/,
+  );
   await assert.rejects(gaussianNoise(rt, clock, { ...key, rows: 1, cols: 4, std: -1 }, small), /std -1/);
-  await assert.rejects(noiseBits(rt, clock, { ...key, rows: 3, cols: 4 }, small), /'test.small' holds 16 bytes, fewer than 3 x 4 values need/);
+  await assert.rejects(
+    noiseBits(rt, clock, { ...key, rows: 3, cols: 4 }, small),
+    /'test.small' holds 16 bytes, fewer than 3 x 4 values need/,
+  );
   small.destroy();
 });
 
 // A conditional G's classes: integer draws, so exact. Odd row counts (1, 3, a workgroup and one more,
 // more rows than one draw's four lanes) and class counts (2, 3, 10, 47, 1000).
-for (const [rows, classes] of [[1, 10], [3, 2], [65, 3], [100, 10], [257, 47], [1000, 1000]]) {
+for (const [rows, classes] of [
+  [1, 10],
+  [3, 2],
+  [65, 3],
+  [100, 10],
+  [257, 47],
+  [1000, 1000],
+]) {
   test(`noise classes: ${rows} rows of ${classes} classes equal the reference`, async () => {
     const { rt, clock } = await gpu();
     const key: RngKey = { seed: 31 + rows, stream: STREAM_CLASS, step: 7 + classes, sub: 2 };
@@ -160,12 +219,15 @@ for (const [rows, classes] of [[1, 10], [3, 2], [65, 3], [100, 10], [257, 47], [
     const labels = new Uint32Array(await readChecked(rt, out, rows, 'classes'));
     const twin = reference.classNoise(rows, classes, key);
     assert.deepEqual(labels, twin);
-    assert.ok(labels.every((c) => c < classes), 'every class is in range');
+    assert.ok(
+      labels.every((c) => c < classes),
+      'every class is in range',
+    );
     out.destroy();
   });
 }
 
-test('noise classes: uniform over the classes, and apart from z\'s draws', async () => {
+test("noise classes: uniform over the classes, and apart from z's draws", async () => {
   const { rt, clock } = await gpu();
   const [rows, classes] = [10_000, 10];
   const out = rt.createBuffer('test.labels', rows * 4);
@@ -175,11 +237,21 @@ test('noise classes: uniform over the classes, and apart from z\'s draws', async
   const counts = new Array(classes).fill(0);
   for (const c of labels) counts[c]++;
   // Each count is binomial(10,000, .1): sd 30; 150 is five of them.
-  for (const [c, n] of counts.entries()) assert.ok(Math.abs(n - rows / classes) < 150, `class ${c} drawn ${n} times of ${rows}`);
+  for (const [c, n] of counts.entries())
+    assert.ok(Math.abs(n - rows / classes) < 150, `class ${c} drawn ${n} times of ${rows}`);
   // Keyed by STREAM_CLASS, not STREAM_NOISE: the same key on z's stream draws other classes.
   const onNoiseStream = reference.classNoise(rows, classes, { seed: 9, stream: STREAM_NOISE, step: 4, sub: 0 });
-  assert.ok(labels.some((c, i) => c !== onNoiseStream[i]), 'the classes come from their own stream');
-  await assert.rejects(classNoise(rt, clock, { rows: 0, classes, seed: 1, sub: 0 }, out), /noise: rows must be a positive integer/);
-  await assert.rejects(classNoise(rt, clock, { rows: 20_000, classes, seed: 1, sub: 0 }, out), /fewer than 20000 labels need/);
+  assert.ok(
+    labels.some((c, i) => c !== onNoiseStream[i]),
+    'the classes come from their own stream',
+  );
+  await assert.rejects(
+    classNoise(rt, clock, { rows: 0, classes, seed: 1, sub: 0 }, out),
+    /noise: rows must be a positive integer/,
+  );
+  await assert.rejects(
+    classNoise(rt, clock, { rows: 20_000, classes, seed: 1, sub: 0 }, out),
+    /fewer than 20000 labels need/,
+  );
   out.destroy();
 });

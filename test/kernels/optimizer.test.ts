@@ -13,9 +13,22 @@
 // in the gradient's padding sets no flag).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { clearNonfiniteFlag, createNonfiniteFlag, createOptimizer, flatGrid, quads, type Optimizer } from '../../src/kernels/optimizer';
+import {
+  clearNonfiniteFlag,
+  createNonfiniteFlag,
+  createOptimizer,
+  flatGrid,
+  quads,
+  type Optimizer,
+} from '../../src/kernels/optimizer';
 import { adamBiasCorrections, type OptimizerHyperparameters, type OptimizerRule } from '../../src/spec/optimizer';
-import { adamStep, sgdPylearn2Step, sgdPytorchStep, type AdamState, type SgdState } from '../../src/reference/optimizer';
+import {
+  adamStep,
+  sgdPylearn2Step,
+  sgdPytorchStep,
+  type AdamState,
+  type SgdState,
+} from '../../src/reference/optimizer';
 import type { Runtime } from '../../src/gpu/runtime';
 import { assertClose, gpu, randomArray, seededRandom } from '../helpers';
 import { checkTwin, type TwinContext } from '../kernel-twin';
@@ -56,20 +69,37 @@ interface Setup {
   destroy(): void;
 }
 
-async function setUp(rt: Runtime, rule: OptimizerRule, count: number, random: () => number, first: Partial<Hyper> & { lr: number }): Promise<Setup> {
-  const state: Record<string, Float32Array<ArrayBuffer>> =
-    rule === 'adam'
-      ? { param: randomArray(random, count), firstMoment: randomArray(random, count, -0.1, 0.1), secondMoment: randomArray(random, count, 0, 0.01) }
-      : { param: randomArray(random, count), velocity: randomArray(random, count, -0.1, 0.1) };
+async function setUp(
+  rt: Runtime,
+  rule: OptimizerRule,
+  count: number,
+  random: () => number,
+  first: Partial<Hyper> & { lr: number },
+): Promise<Setup> {
+  const state: Record<string, Float32Array<ArrayBuffer>> = rule === 'adam'
+    ? {
+        param: randomArray(random, count),
+        firstMoment: randomArray(random, count, -0.1, 0.1),
+        secondMoment: randomArray(random, count, 0, 0.01),
+      }
+    : { param: randomArray(random, count), velocity: randomArray(random, count, -0.1, 0.1) };
   const padded = (data: Float32Array, fill: number) => {
     const out = new Float32Array(quads(count) * 4).fill(fill);
     out.set(data);
     return out;
   };
-  const buffers: Record<string, GPUBuffer> = { grad: rt.upload('test.grad', padded(new Float32Array(count), NaN)), nonfinite: createNonfiniteFlag(rt, 'test.nonfinite') };
+  const buffers: Record<string, GPUBuffer> = {
+    grad: rt.upload('test.grad', padded(new Float32Array(count), NaN)),
+    nonfinite: createNonfiniteFlag(rt, 'test.nonfinite'),
+  };
   for (const [name, data] of Object.entries(state)) buffers[name] = rt.upload(`test.${name}`, padded(data, PADDING));
   const { grad, param, velocity, firstMoment, secondMoment, nonfinite } = buffers;
-  const optimizer = await createOptimizer(rt, { rule, count }, { grad, param, velocity, firstMoment, secondMoment, nonfinite }, first);
+  const optimizer = await createOptimizer(
+    rt,
+    { rule, count },
+    { grad, param, velocity, firstMoment, secondMoment, nonfinite },
+    first,
+  );
   return { optimizer, buffers, state, destroy: () => Object.values(buffers).forEach((b) => b.destroy()) };
 }
 
@@ -89,7 +119,9 @@ function referenceStep(rule: OptimizerRule, before: Record<string, Float32Array>
     for (let i = 0; i < n; i++) {
       magnitude.firstMoment[i] = b1 * Math.abs(before.firstMoment[i]) + (1 - b1) * Math.abs(grad[i]);
       magnitude.secondMoment[i] = after.secondMoment[i];
-      const update = (f(h.lr) * (magnitude.firstMoment[i] / f(bias1))) / (Math.sqrt(after.secondMoment[i] / f(bias2)) + f(h.epsilon));
+      const update =
+        (f(h.lr) * (magnitude.firstMoment[i] / f(bias1))) /
+        (Math.sqrt(after.secondMoment[i] / f(bias2)) + f(h.epsilon));
       magnitude.param[i] = Math.abs(before.param[i]) + update;
     }
   } else {
@@ -111,7 +143,10 @@ type OptimizerContext = TwinContext<{}, Record<string, GPUBuffer>>;
 for (const rule of ['sgd-pylearn2', 'sgd-pytorch', 'adam'] as OptimizerRule[]) {
   for (const count of SIZES) {
     // The 2-D grid's 16.8M elements take two steps: the schedule's changes are checked on the other sizes.
-    const schedule: Partial<Hyper>[] = (rule === 'adam' ? ADAM_SCHEDULE : SGD_SCHEDULE).slice(0, count === TWO_D ? 2 : undefined);
+    const schedule: Partial<Hyper>[] = (rule === 'adam' ? ADAM_SCHEDULE : SGD_SCHEDULE).slice(
+      0,
+      count === TWO_D ? 2 : undefined,
+    );
     test(`optimizer ${rule}, ${count} parameters, ${schedule.length} steps with a changing schedule: matches the reference`, async () => {
       const rtol = rule === 'adam' ? ADAM_RTOL : SGD_RTOL;
       let setup: Setup;
@@ -126,9 +161,21 @@ for (const rule of ['sgd-pylearn2', 'sgd-pytorch', 'adam'] as OptimizerRule[]) {
         // From the state the GPU holds, so errors cannot compound.
         twin: ({ got }: OptimizerContext) => {
           const names = Object.keys(setup.state);
-          const state = Object.fromEntries(names.map((name) => [name, got[name] ?? setup.state[name]])) as Record<string, Float32Array>;
+          const state = Object.fromEntries(names.map((name) => [name, got[name] ?? setup.state[name]])) as Record<
+            string,
+            Float32Array
+          >;
           const expected = referenceStep(rule, state, grad, setup.optimizer.hyperparameters);
-          return Object.fromEntries(names.map((name) => [`step ${s + 1} ${name}`, { buffer: name, expected: expected.after[name], tolerance: { atol: ATOL, rtol, magnitude: expected.magnitude[name] } }]));
+          return Object.fromEntries(
+            names.map((name) => [
+              `step ${s + 1} ${name}`,
+              {
+                buffer: name,
+                expected: expected.after[name],
+                tolerance: { atol: ATOL, rtol, magnitude: expected.magnitude[name] },
+              },
+            ]),
+          );
         },
       });
       await checkTwin({
@@ -143,13 +190,22 @@ for (const rule of ['sgd-pylearn2', 'sgd-pytorch', 'adam'] as OptimizerRule[]) {
           {
             gpu: () => [],
             twin: ({ got }) => ({
-              'the nonfinite flag after finite updates': { buffer: 'nonfinite', expected: Uint32Array.of(0), tolerance: 'exact' },
+              'the nonfinite flag after finite updates': {
+                buffer: 'nonfinite',
+                expected: Uint32Array.of(0),
+                tolerance: 'exact',
+              },
               // The values as the last step read them, then the padding, which the updates must leave alone.
-              ...Object.fromEntries(Object.keys(setup.state).map((name) => {
-                const whole = new Float32Array(quads(count) * 4).fill(PADDING);
-                whole.set(got[name]);
-                return [`${name} and its padding after element ${count}`, { buffer: name, expected: whole, tolerance: 'exact' as const }];
-              })),
+              ...Object.fromEntries(
+                Object.keys(setup.state).map((name) => {
+                  const whole = new Float32Array(quads(count) * 4).fill(PADDING);
+                  whole.set(got[name]);
+                  return [
+                    `${name} and its padding after element ${count}`,
+                    { buffer: name, expected: whole, tolerance: 'exact' as const },
+                  ];
+                }),
+              ),
             }),
           },
         ],
@@ -190,7 +246,10 @@ test('optimizer: the two SGD conventions agree while lr is constant and differ o
       if (step === 2) optimizer.set({ lr: newLr });
       rt.device.queue.writeBuffer(buffers.grad, 0, grad);
       rt.run([optimizer.dispatch]);
-      runs[rule].push({ param: await rt.readF32(buffers.param, count), velocity: await rt.readF32(buffers.velocity, count) });
+      runs[rule].push({
+        param: await rt.readF32(buffers.param, count),
+        velocity: await rt.readF32(buffers.velocity, count),
+      });
     }
     Object.values(buffers).forEach((b) => b.destroy());
   }
@@ -207,7 +266,11 @@ test('optimizer: the two SGD conventions agree while lr is constant and differ o
   assert.ok(Math.max(...difference.map(Math.abs)) > 1e-2, 'the conventions should differ visibly after lr changes');
 });
 
-for (const [rule, bad] of [['sgd-pylearn2', NaN], ['sgd-pytorch', NaN], ['adam', Infinity]] as [OptimizerRule, number][]) {
+for (const [rule, bad] of [
+  ['sgd-pylearn2', NaN],
+  ['sgd-pytorch', NaN],
+  ['adam', Infinity],
+] as [OptimizerRule, number][]) {
   test(`optimizer ${rule}: a ${bad} gradient sets the nonfinite flag, and clearing resets it`, async () => {
     const { rt } = await gpu();
     const count = 1023;
@@ -233,13 +296,36 @@ for (const [rule, bad] of [['sgd-pylearn2', NaN], ['sgd-pytorch', NaN], ['adam',
 test('optimizer: bad hyperparameters and missing state buffers are refused by name', async () => {
   const { rt } = await gpu();
   const count = 5;
-  const buffers = { grad: rt.createBuffer('test.grad', count * 4), param: rt.createBuffer('test.param', count * 4), nonfinite: createNonfiniteFlag(rt) };
-  await assert.rejects(createOptimizer(rt, { rule: 'adam', count }, buffers, { lr: 1e-3 }), /'first_moment' buffer is missing/);
-  await assert.rejects(createOptimizer(rt, { rule: 'sgd-pylearn2', count: 1000 }, { ...buffers, velocity: buffers.param }, { lr: 0.1 }), /'grad' holds 32 bytes, fewer than count = 1000 floats in whole vec4s \(4000 bytes\)/);
-  const optimizer = await createOptimizer(rt, { rule: 'sgd-pylearn2', count }, { ...buffers, velocity: rt.createBuffer('test.velocity', count * 4) }, { lr: 0.1 });
+  const buffers = {
+    grad: rt.createBuffer('test.grad', count * 4),
+    param: rt.createBuffer('test.param', count * 4),
+    nonfinite: createNonfiniteFlag(rt),
+  };
+  await assert.rejects(
+    createOptimizer(rt, { rule: 'adam', count }, buffers, { lr: 1e-3 }),
+    /'first_moment' buffer is missing/,
+  );
+  await assert.rejects(
+    createOptimizer(rt, { rule: 'sgd-pylearn2', count: 1000 }, { ...buffers, velocity: buffers.param }, { lr: 0.1 }),
+    /'grad' holds 32 bytes, fewer than count = 1000 floats in whole vec4s \(4000 bytes\)/,
+  );
+  const optimizer = await createOptimizer(
+    rt,
+    { rule: 'sgd-pylearn2', count },
+    { ...buffers, velocity: rt.createBuffer('test.velocity', count * 4) },
+    { lr: 0.1 },
+  );
   // A range of exactly count floats lacks the rest of the last vec4, which the kernel reads and writes back.
   const exact = { buffer: rt.createBuffer('test.exact', 64), offset: 0, size: count * 4 };
-  await assert.rejects(createOptimizer(rt, { rule: 'sgd-pylearn2', count }, { ...buffers, grad: exact, velocity: buffers.param }, { lr: 0.1 }), /'grad' holds 20 bytes, fewer than count = 5 floats in whole vec4s \(32 bytes\)/);
+  await assert.rejects(
+    createOptimizer(
+      rt,
+      { rule: 'sgd-pylearn2', count },
+      { ...buffers, grad: exact, velocity: buffers.param },
+      { lr: 0.1 },
+    ),
+    /'grad' holds 20 bytes, fewer than count = 5 floats in whole vec4s \(32 bytes\)/,
+  );
   assert.throws(() => optimizer.set({ momentum: 1 }), /momentum = 1, it must be in \[0, 1\)/);
   assert.throws(() => optimizer.set({ lr: NaN }), /lr = NaN/);
   assert.equal(optimizer.hyperparameters.lr, 0.1, 'a refused change leaves the hyperparameters as they were');

@@ -18,7 +18,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { columnNorms, pairDistances, rowNorms } from '../../src/kernels/parzen';
-import { gaussianLogNormaliser, nearestSamples, parzenLogLikelihoods, squaredDistances } from '../../src/reference/parzen';
+import {
+  gaussianLogNormaliser,
+  nearestSamples,
+  parzenLogLikelihoods,
+  squaredDistances,
+} from '../../src/reference/parzen';
 import { transpose } from '../../src/reference/transpose';
 import { SampleWindow, type WindowOptions } from '../../src/eval/window';
 import { paperSigmas } from '../../src/eval/parzen';
@@ -31,7 +36,13 @@ const RTOL_D = 4e-6;
 const RTOL_LL = 16 * U;
 
 /** M of the distance tolerance for every (point, sample) pair, row-major (points, samples). */
-function distanceMagnitudes(x: Float32Array, mu: Float32Array, points: number, samples: number, features: number): Float64Array {
+function distanceMagnitudes(
+  x: Float32Array,
+  mu: Float32Array,
+  points: number,
+  samples: number,
+  features: number,
+): Float64Array {
   const out = new Float64Array(points * samples);
   for (let t = 0; t < points; t++) {
     for (let s = 0; s < samples; s++) {
@@ -61,13 +72,27 @@ for (const [index, shape] of distanceCases.entries()) {
     await checkTwin({
       seed: 500 + index,
       inputs: { x: [points * features, 0, 1], mu: [samples * features, 0, 1] },
-      outputs: { muT: (rt, label, { mu }) => rt.upload(label, transpose(mu, samples, features)), xNorm: points, muNorm: samples, dist: points * samples },
+      outputs: {
+        muT: (rt, label, { mu }) => rt.upload(label, transpose(mu, samples, features)),
+        xNorm: points,
+        muNorm: samples,
+        dist: points * samples,
+      },
       steps: [
         {
-          gpu: async ({ rt, buffers }) => [await rowNorms(rt, shape, buffers.x, buffers.xNorm), await columnNorms(rt, shape, buffers.muT, buffers.muNorm), await pairDistances(rt, shape, buffers)],
+          gpu: async ({ rt, buffers }) => [
+            await rowNorms(rt, shape, buffers.x, buffers.xNorm),
+            await columnNorms(rt, shape, buffers.muT, buffers.muNorm),
+            await pairDistances(rt, shape, buffers),
+          ],
           twin: ({ data: { x, mu } }) => {
             const magnitude = distanceMagnitudes(x, mu, points, samples, features);
-            return { dist: { expected: squaredDistances(x, mu, points, samples, features), tolerance: { atol: ATOL_D, rtol: RTOL_D, magnitude } } };
+            return {
+              dist: {
+                expected: squaredDistances(x, mu, points, samples, features),
+                tolerance: { atol: ATOL_D, rtol: RTOL_D, magnitude },
+              },
+            };
           },
         },
       ],
@@ -76,7 +101,14 @@ for (const [index, shape] of distanceCases.entries()) {
 }
 
 /** The log-likelihood tolerance of every (point, sigma), from the reference's distances. */
-function llTolerance(x: Float32Array, mu: Float32Array, points: number, samples: number, features: number, sigmas: number[]): Float64Array {
+function llTolerance(
+  x: Float32Array,
+  mu: Float32Array,
+  points: number,
+  samples: number,
+  features: number,
+  sigmas: number[],
+): Float64Array {
   const dist = squaredDistances(x, mu, points, samples, features);
   const magnitude = distanceMagnitudes(x, mu, points, samples, features);
   const out = new Float64Array(points * sigmas.length);
@@ -108,9 +140,30 @@ interface WindowCase {
 
 const windowCases: WindowCase[] = [
   { points: 1, samples: 1, features: 1, sigmas: [0.5], chunks: 1 },
-  { points: 7, samples: 13, features: 5, sigmas: [0.1, 0.3, 1], options: { maxSamplesPerChunk: 4, maxPointsPerChunk: 3 }, chunks: 4 },
-  { points: 37, samples: 130, features: 29, sigmas: [0.05, 0.2, 0.7, 2], options: { maxSamplesPerChunk: 50, maxPointsPerChunk: 16 }, chunks: 3 },
-  { points: 100, samples: 333, features: 784, sigmas: paperSigmas(), options: { maxSamplesPerChunk: 128, maxPointsPerChunk: 32 }, chunks: 3 },
+  {
+    points: 7,
+    samples: 13,
+    features: 5,
+    sigmas: [0.1, 0.3, 1],
+    options: { maxSamplesPerChunk: 4, maxPointsPerChunk: 3 },
+    chunks: 4,
+  },
+  {
+    points: 37,
+    samples: 130,
+    features: 29,
+    sigmas: [0.05, 0.2, 0.7, 2],
+    options: { maxSamplesPerChunk: 50, maxPointsPerChunk: 16 },
+    chunks: 3,
+  },
+  {
+    points: 100,
+    samples: 333,
+    features: 784,
+    sigmas: paperSigmas(),
+    options: { maxSamplesPerChunk: 128, maxPointsPerChunk: 32 },
+    chunks: 3,
+  },
   { points: 65, samples: 700, features: 784, sigmas: paperSigmas(), chunks: 1 },
 ];
 
@@ -161,9 +214,15 @@ test('parzen window where every exp underflows in float32: the log-mean-exp stay
     const [ll] = await window.logLikelihoods({ values: x, count: 1, features: 1 }, [sigma]);
     window.destroy();
     const d = Array.from(mu, (m) => m * m);
-    const expected = -d[order.indexOf(10)] * a + Math.log((1 + Math.exp(-(Math.fround(10.05) ** 2 - 100) * a) + Math.exp(-21 * a)) / 3) + normaliser;
+    const expected =
+      -d[order.indexOf(10)] * a +
+      Math.log((1 + Math.exp(-(Math.fround(10.05) ** 2 - 100) * a) + Math.exp(-21 * a)) / 3) +
+      normaliser;
     assert.ok(Number.isFinite(ll), `log p(x) is ${ll}`);
-    assert.ok(Math.abs(ll - expected) <= 1e-3, `log p(x) = ${ll}, expected ${expected} (samples in order ${order.join(', ')})`);
+    assert.ok(
+      Math.abs(ll - expected) <= 1e-3,
+      `log p(x) = ${ll}, expected ${expected} (samples in order ${order.join(', ')})`,
+    );
   }
 });
 
@@ -181,7 +240,11 @@ test('parzen nearest sample: matches the reference across chunks; exact copies g
   x.set(mu.subarray(2 * features, 3 * features), 0);
   mu.copyWithin(450 * features, 100 * features, 101 * features);
   x.set(mu.subarray(100 * features, 101 * features), features);
-  const window = await SampleWindow.create(rt, { values: mu, count: samples, features }, { maxSamplesPerChunk: 200, maxPointsPerChunk: 8 });
+  const window = await SampleWindow.create(
+    rt,
+    { values: mu, count: samples, features },
+    { maxSamplesPerChunk: 200, maxPointsPerChunk: 8 },
+  );
   assert.equal(window.sampleChunks, 3);
   const { index, distance } = await window.nearest({ values: x, count: points, features });
   window.destroy();
@@ -192,7 +255,13 @@ test('parzen nearest sample: matches the reference across chunks; exact copies g
   assert.equal(index[1], 100, 'a copy of samples 100 and 450 finds 100');
   for (let t = 0; t < points; t++) {
     const bound = ATOL_D + RTOL_D * magnitude[t * samples + expected.index[t]];
-    assert.ok(Math.abs(dist[t * samples + index[t]] - expected.distance[t]) <= 2 * bound, `point ${t}: gpu sample ${index[t]}, reference ${expected.index[t]}`);
-    assert.ok(Math.abs(distance[t] - expected.distance[t]) <= bound, `point ${t}: distance ${distance[t]}, reference ${expected.distance[t]}`);
+    assert.ok(
+      Math.abs(dist[t * samples + index[t]] - expected.distance[t]) <= 2 * bound,
+      `point ${t}: gpu sample ${index[t]}, reference ${expected.index[t]}`,
+    );
+    assert.ok(
+      Math.abs(distance[t] - expected.distance[t]) <= bound,
+      `point ${t}: distance ${distance[t]}, reference ${expected.distance[t]}`,
+    );
   }
 });

@@ -6,7 +6,15 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
 import { gpu, randomArray, seededRandom } from '../helpers';
-import { gridPixels, ImageGrid, PlaneRenderer, renderGridPixels, renderPixels, type GridShape, type PlaneLayer } from '../../src/view/render';
+import {
+  gridPixels,
+  ImageGrid,
+  PlaneRenderer,
+  renderGridPixels,
+  renderPixels,
+  type GridShape,
+  type PlaneLayer,
+} from '../../src/view/render';
 import { heatmapPixels } from '../../src/reference/plane';
 import { imageGridPng } from '../../src/io/images';
 
@@ -19,7 +27,11 @@ async function renderGrid(shape: GridShape, images: Float32Array<ArrayBuffer>): 
 }
 
 /** The largest channel difference between two RGBA pictures, and where. */
-function worstDifference(rendered: Uint8Array, expected: Uint8Array, width: number): { worst: number; message: string } {
+function worstDifference(
+  rendered: Uint8Array,
+  expected: Uint8Array,
+  width: number,
+): { worst: number; message: string } {
   let worst = 0;
   let where = 0;
   for (let i = 0; i < rendered.length; i++) {
@@ -27,7 +39,10 @@ function worstDifference(rendered: Uint8Array, expected: Uint8Array, width: numb
     if (diff > worst) [worst, where] = [diff, i];
   }
   const pixel = where >> 2;
-  return { worst, message: `pixel (${pixel % width}, ${Math.floor(pixel / width)}) channel ${where & 3}: rendered ${rendered[where]}, imageGridPng ${expected[where]}` };
+  return {
+    worst,
+    message: `pixel (${pixel % width}, ${Math.floor(pixel / width)}) channel ${where & 3}: rendered ${rendered[where]}, imageGridPng ${expected[where]}`,
+  };
 }
 
 const shapes: (GridShape & { range: [number, number] })[] = [
@@ -52,16 +67,36 @@ for (const { range, ...shape } of shapes) {
     if (shape.display === 'contrast') images.fill(0, (first + 1) * features, (first + 2) * features); // an all-zero image: mid-grey, no division by 0
     const rendered = await renderGrid(shape, images);
     const look = { channels, display: shape.display };
-    const expected = PNG.sync.read(Buffer.from(imageGridPng(images.subarray(first * features), shape.count, shape.height, shape.width, shape.columns, shape.zoom, look)));
+    const expected = PNG.sync.read(
+      Buffer.from(
+        imageGridPng(
+          images.subarray(first * features),
+          shape.count,
+          shape.height,
+          shape.width,
+          shape.columns,
+          shape.zoom,
+          look,
+        ),
+      ),
+    );
     const { width, height } = gridPixels(shape);
-    assert.deepEqual([expected.width, expected.height], [width, height], 'gridPixels sizes the target as imageGridPng sizes its picture');
+    assert.deepEqual(
+      [expected.width, expected.height],
+      [width, height],
+      'gridPixels sizes the target as imageGridPng sizes its picture',
+    );
     const { worst, message } = worstDifference(rendered, expected.data, width);
     assert.ok(worst <= 1, message);
     if (channels === 3) {
       // Colour must show: some pixel whose channels differ (a grey picture would pass a grey twin only).
       let coloured = 0;
-      for (let p = 0; p < rendered.length; p += 4) if (rendered[p] !== rendered[p + 1] || rendered[p + 1] !== rendered[p + 2]) coloured++;
-      assert.ok(coloured > 0.3 * shape.count * shape.width * shape.height * shape.zoom ** 2, `${coloured} coloured pixels: the planes are not drawn as RGB`);
+      for (let p = 0; p < rendered.length; p += 4)
+        if (rendered[p] !== rendered[p + 1] || rendered[p + 1] !== rendered[p + 2]) coloured++;
+      assert.ok(
+        coloured > 0.3 * shape.count * shape.width * shape.height * shape.zoom ** 2,
+        `${coloured} coloured pixels: the planes are not drawn as RGB`,
+      );
     }
   });
 }
@@ -83,7 +118,8 @@ test('the image grid in a larger target: the grid at the origin, background beyo
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < 4; c++) {
-        const want = x < part.width && y < part.height ? expected.data[(y * part.width + x) * 4 + c] : c === 3 ? 255 : 40;
+        const want =
+          x < part.width && y < part.height ? expected.data[(y * part.width + x) * 4 + c] : c === 3 ? 255 : 40;
         const got = rendered[(y * width + x) * 4 + c];
         assert.ok(Math.abs(got - want) <= 1, `pixel (${x}, ${y}) channel ${c}: rendered ${got}, expected ${want}`);
       }
@@ -97,7 +133,11 @@ test('the image grid in a larger target: the grid at the origin, background beyo
 // shaders/render.plane.wgsl's heatmap against its twin heatmapPixels: D's logits on an n x n grid
 // coloured over a target whose size need not be a multiple of n (pixel centres never fall on a cell
 // edge for these sizes). Tolerance: one level of 255 per channel.
-for (const [n, width, height] of [[7, 35, 21], [5, 13, 11], [1, 4, 3]]) {
+for (const [n, width, height] of [
+  [7, 35, 21],
+  [5, 13, 11],
+  [1, 4, 3],
+]) {
   test(`the plane's heatmap matches heatmapPixels: a ${n} x ${n} grid on ${width} x ${height} pixels`, async () => {
     const { rt } = await gpu();
     // Logits on both sides of 0, large ones included, so both colours and their saturation show.
@@ -123,14 +163,36 @@ for (const [n, width, height] of [[7, 35, 21], [5, 13, 11], [1, 4, 3]]) {
 // unchanged with another format's pipelines, which the canvases' snapshots rely on.
 test('render pipelines are cached by the runtime and their bind groups serve every format', async () => {
   const { rt } = await gpu();
-  const spec = { shader: 'render', vertex: 'image_quad', fragment: 'image_grid', format: 'rgba8unorm' as const, topology: 'triangle-strip' as const };
+  const spec = {
+    shader: 'render',
+    vertex: 'image_quad',
+    fragment: 'image_grid',
+    format: 'rgba8unorm' as const,
+    topology: 'triangle-strip' as const,
+  };
   const first = await rt.renderPipeline(spec);
   assert.equal(await rt.renderPipeline({ ...spec }), first, 'the same spec gives the cached pipeline');
-  assert.notEqual(await rt.renderPipeline({ ...spec, format: 'bgra8unorm' }), first, 'another format, another pipeline');
-  assert.deepEqual(first.bindings.map((b) => [b.name, b.group, b.binding, b.kind]), [['images', 0, 0, 'read-only-storage'], ['grid', 1, 0, 'uniform']]);
-  await assert.rejects(rt.renderPipeline({ ...spec, fragment: 'nothing' }), /no fragment entry point 'nothing' \(it has: image_grid\)/);
+  assert.notEqual(
+    await rt.renderPipeline({ ...spec, format: 'bgra8unorm' }),
+    first,
+    'another format, another pipeline',
+  );
+  assert.deepEqual(
+    first.bindings.map((b) => [b.name, b.group, b.binding, b.kind]),
+    [
+      ['images', 0, 0, 'read-only-storage'],
+      ['grid', 1, 0, 'uniform'],
+    ],
+  );
+  await assert.rejects(
+    rt.renderPipeline({ ...spec, fragment: 'nothing' }),
+    /no fragment entry point 'nothing' \(it has: image_grid\)/,
+  );
   const buffer = rt.upload('render.test.images', new Float32Array(4));
-  assert.throws(() => rt.renderBindGroup(first, 0, { pixels: buffer }), /group 0 has no binding 'pixels' \(it has images\)/);
+  assert.throws(
+    () => rt.renderBindGroup(first, 0, { pixels: buffer }),
+    /group 0 has no binding 'pixels' \(it has images\)/,
+  );
   assert.throws(() => rt.renderBindGroup(first, 1, {}), /binding 'grid' \(group 1, binding 0\) was not given a buffer/);
   buffer.destroy();
 
@@ -141,7 +203,8 @@ test('render pipelines are cached by the runtime and their bind groups serve eve
   const offscreen = await PlaneRenderer.create(rt, 'rgba8unorm');
   const layer = canvasFormat.layer('heatmap', values, n, { lo: -1, hi: 1, width, height });
   const own = offscreen.layer('heatmap', values, n, { lo: -1, hi: 1, width, height });
-  const drawn = (layers: PlaneLayer[]) => renderPixels(rt, width, height, (encoder, target) => offscreen.draw(encoder, target, layers));
+  const drawn = (layers: PlaneLayer[]) =>
+    renderPixels(rt, width, height, (encoder, target) => offscreen.draw(encoder, target, layers));
   assert.deepEqual(await drawn([layer]), await drawn([own]));
   for (const l of [layer, own]) l.uniform.destroy();
   values.destroy();

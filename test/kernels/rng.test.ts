@@ -86,12 +86,21 @@ test('Philox4x32-10 known answers on the CPU twin', () => {
 
 test('Philox4x32-10 known answers on the GPU', async () => {
   const { rt } = await gpu();
-  const custom = new Runtime(rt.context, (name) => (name === 'known_answers' ? knownAnswerShader : readShaderFile(name)));
+  const custom = new Runtime(rt.context, (name) =>
+    name === 'known_answers' ? knownAnswerShader : readShaderFile(name),
+  );
   const n = KNOWN_ANSWERS.length;
   const counters = custom.upload('test.counters', new Uint32Array(KNOWN_ANSWERS.flatMap((k) => k.counter)));
   const keys = custom.upload('test.keys', new Uint32Array(KNOWN_ANSWERS.flatMap((k) => k.key)));
   const outputs = custom.createBuffer('test.outputs', n * 16);
-  custom.run([await custom.dispatch({ shader: 'known_answers', entry: 'known_answers', buffers: { counters, keys, outputs }, workgroups: [n] })]);
+  custom.run([
+    await custom.dispatch({
+      shader: 'known_answers',
+      entry: 'known_answers',
+      buffers: { counters, keys, outputs },
+      workgroups: [n],
+    }),
+  ]);
   const got = await custom.readU32(outputs, n * 4);
   KNOWN_ANSWERS.forEach(({ counter, key, output }, i) => {
     assert.equal(hex(got.subarray(4 * i, 4 * i + 4)), hex(output), `counter ${hex(counter)} key ${hex(key)}`);
@@ -116,7 +125,8 @@ for (const [rows, cols, key] of bitShapes) {
     const bits = await drawBitsOnGpu(await gpu(), rows, cols, key);
     const expected = referenceBits({ rows, cols }, key);
     for (let i = 0; i < bits.length; i++) {
-      if (bits[i] !== expected[i]) assert.fail(`element (${Math.floor(i / cols)}, ${i % cols}): GPU ${hex([bits[i]])}, CPU ${hex([expected[i]])}`);
+      if (bits[i] !== expected[i])
+        assert.fail(`element (${Math.floor(i / cols)}, ${i % cols}): GPU ${hex([bits[i]])}, CPU ${hex([expected[i]])}`);
     }
   });
 }
@@ -127,7 +137,10 @@ test('different seeds, streams, steps and subs give unrelated streams', async ()
   const base: RngKey = { seed: 2014, stream: STREAM_NOISE, step: 10, sub: 0 };
   const baseBits = await drawBitsOnGpu(device, rows, cols, base);
   const baseWords = new Set(baseBits);
-  assert.ok(baseBits.length - baseWords.size <= 16, `${baseBits.length - baseWords.size} repeated words within one stream`);
+  assert.ok(
+    baseBits.length - baseWords.size <= 16,
+    `${baseBits.length - baseWords.size} repeated words within one stream`,
+  );
   const changes: Partial<RngKey>[] = [
     { seed: 2015 },
     { seed: (2014 ^ 0x80000000) >>> 0 },
@@ -148,8 +161,14 @@ test('different seeds, streams, steps and subs give unrelated streams', async ()
       if (bits[i] === baseBits[i]) samePosition++;
       if (baseWords.has(bits[i])) shared++;
     }
-    assert.ok(samePosition <= 2, `${JSON.stringify(change)}: ${samePosition} of ${bits.length} words equal the base key's at the same place`);
-    assert.ok(shared <= 16, `${JSON.stringify(change)}: ${shared} of ${bits.length} words appear in the base key's stream`);
+    assert.ok(
+      samePosition <= 2,
+      `${JSON.stringify(change)}: ${samePosition} of ${bits.length} words equal the base key's at the same place`,
+    );
+    assert.ok(
+      shared <= 16,
+      `${JSON.stringify(change)}: ${shared} of ${bits.length} words appear in the base key's stream`,
+    );
   }
 });
 
@@ -195,12 +214,19 @@ function normalCdf(x: number): number {
   return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
-async function drawNoise(device: Gpu, kind: 'uniform' | 'gaussian', spec: { low?: number; high?: number; mean?: number; std?: number }): Promise<Float32Array> {
+async function drawNoise(
+  device: Gpu,
+  kind: 'uniform' | 'gaussian',
+  spec: { low?: number; high?: number; mean?: number; std?: number },
+): Promise<Float32Array> {
   const { rt, clock } = device;
   const z = rt.createBuffer('test.z', N * 4);
   const key = { rows: ROWS, cols: COLS, seed: 4242, stream: STREAM_NOISE, sub: 0 };
   clock.set(99);
-  const dispatch = kind === 'uniform' ? await uniformNoise(rt, clock, { ...key, low: spec.low!, high: spec.high! }, z) : await gaussianNoise(rt, clock, { ...key, mean: spec.mean, std: spec.std! }, z);
+  const dispatch =
+    kind === 'uniform'
+      ? await uniformNoise(rt, clock, { ...key, low: spec.low!, high: spec.high! }, z)
+      : await gaussianNoise(rt, clock, { ...key, mean: spec.mean, std: spec.std! }, z);
   rt.run([dispatch]);
   const values = await rt.readF32(z, N);
   z.destroy();
@@ -262,13 +288,23 @@ test('raw words: the low byte is uniform too (chi-square over 256 bins)', async 
   assert.ok(chi < 255 + 5 * Math.sqrt(2 * 255), `chi-square ${chi.toFixed(1)} over 256 bins`);
 });
 
-for (const [keep, scale] of [[0.8, 1.25], [0.5, 2]]) {
+for (const [keep, scale] of [
+  [0.8, 1.25],
+  [0.5, 2],
+]) {
   test(`dropout keeps ${keep} of a 1000 x 1000 input of ones, and the kept values equal the scale ${scale}`, async () => {
     const { rt, clock } = await gpu();
     const shape = { batch: ROWS, inFeatures: COLS, units: 1, pieces: 1, activation: 'identity' as const };
-    const buffers = allocateDenseBuffers(rt, shape, { label: 'test', dropout: true, gradients: false, data: { x: new Float32Array(N).fill(1) } });
+    const buffers = allocateDenseBuffers(rt, shape, {
+      label: 'test',
+      dropout: true,
+      gradients: false,
+      data: { x: new Float32Array(N).fill(1) },
+    });
     clock.set(31);
-    rt.run(await denseForward(rt, clock, shape, buffers, { keep, scale, seed: 555, stream: STREAM_DROPOUT + 2, sub: 1 }));
+    rt.run(
+      await denseForward(rt, clock, shape, buffers, { keep, scale, seed: 555, stream: STREAM_DROPOUT + 2, sub: 1 }),
+    );
     const dropped = await rt.readF32(buffers.dropped, N);
     const keptByComponent = [0, 0, 0, 0];
     for (let i = 0; i < N; i++) {
@@ -278,7 +314,9 @@ for (const [keep, scale] of [[0.8, 1.25], [0.5, 2]]) {
     }
     const kept = keptByComponent.reduce((a, b) => a + b, 0);
     assertWithin('kept fraction', kept / N, keep, Math.sqrt((keep * (1 - keep)) / N));
-    keptByComponent.forEach((k, c) => assertWithin(`kept fraction of component ${c}`, k / (N / 4), keep, Math.sqrt((keep * (1 - keep)) / (N / 4))));
+    keptByComponent.forEach((k, c) =>
+      assertWithin(`kept fraction of component ${c}`, k / (N / 4), keep, Math.sqrt((keep * (1 - keep)) / (N / 4))),
+    );
     buffers.destroy();
   });
 }

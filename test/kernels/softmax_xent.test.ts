@@ -64,15 +64,27 @@ for (const [index, { batch, classes, scale }] of cases.entries()) {
             for (let i = 0; i < batch; i++) {
               const row = logits.subarray(i * classes, (i + 1) * classes);
               const m = Math.max(...row);
-              rowMagnitude += Math.abs(m) + Math.abs(row[labels[indices[i]]]) + Math.log(row.reduce((s, l) => s + Math.exp(l - m), 0));
+              rowMagnitude +=
+                Math.abs(m) +
+                Math.abs(row[labels[indices[i]]]) +
+                Math.log(row.reduce((s, l) => s + Math.exp(l - m), 0));
             }
             const lossTolerance = 1e-5 + 5e-5 * (rowMagnitude / batch);
-            assert.ok(Math.abs(stats[XENT_STATS.lossSum] / 2 - expected.loss) <= lossTolerance, `loss ${stats[XENT_STATS.lossSum] / 2}, reference ${expected.loss}`);
+            assert.ok(
+              Math.abs(stats[XENT_STATS.lossSum] / 2 - expected.loss) <= lossTolerance,
+              `loss ${stats[XENT_STATS.lossSum] / 2}, reference ${expected.loss}`,
+            );
             // The count is exact; times 1 / batch and added twice it rounds up to three times.
-            assert.ok(Math.abs(stats[XENT_STATS.correctSum] - 2 * expected.accuracy) <= 3 * 2 ** -24 * 2, `accuracy ${stats[XENT_STATS.correctSum] / 2}, reference ${expected.accuracy}`);
+            assert.ok(
+              Math.abs(stats[XENT_STATS.correctSum] - 2 * expected.accuracy) <= 3 * 2 ** -24 * 2,
+              `accuracy ${stats[XENT_STATS.correctSum] / 2}, reference ${expected.accuracy}`,
+            );
             assert.equal(stats[XENT_STATS.count], 2);
             if (batch >= 7) assert.ok(expected.accuracy > 0, 'the tied row counts as correct for label 0');
-            const magnitude = new Float64Array(batch * classes).map((_, i) => expected.dlogits[i] + (i % classes === labels[indices[Math.floor(i / classes)]] ? 2 / batch : 0));
+            const magnitude = new Float64Array(batch * classes).map(
+              (_, i) =>
+                expected.dlogits[i] + (i % classes === labels[indices[Math.floor(i / classes)]] ? 2 / batch : 0),
+            );
             return { dlogits: { expected: expected.dlogits, tolerance: { atol: 1e-30, rtol: 5e-5, magnitude } } };
           },
         },
@@ -103,7 +115,13 @@ test('softmax cross-entropy: the reference gradient matches finite differences o
     const minus = logits.slice();
     plus[i] += h;
     minus[i] -= h;
-    const fd = (referenceCrossEntropy(plus, labels, indices, batch, classes).loss - referenceCrossEntropy(minus, labels, indices, batch, classes).loss) / (2 * h);
-    assert.ok(Math.abs(fd - dlogits[i]) <= 1e-8 + 1e-6 * Math.abs(dlogits[i]), `logit ${i}: finite difference ${fd}, gradient ${dlogits[i]}`);
+    const fd =
+      (referenceCrossEntropy(plus, labels, indices, batch, classes).loss -
+        referenceCrossEntropy(minus, labels, indices, batch, classes).loss) /
+      (2 * h);
+    assert.ok(
+      Math.abs(fd - dlogits[i]) <= 1e-8 + 1e-6 * Math.abs(dlogits[i]),
+      `logit ${i}: finite difference ${fd}, gradient ${dlogits[i]}`,
+    );
   }
 });

@@ -12,7 +12,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { clampValues, squaredErrorGrad } from '../../src/kernels/sq_error';
-import { clampValues as referenceClamp, squaredError, squaredErrorGrad as referenceGrad } from '../../src/reference/sq_error';
+import {
+  clampValues as referenceClamp,
+  squaredError,
+  squaredErrorGrad as referenceGrad,
+} from '../../src/reference/sq_error';
 import { parameterLayout } from '../../src/nn/layout';
 import { GpuNetwork, GpuPass } from '../../src/nn/mlp';
 import { mlpBackward, mlpForward, type PassKey } from '../../src/reference/mlp';
@@ -33,7 +37,9 @@ for (const count of SIZES) {
         inputs: {
           pred: [count, -2, 2],
           expected: [count, -2, 2],
-          ...(variant === 'mask' && { mask: (random: () => number) => Float32Array.from({ length: count }, () => (random() < 0.5 ? 0 : 1)) }),
+          ...(variant === 'mask' && {
+            mask: (random: () => number) => Float32Array.from({ length: count }, () => (random() < 0.5 ? 0 : 1)),
+          }),
           ...(variant === 'addend' && { addend: [count, -1, 1] as const }),
         },
         outputs: { dpred: count, clamped: (rt, label, { pred }) => rt.upload(label, pred) },
@@ -44,11 +50,15 @@ for (const count of SIZES) {
               const f64 = (a?: Float32Array) => a && Float64Array.from(a);
               const want = referenceGrad(f64(pred)!, f64(expected)!, scale, f64(mask), f64(addend));
               // The product's rounding is bounded by its own size, the sum's by the whole: both within 3 ulps of their sum of magnitudes.
-              const magnitude = want.map((_, i) => Math.abs(scale * (pred[i] - expected[i])) + Math.abs(addend?.[i] ?? 0));
+              const magnitude = want.map(
+                (_, i) => Math.abs(scale * (pred[i] - expected[i])) + Math.abs(addend?.[i] ?? 0),
+              );
               return { dpred: { expected: want, tolerance: { atol: 1e-30, rtol: 3 * U, magnitude } } };
             },
             after: ({ data: { mask }, got: { dpred } }) => {
-              if (mask) for (let i = 0; i < count; i++) if (!mask[i]) assert.ok(dpred[i] === 0, `a hidden element (${i}) has gradient ${dpred[i]}`);
+              if (mask)
+                for (let i = 0; i < count; i++)
+                  if (!mask[i]) assert.ok(dpred[i] === 0, `a hidden element (${i}) has gradient ${dpred[i]}`);
             },
           },
           {
@@ -65,12 +75,12 @@ for (const count of SIZES) {
   }
 }
 
-test('sq_error: the twin\'s gradient equals finite differences of its loss', () => {
+test("sq_error: the twin's gradient equals finite differences of its loss", () => {
   const random = seededRandom(5);
   const n = 13;
   const pred = Float64Array.from(randomArray(random, n, -2, 2));
   const expected = Float64Array.from(randomArray(random, n, -2, 2));
-  const mask = Float64Array.from({ length: n }, (_, i) => i % 3 === 0 ? 0 : 1);
+  const mask = Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1));
   const scale = 0.7;
   const grad = referenceGrad(pred, expected, scale, mask);
   const h = 1e-5;
@@ -81,7 +91,10 @@ test('sq_error: the twin\'s gradient equals finite differences of its loss', () 
     pred[i] = saved - h;
     const minus = squaredError(pred, expected, scale, mask);
     pred[i] = saved;
-    assert.ok(Math.abs((plus - minus) / (2 * h) - grad[i]) <= 1e-8, `element ${i}: finite difference ${(plus - minus) / (2 * h)}, analytic ${grad[i]}`);
+    assert.ok(
+      Math.abs((plus - minus) / (2 * h) - grad[i]) <= 1e-8,
+      `element ${i}: finite difference ${(plus - minus) / (2 * h)}, analytic ${grad[i]}`,
+    );
   }
 });
 
@@ -89,9 +102,18 @@ test('sq_error: bad shapes and ranges are refused by name', async () => {
   const { rt } = await gpu();
   const small = rt.createBuffer('test.small', 16);
   const big = rt.createBuffer('test.big', 400);
-  await assert.rejects(squaredErrorGrad(rt, { count: 100, scale: 1 }, { pred: small, expected: big, dpred: big }), /'pred' holds 16 bytes, fewer than count = 100/);
-  await assert.rejects(squaredErrorGrad(rt, { count: 0, scale: 1 }, { pred: big, expected: big, dpred: big }), /count must be a positive integer/);
-  await assert.rejects(squaredErrorGrad(rt, { count: 4, scale: 1 }, { pred: big, expected: big, mask: big, addend: big, dpred: big }), /a mask and an addend together/);
+  await assert.rejects(
+    squaredErrorGrad(rt, { count: 100, scale: 1 }, { pred: small, expected: big, dpred: big }),
+    /'pred' holds 16 bytes, fewer than count = 100/,
+  );
+  await assert.rejects(
+    squaredErrorGrad(rt, { count: 0, scale: 1 }, { pred: big, expected: big, dpred: big }),
+    /count must be a positive integer/,
+  );
+  await assert.rejects(
+    squaredErrorGrad(rt, { count: 4, scale: 1 }, { pred: big, expected: big, mask: big, addend: big, dpred: big }),
+    /a mask and an addend together/,
+  );
   await assert.rejects(clampValues(rt, { count: 4, low: 1, high: -1 }, big), /low = 1 must not exceed high = -1/);
   for (const b of [small, big]) b.destroy();
 });
@@ -101,17 +123,32 @@ test('sq_error: bad shapes and ranges are refused by name', async () => {
 const BATCH = 3;
 const NOISE = 4;
 const PIXELS = 9;
-const generator: NetworkSpec = { name: 'generator', inputFeatures: NOISE, layers: [{ units: 7, activation: 'relu', pieces: 1 }, { units: PIXELS, activation: 'sigmoid', pieces: 1 }] };
+const generator: NetworkSpec = {
+  name: 'generator',
+  inputFeatures: NOISE,
+  layers: [
+    { units: 7, activation: 'relu', pieces: 1 },
+    { units: PIXELS, activation: 'sigmoid', pieces: 1 },
+  ],
+};
 const key: PassKey = { seed: 1, step: 0, sub: 0, streamBase: STREAM_DROPOUT };
 
-function knownPixelLoss(params: Float64Array, z: Float64Array, x: Float64Array, mask: Float64Array): { loss: number; dz: Float64Array } {
+function knownPixelLoss(
+  params: Float64Array,
+  z: Float64Array,
+  x: Float64Array,
+  mask: Float64Array,
+): { loss: number; dz: Float64Array } {
   const cache = mlpForward(generator, params, z, BATCH, key);
   const masks = Float64Array.from({ length: BATCH * PIXELS }, (_, i) => mask[i % PIXELS]);
   const dfit = referenceGrad(cache.output, x, 1, masks);
-  return { loss: squaredError(cache.output, x, 1, masks), dz: mlpBackward(generator, params, cache, dfit, BATCH, key, true).inputGrad! };
+  return {
+    loss: squaredError(cache.output, x, 1, masks),
+    dz: mlpBackward(generator, params, cache, dfit, BATCH, key, true).inputGrad!,
+  };
 }
 
-test('sq_error: the known pixels\' gradient in z through G equals finite differences, and the GPU\'s equals the reference', async () => {
+test("sq_error: the known pixels' gradient in z through G equals finite differences, and the GPU's equals the reference", async () => {
   const random = seededRandom(77);
   const layout = parameterLayout(generator);
   const params32 = randomArray(random, layout.totalFloats, -0.9, 0.9);
@@ -130,7 +167,10 @@ test('sq_error: the known pixels\' gradient in z through G equals finite differe
     const minus = knownPixelLoss(params, z, x, mask64).loss;
     z[i] = saved;
     const fd = (plus - minus) / (2 * h);
-    assert.ok(Math.abs(fd - dz[i]) <= 1e-7 + 1e-5 * Math.abs(dz[i]), `z ${i}: finite difference ${fd}, analytic ${dz[i]}`);
+    assert.ok(
+      Math.abs(fd - dz[i]) <= 1e-7 + 1e-5 * Math.abs(dz[i]),
+      `z ${i}: finite difference ${fd}, analytic ${dz[i]}`,
+    );
   }
 
   const { rt, clock } = await gpu();
@@ -138,13 +178,23 @@ test('sq_error: the known pixels\' gradient in z through G equals finite differe
   await network.upload(params32);
   const zBuffer = rt.upload('test.z', z32);
   const xBuffer = rt.upload('test.x', x32);
-  const maskBuffer = rt.upload('test.mask', Float32Array.from({ length: BATCH * PIXELS }, (_, i) => mask[i % PIXELS]));
-  const [dfit, dzBuffer] = [rt.createBuffer('test.dfit', BATCH * PIXELS * 4), rt.createBuffer('test.dz', BATCH * NOISE * 4)];
+  const maskBuffer = rt.upload(
+    'test.mask',
+    Float32Array.from({ length: BATCH * PIXELS }, (_, i) => mask[i % PIXELS]),
+  );
+  const [dfit, dzBuffer] = [
+    rt.createBuffer('test.dfit', BATCH * PIXELS * 4),
+    rt.createBuffer('test.dz', BATCH * NOISE * 4),
+  ];
   const pass = GpuPass.create(network, clock, BATCH, zBuffer, { ...key, dropout: false }, 'test.g');
   clock.set(0);
   rt.run([
     ...(await pass.forward()),
-    await squaredErrorGrad(rt, { count: BATCH * PIXELS, scale: 1 }, { pred: pass.output, expected: xBuffer, mask: maskBuffer, dpred: dfit }),
+    await squaredErrorGrad(
+      rt,
+      { count: BATCH * PIXELS, scale: 1 },
+      { pred: pass.output, expected: xBuffer, mask: maskBuffer, dpred: dfit },
+    ),
     ...(await pass.backward({ outputGrad: dfit, weightGrads: false, inputGrad: dzBuffer })),
   ]);
   assertClose('dz', await rt.readF32(dzBuffer, BATCH * NOISE), dz, { atol: 1e-4 * Math.max(...dz.map(Math.abs)) });

@@ -20,8 +20,16 @@ async function main() {
   const again = await loadCheckpoint(bytes, { context: gan.context });
   const snapshot = await view.snapshot();
   const colours = new Set();
-  for (let i = 0; i < snapshot.pixels.length; i += 4) colours.add((snapshot.pixels[i] << 16) | (snapshot.pixels[i + 1] << 8) | snapshot.pixels[i + 2]);
-  window.result = { before, after, iteration: gan.trainer.iteration, reopened: again.trainer.iteration, bytes: bytes.length, colours: colours.size };
+  for (let i = 0; i < snapshot.pixels.length; i += 4)
+    colours.add((snapshot.pixels[i] << 16) | (snapshot.pixels[i + 1] << 8) | snapshot.pixels[i + 2]);
+  window.result = {
+    before,
+    after,
+    iteration: gan.trainer.iteration,
+    reopened: again.trainer.iteration,
+    bytes: bytes.length,
+    colours: colours.size,
+  };
   status.textContent = 'done';
 }
 

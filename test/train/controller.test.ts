@@ -20,7 +20,11 @@ test('step(n) trains n iterations and logs once at their end', async () => {
   const trainer = await tinyTrainer();
   const states: ControllerState[] = [];
   const logged: number[] = [];
-  const controller = new TrainingController({ trainer, onState: (s) => states.push(s), onMetrics: (r) => void logged.push(r.iter) });
+  const controller = new TrainingController({
+    trainer,
+    onState: (s) => states.push(s),
+    onMetrics: (r) => void logged.push(r.iter),
+  });
   assert.equal(controller.state, 'idle');
   await controller.step(3);
   await controller.step();
@@ -55,7 +59,11 @@ test('run() trains in windows to `until`; actions queued meanwhile run between w
   assert.deepEqual(states, ['running', 'done']);
   const at = await action;
   assert.ok(at % 4 === 0 && at > 0, `the action ran between windows (at iteration ${at})`);
-  assert.deepEqual(events.filter((e) => e.startsWith('log')), ['log 4', 'log 8', 'log 12'], 'windows of 4, each logged at its end');
+  assert.deepEqual(
+    events.filter((e) => e.startsWith('log')),
+    ['log 4', 'log 8', 'log 12'],
+    'windows of 4, each logged at its end',
+  );
   await controller.run();
   assert.equal(trainer.iteration, 12, 'a done controller trains no more');
   trainer.destroy();
@@ -100,13 +108,20 @@ test('pause() stops after the window in flight; a failing window stops the run w
 test('checkpoints come at their iterations; a disposed controller takes no more work', async () => {
   const trainer = await tinyTrainer();
   const checkpoints: number[] = [];
-  const controller = new TrainingController({ trainer, checkpointEvery: 5, onCheckpoint: (i) => void checkpoints.push(i) });
+  const controller = new TrainingController({
+    trainer,
+    checkpointEvery: 5,
+    onCheckpoint: (i) => void checkpoints.push(i),
+  });
   for (let i = 0; i < 4; i++) await controller.step(3);
   assert.deepEqual(checkpoints, [6, 12]);
   await controller.dispose();
   await controller.step(3);
   await controller.run();
   assert.equal(trainer.iteration, 12);
-  await assert.rejects(controller.exclusive(async () => 1), /disposed/);
+  await assert.rejects(
+    controller.exclusive(async () => 1),
+    /disposed/,
+  );
   trainer.destroy();
 });

@@ -26,7 +26,12 @@ test('a device lost in the middle of a run stops it at the next window, without 
       if (iteration === 10) session.context.device.destroy();
     },
   });
-  await assert.rejects(run, (err: Error) => err instanceof DeviceLostError && /^The GPU device was lost \(destroyed.*\), during iterations 11 to 15\.$/.test(err.message));
+  await assert.rejects(
+    run,
+    (err: Error) =>
+      err instanceof DeviceLostError &&
+      /^The GPU device was lost \(destroyed.*\), during iterations 11 to 15\.$/.test(err.message),
+  );
   assert.deepEqual(saved, [5, 10], 'no checkpoint after the loss');
   destroySession(session);
 });
@@ -36,25 +41,54 @@ test('an error the GPU reports outside any error scope stops the run and is quot
   const run = runTraining(session.trainer, options, {
     onCheckpoint: (iteration) => {
       // Mappable for reading and a storage buffer at once: a validation error nobody scoped.
-      if (iteration === 5) session.context.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+      if (iteration === 5)
+        session.context.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
     },
   });
-  await assert.rejects(run, (err: Error) => err instanceof DeviceLostError && /^The GPU reported an error: .+, during iterations 6 to 10\.$/s.test(err.message));
+  await assert.rejects(
+    run,
+    (err: Error) =>
+      err instanceof DeviceLostError &&
+      /^The GPU reported an error: .+, during iterations 6 to 10\.$/s.test(err.message),
+  );
   destroySession(session);
 });
 
 test('the command line names the last good checkpoint: resume after a device loss, lower the rate after divergence', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gan-lost-'));
   const path = join(dir, 'checkpoint.safetensors');
-  const fresh = withLastCheckpoint(new DeviceLostError('The GPU device was lost (unknown), during iterations 1 to 5.'), path) as Error;
+  const fresh = withLastCheckpoint(
+    new DeviceLostError('The GPU device was lost (unknown), during iterations 1 to 5.'),
+    path,
+  ) as Error;
   assert.match(fresh.message, /No checkpoint had been written yet\.$/);
   const config = presetConfig('toy-1d');
   const specs = networkSpecs(config);
   const zeros = (n: number) => ({ params: new Float32Array(n), optimizer: [new Float32Array(n), new Float32Array(n)] });
-  writeFileAtomic(path, encodeCheckpoint({ config, iteration: 35, generator: zeros(parameterLayout(specs.generator).totalFloats), discriminator: zeros(parameterLayout(specs.discriminator).totalFloats), stats: new Float32Array(8) }, specs));
-  const lost = withLastCheckpoint(new DeviceLostError('The GPU device was lost (unknown), during iterations 36 to 40.'), path) as Error;
+  writeFileAtomic(
+    path,
+    encodeCheckpoint(
+      {
+        config,
+        iteration: 35,
+        generator: zeros(parameterLayout(specs.generator).totalFloats),
+        discriminator: zeros(parameterLayout(specs.discriminator).totalFloats),
+        stats: new Float32Array(8),
+      },
+      specs,
+    ),
+  );
+  const lost = withLastCheckpoint(
+    new DeviceLostError('The GPU device was lost (unknown), during iterations 36 to 40.'),
+    path,
+  ) as Error;
   assert.ok(lost instanceof DeviceLostError);
-  assert.match(lost.message, new RegExp(`during iterations 36 to 40\\. The last good checkpoint, ${path} \\(iteration 35\\), is intact: continue with --resume ${path}\\.$`));
+  assert.match(
+    lost.message,
+    new RegExp(
+      `during iterations 36 to 40\\. The last good checkpoint, ${path} \\(iteration 35\\), is intact: continue with --resume ${path}\\.$`,
+    ),
+  );
   const diverged = withLastCheckpoint(new DivergenceError('Training diverged by iteration 40.'), path) as Error;
   assert.ok(diverged instanceof DivergenceError);
   assert.match(diverged.message, /lower the learning rate and train again\.$/);

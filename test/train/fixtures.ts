@@ -20,7 +20,9 @@ export function tinyImageConfig(changes: Partial<TrainConfig> = {}): TrainConfig
     { units: 16, pieces: 1, activation: 'relu' },
     { units: 784, pieces: 1, activation: 'sigmoid' },
   ];
-  config.discriminator.layers = config.discriminator.layers.map((layer, i) => (i < 2 ? { ...layer, units: 8, pieces: 3 } : layer));
+  config.discriminator.layers = config.discriminator.layers.map((layer, i) =>
+    i < 2 ? { ...layer, units: 8, pieces: 3 } : layer,
+  );
   config.batch = 10;
   config.optimizer.momentumRampStart = 0;
   config.optimizer.momentumRampEnd = 2;
@@ -55,25 +57,55 @@ export function syntheticImages(rt: Runtime): { gpu: GpuDataset; reference: Refe
   // Ten classes, as MNIST's, for the conditional configs (the others ignore them).
   const labels = Uint32Array.from({ length: count }, () => Math.floor(random() * 10));
   return {
-    gpu: { buffer: rt.upload('test.images', words), format: 'u8', features: 784, first: 0, count, scale: 1 / 255, labels: rt.upload('test.labels', labels), classes: 10 },
+    gpu: {
+      buffer: rt.upload('test.images', words),
+      format: 'u8',
+      features: 784,
+      first: 0,
+      count,
+      scale: 1 / 255,
+      labels: rt.upload('test.labels', labels),
+      classes: 10,
+    },
     reference: { values: bytes, first: 0, count, scale: 1 / 255, labels },
     means,
   };
 }
 
-export function toyData(rt: Runtime, config: TrainConfig, count = 2000): { gpu: GpuDataset; reference: ReferenceDataset; points: Float32Array } {
+export function toyData(
+  rt: Runtime,
+  config: TrainConfig,
+  count = 2000,
+): { gpu: GpuDataset; reference: ReferenceDataset; points: Float32Array } {
   const distribution = toyDistribution(config.data as 'toy-2d-ring');
   const points = sampleToy(distribution, count, config.seed);
-  return { gpu: uploadPoints(rt, points, distribution.dims, 'test.toy'), reference: { values: points, first: 0, count, scale: 1 }, points };
+  return {
+    gpu: uploadPoints(rt, points, distribution.dims, 'test.toy'),
+    reference: { values: points, first: 0, count, scale: 1 },
+    points,
+  };
 }
 
 export function initial(config: TrainConfig, means?: Float64Array) {
   return {
-    generator: initialParameters(generatorSpec(config), config.generator.initRange, config.seed, 0, config.outputBiasFromData ? means : undefined),
+    generator: initialParameters(
+      generatorSpec(config),
+      config.generator.initRange,
+      config.seed,
+      0,
+      config.outputBiasFromData ? means : undefined,
+    ),
     discriminator: initialParameters(discriminatorSpec(config), config.discriminator.initRange, config.seed, 1),
   };
 }
 
-export async function makeTrainer(rt: Runtime, clock: Clock, config: TrainConfig, dataset: GpuDataset, means?: Float64Array, sampleCount = 16): Promise<Trainer> {
+export async function makeTrainer(
+  rt: Runtime,
+  clock: Clock,
+  config: TrainConfig,
+  dataset: GpuDataset,
+  means?: Float64Array,
+  sampleCount = 16,
+): Promise<Trainer> {
   return Trainer.create(rt, clock, config, dataset, initial(config, means), { sampleCount });
 }

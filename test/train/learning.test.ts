@@ -12,10 +12,18 @@ import { speckle } from '../../src/eval/speckle';
 import { makeTrainer, tinyImageConfig } from './fixtures';
 import { seededRandom, gpu } from '../helpers';
 
-async function train(config: TrainConfig, iterations: number, logEvery: number): Promise<{ session: Session; samples: SampleBatch[] }> {
+async function train(
+  config: TrainConfig,
+  iterations: number,
+  logEvery: number,
+): Promise<{ session: Session; samples: SampleBatch[] }> {
   const session = await createSession(validateConfig({ ...config, iterations }));
   const samples: SampleBatch[] = [];
-  await runTraining(session.trainer, { until: iterations, logEvery, sampleEvery: logEvery, checkpointEvery: iterations }, { onSamples: (batch) => void samples.push(batch) });
+  await runTraining(
+    session.trainer,
+    { until: iterations, logEvery, sampleEvery: logEvery, checkpointEvery: iterations },
+    { onSamples: (batch) => void samples.push(batch) },
+  );
   return { session, samples };
 }
 
@@ -29,11 +37,17 @@ test('toy-2d-ring: the Jensen-Shannon divergence between data and samples falls 
   destroySession(session);
 });
 
-test('toy-2d-ring with least squares (LSGAN, --loss least-squares): the divergence falls below 0.3, and D\'s mean raw outputs head for 1/2', async (t) => {
+test("toy-2d-ring with least squares (LSGAN, --loss least-squares): the divergence falls below 0.3, and D's mean raw outputs head for 1/2", async (t) => {
   const metrics: { d_real: number; d_fake: number }[] = [];
-  const session = await createSession(validateConfig({ ...presetConfig('toy-2d-ring'), gLoss: 'least-squares', iterations: 800 }));
+  const session = await createSession(
+    validateConfig({ ...presetConfig('toy-2d-ring'), gLoss: 'least-squares', iterations: 800 }),
+  );
   const samples: SampleBatch[] = [];
-  await runTraining(session.trainer, { until: 800, logEvery: 100, sampleEvery: 100, checkpointEvery: 800 }, { onSamples: (batch) => void samples.push(batch), onMetrics: (m) => void metrics.push(m) });
+  await runTraining(
+    session.trainer,
+    { until: 800, logEvery: 100, sampleEvery: 100, checkpointEvery: 800 },
+    { onSamples: (batch) => void samples.push(batch), onMetrics: (m) => void metrics.push(m) },
+  );
   const js = samples.map((s) => toyDivergence(session.data, s.samples)!);
   const outputs = metrics.map((m) => `${m.d_real.toFixed(2)}/${m.d_fake.toFixed(2)}`).join(', ');
   t.diagnostic(`js every 100 iterations: ${js.map((v) => v.toFixed(3)).join(', ')}; D(x)/D(G(z)): ${outputs}`);
@@ -42,7 +56,10 @@ test('toy-2d-ring with least squares (LSGAN, --loss least-squares): the divergen
   assert.ok(js[0] > 0.4, `the divergence starts high (${js[0].toFixed(3)}), or the test shows nothing`);
   assert.ok(js[js.length - 1] < 0.3, `divergence after 800 iterations: ${js.map((v) => v.toFixed(3)).join(', ')}`);
   const [first, last] = [metrics[0], metrics[metrics.length - 1]];
-  assert.ok(last.d_real - last.d_fake < first.d_real - first.d_fake && last.d_real > 0.4 && last.d_fake < 0.6, `D's outputs on data and samples close in: ${outputs}`);
+  assert.ok(
+    last.d_real - last.d_fake < first.d_real - first.d_fake && last.d_real > 0.4 && last.d_fake < 0.6,
+    `D's outputs on data and samples close in: ${outputs}`,
+  );
   destroySession(session);
 });
 
@@ -51,7 +68,7 @@ function meanAndStd(values: Float32Array): { mean: number; std: number } {
   return { mean, std: Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length) };
 }
 
-test('toy-1d: the generated mean and standard deviation approach the data\'s', async (t) => {
+test("toy-1d: the generated mean and standard deviation approach the data's", async (t) => {
   const config = presetConfig('toy-1d');
   const { session, samples } = await train(config, 1000, 100);
   const data = meanAndStd(session.data.toy!.points);
@@ -59,13 +76,16 @@ test('toy-1d: the generated mean and standard deviation approach the data\'s', a
   const last = meanAndStd(samples[samples.length - 1].samples);
   const report = `data ${data.mean.toFixed(3)} +- ${data.std.toFixed(3)}, samples at 100: ${first.mean.toFixed(3)} +- ${first.std.toFixed(3)}, at 1000: ${last.mean.toFixed(3)} +- ${last.std.toFixed(3)}`;
   t.diagnostic(report);
-  assert.ok(Math.abs(first.mean - data.mean) > 1, `the samples start far from the data, or the test shows nothing: ${report}`);
+  assert.ok(
+    Math.abs(first.mean - data.mean) > 1,
+    `the samples start far from the data, or the test shows nothing: ${report}`,
+  );
   assert.ok(Math.abs(last.mean - data.mean) < 0.25, report);
   assert.ok(Math.abs(last.std - data.std) < 0.25, report);
   destroySession(session);
 });
 
-test('small-mnist: after 400 iterations G\'s samples are neither constant nor noise, and the moving average of its weights has less speckle', async (t) => {
+test("small-mnist: after 400 iterations G's samples are neither constant nor noise, and the moving average of its weights has less speckle", async (t) => {
   const { session } = await train(presetConfig('small-mnist'), 400, 400);
   const pixels = 784;
   const count = 100;
@@ -106,7 +126,10 @@ test('small-mnist: after 400 iterations G\'s samples are neither constant nor no
   // The moving average of G's weights draws fewer lone bright pixels than G itself. At 400 updates it
   // is still the plain mean of every weight G has had (src/reference/ema.ts). Measured on the 100
   // fixed-noise samples: G 7.13% (598 of 8,387 bright pixels), the average 0.00% (0 of 2,549).
-  const [raw, averaged] = [speckle({ values: images, count, features: pixels }), speckle({ values: await fixedNoise('average'), count, features: pixels })];
+  const [raw, averaged] = [
+    speckle({ values: images, count, features: pixels }),
+    speckle({ values: await fixedNoise('average'), count, features: pixels }),
+  ];
   const speckles = `speckle of G ${(100 * raw.share).toFixed(2)}% (${raw.isolatedPixels} of ${raw.brightPixels} bright pixels), of its average ${(100 * averaged.share).toFixed(2)}% (${averaged.isolatedPixels} of ${averaged.brightPixels})`;
   t.diagnostic(speckles);
   assert.ok(raw.brightPixels > 1000 && averaged.brightPixels > 1000, `both draw strokes: ${speckles}`);
@@ -147,7 +170,8 @@ function barImages(count: number, seed: number) {
   for (let i = 0; i < count; i++) {
     const c = Math.floor(random() * 10);
     labels[i] = c;
-    for (let p = 0; p < features; p++) bytes[i * features + p] = p % width === c ? 180 + Math.floor(random() * 76) : Math.floor(random() * 41);
+    for (let p = 0; p < features; p++)
+      bytes[i * features + p] = p % width === c ? 180 + Math.floor(random() * 76) : Math.floor(random() * 41);
   }
   const classify = (images: Float32Array, n: number) =>
     Array.from({ length: n }, (_, i) => {
@@ -171,12 +195,27 @@ test('a conditional GAN draws the class asked for: class agreement rises from ch
     outputBiasFromData: false,
     batch: 50,
     emaDecay: 0,
-    generator: { ...base.generator, layers: [{ units: 32, pieces: 1, activation: 'relu' }, { units: data.features, pieces: 1, activation: 'sigmoid' }] },
+    generator: {
+      ...base.generator,
+      layers: [
+        { units: 32, pieces: 1, activation: 'relu' },
+        { units: data.features, pieces: 1, activation: 'sigmoid' },
+      ],
+    },
     optimizer: { ...base.optimizer, kind: 'adam', lr: 0.002, beta1: 0.5, lrDecay: 1 },
   });
   const words = new Uint32Array(Math.ceil(data.bytes.length / 4));
   new Uint8Array(words.buffer).set(data.bytes);
-  const dataset = { buffer: rt.upload('test.bars', words), format: 'u8' as const, features: data.features, first: 0, count: 2000, scale: 1 / 255, labels: rt.upload('test.bar_labels', data.labels), classes: 10 };
+  const dataset = {
+    buffer: rt.upload('test.bars', words),
+    format: 'u8' as const,
+    features: data.features,
+    first: 0,
+    count: 2000,
+    scale: 1 / 255,
+    labels: rt.upload('test.bar_labels', data.labels),
+    classes: 10,
+  };
   const trainer = await makeTrainer(rt, clock, config, dataset, undefined, 100);
   const agreement = async () => {
     const asked = trainer.sampleClasses!;

@@ -8,7 +8,8 @@ import { PACE_WINDOWS, QueuePace, SLEEP_SHARE } from '../../src/train/pace';
 
 const ITERATIONS = 100;
 /** Equal to float64 rounding. */
-const near = (actual: number, expected: number, what = '') => assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.abs(expected), `${what} ${actual} ms, expected ${expected}`);
+const near = (actual: number, expected: number, what = '') =>
+  assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.abs(expected), `${what} ${actual} ms, expected ${expected}`);
 
 /** One window of `workMs` work, paused for `pausedMs` before the loop could wait: returns the sleep it was given. */
 function window(pace: QueuePace, workMs: number, pausedMs = 0): number {
@@ -41,7 +42,10 @@ test('a sleep that outlasted its work (the queue idle when it ended) halves unti
   const sleeps: number[] = [];
   for (let i = 0; i < 20; i++) sleeps.push(window(pace, 14_000));
   const overslept = sleeps.findIndex((s) => s <= 14_000);
-  assert.ok(overslept > 0 && overslept <= 4, `the sleeps fell below the work within a few windows: ${sleeps.map((s) => (s / 1000).toFixed(1)).join(', ')} s`);
+  assert.ok(
+    overslept > 0 && overslept <= 4,
+    `the sleeps fell below the work within a few windows: ${sleeps.map((s) => (s / 1000).toFixed(1)).join(', ')} s`,
+  );
   for (let i = 1; i <= overslept; i++) near(sleeps[i], sleeps[i - 1] / 2, 'each too-long sleep halved:');
   for (const sleepMs of sleeps.slice(overslept + 1)) near(sleepMs, SLEEP_SHARE * 14_000, 'then most of the work:');
 });

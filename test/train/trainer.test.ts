@@ -24,7 +24,15 @@ function recordedIteration(trainer: Trainer): string[] {
   const { discriminator, generator, average } = trainer.updateDispatches;
   Dispatch.prototype.record = function (this: Dispatch, pass: GPUComputePassEncoder) {
     const d = discriminator.indexOf(this);
-    labels.push(d >= 0 ? `update D (${d})` : this === generator ? 'update G' : this === average ? 'update G\'s average' : this.label);
+    labels.push(
+      d >= 0
+        ? `update D (${d})`
+        : this === generator
+          ? 'update G'
+          : this === average
+            ? "update G's average"
+            : this.label,
+    );
     original.call(this, pass);
   };
   try {
@@ -44,8 +52,12 @@ test('Algorithm 1 with k = 3 records three D updates, then one G update, in that
   const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
   const labels = recordedIteration(trainer);
   const updates = labels.filter((l) => l.startsWith('update'));
-  assert.deepEqual(updates, ['update D (0)', 'update D (1)', 'update D (2)', 'update G', 'update G\'s average']);
-  assert.equal(labels[labels.length - 1], 'update G\'s average', 'the average follows G\'s update and ends the iteration');
+  assert.deepEqual(updates, ['update D (0)', 'update D (1)', 'update D (2)', 'update G', "update G's average"]);
+  assert.equal(
+    labels[labels.length - 1],
+    "update G's average",
+    "the average follows G's update and ends the iteration",
+  );
   assert.equal(count(labels, 'noise.uniform_noise'), 4, 'fresh noise for each D step and for the G step');
   assert.equal(count(labels, 'gather.gather_u8'), 3, 'a minibatch for each D step');
   assert.equal(count(labels, 'gan_loss.discriminator_loss'), 3);
@@ -67,11 +79,22 @@ test('the simultaneous form updates D and G from one pass', async () => {
   const labels = recordedIteration(trainer);
   assert.equal(count(labels, 'noise.uniform_noise'), 1, 'one noise batch');
   assert.equal(count(labels, 'gather.gather_u8'), 1, 'one minibatch');
-  assert.equal(count(labels, 'dense.forward.forward_maxout'), 4, 'D runs once on the real and once on the generated batch');
+  assert.equal(
+    count(labels, 'dense.forward.forward_maxout'),
+    4,
+    'D runs once on the real and once on the generated batch',
+  );
   assert.equal(count(labels, 'gan_loss.discriminator_loss'), 1);
   assert.equal(count(labels, 'gan_loss.generator_loss'), 1);
-  assert.deepEqual(labels.filter((l) => l.startsWith('update')), ['update D (0)', 'update G'], 'no average is kept when emaDecay is 0');
-  assert.ok(labels.indexOf('update D (0)') > labels.indexOf('gan_loss.generator_loss'), 'D is updated after both gradients are taken');
+  assert.deepEqual(
+    labels.filter((l) => l.startsWith('update')),
+    ['update D (0)', 'update G'],
+    'no average is kept when emaDecay is 0',
+  );
+  assert.ok(
+    labels.indexOf('update D (0)') > labels.indexOf('gan_loss.generator_loss'),
+    'D is updated after both gradients are taken',
+  );
   trainer.destroy();
   data.gpu.buffer.destroy();
 });
@@ -85,11 +108,19 @@ function referenceState(config: TrainConfig, means?: Float64Array): ReferenceSta
       optimizer: Array.from({ length: states }, () => new Float32Array(start.generator.length)),
       ...(config.emaDecay > 0 && { average: start.generator.slice() }),
     },
-    discriminator: { params: start.discriminator.slice(), optimizer: Array.from({ length: states }, () => new Float32Array(start.discriminator.length)) },
+    discriminator: {
+      params: start.discriminator.slice(),
+      optimizer: Array.from({ length: states }, () => new Float32Array(start.discriminator.length)),
+    },
   };
 }
 
-async function compareSteps(config: TrainConfig, data: { gpu: Parameters<typeof makeTrainer>[3]; reference: ReferenceDataset }, means: Float64Array | undefined, iterations: number) {
+async function compareSteps(
+  config: TrainConfig,
+  data: { gpu: Parameters<typeof makeTrainer>[3]; reference: ReferenceDataset },
+  means: Float64Array | undefined,
+  iterations: number,
+) {
   const { rt, clock } = await gpu();
   const trainer = await makeTrainer(rt, clock, config, data.gpu, means);
   const expected = referenceState(config, means);
@@ -101,27 +132,36 @@ async function compareSteps(config: TrainConfig, data: { gpu: Parameters<typeof 
   const state = await trainer.readState();
   for (const player of ['generator', 'discriminator'] as const) {
     const layout = player === 'generator' ? trainer.generator.layout : trainer.discriminator.layout;
-    const average = player === 'generator' && config.emaDecay > 0 ? [['moving average', state.generator.average!, expected.generator.average!] as const] : [];
-    const buffers = [['params', state[player].params, expected[player].params], ...state[player].optimizer.map((o, i) => [`optimizer state ${i}`, o, expected[player].optimizer[i]] as const), ...average] as const;
+    const average =
+      player === 'generator' && config.emaDecay > 0
+        ? [['moving average', state.generator.average!, expected.generator.average!] as const]
+        : [];
+    const buffers = [
+      ['params', state[player].params, expected[player].params],
+      ...state[player].optimizer.map((o, i) => [`optimizer state ${i}`, o, expected[player].optimizer[i]] as const),
+      ...average,
+    ] as const;
     for (const [what, actual, reference] of buffers) {
       for (const t of layout.tensors) {
         const ref = (reference as Float32Array).subarray(t.offset, t.offset + t.size);
         const scale = Math.max(...ref.map(Math.abs));
-        assertClose(`${t.name} ${what}`, (actual as Float32Array).subarray(t.offset, t.offset + t.size), ref, { atol: 1e-6 + 1e-4 * scale });
+        assertClose(`${t.name} ${what}`, (actual as Float32Array).subarray(t.offset, t.offset + t.size), ref, {
+          atol: 1e-6 + 1e-4 * scale,
+        });
       }
     }
   }
   trainer.destroy();
 }
 
-test('three simultaneous iterations of the paper\'s structure (pylearn2 momentum, decaying lr) and G\'s moving average equal the CPU twin', async () => {
+test("three simultaneous iterations of the paper's structure (pylearn2 momentum, decaying lr) and G's moving average equal the CPU twin", async () => {
   const { rt } = await gpu();
   const data = syntheticImages(rt);
   await compareSteps(tinyImageConfig({ form: 'simultaneous', emaDecay: 0.9 }), data, data.means, 3);
   data.gpu.buffer.destroy();
 });
 
-test('two iterations of Algorithm 1 with k = 2, Adam, gaussian noise, the minimax loss, a real target of .9 and G\'s moving average equal the CPU twin', async () => {
+test("two iterations of Algorithm 1 with k = 2, Adam, gaussian noise, the minimax loss, a real target of .9 and G's moving average equal the CPU twin", async () => {
   const { rt } = await gpu();
   const config = tinyToyConfig({ form: 'alternating', k: 2, gLoss: 'minimax', realTarget: 0.9, emaDecay: 0.999 });
   const data = toyData(rt, config);
@@ -140,27 +180,38 @@ test('least squares (LSGAN): two iterations of Algorithm 1 with k = 2, a real ta
   images.gpu.buffer.destroy();
 });
 
-test('three alternating iterations with PyTorch-style momentum and G at half of D\'s learning rate equal the CPU twin', async () => {
+test("three alternating iterations with PyTorch-style momentum and G at half of D's learning rate equal the CPU twin", async () => {
   const { rt } = await gpu();
   const base = tinyImageConfig({ form: 'alternating' });
-  const config = { ...base, optimizer: { ...base.optimizer, kind: 'sgd-pytorch' as const, lr: 0.02, generatorLrScale: 0.5 } };
+  const config = {
+    ...base,
+    optimizer: { ...base.optimizer, kind: 'sgd-pytorch' as const, lr: 0.02, generatorLrScale: 0.5 },
+  };
   const data = syntheticImages(rt);
   await compareSteps(config, data, data.means, 3);
   data.gpu.buffer.destroy();
 });
 
-test('a conditional GAN (10 classes): G\'s classes drawn per row and reused by D\'s fake pass, the minibatch\'s from the gather; three alternating iterations with k = 2 and Adam equal the CPU twin', async () => {
+test("a conditional GAN (10 classes): G's classes drawn per row and reused by D's fake pass, the minibatch's from the gather; three alternating iterations with k = 2 and Adam equal the CPU twin", async () => {
   const { rt, clock } = await gpu();
   const base = tinyImageConfig({ form: 'alternating', k: 2, classes: 10, emaDecay: 0.9 });
   const config = { ...base, optimizer: { ...base.optimizer, kind: 'adam' as const, lr: 0.01 } };
   const data = syntheticImages(rt);
   const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
   const labels = recordedIteration(trainer);
-  assert.equal(count(labels, 'noise.noise_classes'), 3, 'a class per row for each D step\'s G pass and for the G step');
-  assert.equal(count(labels, 'gather.gather_labels'), 2, 'the minibatch\'s classes for each D step');
-  assert.equal(count(labels, 'dense.forward.forward_class'), 3, 'G\'s first layer takes the class in every G pass');
-  assert.equal(count(labels, 'dense.forward.forward_maxout_class'), 5, 'D\'s first layer takes it on the real and the fake passes');
-  assert.equal(count(labels, 'dense.backward.grad_class'), 2 * 2 + 1, 'the class rows\' gradients: D\'s two passes per D step, G\'s one');
+  assert.equal(count(labels, 'noise.noise_classes'), 3, "a class per row for each D step's G pass and for the G step");
+  assert.equal(count(labels, 'gather.gather_labels'), 2, "the minibatch's classes for each D step");
+  assert.equal(count(labels, 'dense.forward.forward_class'), 3, "G's first layer takes the class in every G pass");
+  assert.equal(
+    count(labels, 'dense.forward.forward_maxout_class'),
+    5,
+    "D's first layer takes it on the real and the fake passes",
+  );
+  assert.equal(
+    count(labels, 'dense.backward.grad_class'),
+    2 * 2 + 1,
+    "the class rows' gradients: D's two passes per D step, G's one",
+  );
   trainer.destroy();
   await compareSteps(config, data, data.means, 3);
   // The class rows learn: the state after the iterations differs from the start in them.
@@ -176,8 +227,15 @@ test('a class lr scale (optimizer.classLrScale 10): the class rows of G and D ta
   const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means);
   const labels = recordedIteration(trainer);
   // Weights and biases before the class rows, the rows, the layers after: three ranges per update.
-  assert.equal(count(labels, 'optimizer.adam'), 3 * (2 + 1) - 3, 'two more dispatches per update beside the named first one');
-  assert.deepEqual(labels.filter((l) => l.startsWith('update')), ['update D (0)', 'update D (1)', 'update G', 'update G\'s average']);
+  assert.equal(
+    count(labels, 'optimizer.adam'),
+    3 * (2 + 1) - 3,
+    'two more dispatches per update beside the named first one',
+  );
+  assert.deepEqual(
+    labels.filter((l) => l.startsWith('update')),
+    ['update D (0)', 'update D (1)', 'update G', "update G's average"],
+  );
   trainer.destroy();
   await compareSteps(config, data, data.means, 3);
   // Adam's first step moves an element by lr g / (|g| + epsilon), at most lr: the class rows, from the
@@ -191,26 +249,40 @@ test('a class lr scale (optimizer.classLrScale 10): the class rows of G and D ta
     const layout = trainer.generator.layout;
     const largest = (name: string) => {
       const t = layout.tensors.find((e) => e.name === name)!;
-      return Math.max(...state.generator.params.subarray(t.offset, t.offset + t.size).map((v, i) => Math.abs(v - start[t.offset + i])));
+      return Math.max(
+        ...state.generator.params
+          .subarray(t.offset, t.offset + t.size)
+          .map((v, i) => Math.abs(v - start[t.offset + i])),
+      );
     };
     return { rows: largest('generator.0.class_weight'), weight: largest('generator.0.weight') };
   };
   const [scaled, plain] = [moved(10), moved(1)];
-  assert.ok(Math.abs(scaled.rows / plain.rows - 10) < 0.05, `G's class rows moved by ${scaled.rows} at scale 10, ${plain.rows} at 1`);
+  assert.ok(
+    Math.abs(scaled.rows / plain.rows - 10) < 0.05,
+    `G's class rows moved by ${scaled.rows} at scale 10, ${plain.rows} at 1`,
+  );
   assert.ok(scaled.rows > 0.05, `G's class rows moved by ${scaled.rows}, near 10 lr = 0.1`);
   assert.ok(scaled.weight <= 0.01 * (1 + 1e-6), `G's weight moved by ${scaled.weight}, at most lr`);
-  assert.throws(() => tinyImageConfig({ classes: 10, optimizer: { ...base.optimizer, classLrScale: 0 } }), /optimizer\.classLrScale.*must be positive and finite, got 0/);
+  assert.throws(
+    () => tinyImageConfig({ classes: 10, optimizer: { ...base.optimizer, classLrScale: 0 } }),
+    /optimizer\.classLrScale.*must be positive and finite, got 0/,
+  );
   assert.equal(presetConfig('cmnist-small').optimizer.classLrScale, 10);
   data.gpu.buffer.destroy();
   data.gpu.labels?.destroy();
 });
 
-test('a conditional model\'s sample grid puts one class per row, and setSampleClasses and the class interpolation redraw it at fixed z', async () => {
+test("a conditional model's sample grid puts one class per row, and setSampleClasses and the class interpolation redraw it at fixed z", async () => {
   const { rt, clock } = await gpu();
   const config = tinyImageConfig({ form: 'alternating', classes: 10, emaDecay: 0.9 });
   const data = syntheticImages(rt);
   const trainer = await makeTrainer(rt, clock, config, data.gpu, data.means, 100);
-  assert.deepEqual([...trainer.sampleClasses!], Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)), 'row r = class r');
+  assert.deepEqual(
+    [...trainer.sampleClasses!],
+    Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)),
+    'row r = class r',
+  );
   await trainFor(trainer, 3, 3);
   const grid = await trainer.readFixedNoiseSamples();
   trainer.setSampleClasses(4);
@@ -233,7 +305,12 @@ test('a conditional model\'s sample grid puts one class per row, and setSampleCl
   const sevens = await trainer.readFixedNoiseSamples();
   assertClose('t = 0 is class 2', strip.subarray(0, 784), twos.subarray(5 * 784, 6 * 784), { atol: 1e-5 });
   assertClose('t = 1 is class 7', strip.subarray(5 * 784), sevens.subarray(5 * 784, 6 * 784), { atol: 1e-5 });
-  assert.ok(strip.subarray(2 * 784, 3 * 784).some((v, i) => Math.abs(v - twos[5 * 784 + i]) > 1e-4 && Math.abs(v - sevens[5 * 784 + i]) > 1e-4), 'the middle is neither end');
+  assert.ok(
+    strip
+      .subarray(2 * 784, 3 * 784)
+      .some((v, i) => Math.abs(v - twos[5 * 784 + i]) > 1e-4 && Math.abs(v - sevens[5 * 784 + i]) > 1e-4),
+    'the middle is neither end',
+  );
   await assert.rejects(trainer.setClassInterpolation(2, 10), /'to' class 10/);
   trainer.destroy();
 
@@ -241,7 +318,10 @@ test('a conditional model\'s sample grid puts one class per row, and setSampleCl
   assert.equal(unconditional.sampleClasses, undefined);
   assert.throws(() => unconditional.setSampleClasses(1), /not conditional/);
   unconditional.destroy();
-  await assert.rejects(makeTrainer(rt, clock, tinyImageConfig({ classes: 7 }), data.gpu, data.means), /config field 'classes': 7 classes asked for, but the data 'mnist' has 10/);
+  await assert.rejects(
+    makeTrainer(rt, clock, tinyImageConfig({ classes: 7 }), data.gpu, data.means),
+    /config field 'classes': 7 classes asked for, but the data 'mnist' has 10/,
+  );
   data.gpu.buffer.destroy();
   data.gpu.labels?.destroy();
 });
@@ -249,13 +329,19 @@ test('a conditional model\'s sample grid puts one class per row, and setSampleCl
 test('config field classes: 0 or at least 2, labelled data only, named in the error', () => {
   assert.equal(presetConfig('cmnist-small').classes, 10);
   assert.equal(presetConfig('small-mnist').classes, 0);
-  assert.throws(() => tinyImageConfig({ classes: 1 }), /config field 'classes': a conditional GAN needs at least 2 classes/);
+  assert.throws(
+    () => tinyImageConfig({ classes: 1 }),
+    /config field 'classes': a conditional GAN needs at least 2 classes/,
+  );
   assert.throws(() => tinyImageConfig({ classes: -2 }), /config field 'classes': must be an integer in \[0, 65535\]/);
   assert.throws(() => tinyImageConfig({ classes: 2.5 }), /config field 'classes'/);
-  assert.throws(() => tinyToyConfig({ classes: 10 }), /config field 'classes': the toy data 'toy-2d-ring' has no labels/);
+  assert.throws(
+    () => tinyToyConfig({ classes: 10 }),
+    /config field 'classes': the toy data 'toy-2d-ring' has no labels/,
+  );
 });
 
-test('the paper\'s schedules: lr / 1.000004 per minibatch with floor 1e-6, momentum .5 to .7 over epochs 1 to 250', () => {
+test("the paper's schedules: lr / 1.000004 per minibatch with floor 1e-6, momentum .5 to .7 over epochs 1 to 250", () => {
   const optimizer = presetConfig('paper-mnist').optimizer;
   assert.equal(learningRate(optimizer, 0), 0.1);
   assert.ok(Math.abs(learningRate(optimizer, 1) - 0.1 / 1.000004) < 1e-15);
@@ -266,18 +352,25 @@ test('the paper\'s schedules: lr / 1.000004 per minibatch with floor 1e-6, momen
   assert.equal(momentum(optimizer, 499, perEpoch), 0.5, 'epoch 0');
   assert.equal(momentum(optimizer, 500, perEpoch), 0.5, 'epoch 1 starts the ramp');
   assert.ok(Math.abs(momentum(optimizer, 1000, perEpoch) - (0.5 + 0.2 / 249)) < 1e-12, 'epoch 2');
-  assert.ok(Math.abs(momentum(optimizer, 125 * perEpoch + 499, perEpoch) - (0.5 + (0.2 * 124) / 249)) < 1e-12, 'epoch 125, stepped once per epoch');
+  assert.ok(
+    Math.abs(momentum(optimizer, 125 * perEpoch + 499, perEpoch) - (0.5 + (0.2 * 124) / 249)) < 1e-12,
+    'epoch 125, stepped once per epoch',
+  );
   assert.equal(momentum(optimizer, 250 * perEpoch, perEpoch), 0.7, 'epoch 250');
   assert.equal(momentum(optimizer, 400 * perEpoch, perEpoch), 0.7, 'after the ramp');
 });
 
 async function trainFor(trainer: Trainer, until: number, logEvery: number): Promise<MetricsRecord[]> {
   const metrics: MetricsRecord[] = [];
-  await runTraining(trainer, { until, logEvery, sampleEvery: 1_000_000, checkpointEvery: 1_000_000 }, { onMetrics: ({ its_per_s: _, ...m }) => void metrics.push(m) });
+  await runTraining(
+    trainer,
+    { until, logEvery, sampleEvery: 1_000_000, checkpointEvery: 1_000_000 },
+    { onMetrics: ({ its_per_s: _, ...m }) => void metrics.push(m) },
+  );
   return metrics;
 }
 
-test('the same seed gives the same bits, and an interrupted then resumed run (G\'s moving average included) equals an uninterrupted one', async () => {
+test("the same seed gives the same bits, and an interrupted then resumed run (G's moving average included) equals an uninterrupted one", async () => {
   const { rt, clock } = await gpu();
   const config = tinyToyConfig({ form: 'alternating', k: 2, emaDecay: 0.99 });
   const data = toyData(rt, config);
@@ -311,13 +404,20 @@ test('the same seed gives the same bits, and an interrupted then resumed run (G\
   assert.deepEqual(resumedState.generator.average, wholeState.generator.average, 'resumed average');
   assert.deepEqual(resumedState.discriminator.params, wholeState.discriminator.params, 'resumed discriminator');
   assert.deepEqual(resumedState.discriminator.optimizer, wholeState.discriminator.optimizer, 'resumed optimizer state');
-  assert.deepEqual([...firstMetrics, ...secondMetrics].filter((m) => m.iter !== 13), wholeMetrics);
+  assert.deepEqual(
+    [...firstMetrics, ...secondMetrics].filter((m) => m.iter !== 13),
+    wholeMetrics,
+  );
 
   const other = await makeTrainer(rt, clock, { ...config, seed: config.seed + 1 }, data.gpu);
   await trainFor(other, 5, 5);
   const otherState = await other.readState();
   other.destroy();
-  assert.notDeepEqual(otherState.generator.params, (await (async () => wholeState.generator.params)()), 'another seed, another run');
+  assert.notDeepEqual(
+    otherState.generator.params,
+    await (async () => wholeState.generator.params)(),
+    'another seed, another run',
+  );
   data.gpu.buffer.destroy();
 });
 
@@ -375,7 +475,7 @@ test('the generated batch alternates between two sample buffers, so the last one
   data.gpu.buffer.destroy();
 });
 
-test('the sample copies show the moving average of G\'s weights when the config keeps one, G itself on request', async () => {
+test("the sample copies show the moving average of G's weights when the config keeps one, G itself on request", async () => {
   const { rt, clock } = await gpu();
   const config = tinyToyConfig({ emaDecay: 0.9 });
   const data = toyData(rt, config);

@@ -110,7 +110,8 @@ export {
   softmaxSpec,
   type SemiSupervisedConfig,
 } from './spec/semi-supervised';
-export { DiscriminatorFeatures } from './eval/discriminator-features';
+export { discriminatorFeatures } from './eval/discriminator-features';
+export { TrunkFeatures, trunkSpec } from './eval/trunk-features';
 export {
   balancedDraw,
   labelledCountsProblem,

@@ -6,7 +6,7 @@
 // is reproducible and each classifier is trained once per machine. Its penultimate layer gives the
 // features of the Frechet distance; its argmax the predicted class of the class coverage.
 import { Clock } from '../gpu/clock';
-import type { Dispatch, Runtime } from '../gpu/runtime';
+import type { Runtime } from '../gpu/runtime';
 import { destroyDataset, splitValues, uploadImages } from '../data/dataset';
 import { imageBytes, type ImageDataset } from '../data/image-dataset';
 import { gatherDispatch } from '../kernels/gather';
@@ -17,6 +17,7 @@ import { GpuNetwork, GpuPass, networkAdam } from '../nn/mlp';
 import { STREAM_DROPOUT, STREAM_GATHER } from '../spec/rng';
 import { initialParameters } from '../train/init';
 import type { Rows } from './window';
+import { TrunkFeatures } from './trunk-features';
 
 /** The output layer has one unit (logit) per class. */
 export type ClassifierConfig = MlpTrainingConfig;
@@ -131,19 +132,20 @@ export async function trainClassifier(
 /** The penultimate features and predicted classes of images, on the GPU, batch by batch. */
 export class ClassifierFeatures {
   private constructor(
-    private readonly rt: Runtime,
-    private readonly network: GpuNetwork,
-    private readonly pass: GpuPass,
-    private readonly staging: GPUBuffer,
-    private readonly forward: Dispatch[],
+    private readonly trunk: TrunkFeatures,
     /** The output layer, applied on the CPU in float64: (features, classes) and (classes). */
     private readonly headWeight: Float32Array,
     private readonly headBias: Float32Array,
-    readonly batch: number,
-    readonly inputs: number,
-    readonly features: number,
     readonly classes: number,
   ) {}
+
+  get features(): number {
+    return this.trunk.features;
+  }
+
+  get inputs(): number {
+    return this.trunk.inputs;
+  }
 
   /** The classifier less its output layer runs on the GPU; the logits (one per class) are cheap on the CPU. */
   static async create(
@@ -160,72 +162,19 @@ export class ClassifierFeatures {
       throw new Error(
         `classifier: ${params.length} parameters, the layout of ${classifierKey(config)} has ${layout.totalFloats}`,
       );
-    const trunk: NetworkSpec = { ...spec, layers: spec.layers.slice(0, -1) };
-    const trunkLayout = parameterLayout(trunk);
-    const trunkParams = new Float32Array(trunkLayout.totalFloats);
-    for (const t of trunkLayout.tensors)
-      trunkParams.set(params.subarray(tensor(layout, t.name).offset, tensor(layout, t.name).offset + t.size), t.offset);
     const last = spec.layers.length - 1;
     const slice = (name: string) => {
       const t = tensor(layout, name);
       return params.slice(t.offset, t.offset + t.size);
     };
-    const network = new GpuNetwork(rt, trunk, { trainable: false });
-    await network.upload(trunkParams);
-    const clock = new Clock(rt.device);
-    const input = rt.createBuffer('classifier.features.x', batch * inputs * 4);
-    const pass = GpuPass.create(
-      network,
-      clock,
-      batch,
-      input,
-      { seed: 0, sub: 0, streamBase: STREAM_DROPOUT, dropout: false },
-      'classifier.features',
-    );
-    const features = trunk.layers[trunk.layers.length - 1].units;
-    const staging = rt.device.createBuffer({
-      label: 'classifier.features.readback',
-      size: batch * features * 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    return new ClassifierFeatures(
-      rt,
-      network,
-      pass,
-      staging,
-      await pass.forward(),
-      slice(`classifier.${last}.weight`),
-      slice(`classifier.${last}.bias`),
-      batch,
-      inputs,
-      features,
-      classes,
-    );
+    const trunk = await TrunkFeatures.create(rt, spec, params, 'classifier', batch);
+    return new ClassifierFeatures(trunk, slice(`classifier.${last}.weight`), slice(`classifier.${last}.bias`), classes);
   }
 
   /** Features (count, features) and the predicted class of each row. */
   async run(rows: Rows): Promise<{ features: Float32Array; predictions: Uint8Array }> {
-    if (rows.features !== this.inputs)
-      throw new RangeError(`classifier: images of ${rows.features} values, the classifier takes ${this.inputs}`);
-    const scale = rows.scale ?? 1;
-    const out = new Float32Array(rows.count * this.features);
-    const chunk = new Float32Array(this.batch * this.inputs);
-    for (let first = 0; first < rows.count; first += this.batch) {
-      const n = Math.min(this.batch, rows.count - first);
-      chunk.fill(0);
-      for (let i = 0; i < n * this.inputs; i++) chunk[i] = rows.values[first * this.inputs + i] * scale;
-      this.rt.device.queue.writeBuffer(this.pass.input, 0, chunk);
-      const encoder = this.rt.device.createCommandEncoder({ label: 'classifier.features' });
-      const pass = encoder.beginComputePass({ label: 'classifier.features' });
-      for (const d of this.forward) d.record(pass);
-      pass.end();
-      encoder.copyBufferToBuffer(this.pass.output, 0, this.staging, 0, this.batch * this.features * 4);
-      this.rt.device.queue.submit([encoder.finish()]);
-      await this.staging.mapAsync(GPUMapMode.READ);
-      out.set(new Float32Array(this.staging.getMappedRange(), 0, n * this.features), first * this.features);
-      this.staging.unmap();
-    }
-    return { features: out, predictions: this.predict(out, rows.count) };
+    const features = await this.trunk.run(rows);
+    return { features, predictions: this.predict(features, rows.count) };
   }
 
   private predict(features: Float32Array, count: number): Uint8Array {
@@ -247,9 +196,7 @@ export class ClassifierFeatures {
   }
 
   destroy(): void {
-    this.pass.destroy();
-    this.network.destroy();
-    this.staging.destroy();
+    this.trunk.destroy();
   }
 }
 

@@ -15,7 +15,7 @@ import { parameterLayout } from '../nn/layout';
 import type { NetworkSpec } from '../spec/network';
 import { drawBits, indexFromBits, STREAM_DROPOUT, STREAM_GATHER } from '../spec/rng';
 import { DEFAULT_SEMI_SUPERVISED, softmaxSpec, type SemiSupervisedConfig } from '../spec/semi-supervised';
-import { DiscriminatorFeatures } from './discriminator-features';
+import { discriminatorFeatures } from './discriminator-features';
 
 /** The gather's pass and the balanced draw's stream: keys no other draw uses. */
 const SOFTMAX_PASS = 0xffe2;
@@ -250,7 +250,7 @@ export async function semiSupervised(
     valid: labelledRows(images, valid, options.valid ?? valid.count),
     test: labelledRows(images, test, options.test ?? test.count),
   };
-  const extractor = await DiscriminatorFeatures.create(rt, model.spec, model.params);
+  const extractor = await discriminatorFeatures(rt, model.spec, model.params);
   try {
     const inFeatures = async (rows: LabelledRows): Promise<LabelledRows> => ({
       ...rows,

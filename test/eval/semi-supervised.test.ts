@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImageDataset, ImageSplit } from '../../src/data/image-dataset';
-import { DiscriminatorFeatures } from '../../src/eval/discriminator-features';
+import { discriminatorFeatures } from '../../src/eval/discriminator-features';
 import { balancedDraw, semiSupervised, softmaxAccuracy, trainSoftmax } from '../../src/eval/semi-supervised';
 import { parameterLayout } from '../../src/nn/layout';
 import { mlpForward } from '../../src/reference/mlp';
@@ -32,7 +32,7 @@ test("the features are D's last hidden layer without dropout, as the CPU twin co
   const params = randomArray(random, parameterLayout(smallD).totalFloats);
   const count = 23;
   const x = randomArray(random, count * smallD.inputFeatures, 0, 1);
-  const extractor = await DiscriminatorFeatures.create(rt, smallD, params, 8);
+  const extractor = await discriminatorFeatures(rt, smallD, params, 8);
   try {
     assert.equal(extractor.features, 5);
     const features = await extractor.run({ values: x, count, features: smallD.inputFeatures });
@@ -53,7 +53,7 @@ test("the features are D's last hidden layer without dropout, as the CPU twin co
     extractor.destroy();
   }
   await assert.rejects(
-    DiscriminatorFeatures.create(
+    discriminatorFeatures(
       rt,
       { ...smallD, classes: 3 },
       new Float32Array(parameterLayout({ ...smallD, classes: 3 }).totalFloats),

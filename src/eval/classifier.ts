@@ -5,18 +5,14 @@
 // its weights on disk under classifierKey (src/cli/classifier-cache.ts), one per dataset, so a score
 // is reproducible and each classifier is trained once per machine. Its penultimate layer gives the
 // features of the Frechet distance; its argmax the predicted class of the class coverage.
-import { Clock } from '../gpu/clock';
 import type { Runtime } from '../gpu/runtime';
-import { destroyDataset, splitValues, uploadImages } from '../data/dataset';
+import { splitValues, uploadImages } from '../data/dataset';
 import { imageBytes, type ImageDataset } from '../data/image-dataset';
-import { gatherDispatch } from '../kernels/gather';
-import { createXentStats, softmaxCrossEntropy } from '../kernels/softmax_xent';
 import { parameterLayout, tensor } from '../nn/layout';
 import type { MlpTrainingConfig, NetworkSpec } from '../spec/network';
-import { GpuNetwork, GpuPass, networkAdam } from '../nn/mlp';
-import { STREAM_DROPOUT, STREAM_GATHER } from '../spec/rng';
 import { initialParameters } from '../train/init';
 import type { Rows } from './window';
+import { SupervisedTraining } from './supervised-training';
 import { TrunkFeatures } from './trunk-features';
 
 /** The output layer has one unit (logit) per class. */
@@ -37,8 +33,6 @@ export const CLASSES = 10;
 /** The initial weights' network index (G is 0, D 1) and the gather's pass: keys no GAN draw uses. */
 const CLASSIFIER_NETWORK = 2;
 const CLASSIFIER_PASS = 0xffe0;
-/** Iterations submitted between waits: the queue stays short and the CPU does not spin meanwhile. */
-const WAIT_EVERY = 100;
 
 export function classifierSpec(config: ClassifierConfig, features = 784, classes = CLASSES): NetworkSpec {
   return {
@@ -81,51 +75,19 @@ export async function trainClassifier(
   const classes = images.classes;
   const spec = classifierSpec(config, imageBytes(images), classes);
   const { batch, iterations, seed } = config;
-  const clock = new Clock(rt.device);
-  const network = new GpuNetwork(rt, spec);
-  await network.upload(initialParameters(spec, config.initRange, seed, CLASSIFIER_NETWORK));
-  const dataset = uploadImages(rt, images);
-  const labels = rt.upload('classifier.labels', Uint32Array.from(images.train.labels));
-  const x = rt.createBuffer('classifier.x', batch * spec.inputFeatures * 4);
-  const indices = rt.createBuffer('classifier.indices', batch * 4);
-  const dlogits = rt.createBuffer('classifier.dlogits', batch * classes * 4);
-  const stats = createXentStats(rt, 'classifier.stats');
-  const { optimizer, nonfinite, state } = await networkAdam(rt, network, 'classifier', config.lr);
-  const pass = GpuPass.create(
-    network,
-    clock,
-    batch,
-    x,
-    { seed, sub: CLASSIFIER_PASS, streamBase: STREAM_DROPOUT, dropout: false },
-    'classifier',
+  const training = await SupervisedTraining.create(
+    rt,
+    spec,
+    initialParameters(spec, config.initRange, seed, CLASSIFIER_NETWORK),
+    uploadImages(rt, images),
+    images.train.labels,
+    { batch, lr: config.lr, seed, pass: CLASSIFIER_PASS, label: 'classifier' },
   );
-  const step = [
-    await gatherDispatch(rt, clock, { batch, seed, stream: STREAM_GATHER, sub: CLASSIFIER_PASS }, dataset, {
-      x,
-      indices,
-    }),
-    ...(await pass.forward()),
-    await softmaxCrossEntropy(rt, { batch, classes }, { logits: pass.output, labels, indices, dlogits, stats }),
-    ...(await pass.backward({ outputGrad: dlogits })),
-    optimizer.dispatch,
-  ];
   try {
-    for (let i = 0; i < iterations; i++) {
-      // The clock keys the minibatch; Adam's step sets its bias corrections. Both are written
-      // before this iteration's submission and after the previous one's.
-      clock.set(i);
-      optimizer.set({ step: i + 1 });
-      rt.run(step, 'classifier.step');
-      if ((i + 1) % WAIT_EVERY === 0) await rt.device.queue.onSubmittedWorkDone();
-    }
-    const [flag] = await rt.readU32(nonfinite, 1);
-    if (flag) throw new Error('classifier training produced a non-finite parameter; lower its learning rate');
-    return (await rt.readF32(network.params)).slice(0, network.layout.totalFloats);
+    await training.trainTo(iterations);
+    return await training.params();
   } finally {
-    pass.destroy();
-    network.destroy();
-    destroyDataset(dataset);
-    for (const b of [labels, x, indices, dlogits, stats, ...state, clock.buffer]) b.destroy();
+    training.destroy();
   }
 }
 

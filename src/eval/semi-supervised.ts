@@ -4,24 +4,19 @@
 // ever being told them. Each classifier trains on the GPU with our kernels (the minibatch gather from
 // the labelled rows uploaded once, the dense layer, softmax_xent, Adam) with no readback per step; the
 // iteration count is chosen on the validation images, and only the test images give the accuracy.
-import { Clock } from '../gpu/clock';
 import type { Runtime } from '../gpu/runtime';
-import { destroyDataset, splitValues, type GpuDataset } from '../data/dataset';
+import { splitValues, type GpuDataset } from '../data/dataset';
 import { imageBytes, type ImageDataset, type ImageSplit } from '../data/image-dataset';
-import { gatherDispatch } from '../kernels/gather';
-import { createXentStats, softmaxCrossEntropy } from '../kernels/softmax_xent';
-import { GpuNetwork, GpuPass, networkAdam } from '../nn/mlp';
 import { parameterLayout } from '../nn/layout';
 import type { NetworkSpec } from '../spec/network';
-import { drawBits, indexFromBits, STREAM_DROPOUT, STREAM_GATHER } from '../spec/rng';
+import { drawBits, indexFromBits } from '../spec/rng';
 import { DEFAULT_SEMI_SUPERVISED, softmaxSpec, type SemiSupervisedConfig } from '../spec/semi-supervised';
 import { discriminatorFeatures } from './discriminator-features';
+import { SupervisedTraining } from './supervised-training';
 
 /** The gather's pass and the balanced draw's stream: keys no other draw uses. */
 const SOFTMAX_PASS = 0xffe2;
 const STREAM_LABELLED = 5;
-/** Iterations submitted between waits: the queue stays short and the CPU does not spin meanwhile. */
-const WAIT_EVERY = 100;
 
 /** Images and their classes, as a classifier sees them: floats (count, features) and labels (count). */
 export interface LabelledRows {
@@ -131,12 +126,7 @@ export async function trainSoftmax(
     throw new RangeError(
       `semi-supervised: validation rows of ${valid.features} values, the labelled ones have ${labelled.features}`,
     );
-  const { batch } = config;
   const spec = softmaxSpec(labelled.features, classes);
-  const clock = new Clock(rt.device);
-  // Zeros: the problem is convex, and every class starts equally likely.
-  const network = new GpuNetwork(rt, spec);
-  await network.upload(new Float32Array(network.layout.totalFloats));
   const dataset: GpuDataset = {
     buffer: rt.upload('semi.labelled', labelled.values),
     format: 'f32',
@@ -145,43 +135,20 @@ export async function trainSoftmax(
     count: labelled.count,
     scale: 1,
   };
-  const labels = rt.upload('semi.labels', Uint32Array.from(labelled.labels));
-  const x = rt.createBuffer('semi.x', batch * labelled.features * 4);
-  const indices = rt.createBuffer('semi.indices', batch * 4);
-  const dlogits = rt.createBuffer('semi.dlogits', batch * classes * 4);
-  const stats = createXentStats(rt, 'semi.stats');
-  const { optimizer, nonfinite, state } = await networkAdam(rt, network, 'semi', config.lr);
-  const pass = GpuPass.create(
-    network,
-    clock,
-    batch,
-    x,
-    { seed, sub: SOFTMAX_PASS, streamBase: STREAM_DROPOUT, dropout: false },
-    'semi.softmax',
+  // Zeros: the problem is convex, and every class starts equally likely.
+  const training = await SupervisedTraining.create(
+    rt,
+    spec,
+    new Float32Array(parameterLayout(spec).totalFloats),
+    dataset,
+    labelled.labels,
+    { batch: config.batch, lr: config.lr, seed, pass: SOFTMAX_PASS, label: 'semi-supervised softmax' },
   );
-  const step = [
-    await gatherDispatch(rt, clock, { batch, seed, stream: STREAM_GATHER, sub: SOFTMAX_PASS }, dataset, { x, indices }),
-    ...(await pass.forward()),
-    await softmaxCrossEntropy(rt, { batch, classes }, { logits: pass.output, labels, indices, dlogits, stats }),
-    ...(await pass.backward({ outputGrad: dlogits })),
-    optimizer.dispatch,
-  ];
   let best: TrainedSoftmax | undefined;
   try {
-    let done = 0;
     for (const checkpoint of [...config.checkpoints].sort((a, b) => a - b)) {
-      for (; done < checkpoint; done++) {
-        // The clock keys the minibatch; Adam's step sets its bias corrections. Both are written
-        // before this iteration's submission and after the previous one's.
-        clock.set(done);
-        optimizer.set({ step: done + 1 });
-        rt.run(step, 'semi.step');
-        if ((done + 1) % WAIT_EVERY === 0) await rt.device.queue.onSubmittedWorkDone();
-      }
-      const [flag] = await rt.readU32(nonfinite, 1);
-      if (flag)
-        throw new Error('semi-supervised: the softmax produced a non-finite parameter; lower its learning rate');
-      const params = (await rt.readF32(network.params)).slice(0, network.layout.totalFloats);
+      await training.trainTo(checkpoint);
+      const params = await training.params();
       const validAccuracy = softmaxAccuracy(params, valid, classes);
       // The earliest of equal accuracies: the less fitted classifier.
       if (!best || validAccuracy > best.validAccuracy) best = { params, iterations: checkpoint, validAccuracy };
@@ -189,10 +156,7 @@ export async function trainSoftmax(
     if (!best) throw new RangeError('semi-supervised: no checkpoint to measure the classifier at');
     return best;
   } finally {
-    pass.destroy();
-    network.destroy();
-    destroyDataset(dataset);
-    for (const b of [labels, x, indices, dlogits, stats, ...state, clock.buffer]) b.destroy();
+    training.destroy();
   }
 }
 

@@ -41,6 +41,8 @@ export class SemiSupervisedView {
       return `${trainer.config.preset} is a conditional GAN, whose D is told each image's class: its features are measured for unconditional models only.`;
     if (!images || images.classes < 2 || !images.train.labels || !images.valid.labels || !images.test.labels)
       return 'These images have no labels (class folders or label files) to train or test a classifier with.';
+    if (images.valid.count === 0 || images.test.count === 0)
+      return 'These images have no validation or test split to choose the iterations and measure the accuracy on.';
     return undefined;
   }
 

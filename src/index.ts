@@ -17,14 +17,8 @@ import type { GpuContext } from './gpu/device';
 import { presetConfig } from './train/config';
 import { isToyData, type TrainConfig } from './spec/config';
 
-export {
-  DEFAULT_PRESET,
-  PRESETS as presets,
-  presetConfig,
-  validateConfig,
-  configFromJson,
-  ConfigError,
-} from './train/config';
+export { presetConfig, validateConfig, configFromJson, ConfigError } from './train/config';
+export { DEFAULT_PRESET, PRESETS as presets } from './train/presets';
 export { withImageShape } from './train/config';
 export type {
   DataKind,

@@ -7,17 +7,11 @@ import { join } from 'node:path';
 import { decodeCheckpoint, readCheckpointFile } from '../io/checkpoint';
 import type { TrainingState } from '../spec/state';
 import { CheckpointError } from '../io/safetensors';
-import {
-  ConfigError,
-  configFromJson,
-  presetConfig,
-  validateConfig,
-  withImageShape,
-  DEFAULT_PRESET,
-} from '../train/config';
+import { ConfigError, configFromJson, presetConfig, validateConfig, withImageShape } from '../train/config';
+import { DEFAULT_PRESET, knownClasses } from '../train/presets';
 import { fitRun, type FittedRun } from '../train/fit';
 import { isToyData, type ImageDataKind, type TrainConfig } from '../spec/config';
-import { fixedImageShape, knownClasses } from '../train/config';
+import { fixedImageShape } from '../train/config';
 import { runToEnd } from '../io/run';
 import { DivergenceError } from '../train/trainer';
 import { DeviceLostError } from '../gpu/device';

@@ -16,11 +16,10 @@ import type { GeneratorSampler } from '../eval/sampler';
 import { classAgreement } from '../eval/score';
 import type { Rows } from '../eval/window';
 import { loadOrTrainClassifier } from './classifier-cache';
+import { seconds } from './eval-data';
 
 /** Test images the completion measures: its gradient steps cost about a minute for these on a 2-core CPU. */
 export const INPAINT_IMAGES = 200;
-
-const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
 /**
  * Refused before any work: --reconstruct without an encoder in the checkpoint (naming the command that

@@ -9,11 +9,10 @@ import { discriminatorSpec, isConditional } from '../spec/config';
 import { DEFAULT_SEMI_SUPERVISED, discriminatorFeatureSpec, type SemiSupervisedConfig } from '../spec/semi-supervised';
 import { ConfigError } from '../train/config';
 import { labelledCountsProblem, parseLabelledCounts, semiSupervised } from '../eval/semi-supervised';
+import { seconds } from './eval-data';
 
 const FLAG = '--semi-supervised';
 const EXAMPLE = `${FLAG} 100,600,1000`;
-
-const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
 /** The counts of labelled images asked for, in the order given; undefined when the flag is absent. */
 export function parseSemiSupervised(value: string | undefined): number[] | undefined {

